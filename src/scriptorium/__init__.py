@@ -1,0 +1,1 @@
+"""Scriptorium: self-hosted LLM applications on one shared core."""

@@ -1,0 +1,171 @@
+"""The FastAPI application: lifespan, middleware, one error shape, health, both apps' routers, the built UI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scriptorium import apps
+from scriptorium.core.errors import RateLimited, ScriptoriumError
+from scriptorium.core.health import health_report
+from scriptorium.core.resources import Resources, build_resources
+from scriptorium.core.settings import Settings
+from scriptorium.core.telemetry import (
+    RequestIdMiddleware,
+    configure_logging,
+    configure_tracing,
+    request_id_var,
+)
+
+log = logging.getLogger(__name__)
+
+REPO_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+PACKAGED_DIST = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
+    """Build the app for `settings`. Pass `resources` to share clients with a caller (tests, `doctor`)."""
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = resources is None
+        state = resources or build_resources(settings)
+        app.state.resources = state
+        configure_tracing(settings)
+        if settings.consumer_in_process and state.runner is None:
+            state.start_jobs(consume=True)
+        try:
+            yield
+        finally:
+            if owned:
+                await state.aclose()
+
+    app = FastAPI(
+        title="Scriptorium",
+        version="0.1.0",
+        description="Scribe (researched outreach email) and Companion (spoiler-safe reading companion).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _add_middleware(app, settings)
+    _add_error_handlers(app)
+    _add_health(app)
+    for router in apps.routers():
+        app.include_router(router)
+    _mount_ui(app, settings)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    origins = settings.origins
+    if origins:
+        wildcard = "*" in origins
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            # Browsers reject credentials with a wildcard origin, so never offer both.
+            allow_credentials=not wildcard,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "Last-Event-ID",
+                "X-Reader-Token",
+            ],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestIdMiddleware)
+
+
+def _error_body(code: str, detail: Any, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "request_id": request_id_var.get(), **extra}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ScriptoriumError)
+    async def _ours(_: Request, exc: ScriptoriumError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        extra: dict[str, Any] = {}
+        field = getattr(exc, "field", None)
+        if field:
+            extra["field"] = field
+        if exc.status_code >= 500:
+            log.error("request failed: %s", exc.public_message, exc_info=exc)
+        return JSONResponse(
+            _error_body(exc.code, exc.public_message, **extra), exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": list(error.get("loc", ())),
+                "field": ".".join(str(p) for p in error.get("loc", ())[1:]) or str(error.get("loc", [""])[0]),
+                "msg": error.get("msg", "invalid value"),
+                "type": error.get("type", "value_error"),
+            }
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
+        return JSONResponse(_error_body("validation_error", errors, message=summary), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str | list | dict) else "request failed"
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(_error_body(code, detail), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        message = "Something went wrong on our side. It has been logged; quote the request id if it repeats."
+        return JSONResponse(_error_body("internal_error", message), 500)
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/health", tags=["ops"], summary="Component health (200 ok, 503 degraded)")
+    async def health(request: Request) -> JSONResponse:
+        report = await health_report(request.app.state.resources)
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+
+def static_dir(settings: Settings) -> Path | None:
+    for candidate in (settings.static_dir, PACKAGED_DIST, REPO_DIST):
+        if candidate is not None and (Path(candidate) / "index.html").is_file():
+            return Path(candidate).resolve()
+    return None
+
+
+def _mount_ui(app: FastAPI, settings: Settings) -> None:
+    """Serve the built single-page app; unknown non-API paths get `index.html` so deep links work."""
+    root = static_dir(settings)
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def ui(path: str) -> Response:
+        if path.startswith(("api/", "health", "docs", "openapi.json")):
+            return JSONResponse(_error_body("not_found", f"no route {('/' + path)!r}"), 404)
+        if root is None:
+            return JSONResponse(
+                _error_body(
+                    "not_found", "the UI is not built: run `make run` (needs npm) or `make frontend`"
+                ),
+                404,
+            )
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            return FileResponse(candidate)
+        return FileResponse(root / "index.html")

@@ -1,0 +1,23 @@
+"""The two applications, as the process sees them: their routers, job handlers and CLI groups.
+
+This is the only module that knows both apps exist; `core` never imports an app, and the apps never import
+each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter
+
+APP_PACKAGES = ("scriptorium.scribe", "scriptorium.companion")
+
+
+def load_job_handlers() -> None:
+    """Import each app's `jobs` module so its handlers register with the core registry."""
+    for package in APP_PACKAGES:
+        importlib.import_module(f"{package}.jobs")
+
+
+def routers() -> list[APIRouter]:
+    return [importlib.import_module(f"{package}.api").router for package in APP_PACKAGES]

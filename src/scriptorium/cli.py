@@ -1,0 +1,155 @@
+"""`scriptorium`: one command for serving, working, migrating and each app's tools.
+
+Each command builds `Settings` once; a bad setting prints one line naming the variable, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from typing import Any
+
+import click
+
+from scriptorium.core.errors import ConfigurationError
+from scriptorium.core.settings import Settings, load_settings, masked
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigurationError as exc:
+        raise click.ClickException(f"configuration error: {exc.public_message}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="scriptorium")
+def cli() -> None:
+    """Scriptorium: Scribe (researched outreach email) and Companion (spoiler-safe reading companion)."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address (default: HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: PORT, 8000).")
+@click.option(
+    "--migrate/--no-migrate", default=True, show_default=True, help="Run migrations before serving."
+)
+def serve(host: str | None, port: int | None, migrate: bool) -> None:
+    """Serve the API and the UI (in lite, also runs the jobs)."""
+    import uvicorn
+
+    from scriptorium.app import create_app
+
+    settings = settings_or_exit(host=host, port=port)
+    if migrate:
+        _migrate(settings)
+    click.echo(
+        f"Scriptorium on http://{settings.host}:{settings.port} (profile {settings.profile})", err=True
+    )
+    for line in provider_summary(settings):
+        click.echo(f"  {line}", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.debug,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+def provider_summary(settings: Settings) -> list[str]:
+    chat = settings.chat_provider
+    return [
+        f"database: {settings.effective_database_url.split(':', 1)[0]}",
+        f"jobs: {settings.effective_job_backend} ({'in-process' if settings.consumer_in_process else 'workers'})",
+        f"chat: {'offline (no model configured)' if chat == 'offline' else chat}",
+        f"embeddings: {settings.embedding_provider}",
+        f"storage: {settings.storage_backend}",
+        f"auth: {settings.auth_mode}",
+    ]
+
+
+@cli.command()
+@click.option(
+    "--concurrency", "-c", type=int, default=None, help="Jobs run at once (default WORKER_CONCURRENCY)."
+)
+def worker(concurrency: int | None) -> None:
+    """Run background jobs from the shared queue until stopped (SIGTERM or Ctrl-C)."""
+    settings = settings_or_exit(worker_concurrency=concurrency)
+    from scriptorium.core.telemetry import configure_logging
+
+    configure_logging(settings)
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    from scriptorium.core.resources import open_resources
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_resources(settings) as resources:
+        resources.start_jobs(consume=True)
+        click.echo(
+            f"worker: {settings.worker_concurrency} concurrent jobs on {settings.effective_job_backend}",
+            err=True,
+        )
+        await stop.wait()
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest version."""
+    settings = settings_or_exit()
+    _migrate(settings)
+    click.echo("database is at the latest schema", err=True)
+
+
+def _migrate(settings: Settings) -> None:
+    from scriptorium.migrations import upgrade
+
+    try:
+        upgrade(settings)
+    except Exception as exc:
+        raise click.ClickException(
+            f"migration failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def config(as_json: bool) -> None:
+    """Print the effective configuration, secrets masked."""
+    data = masked(settings_or_exit())
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    width = max(len(name) for name in data)
+    for name, value in data.items():
+        click.echo(f"{name.upper():<{width}}  {value}")
+
+
+def _register_app_commands() -> None:
+    from scriptorium.companion.cli import companion
+    from scriptorium.scribe.cli import scribe
+
+    cli.add_command(scribe)
+    cli.add_command(companion)
+
+
+def main() -> None:
+    _register_app_commands()
+    try:
+        cli(standalone_mode=True)
+    except ConfigurationError as exc:
+        click.echo(f"Error: configuration error: {exc.public_message}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""`scriptorium companion` commands (being built)."""
+
+import click
+
+
+@click.group()
+def companion() -> None:
+    """Companion tools."""

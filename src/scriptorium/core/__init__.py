@@ -1,0 +1,1 @@
+"""The shared core: settings, database, jobs and the provider seams both apps stand on."""

@@ -1,0 +1,116 @@
+"""Huey as the doorbell: a message says "there may be work", and whoever hears it drains the job table.
+
+Lite keeps Huey's queue in a SQLite file and runs the consumer threads inside `serve`; scale keeps it in Redis and
+runs `scriptorium worker` processes anywhere. The same `wake` task runs in both. Each consumer thread hands the
+drain to this process's asyncio loop, so one process runs many I/O-bound jobs concurrently on one loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, MemoryHuey, SqliteHuey
+
+from scriptorium.core.errors import ConfigurationError
+from scriptorium.core.jobs.runner import JobRunner
+from scriptorium.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_huey(settings: Settings) -> Huey:
+    backend = settings.effective_job_backend
+    if backend == "sqlite":
+        path = Path(settings.data_dir) / "jobs.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(settings.queue_name, filename=str(path), results=False)
+    if backend == "redis":
+        try:
+            from huey import RedisHuey
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "JOB_BACKEND=redis needs the redis extra: pip install 'scriptorium[redis]'"
+            ) from exc
+        return RedisHuey(settings.queue_name, url=settings.effective_redis_url, results=False)
+    return MemoryHuey(settings.queue_name, results=False)
+
+
+class JobQueue:
+    """Rings the doorbell (any process) and, in processes that run jobs, answers it."""
+
+    def __init__(self, settings: Settings, huey: Huey | None = None) -> None:
+        self.settings = settings
+        self.huey = huey or build_huey(settings)
+        self._wake = self.huey.task(name="scriptorium.wake")(self._on_wake)
+        self._runner: JobRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._consumer: Any = None
+        self._consumer_lock = threading.Lock()
+
+    # --- ringing -------------------------------------------------------------------------------
+    def ring(self, count: int = 1) -> None:
+        """Enqueue `count` wake messages (cheap: one small write each)."""
+        for _ in range(max(0, count)):
+            self._wake()
+
+    async def notify(self, count: int = 1) -> None:
+        """Ring from async code without blocking the loop on the queue's I/O."""
+        if count > 0:
+            await asyncio.to_thread(self.ring, count)
+
+    def pending_messages(self) -> int:
+        return int(self.huey.pending_count())
+
+    def ping(self) -> None:
+        """Raise when the queue's storage is unreachable (health checks)."""
+        self.huey.pending_count()
+
+    # --- answering -----------------------------------------------------------------------------
+    def attach(self, runner: JobRunner, loop: asyncio.AbstractEventLoop) -> None:
+        """Make this process run jobs: wake messages drain `runner` on `loop`."""
+        self._runner = runner
+        self._loop = loop
+
+    def _on_wake(self) -> None:
+        runner, loop = self._runner, self._loop
+        if runner is None or loop is None or loop.is_closed():
+            log.warning("wake received by a process that runs no jobs; ignoring")
+            return
+        future = asyncio.run_coroutine_threadsafe(runner.drain(), loop)
+        try:
+            future.result()
+        except Exception:
+            log.exception("job drain failed")
+
+    def start_consumer(self, workers: int) -> None:
+        """Start consumer threads in this process (non-blocking)."""
+        with self._consumer_lock:
+            if self._consumer is not None:
+                return
+            self._consumer = self.huey.create_consumer(
+                workers=workers,
+                worker_type="thread",
+                initial_delay=0.02,
+                backoff=1.25,
+                max_delay=0.5,
+                periodic=False,
+                check_worker_health=False,
+            )
+            self._consumer.start()
+
+    def stop_consumer(self) -> None:
+        with self._consumer_lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=False)
+
+    def close(self) -> None:
+        self.stop_consumer()
+        storage = getattr(self.huey, "storage", None)
+        close = getattr(storage, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,115 @@
+"""The long-lived clients one process shares: built once at start-up, closed once at shutdown.
+
+`serve` builds them in the FastAPI lifespan, `worker` in its main loop, tests with `open_resources`. Nothing here
+connects at import time; providers that are expensive to load (embedding model, chat clients) are built on first
+use and cached in `cache`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from scriptorium.core.db import create_engine, create_sessionmaker
+from scriptorium.core.jobs import JobQueue, JobRunner
+from scriptorium.core.settings import Settings
+from scriptorium.core.storage import Storage, build_storage
+
+T = TypeVar("T")
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    storage: Storage
+    queue: JobQueue
+    runner: JobRunner | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+    _background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """Build a provider once per process (first use), then reuse it."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        value: T = self.cache[key]
+        return value
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Start background work that is cancelled at shutdown (warmups, sweeps)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._background.append(task)
+        task.add_done_callback(lambda t: self._background.remove(t) if t in self._background else None)
+        return task
+
+    def start_jobs(self, *, consume: bool, workers: int | None = None) -> None:
+        """Run jobs in this process: attach a runner to this loop and, if `consume`, start consumer threads."""
+        from scriptorium.apps import load_job_handlers
+
+        load_job_handlers()
+        concurrency = workers or self.settings.worker_concurrency
+        self.runner = JobRunner(
+            sessionmaker=self.sessionmaker,
+            resources=self,
+            lease_seconds=self.settings.job_lease_seconds,
+            concurrency=concurrency,
+            notify=self.queue.notify,
+        )
+        self.queue.attach(self.runner, asyncio.get_running_loop())
+        if consume:
+            self.queue.start_consumer(concurrency)
+            self.spawn(self.runner.sweep_forever())
+
+    async def aclose(self) -> None:
+        if self.runner is not None:
+            await self.runner.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.to_thread(self.queue.close)
+        for value in self.cache.values():
+            closer = getattr(value, "aclose", None)
+            if callable(closer):
+                await closer()
+        await self.http.aclose()
+        await self.engine.dispose()
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.fetch_timeout_seconds, connect=min(5.0, settings.fetch_timeout_seconds)
+        ),
+        headers={"User-Agent": settings.fetch_user_agent},
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+    )
+
+
+def build_resources(settings: Settings) -> Resources:
+    engine = create_engine(settings)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        http=build_http_client(settings),
+        storage=build_storage(settings),
+        queue=JobQueue(settings),
+    )
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    resources = build_resources(settings)
+    try:
+        yield resources
+    finally:
+        await resources.aclose()

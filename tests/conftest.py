@@ -1,0 +1,104 @@
+"""Shared fixtures: every test builds its own Settings under a temporary DATA_DIR, with no provider env leaking in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from scriptorium.app import create_app
+from scriptorium.core.settings import Settings
+from scriptorium.migrations import upgrade
+
+PROVIDER_ENV_PREFIXES = (
+    "DATABASE_URL",
+    "DB_",
+    "REDIS_",
+    "CHAT_PROVIDER",
+    "EMBEDDING_",
+    "STORAGE_BACKEND",
+    "R2_",
+    "S3_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "OLLAMA_",
+    "FIREWORKS_",
+    "OPENROUTER_",
+    "VOYAGE_",
+    "LOGFIRE_",
+    "AUTH_MODE",
+    "SECRET_KEY",
+    "ALLOWED_ORIGINS",
+    "CORS_ORIGINS",
+    "PROFILE",
+    "ENVIRONMENT",
+    "JOB_",
+    "MODAL_",
+    "SUPABASE_",
+    "PUBLIC_BASE_URL",
+    "TEMPLATE_PARSER_MODEL",
+    "EMAIL_COMPOSER_MODEL",
+    "FETCH_",
+    "EXA_",
+    "SEARXNG_",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(PROVIDER_ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALLOW_MODEL_REQUESTS", "false")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for one test: lite, memory job queue, everything under tmp_path; override per test."""
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "var",
+            "environment": "test",
+            "job_backend": "memory",
+            "run_consumer_in_process": False,
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    upgrade(settings)
+    return settings
+
+
+@pytest.fixture
+async def client(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client for an app on a migrated SQLite database."""
+    app = create_app(migrated)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        yield http
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(__file__).parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

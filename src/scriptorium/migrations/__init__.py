@@ -23,20 +23,21 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "heads") -> None:
+    """Each app keeps its own branch of history from the core revision, so upgrade to all heads."""
     if settings.effective_database_url.startswith("sqlite"):
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), revision)
 
 
-def current_revision(settings: Settings) -> str | None:
+def current_revisions(settings: Settings) -> set[str]:
     engine = create_engine(sync_url(settings))
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return set(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
 
 
-def head_revision(settings: Settings) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+def head_revisions(settings: Settings) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())

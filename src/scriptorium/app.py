@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scriptorium import apps
+from scriptorium.core.auth.api import router as auth_router
 from scriptorium.core.errors import RateLimited, ScriptoriumError
 from scriptorium.core.health import health_report
 from scriptorium.core.resources import Resources, build_resources
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     _add_middleware(app, settings)
     _add_error_handlers(app)
     _add_health(app)
+    app.include_router(auth_router)
     for router in apps.routers():
         app.include_router(router)
     _mount_ui(app, settings)

@@ -192,6 +192,50 @@ class Settings(BaseSettings):
     fetch_user_agent: str = "ScriptoriumBot/0.1 (+https://github.com/scriptorium)"
     """User-Agent sent with research requests."""
 
+    # --- research sources (Scribe) -----------------------------------------------------------
+    openalex_base_url: str = "https://api.openalex.org"
+    """OpenAlex API base URL."""
+    openalex_mailto: str = ""
+    """Contact email for OpenAlex's polite pool."""
+    arxiv_base_url: str = "https://export.arxiv.org/api/query"
+    """arXiv Atom query endpoint."""
+    semantic_scholar_base_url: str = "https://api.semanticscholar.org/graph/v1"
+    """Semantic Scholar Graph API base URL."""
+    semantic_scholar_api_key: SecretStr = SecretStr("")
+    """Semantic Scholar API key (optional; raises rate limits)."""
+    exa_api_key: SecretStr = SecretStr("")
+    """Exa search API key. With it, Scribe searches the web for each recipient."""
+    exa_base_url: str = "https://api.exa.ai"
+    """Exa API base URL."""
+    searxng_url: str = ""
+    """SearXNG instance URL (alternative to Exa)."""
+    research_timeout_seconds: float = Field(12.0, gt=0, le=120)
+    """Timeout for each research source; one slow source never fails an email."""
+    browser_fallback: bool = False
+    """Render JavaScript-only pages with headless Chromium (costs ~400 MB; install the `browser` extra)."""
+    chromium_path: str = "/usr/bin/chromium"
+    """Chromium executable for the browser fallback."""
+
+    # --- Scribe ---------------------------------------------------------------------------------
+    scribe_daily_quota: int = Field(200, ge=0)
+    """Emails one user may generate per day (0 = unlimited)."""
+    scribe_batch_max: int = Field(100, ge=1, le=1000)
+    """Most recipients in one batch."""
+    scribe_dedupe_days: int = Field(30, ge=0)
+    """Flag recipients emailed within this many days."""
+    scribe_resume_uploads_per_day: int = Field(5, ge=0)
+    """Templates generated from a résumé per user per day."""
+    scribe_resume_max_bytes: int = Field(5_000_000, ge=10_000)
+    """Largest résumé PDF accepted."""
+
+    # --- Companion ------------------------------------------------------------------------------
+    companion_message_max_chars: int = Field(2000, ge=1, le=20_000)
+    """Longest chat message accepted."""
+    companion_rate_limit_per_minute: int = Field(20, ge=1)
+    """Chat messages per client per minute."""
+    companion_retrieval_k: int = Field(6, ge=1, le=50)
+    """Passages retrieved per question."""
+
     # --- HTTP and auth --------------------------------------------------------------------------
     allowed_origins: CommaList = Field(default_factory=list)
     """Origins allowed by CORS, comma-separated (the Scribe seed's name)."""

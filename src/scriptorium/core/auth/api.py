@@ -1,0 +1,5 @@
+"""Account routes (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

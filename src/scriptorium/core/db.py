@@ -131,10 +131,14 @@ def _postgres_engine(url: URL, settings: Settings) -> AsyncEngine:
     query = dict(url.query)
     pooler = is_pooler(url, settings)
     query.pop("pgbouncer", None)
+    # libpq `options` from the URL (e.g. a search_path) are kept and extended, never replaced.
+    options = str(query.pop("options", "") or "")
     url = url.set(query=query)
     connect_args: dict[str, Any] = {"connect_timeout": max(1, int(settings.db_connect_timeout))}
     if settings.db_statement_timeout_ms and not pooler:
-        connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+        options = f"{options} -c statement_timeout={settings.db_statement_timeout_ms}".strip()
+    if options:
+        connect_args["options"] = options
     if pooler:
         # Transaction poolers cannot keep server-side prepared statements between transactions.
         connect_args["prepare_threshold"] = None

@@ -122,9 +122,7 @@ class JobRunner:
         while not self._stopping:
             async with self._slots:
                 async with self.sessionmaker() as session:
-                    job = await store.claim_next(
-                        session, kinds=self.active_kinds, lease_seconds=self.lease_seconds
-                    )
+                    job = await store.claim_next(session, kinds=self.active_kinds, lease_seconds=self.lease_seconds)
                 if job is None:
                     return ran
                 task = asyncio.current_task()
@@ -165,9 +163,7 @@ class JobRunner:
             log.info("job stopped: cancelled or lease lost", extra={"job_id": job.id, "kind": job.kind})
         except (RetryLater, UpstreamError) as exc:
             transient = isinstance(exc, RetryLater) or getattr(exc, "transient", False)
-            message = (
-                exc.public_message if isinstance(exc, ScriptoriumError) else str(exc) or "temporary failure"
-            )
+            message = exc.public_message if isinstance(exc, ScriptoriumError) else str(exc) or "temporary failure"
             await self._retry_or_fail(job, ctx, spec, message, retry=transient)
         except ScriptoriumError as exc:
             await self._retry_or_fail(job, ctx, spec, exc.public_message, retry=False)
@@ -177,9 +173,7 @@ class JobRunner:
         finally:
             heartbeat.cancel()
 
-    async def _retry_or_fail(
-        self, job: Job, ctx: JobContext, spec: HandlerSpec, message: str, *, retry: bool
-    ) -> None:
+    async def _retry_or_fail(self, job: Job, ctx: JobContext, spec: HandlerSpec, message: str, *, retry: bool) -> None:
         async with self.sessionmaker() as session:
             if retry:
                 delay = backoff_seconds(ctx.attempt)
@@ -187,9 +181,7 @@ class JobRunner:
                     session, job_id=job.id, token=ctx.token, error=message, delay_seconds=delay
                 )
                 if requeued:
-                    log.warning(
-                        "job will retry", extra={"job_id": job.id, "attempt": ctx.attempt, "delay": delay}
-                    )
+                    log.warning("job will retry", extra={"job_id": job.id, "attempt": ctx.attempt, "delay": delay})
                     if self.notify:
                         asyncio.get_running_loop().call_later(delay, self._ring_later)
                     return

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import utcnow
 from scriptorium.core.jobs.models import Job
 
+FAIRNESS_WINDOW = timedelta(hours=6)
+
 
 class LeaseLost(Exception):
     """This worker no longer owns the job (its lease lapsed and someone else claimed it, or it was cancelled)."""
@@ -44,7 +46,8 @@ async def claim_next(
     """Claim the fairest claimable job and return it, or None when there is nothing to do.
 
     Fairness is round-robin across `fair_key` (a user): a job's rank is its position among that key's pending
-    jobs plus the key's running jobs, so one user's batch of 100 never starves a user who submits one.
+    jobs plus the key's running jobs, ties going to the key served least recently, so one user's batch of 100
+    never starves a user who submits one.
     """
     now = now or utcnow()
     for _ in range(5):
@@ -84,10 +87,21 @@ async def _fairest_candidate(session: AsyncSession, *, kinds: list[str], now: da
     running = (
         select(Job.fair_key, func.count().label("n")).where(Job.status == "running").group_by(Job.fair_key)
     ).subquery()
+    served = (
+        select(Job.fair_key, func.max(Job.started_at).label("last"))
+        .where(Job.started_at >= now - FAIRNESS_WINDOW)
+        .group_by(Job.fair_key)
+    ).subquery()
     query = (
         select(pending.c.id)
         .outerjoin(running, running.c.fair_key == pending.c.fair_key)
-        .order_by(pending.c.rn + func.coalesce(running.c.n, 0), pending.c.created_at, pending.c.id)
+        .outerjoin(served, served.c.fair_key == pending.c.fair_key)
+        .order_by(
+            pending.c.rn + func.coalesce(running.c.n, 0),
+            served.c.last.asc().nulls_first(),  # ties go to whoever was served least recently
+            pending.c.created_at,
+            pending.c.id,
+        )
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
@@ -105,9 +119,7 @@ async def renew(session: AsyncSession, *, job_id: str, token: str, lease_seconds
     return _rowcount(result) == 1
 
 
-async def complete(
-    session: AsyncSession, *, job_id: str, token: str, result: dict[str, Any] | None = None
-) -> None:
+async def complete(session: AsyncSession, *, job_id: str, token: str, result: dict[str, Any] | None = None) -> None:
     """Mark the job done inside the caller's transaction, so effects and completion commit together.
 
     Raises LeaseLost when this worker no longer owns the job; the caller's transaction must then roll back.
@@ -115,9 +127,7 @@ async def complete(
     outcome = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_token == token, Job.status == "running")
-        .values(
-            status="done", result=result, finished_at=utcnow(), lease_token=None, lease_until=None, error=None
-        )
+        .values(status="done", result=result, finished_at=utcnow(), lease_token=None, lease_until=None, error=None)
         .execution_options(synchronize_session=False)
     )
     if _rowcount(outcome) != 1:

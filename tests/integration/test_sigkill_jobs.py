@@ -1,0 +1,144 @@
+"""A job whose process is killed with SIGKILL mid-run is not lost, and its effects happen exactly once.
+
+Runs the real commands in subprocesses: lite `serve` (SQLite + in-process consumer) and scale `worker`
+(PostgreSQL + Redis). The batch is submitted, the process killed while jobs run, then a fresh process finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from scriptorium.core.db import sync_url, transaction
+from scriptorium.core.jobs import JobQueue, submit
+from scriptorium.core.resources import open_resources
+from scriptorium.core.settings import Settings
+from scriptorium.migrations import upgrade
+from tests.integration.probe_process import PROBE_TABLES
+from tests.services import fresh_postgres_schema, fresh_redis_queue
+from tests.twins.server import free_port
+
+pytestmark = pytest.mark.slow
+PROBE = str(Path(__file__).with_name("probe_process.py"))
+JOBS = 8
+
+
+def environment(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_", "JOB_"))}
+    env.update(
+        {
+            "DATA_DIR": str(settings.data_dir),
+            "DATABASE_URL": settings.effective_database_url,
+            "JOB_BACKEND": settings.effective_job_backend,
+            "JOB_LEASE_SECONDS": "1",
+            "WORKER_CONCURRENCY": "3",
+            "QUEUE_NAME": settings.queue_name,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **extra,
+        }
+    )
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return env
+
+
+def count(settings: Settings, sql: str) -> int:
+    engine = create_engine(sync_url(settings))
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+async def prepare(settings: Settings) -> None:
+    upgrade(settings)
+    engine = create_engine(sync_url(settings))
+    with engine.begin() as connection:
+        for ddl in PROBE_TABLES:
+            connection.execute(text(ddl))
+    engine.dispose()
+    async with open_resources(settings) as resources, transaction(resources.sessionmaker) as session:
+        for index in range(JOBS):
+            submit(session, kind="probe.sleep", payload={"steps": 10, "step_seconds": 0.1}, fair_key=f"u{index % 3}")
+    queue = JobQueue(settings)
+    queue.ring(JOBS)
+    queue.close()
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen([sys.executable, PROBE, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def crash_and_recover(settings: Settings, args: list[str], env: dict[str, str], log: Path) -> None:
+    first = start(args, env, log)
+    try:
+        wait_for(lambda: count(settings, "SELECT COUNT(*) FROM probe_starts") >= 2, 30, "jobs to start")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    interrupted = count(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'running'")
+    assert interrupted >= 1, "the kill should have interrupted at least one running job"
+    second = start(args, env, log)
+    try:
+        wait_for(lambda: count(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'done'") == JOBS, 60, "all jobs")
+    except AssertionError:
+        print(log.read_text()[-4000:])
+        raise
+    finally:
+        second.send_signal(signal.SIGTERM)
+        try:
+            second.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            second.kill()
+    assert count(settings, "SELECT COUNT(*) FROM probe_effects") == JOBS
+    assert count(settings, "SELECT COUNT(DISTINCT job_id) FROM probe_effects") == JOBS
+    assert count(settings, "SELECT COUNT(*) FROM probe_starts") > JOBS, "some job must have run twice"
+
+
+async def test_sigkill_lite_serve_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", job_backend="sqlite")  # type: ignore[call-arg]
+    await prepare(settings)
+    env = environment(settings, {"PORT": str(free_port())})
+    crash_and_recover(settings, ["serve", "--no-migrate"], env, tmp_path / "serve.log")
+
+
+@pytest.fixture
+def scale_settings(tmp_path: Path) -> Iterator[Settings]:
+    with fresh_postgres_schema() as database_url, fresh_redis_queue() as (redis_url, queue_name):
+        yield Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            profile="scale",
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            redis_url=redis_url,
+            queue_name=queue_name,
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_sigkill_scale_worker_loses_and_duplicates_nothing(scale_settings: Settings, tmp_path: Path) -> None:
+    await prepare(scale_settings)
+    env = environment(scale_settings, {"PROFILE": "scale"})
+    crash_and_recover(scale_settings, ["worker"], env, tmp_path / "worker.log")

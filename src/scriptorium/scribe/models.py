@@ -1,1 +1,202 @@
-"""Tables (being built)."""
+"""Scribe's tables: who is writing, to whom, what was queued, what was written and what backs each claim.
+
+Every row is owned by a core `users.id`; API queries always filter on it, so another user's row looks missing.
+Emails snapshot the recipient's name and interest (the original's field names) so history survives edits to the
+recipient; the `scribe_recipients` row carries the normalized key used to warn before emailing someone twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scriptorium.core.db import Base, UTCDateTime, new_id, utcnow
+
+QueueStatus = Literal["pending", "processing", "completed", "needs_review", "failed", "cancelled"]
+QUEUE_STATUSES: tuple[str, ...] = ("pending", "processing", "completed", "needs_review", "failed", "cancelled")
+ACTIVE_STATUSES: tuple[str, ...] = ("pending", "processing")
+DONE_STATUSES: tuple[str, ...] = ("completed", "needs_review")
+TemplateType = Literal["research", "book", "general"]
+
+USER_FK = "users.id"
+
+
+class ScribeProfile(Base):
+    """Scribe's per-user state: onboarding, the saved working template and counters (keyed by users.id)."""
+
+    __tablename__ = "scribe_profiles"
+
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"), primary_key=True)
+    onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_template: Mapped[str | None] = mapped_column(Text)
+    generation_count: Mapped[int] = mapped_column(Integer, default=0)
+    template_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Template(Base):
+    """A reusable email template, written by hand or generated from a résumé."""
+
+    __tablename__ = "scribe_templates"
+    __table_args__ = (Index("ix_scribe_templates_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    template_text: Mapped[str] = mapped_column(Text)
+    template_type: Mapped[str | None] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20), default="manual")
+    pdf_url: Mapped[str | None] = mapped_column(String(500))
+    resume_filename: Mapped[str | None] = mapped_column(String(255))
+    user_instructions: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Recipient(Base):
+    """A person a user writes to; `dedupe_key` (email, else normalized name) is unique per user."""
+
+    __tablename__ = "scribe_recipients"
+    __table_args__ = (UniqueConstraint("user_id", "dedupe_key", name="uq_scribe_recipients_user_id_dedupe_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    interest: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    institution: Mapped[str | None] = mapped_column(String(255))
+    profile_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    dedupe_key: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QueueItem(Base):
+    """One requested email: its inputs (snapshotted), its progress, and the core job that runs it."""
+
+    __tablename__ = "scribe_queue_items"
+    __table_args__ = (
+        Index("ix_scribe_queue_items_user_id_created_at", "user_id", "created_at"),
+        Index("ix_scribe_queue_items_status_created_at", "status", "created_at"),
+        Index("ix_scribe_queue_items_recipient_id", "recipient_id"),
+        Index("ix_scribe_queue_items_batch_id", "batch_id"),
+        Index("ix_scribe_queue_items_job_id", "job_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("jobs.id", ondelete="CASCADE"))
+    recipient_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_recipients.id", ondelete="CASCADE"))
+    template_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_templates.id", ondelete="SET NULL"))
+    target_email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="SET NULL"))
+    batch_id: Mapped[str | None] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(20), default="single")
+    recipient_name: Mapped[str] = mapped_column(String(255))
+    recipient_interest: Mapped[str] = mapped_column(String(500))
+    email_template: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    current_step: Mapped[str | None] = mapped_column(String(50))
+    step_timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Email(Base):
+    """A generated email and its verdict; `claims` name the source ids that back each personal fact."""
+
+    __tablename__ = "scribe_emails"
+    __table_args__ = (
+        Index("ix_scribe_emails_user_id_created_at", "user_id", "created_at"),
+        Index("ix_scribe_emails_user_id_displayed", "user_id", "displayed"),
+        Index("ix_scribe_emails_recipient_id", "recipient_id"),
+        Index("ix_scribe_emails_queue_item_id", "queue_item_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    recipient_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("scribe_recipients.id", ondelete="SET NULL")
+    )
+    queue_item_id: Mapped[str | None] = mapped_column(String(32))
+    recipient_name: Mapped[str] = mapped_column(String(255))
+    recipient_interest: Mapped[str] = mapped_column(String(500))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    email_message: Mapped[str] = mapped_column(Text)
+    template_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="completed")
+    is_confident: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    checks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    claims: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    email_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    composer: Mapped[str] = mapped_column(String(20), default="offline")
+    displayed: Mapped[bool] = mapped_column(Boolean, default=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EmailVersion(Base):
+    """Every text an email has had (generated, edited, regenerated), so an edit never loses the previous one."""
+
+    __tablename__ = "scribe_email_versions"
+    __table_args__ = (UniqueConstraint("email_id", "version", name="uq_scribe_email_versions_email_id_version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    claims: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Source(Base):
+    """Where a fact came from: a URL or an API record, when it was retrieved and the excerpt actually used."""
+
+    __tablename__ = "scribe_sources"
+    __table_args__ = (Index("ix_scribe_sources_email_id_generation", "email_id", "generation"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    source_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    record_id: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    retrieved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Usage(Base):
+    """LLM tokens and estimated cost for one pipeline run of one email."""
+
+    __tablename__ = "scribe_usage"
+    __table_args__ = (
+        Index("ix_scribe_usage_email_id", "email_id"),
+        Index("ix_scribe_usage_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(200), default="")
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

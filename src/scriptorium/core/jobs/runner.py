@@ -110,6 +110,7 @@ class JobRunner:
         self.notify = notify
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
+        self._rings: set[asyncio.Future[None]] = set()
         self._stopping = False
 
     @property
@@ -193,7 +194,9 @@ class JobRunner:
 
     def _ring_later(self) -> None:
         if self.notify and not self._stopping:
-            asyncio.ensure_future(self.notify(1))
+            task = asyncio.ensure_future(self.notify(1))
+            self._rings.add(task)
+            task.add_done_callback(self._rings.discard)
 
     async def _heartbeat(self, ctx: JobContext) -> None:
         interval = max(0.2, self.lease_seconds / 3)

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scriptorium.core.db import Base, UTCDateTime, new_id, utcnow
@@ -20,8 +31,13 @@ QUEUE_STATUSES: tuple[str, ...] = ("pending", "processing", "completed", "needs_
 ACTIVE_STATUSES: tuple[str, ...] = ("pending", "processing")
 DONE_STATUSES: tuple[str, ...] = ("completed", "needs_review")
 TemplateType = Literal["research", "book", "general"]
+TEMPLATE_TYPES: tuple[str, ...] = ("research", "book", "general")
 
 USER_FK = "users.id"
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
 
 class ScribeProfile(Base):
@@ -85,6 +101,7 @@ class QueueItem(Base):
         Index("ix_scribe_queue_items_recipient_id", "recipient_id"),
         Index("ix_scribe_queue_items_batch_id", "batch_id"),
         Index("ix_scribe_queue_items_job_id", "job_id", unique=True),
+        CheckConstraint(f"status IN ({_quoted(QUEUE_STATUSES)})", name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -119,6 +136,8 @@ class Email(Base):
         Index("ix_scribe_emails_user_id_displayed", "user_id", "displayed"),
         Index("ix_scribe_emails_recipient_id", "recipient_id"),
         Index("ix_scribe_emails_queue_item_id", "queue_item_id", unique=True),
+        CheckConstraint(f"status IN ({_quoted(DONE_STATUSES)})", name="status"),
+        CheckConstraint(f"template_type IN ({_quoted(TEMPLATE_TYPES)})", name="template_type"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -1,0 +1,125 @@
+/**
+ * One error type for every failed API call. The server answers errors as `{detail, code, request_id}`; a 422's
+ * `detail` is a list of `{field, msg}`. `ApiError.message` is always a sentence a person can read, so components
+ * can show `error.message` without knowing which of these shapes arrived.
+ */
+
+export interface FieldError {
+  field: string;
+  msg: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | null;
+  readonly fieldErrors: FieldError[];
+  readonly retryAfter: number | null;
+
+  constructor(
+    message: string,
+    options: {
+      status: number;
+      code: string;
+      requestId?: string | null;
+      fieldErrors?: FieldError[];
+      retryAfter?: number | null;
+    },
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = options.status;
+    this.code = options.code;
+    this.requestId = options.requestId ?? null;
+    this.fieldErrors = options.fieldErrors ?? [];
+    this.retryAfter = options.retryAfter ?? null;
+  }
+
+  /** The message for one form field (`"email"`, `"recipients.0.name"`), if the server named it. */
+  fieldMessage(field: string): string | undefined {
+    return this.fieldErrors.find((error) => error.field === field)?.msg;
+  }
+}
+
+const STATUS_MESSAGES: Record<number, string> = {
+  400: "The request was not accepted.",
+  401: "Please sign in to continue.",
+  403: "You do not have access to this.",
+  404: "Not found.",
+  408: "The server took too long to answer. Try again.",
+  409: "This conflicts with the current state. Reload and try again.",
+  413: "That is too large for the server to accept.",
+  422: "Some fields are not valid.",
+  429: "Too many requests. Wait a moment and try again.",
+};
+
+function statusMessage(status: number): string {
+  if (STATUS_MESSAGES[status]) return STATUS_MESSAGES[status];
+  if (status >= 500) return `The server had a problem (HTTP ${status}). Try again shortly.`;
+  return `The request failed (HTTP ${status}).`;
+}
+
+function asFieldErrors(detail: unknown): FieldError[] {
+  if (!Array.isArray(detail)) return [];
+  return detail
+    .filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null)
+    .map((item) => ({
+      field: typeof item.field === "string" ? item.field : Array.isArray(item.loc) ? item.loc.slice(1).join(".") : "",
+      msg: typeof item.msg === "string" ? item.msg : "invalid value",
+    }));
+}
+
+function fieldSummary(errors: FieldError[]): string {
+  return errors
+    .slice(0, 5)
+    .map((error) => (error.field ? `${error.field}: ${error.msg}` : error.msg))
+    .join("; ");
+}
+
+/** Build an `ApiError` from a non-2xx response, whatever its body (JSON error, HTML from a proxy, nothing). */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    const text = await response.text();
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const retryHeader = response.headers.get("Retry-After");
+  const retryAfter = retryHeader && /^\d+$/.test(retryHeader) ? Number(retryHeader) : null;
+  const fieldErrors = asFieldErrors(record.detail);
+  let message: string;
+  if (typeof record.detail === "string" && record.detail.trim()) message = record.detail;
+  else if (fieldErrors.length) message = fieldSummary(fieldErrors);
+  else message = statusMessage(response.status);
+  if (response.status === 429 && retryAfter !== null && !/\d+\s*s/.test(message)) {
+    message = `${message} (retry in ${retryAfter} s)`;
+  }
+  if (typeof record.field === "string" && !fieldErrors.length) {
+    fieldErrors.push({ field: record.field, msg: message });
+  }
+  return new ApiError(message, {
+    status: response.status,
+    code: typeof record.code === "string" ? record.code : `http_${response.status}`,
+    requestId:
+      typeof record.request_id === "string" ? record.request_id : response.headers.get("X-Request-ID"),
+    fieldErrors,
+    retryAfter,
+  });
+}
+
+/** The error for a request that never got an answer (server down, offline, CORS refusal). */
+export function networkError(): ApiError {
+  return new ApiError("Could not reach the server. Check your connection and try again.", {
+    status: 0,
+    code: "network_error",
+  });
+}
+
+/** True for the error `fetch` throws when its AbortController fires: callers usually ignore it. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof DOMException
+    ? error.name === "AbortError"
+    : typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
+}

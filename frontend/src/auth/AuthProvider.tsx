@@ -1,0 +1,95 @@
+/**
+ * Knows which auth mode the server runs in and who is signed in. The token itself lives in `tokenStore`, so a 401
+ * seen by any request (which clears the token) or a sign-out in another tab updates this state too.
+ */
+
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { ApiError, isAbortError, tokenStore } from "../api/client";
+import { fetchAuthConfig, fetchMe, login, register as registerAccount, tokenOf, type Account, type AuthMode } from "./api";
+import { AuthContext, type AuthState } from "./context";
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [status, setStatus] = useState<AuthState["status"]>("loading");
+  const [mode, setMode] = useState<AuthMode>("none");
+  const [user, setUser] = useState<Account | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const loadUser = useCallback(async (signal?: AbortSignal) => {
+    if (!tokenStore.get()) {
+      setUser(null);
+      return;
+    }
+    try {
+      setUser(await fetchMe(signal));
+    } catch (err) {
+      if (isAbortError(err)) return;
+      // 401 already cleared the token; any other failure leaves the token for the next attempt.
+      setUser(null);
+    }
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchAuthConfig(controller.signal)
+      .then(async (config) => {
+        setMode(config.mode);
+        if (config.mode !== "none") await loadUser(controller.signal);
+        setStatus("ready");
+      })
+      .catch((err: unknown) => {
+        if (isAbortError(err)) return;
+        setError(err instanceof ApiError ? err.message : "Could not read the server's sign-in settings.");
+        setStatus("error");
+      });
+    return () => controller.abort();
+  }, [loadUser]);
+
+  useEffect(
+    () =>
+      tokenStore.subscribe((token) => {
+        if (token === null) setUser(null);
+        else void loadUser();
+      }),
+    [loadUser],
+  );
+
+  const signIn = useCallback(async (email: string, password: string) => {
+    const answer = await login(email, password);
+    tokenStore.set(tokenOf(answer));
+    if (answer.user) setUser(answer.user);
+  }, []);
+
+  const register = useCallback(async (email: string, password: string, displayName: string) => {
+    const answer = await registerAccount(email, password, displayName);
+    tokenStore.set(tokenOf(answer));
+    if (answer.user) setUser(answer.user);
+  }, []);
+
+  const signInWithToken = useCallback(async (token: string) => {
+    tokenStore.set(token.trim());
+    const me = await fetchMe();
+    setUser(me);
+  }, []);
+
+  const signOut = useCallback(() => {
+    tokenStore.clear();
+    setUser(null);
+  }, []);
+
+  const value = useMemo<AuthState>(
+    () => ({
+      status,
+      mode,
+      user,
+      signedIn: mode === "none" ? status === "ready" : user !== null,
+      error,
+      signIn,
+      register,
+      signInWithToken,
+      signOut,
+    }),
+    [status, mode, user, error, signIn, register, signInWithToken, signOut],
+  );
+
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}

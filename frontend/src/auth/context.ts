@@ -1,0 +1,27 @@
+/** The auth context's shape and the `useAuth()` hook; the provider lives in AuthProvider.tsx. */
+
+import { createContext, useContext } from "react";
+import type { Account, AuthMode } from "./api";
+
+export interface AuthState {
+  /** "loading" until `/api/auth/config` answered; "error" when the server could not be reached. */
+  status: "loading" | "ready" | "error";
+  mode: AuthMode;
+  user: Account | null;
+  /** True when requests will be accepted: mode "none", or a token that the server accepted. */
+  signedIn: boolean;
+  error: string | null;
+  signIn(email: string, password: string): Promise<void>;
+  register(email: string, password: string, displayName: string): Promise<void>;
+  /** Supabase mode: use an access token issued by the Supabase project. */
+  signInWithToken(token: string): Promise<void>;
+  signOut(): void;
+}
+
+export const AuthContext = createContext<AuthState | null>(null);
+
+export function useAuth(): AuthState {
+  const state = useContext(AuthContext);
+  if (!state) throw new Error("useAuth() must be used inside <AuthProvider>");
+  return state;
+}

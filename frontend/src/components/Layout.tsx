@@ -1,0 +1,53 @@
+/** The shell around every page: skip link, top navigation with both apps and the account corner, footer. */
+
+import { Link, NavLink, Outlet } from "react-router-dom";
+import { AccountMenu } from "../auth/AccountMenu";
+
+export function Logo() {
+  return (
+    <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
+      <rect width="32" height="32" rx="7" fill="var(--accent)" />
+      <path d="M10 22c4-1 6-4 7-9l4-4 2 2-4 4c-1 5-4 8-9 9z" fill="var(--accent-contrast)" />
+    </svg>
+  );
+}
+
+export function Layout() {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topnav">
+        <nav className="container topnav-inner" aria-label="Main">
+          <Link className="brand" to="/">
+            <Logo />
+            <span className="brand-name">Scriptorium</span>
+          </Link>
+          <ul className="topnav-links">
+            <li>
+              <NavLink to="/scribe">Scribe</NavLink>
+            </li>
+            <li>
+              <NavLink to="/read">Reader</NavLink>
+            </li>
+          </ul>
+          <div className="topnav-account">
+            <AccountMenu />
+          </div>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+      <footer className="site-footer">
+        <div className="container spread">
+          <span>Scriptorium: self-hosted, runs offline, scales out.</span>
+          <span>
+            <a href="/docs">API docs</a>
+          </span>
+        </div>
+      </footer>
+    </>
+  );
+}

@@ -116,7 +116,7 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _prompt_tokens(body: dict[str, Any]) -> int:
+def prompt_tokens(body: dict[str, Any]) -> int:
     return max(1, len(json.dumps(body.get("messages", []))) // 4)
 
 
@@ -234,7 +234,8 @@ class OpenAITwin(_Twin):
     def default_responder(self, body: dict[str, Any]) -> Reply:
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema":
-            return sample_from_schema(response_format["json_schema"].get("schema", {}))
+            sample: dict[str, Any] = sample_from_schema(response_format["json_schema"].get("schema", {}))
+            return sample
         return super().default_responder(body)
 
     async def models(self, request: Request) -> Response:
@@ -292,7 +293,7 @@ class OpenAITwin(_Twin):
         )
 
     def _usage(self, body: dict[str, Any], completion: int) -> dict[str, int]:
-        prompt = _prompt_tokens(body)
+        prompt = prompt_tokens(body)
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     async def _stream(self, body: dict[str, Any], reply: str | ToolCall) -> AsyncIterator[str]:
@@ -377,7 +378,7 @@ class AnthropicTwin(_Twin):
                 "content": content,
                 "stop_reason": stop,
                 "stop_sequence": None,
-                "usage": {"input_tokens": _prompt_tokens(body), "output_tokens": output},
+                "usage": {"input_tokens": prompt_tokens(body), "output_tokens": output},
             }
         )
 
@@ -393,7 +394,7 @@ class AnthropicTwin(_Twin):
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": _prompt_tokens(body), "output_tokens": 1},
+            "usage": {"input_tokens": prompt_tokens(body), "output_tokens": 1},
         }
         yield event("message_start", {"message": message})
         if isinstance(reply, ToolCall):

@@ -1,5 +1,0 @@
-"""HTTP routes (being built)."""
-
-from fastapi import APIRouter
-
-router = APIRouter()

@@ -1,0 +1,101 @@
+"""Build a pydantic-ai `Model` for a parsed spec: the only module of the LLM seam that imports the SDKs.
+
+Every model gets its own `httpx2.AsyncClient` whose transport retries 408/429/5xx and timeouts with
+exponential backoff, honouring `Retry-After` (pydantic-ai's `AsyncHTTPX2TenacityTransport` and
+`wait_retry_after`). The SDKs' own retries are off (`max_retries=0`) so attempts are not multiplied. The
+per-call timeout and the extra headers (Modal proxy auth, LLM_EXTRA_HEADERS) are set on the SDK client, so
+they apply to every request, streamed or not.
+"""
+
+from __future__ import annotations
+
+import httpx2
+from pydantic_ai.models import Model
+from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig, wait_retry_after
+from tenacity import retry_if_exception_type, stop_after_attempt
+
+from scriptorium.core.errors import ConfigurationError
+from scriptorium.core.llm.retry import MAX_WAIT_SECONDS, exponential_wait, is_retryable_status
+from scriptorium.core.llm.spec import Endpoint, ModelSpec, resolve_endpoint
+from scriptorium.core.settings import Settings
+
+
+def _raise_if_retryable(response: httpx2.Response) -> None:
+    if is_retryable_status(response.status_code):
+        response.raise_for_status()
+
+
+def retrying_http_client(settings: Settings) -> httpx2.AsyncClient:
+    """An HTTP client whose transport retries transient failures LLM_MAX_RETRIES times."""
+    transport = AsyncHTTPX2TenacityTransport(
+        RetryConfig(
+            retry=retry_if_exception_type((httpx2.HTTPStatusError, httpx2.TimeoutException)),
+            wait=wait_retry_after(fallback_strategy=exponential_wait, max_wait=MAX_WAIT_SECONDS),
+            stop=stop_after_attempt(settings.llm_max_retries + 1),
+            reraise=True,
+        ),
+        validate_response=_raise_if_retryable,
+    )
+    return httpx2.AsyncClient(transport=transport, timeout=_timeout(settings))
+
+
+def _timeout(settings: Settings) -> httpx2.Timeout:
+    seconds = settings.llm_timeout_seconds
+    return httpx2.Timeout(seconds, connect=min(10.0, seconds))
+
+
+def build_openai_style(spec: ModelSpec, settings: Settings, endpoint: Endpoint) -> Model:
+    from openai import AsyncOpenAI
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers import Provider
+    from pydantic_ai.providers.fireworks import FireworksProvider
+    from pydantic_ai.providers.ollama import OllamaProvider
+    from pydantic_ai.providers.openai import OpenAIProvider
+    from pydantic_ai.providers.openrouter import OpenRouterProvider
+
+    client = AsyncOpenAI(
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        http_client=retrying_http_client(settings),
+        timeout=_timeout(settings),
+        max_retries=0,
+        default_headers=settings.model_headers,
+    )
+    # The specific providers only add model profiles (which JSON-schema features each server accepts).
+    provider: Provider[AsyncOpenAI]
+    if spec.provider == "ollama":
+        provider = OllamaProvider(openai_client=client)
+    elif spec.provider == "fireworks":
+        provider = FireworksProvider(openai_client=client)
+    elif spec.provider == "openrouter":
+        provider = OpenRouterProvider(openai_client=client)
+    else:
+        provider = OpenAIProvider(openai_client=client)
+    return OpenAIChatModel(spec.model_name, provider=provider)
+
+
+def build_anthropic(spec: ModelSpec, settings: Settings, endpoint: Endpoint) -> Model:
+    try:
+        from anthropic import AsyncAnthropic
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Model {str(spec)!r} needs the Anthropic SDK: install `scriptorium[anthropic]`."
+        ) from exc
+    client = AsyncAnthropic(
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        http_client=retrying_http_client(settings),
+        timeout=_timeout(settings),
+        max_retries=0,
+        default_headers=settings.model_headers,
+    )
+    return AnthropicModel(spec.model_name, provider=AnthropicProvider(anthropic_client=client))
+
+
+def build(spec: ModelSpec, settings: Settings) -> Model:
+    endpoint = resolve_endpoint(spec, settings)
+    if spec.provider == "anthropic":
+        return build_anthropic(spec, settings, endpoint)
+    return build_openai_style(spec, settings, endpoint)

@@ -1,0 +1,294 @@
+"""Spoiler-safe hybrid retrieval: BM25 over tokens plus exact cosine over embeddings, fused by reciprocal rank.
+
+The boundary is applied before anything is scored:
+- without a cache, candidates come from one SQL query whose WHERE clause is `boundary.before_in_series` (page
+  mode: strictly before the current page, which the prompt carries itself) or `boundary.visible_in_series` (wiki
+  mode: debut at or before the cursor), so nothing past the cursor is ever loaded;
+- with a `RetrievalCache` (what a server uses), the series' chunks are held sorted by debut, and each query scores
+  only the prefix the cursor allows (`searchsorted` on the debut column): later rows are never scored, and BM25's
+  document statistics come from that prefix alone, so even term rarity cannot reveal what lies ahead.
+The winners are then re-read from SQL with the same boundary condition before any text is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.boundary import Cursor, before_in_series, visible_in_series
+from scriptorium.companion.content import Embedder, content_version, tokenize, unpack_vectors
+from scriptorium.companion.models import Chunk, Episode, Page, WikiArticle, WikiSection
+from scriptorium.core.errors import UpstreamError, ValidationFailed
+
+log = logging.getLogger(__name__)
+Mode = Literal["page", "wiki"]
+RRF_K = 60
+BM25_K1, BM25_B = 1.2, 0.75
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    chunk_id: str
+    kind: str
+    text: str
+    episode_slug: str | None
+    page_number: int | None
+    global_index: int
+    score: float
+    key: str = ""
+    title: str = ""
+
+
+@dataclass
+class Candidates:
+    """One series' chunks of one kind, sorted by (debut, id): ids, debuts, token postings, lengths and vectors.
+
+    Row order is debut order, so "visible at this cursor" is always a prefix and BM25 postings (row-sorted) can be
+    cut at the prefix with one binary search.
+    """
+
+    ids: list[str]
+    debuts: NDArray[np.int64]
+    postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]]
+    lengths: NDArray[np.float32]
+    cumulative_length: NDArray[np.float64]
+    matrix: NDArray[np.float32] | None
+    model: str
+    dimension: int
+    mixed_models: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def visible_count(self, cursor: Cursor, *, strict: bool) -> int:
+        """How many leading rows the cursor allows: debut < cursor (strict, page mode) or debut <= cursor."""
+        side: Literal["left", "right"] = "left" if strict else "right"
+        return int(np.searchsorted(self.debuts, cursor.index, side=side))
+
+
+def build_candidates(rows: list[Any]) -> Candidates:
+    """Rows of (id, debut_index, tokens, embedding, embedding_model, embedding_dim), already in debut order."""
+    rows = sorted(rows, key=lambda r: (r[1], r[0]))
+    postings: dict[str, tuple[list[int], list[float]]] = {}
+    lengths = np.zeros(len(rows), dtype=np.float32)
+    for row_number, row in enumerate(rows):
+        tokens = (row[2] or "").split()
+        lengths[row_number] = len(tokens)
+        counts: dict[str, int] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        for token, count in counts.items():
+            entry = postings.setdefault(token, ([], []))
+            entry[0].append(row_number)
+            entry[1].append(float(count))
+    models = {(row[4], row[5]) for row in rows}
+    usable = len(models) == 1 and all(row[3] is not None for row in rows) and rows and rows[0][5] > 0
+    model, dimension = (rows[0][4], int(rows[0][5])) if usable else ("", 0)
+    return Candidates(
+        ids=[row[0] for row in rows],
+        debuts=np.asarray([row[1] for row in rows], dtype=np.int64),
+        postings={
+            t: (np.asarray(r, dtype=np.int64), np.asarray(f, dtype=np.float32)) for t, (r, f) in postings.items()
+        },
+        lengths=lengths,
+        cumulative_length=np.cumsum(lengths, dtype=np.float64),
+        matrix=unpack_vectors([row[3] for row in rows], dimension) if usable else None,
+        model=model,
+        dimension=dimension,
+        mixed_models=len(models) > 1,
+    )
+
+
+class RetrievalCache:
+    """Per (series, kind, content_version) candidate matrices plus a small LRU of query embeddings."""
+
+    def __init__(self, max_queries: int = 512) -> None:
+        self._candidates: dict[tuple[str, str], tuple[int, Candidates]] = {}
+        self._queries: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        self._max_queries = max_queries
+
+    async def candidates(self, session: AsyncSession, series_id: str, kind: str) -> Candidates:
+        version = await content_version(session, series_id)
+        hit = self._candidates.get((series_id, kind))
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        rows = await session.execute(_candidate_query(series_id, kind))
+        built = build_candidates(list(rows.all()))
+        self._candidates[(series_id, kind)] = (version, built)
+        return built
+
+    def query_vector(self, model: str, query: str) -> NDArray[np.float32] | None:
+        vector = self._queries.get((model, query))
+        if vector is not None:
+            self._queries.move_to_end((model, query))
+        return vector
+
+    def remember(self, model: str, query: str, vector: NDArray[np.float32]) -> None:
+        self._queries[(model, query)] = vector
+        while len(self._queries) > self._max_queries:
+            self._queries.popitem(last=False)
+
+
+def _candidate_query(
+    series_id: str, kind: str, condition: ColumnElement[bool] | None = None
+) -> Select[str, int, str, bytes | None, str, int]:
+    stmt = select(
+        Chunk.id, Chunk.debut_index, Chunk.tokens, Chunk.embedding, Chunk.embedding_model, Chunk.embedding_dim
+    )
+    stmt = stmt.where(Chunk.series_id == series_id, Chunk.kind == kind)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return stmt.order_by(Chunk.debut_index, Chunk.id)
+
+
+def boundary_condition(mode: Mode, cursor: Cursor) -> ColumnElement[bool]:
+    """The one rule per mode: page mode strictly before the cursor, wiki mode at or before it."""
+    if mode == "page":
+        return before_in_series(Chunk.series_id, Chunk.debut_index, cursor)
+    return visible_in_series(Chunk.series_id, Chunk.debut_index, cursor)
+
+
+async def retrieve(
+    session: AsyncSession,
+    embedder: Embedder,
+    *,
+    series_id: str,
+    mode: Mode,
+    query: str,
+    cursor: Cursor,
+    k: int,
+    cache: RetrievalCache | None = None,
+) -> list[Retrieved]:
+    if mode not in ("page", "wiki"):
+        raise ValidationFailed("mode must be 'page' or 'wiki'", field="mode")
+    if cursor.series_id != series_id:
+        raise ValidationFailed("cursor belongs to another series", field="cursor")
+    k = max(1, min(int(k), 50))
+    if cache is not None:
+        candidates = await cache.candidates(session, series_id, mode)
+        limit = candidates.visible_count(cursor, strict=mode == "page")
+    else:
+        rows = await session.execute(_candidate_query(series_id, mode, boundary_condition(mode, cursor)))
+        candidates = build_candidates(list(rows.all()))
+        limit = candidates.size
+    if limit == 0 or not query.strip():
+        return []
+    vector = await _query_vector(embedder, query, candidates, cache)
+    rows_scores = rank(candidates, limit, tokenize(query), vector, k)
+    return await _load(session, candidates, rows_scores, mode, cursor)
+
+
+async def _query_vector(
+    embedder: Embedder, query: str, candidates: Candidates, cache: RetrievalCache | None
+) -> NDArray[np.float32] | None:
+    if candidates.matrix is None or candidates.model != embedder.name or candidates.dimension != embedder.dimension:
+        if candidates.matrix is not None or candidates.mixed_models:
+            log.warning(
+                "companion: stored embeddings do not match %s; run `scriptorium companion reindex`", embedder.name
+            )
+        return None
+    if cache is not None and (hit := cache.query_vector(embedder.name, query)) is not None:
+        return hit
+    try:
+        vector = np.asarray((await embedder.embed([query]))[0], dtype=np.float32)
+    except UpstreamError as exc:
+        log.warning("companion: query embedding failed (%s); lexical retrieval only", exc.public_message)
+        return None
+    if cache is not None:
+        cache.remember(embedder.name, query, vector)
+    return vector
+
+
+def rank(
+    candidates: Candidates, limit: int, query_tokens: list[str], vector: NDArray[np.float32] | None, k: int
+) -> list[tuple[int, float]]:
+    """Fuse the lexical and dense rankings of rows [0, limit) and return the top k (row, fused score)."""
+    depth = max(50, 5 * k)
+    fused: dict[int, float] = {}
+    for ranking in (
+        lexical_ranking(candidates, limit, query_tokens, depth),
+        dense_ranking(candidates, limit, vector, depth),
+    ):
+        for position, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + position + 1)
+    best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    return best[:k]
+
+
+def lexical_ranking(candidates: Candidates, limit: int, query_tokens: list[str], depth: int) -> list[int]:
+    """BM25 over the visible prefix only: document frequencies and average length are computed from it."""
+    if limit == 0 or not query_tokens:
+        return []
+    scores = np.zeros(limit, dtype=np.float32)
+    lengths = candidates.lengths[:limit]
+    average = float(candidates.cumulative_length[limit - 1]) / limit or 1.0
+    norm = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / average)
+    for token in set(query_tokens):
+        posting = candidates.postings.get(token)
+        if posting is None:
+            continue
+        rows, freqs = posting
+        cut = int(np.searchsorted(rows, limit))
+        if cut == 0:
+            continue
+        rows, freqs = rows[:cut], freqs[:cut]
+        idf = np.log(1.0 + (limit - cut + 0.5) / (cut + 0.5))
+        scores[rows] += idf * freqs * (BM25_K1 + 1.0) / (freqs + norm[rows])
+    hits = np.flatnonzero(scores > 0)
+    if hits.size == 0:
+        return []
+    top = hits[np.argsort(-scores[hits], kind="stable")[:depth]]
+    return [int(r) for r in top]
+
+
+def dense_ranking(candidates: Candidates, limit: int, vector: NDArray[np.float32] | None, depth: int) -> list[int]:
+    """Exact cosine (rows and query are L2-normalised) over the visible prefix."""
+    if vector is None or candidates.matrix is None or limit == 0:
+        return []
+    sims = candidates.matrix[:limit] @ vector
+    if limit > depth:
+        part = np.argpartition(-sims, depth)[:depth]
+        order = part[np.argsort(-sims[part], kind="stable")]
+    else:
+        order = np.argsort(-sims, kind="stable")
+    return [int(r) for r in order]
+
+
+async def _load(
+    session: AsyncSession, candidates: Candidates, winners: list[tuple[int, float]], mode: Mode, cursor: Cursor
+) -> list[Retrieved]:
+    """Read the winners' text with the boundary applied again: a stale cache can never leak a later chunk."""
+    if not winners:
+        return []
+    ids = [candidates.ids[row] for row, _ in winners]
+    scores = {candidates.ids[row]: score for row, score in winners}
+    stmt = (
+        select(Chunk, Page.number, Episode.slug, WikiArticle.title)
+        .outerjoin(Page, Page.id == Chunk.page_id)
+        .outerjoin(Episode, Episode.id == Page.episode_id)
+        .outerjoin(WikiSection, WikiSection.id == Chunk.wiki_section_id)
+        .outerjoin(WikiArticle, WikiArticle.id == WikiSection.article_id)
+        .where(Chunk.id.in_(ids), boundary_condition(mode, cursor))
+    )
+    found = {}
+    for chunk, page_number, episode_slug, article_title in (await session.execute(stmt)).all():
+        found[chunk.id] = Retrieved(
+            chunk_id=chunk.id,
+            kind=chunk.kind,
+            text=chunk.text,
+            episode_slug=episode_slug,
+            page_number=page_number,
+            global_index=chunk.debut_index,
+            score=scores[chunk.id],
+            key=chunk.key,
+            title=article_title or "",
+        )
+    return [found[i] for i in ids if i in found]

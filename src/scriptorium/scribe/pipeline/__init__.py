@@ -3,6 +3,8 @@
 `run_pipeline` is the one entry point the job handler calls; the step functions are public for tests and tools.
 """
 
+from scriptorium.scribe.pipeline.research import SourceSet
+from scriptorium.scribe.pipeline.runner import run_pipeline, validate_recipient
 from scriptorium.scribe.pipeline.template import analyze_template, validate_template
 from scriptorium.scribe.pipeline.types import (
     STEPS,
@@ -34,8 +36,11 @@ __all__ = [
     "Placeholder",
     "Recipient",
     "Source",
+    "SourceSet",
     "Step",
     "TemplateAnalysis",
     "analyze_template",
+    "run_pipeline",
+    "validate_recipient",
     "validate_template",
 ]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.llm import build_model, is_offline, usage_record
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.types import PipelineDeps, Placeholder, TemplateAnalysis, TemplateType
 
@@ -112,12 +113,10 @@ async def analyze_template_with_usage(
     text: str, *, deps: PipelineDeps
 ) -> tuple[TemplateAnalysis, list[dict[str, Any]]]:
     """Rules first; a configured model may override the type. Any model failure keeps the rule result."""
-    from scriptorium.core.llm import build_model, is_offline, usage_record
-
     rules = analyze_rules(validate_template(text))
     if is_offline(deps.template_model):
         return rules, []
-    from pydantic_ai import Agent
+    from pydantic_ai import Agent  # loaded on first use: the lite server's idle memory budget
 
     try:
         model = build_model(deps.template_model, deps.settings)

@@ -1,0 +1,188 @@
+"""Turn verified research into numbered sources and facts that cite them.
+
+Only verified material becomes a `Source`: the accepted author profiles, the user's profile pages, search pages
+that are clearly about this person, and citable papers. Page text contributes single sentences that name the
+recipient or their topic; sentences carrying links, addresses or instructions to a reader or model are dropped,
+so a hostile page can at most contribute a plain factual sentence, and only as quoted data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
+from scriptorium.scribe.pipeline.research import Identity, Papers
+from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
+from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
+from scriptorium.scribe.sources.arxiv import relevance
+from scriptorium.scribe.sources.text import (
+    institution_matches,
+    last_name,
+    mentions_name,
+    normalize_title,
+    text_mentions_institution,
+    topic_overlap,
+)
+
+EXCERPT_CHARS = 600
+MAX_SENTENCES_PER_PAGE = 4
+_LIMITS = {"research": (5, 1), "book": (2, 3), "general": (3, 1)}  # (papers, books) per template type
+_URL_OR_EMAIL = re.compile(
+    r"(?i)\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b[\w-]+\.(?:example|com|org|net|io)\b"
+)
+_INSTRUCTION = re.compile(
+    r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,60}\b(?:instruction|prompt|rule|previous|above|earlier)"
+    r"|\bsystem prompt\b|\bas an ai\b|\blanguage model\b|\bai assistant\b|\bassistant:|\bllm\b|\bchatgpt\b"
+    r"|\b(?:you|the email|the writer|the model)\s+(?:must|should|shall)\s+(?:include|add|mention|insert|say|write)"
+    r"|\binclude (?:this|the following)\b|\bnew instructions?\b"
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
+
+
+@dataclass
+class _Builder:
+    now: datetime
+    sources: list[Source] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add_source(self, kind: SourceKind, url: str, title: str, excerpt: str, when: datetime | None) -> str:
+        for source in self.sources:
+            if source.url == url and source.kind == kind:
+                return source.id
+        source_id = f"S{len(self.sources) + 1}"
+        text = " ".join(excerpt.split())
+        self.sources.append(Source(source_id, kind, url, title.strip()[:500], when or self.now, text[:EXCERPT_CHARS]))
+        return source_id
+
+    def fact(self, text: str, source_ids: tuple[str, ...], kind: str, value: str) -> None:
+        self.facts.append(Fact(text=text, source_ids=source_ids, kind=kind, value=value))
+
+
+def clean_sentences(text: str) -> tuple[list[str], int]:
+    """Sentences safe to quote as facts, and how many were dropped for looking like instructions or links."""
+    kept, dropped = [], 0
+    for raw in _SENTENCE_SPLIT.split(text):
+        sentence = " ".join(raw.split())
+        if not 20 <= len(sentence) <= 300:
+            continue
+        if _INSTRUCTION.search(sentence) or _URL_OR_EMAIL.search(sentence):
+            dropped += 1
+            continue
+        kept.append(sentence)
+    return kept, dropped
+
+
+def _page_facts(b: _Builder, page: PageRecord, query: ResearchQuery, when: datetime | None) -> None:
+    sentences, dropped = clean_sentences(page.text)
+    surname = last_name(query.name).lower()
+    relevant = [s for s in sentences if surname in s.lower() or topic_overlap(query.interest, s)]
+    chosen = relevant[:MAX_SENTENCES_PER_PAGE]
+    if dropped:
+        b.notes.append(
+            f"{page.via}: ignored {dropped} sentence(s) on {page.url[:200]} that carried links or instructions"
+        )
+    if not chosen:
+        return
+    source_id = b.add_source(page.kind, page.url, page.title, " ".join(chosen), when)
+    for sentence in chosen:
+        b.fact(sentence, (source_id,), "bio", sentence)
+
+
+def search_page_is_about(page: PageRecord, query: ResearchQuery, institutions: tuple[str, ...]) -> bool:
+    """A search hit counts only if it names the person and agrees on their institution or topic."""
+    if not mentions_name(page.text, query.name) and not mentions_name(page.title, query.name):
+        return False
+    hints = [h for h in (query.affiliation, *institutions) if h]
+    if any(text_mentions_institution(page.text, hint) for hint in hints):
+        return True
+    return bool(topic_overlap(query.interest, page.text))
+
+
+def _author_facts(b: _Builder, author: AuthorRecord, query: ResearchQuery, when: datetime | None) -> None:
+    label = "OpenAlex" if author.kind == "openalex" else "Semantic Scholar"
+    excerpt = f"{author.name}. Institutions: {', '.join(author.institutions) or 'none listed'}. "
+    excerpt += f"Topics: {', '.join(author.topics[:6]) or 'none listed'}."
+    source_id = b.add_source(author.kind, author.url, f"{label} profile: {author.name}", excerpt, when)
+    if author.institutions:
+        institution = author.institutions[0]
+        b.fact(f"{query.name} is affiliated with {institution}.", (source_id,), "affiliation", institution)
+    for topic in author.topics[:3]:
+        b.fact(f"{label} lists {topic} among {query.name}'s research topics.", (source_id,), "topic", topic)
+
+
+def _rank(papers: list[PaperRecord], interest: str) -> list[PaperRecord]:
+    return sorted(papers, key=lambda p: (relevance(p, interest), p.year or 0), reverse=True)
+
+
+def _paper_facts(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery, papers: Papers) -> None:
+    groups: dict[str, list[PaperRecord]] = {}
+    for verdict in verdicts:
+        if verdict.citable:
+            groups.setdefault(normalize_title(verdict.paper.title), []).append(verdict.paper)
+    leaders = [records[0] for records in groups.values()]
+    max_papers, max_books = _LIMITS[query.template_type]
+    chosen = _rank([p for p in leaders if p.is_book], query.interest)[:max_books]
+    chosen += _rank([p for p in leaders if not p.is_book], query.interest)[:max_papers]
+    for leader in chosen:
+        ids = []
+        for record in groups[normalize_title(leader.title)][:3]:
+            excerpt = record.abstract or f"{record.title}. {', '.join(record.authors[:6])}. {record.venue}"
+            ids.append(
+                b.add_source(record.kind, record.url, record.title, excerpt, papers.retrieved_at.get(record.kind))
+            )
+        year = f" ({leader.year})" if leader.year else ""
+        kind = "book" if leader.is_book else "paper"
+        b.fact(f'{query.name} is an author of "{leader.title}"{year}.', tuple(dict.fromkeys(ids)), kind, leader.title)
+
+
+def _unverified_notes(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery) -> None:
+    by_kind: dict[str, list[str]] = {}
+    for verdict in verdicts:
+        if not verdict.citable:
+            by_kind.setdefault(verdict.paper.kind, []).append(verdict.paper.title)
+    for kind, titles in by_kind.items():
+        sample = "; ".join(f'"{t[:80]}"' for t in titles[:3])
+        b.notes.append(
+            f"{kind}: {len(titles)} paper(s) under the name {query.name} not cited, authorship not verified: {sample}"
+        )
+
+
+def build_evidence(query: ResearchQuery, identity: Identity, papers: Papers, *, now: datetime) -> Evidence:
+    """Sources and facts from the accepted profile, pages and verified papers; everything else becomes a note."""
+    b = _Builder(now=now, notes=[*identity.notes, *papers.notes])
+    choice = identity.openalex
+    if choice.author is not None:
+        _author_facts(b, choice.author, query, identity.retrieved_at.get("openalex"))
+        b.notes.append(f"openalex: accepted profile {choice.author.author_id} ({choice.reason})")
+    elif choice.others:
+        b.notes.append(f"openalex: {len(choice.others)} profile(s) named {query.name} not used: {choice.reason}")
+    if identity.s2_verified is not None and choice.author is None:
+        _author_facts(b, identity.s2_verified, query, identity.retrieved_at.get("semantic_scholar"))
+    for page in identity.profile_pages:
+        _page_facts(b, page, query, identity.retrieved_at.get("web"))
+    institutions = choice.author.institutions if choice.author else ()
+    for page in identity.search_pages:
+        if search_page_is_about(page, query, institutions):
+            _page_facts(b, page, query, identity.retrieved_at.get("search"))
+        else:
+            b.notes.append(f"{page.via}: {page.url[:200]} is not clearly about this {query.name}; not used")
+
+    guard = PaperGuard(query, choice, identity.s2_verified)
+    verdicts = [guard.verify(p) for p in papers.openalex]
+    guard.remember(verdicts)
+    later = [guard.verify(p) for p in [*papers.semantic_scholar, *papers.arxiv]]
+    verdicts += later
+    _paper_facts(b, verdicts, query, papers)
+    _unverified_notes(b, verdicts, query)
+
+    verified = choice.author is not None or identity.s2_verified is not None
+    if (
+        query.affiliation
+        and choice.author
+        and not any(institution_matches(i, query.affiliation) for i in choice.author.institutions)
+    ):
+        b.notes.append(f"openalex: the accepted profile does not list {query.affiliation}")
+    return Evidence(sources=b.sources, facts=b.facts, author_verified=verified, notes=b.notes)

@@ -1,0 +1,136 @@
+"""The homonym guard: which author profile is the recipient, and which papers are citable.
+
+Two researchers can share a name (a computational biologist and a medieval historian both called Maria Chen).
+A name search alone returns both, and the original system cited whichever it found first. Here a profile is
+accepted only when its affiliation or its topics agree with what the user told us, and a paper is citable only
+when its authorship is verified: listed under the accepted OpenAlex author id, under a Semantic Scholar profile
+whose affiliation agrees, with the same title as a verified work, with an agreeing affiliation, or on the
+recipient's topic. Everything else is kept out of the email and only mentioned in the evidence notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scriptorium.scribe.sources.arxiv import category_words
+from scriptorium.scribe.sources.base import AuthorRecord, PaperRecord, ResearchQuery
+from scriptorium.scribe.sources.text import (
+    institution_matches,
+    normalize_title,
+    text_mentions_institution,
+    topic_overlap,
+)
+
+AFFILIATION_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class AuthorChoice:
+    """The accepted profile (or None) and why; `others` are the same-name profiles that were not accepted."""
+
+    author: AuthorRecord | None
+    reason: str
+    others: tuple[AuthorRecord, ...] = ()
+    ambiguous: bool = False
+
+    @property
+    def verified(self) -> bool:
+        return self.author is not None
+
+
+def judge_author(author: AuthorRecord, query: ResearchQuery, profile_texts: list[str]) -> tuple[int, list[str]]:
+    """A score (>0 means accepted) with the reasons a reviewer can check."""
+    score, reasons = 0, []
+    if query.affiliation and author.institutions:
+        agreeing = [i for i in author.institutions if institution_matches(i, query.affiliation)]
+        if agreeing:
+            score += AFFILIATION_WEIGHT
+            reasons.append(f"affiliation agrees ({agreeing[0]})")
+        else:
+            score -= AFFILIATION_WEIGHT
+            reasons.append(f"affiliation differs ({author.institutions[0]})")
+    named = [i for i in author.institutions if any(text_mentions_institution(t, i) for t in profile_texts)]
+    if named:
+        score += AFFILIATION_WEIGHT
+        reasons.append(f"the profile page names {named[0]}")
+    shared = topic_overlap(query.interest, " ".join(author.topics))
+    if shared:
+        score += len(shared)
+        reasons.append(f"topics agree ({', '.join(sorted(shared))})")
+    return score, reasons
+
+
+def choose_author(candidates: list[AuthorRecord], query: ResearchQuery, profile_texts: list[str]) -> AuthorChoice:
+    """The best-agreeing profile; none when nothing agrees or two different people agree equally well."""
+    if not candidates:
+        return AuthorChoice(None, "no profile under this name")
+    judged = [(*judge_author(a, query, profile_texts), a) for a in candidates]
+    accepted = sorted((j for j in judged if j[0] > 0), key=lambda j: (j[0], j[2].works_count), reverse=True)
+    if not accepted:
+        return AuthorChoice(None, "no profile's affiliation or topics agree", tuple(candidates))
+    best_score, best_reasons, best = accepted[0]
+    if len(accepted) > 1 and accepted[1][0] == best_score and not _same_place(best, accepted[1][2]):
+        return AuthorChoice(None, "two different profiles agree equally well", tuple(candidates), ambiguous=True)
+    others = tuple(a for a in candidates if a is not best)
+    return AuthorChoice(best, "; ".join(best_reasons), others)
+
+
+def _same_place(a: AuthorRecord, b: AuthorRecord) -> bool:
+    return any(institution_matches(x, y) for x in a.institutions[:1] for y in b.institutions[:1])
+
+
+def directory_picks(
+    candidates: list[AuthorRecord], query: ResearchQuery, profile_texts: list[str]
+) -> list[AuthorRecord]:
+    """Semantic Scholar profiles worth listing papers for: agreeing ones, else up to two with no contrary sign."""
+    judged = [(judge_author(a, query, profile_texts)[0], a) for a in candidates]
+    agreeing = [a for score, a in sorted(judged, key=lambda j: j[0], reverse=True) if score > 0]
+    if agreeing:
+        return agreeing[:1]
+    return [a for score, a in judged if score == 0][:2]
+
+
+@dataclass(frozen=True)
+class PaperVerdict:
+    paper: PaperRecord
+    reason: str | None
+
+    @property
+    def citable(self) -> bool:
+        return self.reason is not None
+
+
+class PaperGuard:
+    """Verifies papers against the accepted author, the verified Semantic Scholar profile and the interest."""
+
+    def __init__(self, query: ResearchQuery, openalex: AuthorChoice, s2_verified: AuthorRecord | None) -> None:
+        self._query = query
+        self._openalex = openalex
+        self._s2 = s2_verified
+        self._verified_titles: set[str] = set()
+        self._institutions = tuple(openalex.author.institutions if openalex.author else ())
+
+    def remember(self, verdicts: list[PaperVerdict]) -> None:
+        """Titles of already verified papers vouch for the same paper found elsewhere."""
+        self._verified_titles.update(normalize_title(v.paper.title) for v in verdicts if v.citable)
+
+    def verify(self, paper: PaperRecord) -> PaperVerdict:
+        author = self._openalex.author
+        if paper.kind == "openalex" and author is not None and author.author_id in paper.author_ids:
+            return PaperVerdict(paper, "listed under the verified OpenAlex author")
+        if paper.kind == "semantic_scholar" and self._s2 is not None and self._s2.author_id in paper.author_ids:
+            return PaperVerdict(paper, "listed under the Semantic Scholar profile whose affiliation agrees")
+        if normalize_title(paper.title) in self._verified_titles:
+            return PaperVerdict(paper, "same title as a verified work")
+        hints = [h for h in (self._query.affiliation, *self._institutions) if h]
+        if paper.affiliations and hints:
+            if any(institution_matches(aff, hint) for aff in paper.affiliations for hint in hints):
+                return PaperVerdict(paper, "author affiliation agrees")
+            return PaperVerdict(paper, None)
+        if self._openalex.ambiguous:
+            return PaperVerdict(paper, None)  # two same-topic namesakes: the topic cannot tell them apart
+        text = f"{paper.title} {paper.abstract} {category_words(paper.categories)}"
+        shared = topic_overlap(self._query.interest, text)
+        if shared:
+            return PaperVerdict(paper, f"on the recipient's topic ({', '.join(sorted(shared))})")
+        return PaperVerdict(paper, None)

@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "scriptorium.core.jobs.models",
     "scriptorium.scribe.models",
     "scriptorium.companion.models",
+    "scriptorium.companion.sessions",
 )
 
 

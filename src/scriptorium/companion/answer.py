@@ -1,0 +1,98 @@
+"""What one chat turn is made of, and the two ways to answer it.
+
+A `Turn` is everything the reply needs, assembled before streaming starts and already cut at the reader's
+position: the visible page(s), the story-so-far recap, retrieved passages, history and chips. Answerers only
+read it, so nothing they do can widen the boundary:
+
+- `answer_offline.OfflineAnswerer`: an extractive answer (sentence scoring against the question) with page
+  citations, streamed word by word; no model, deterministic, labelled "offline".
+- `answer_model.ModelAnswerer`: a configured chat model through pydantic-ai `Agent.run_stream`, with the
+  passages passed as delimited data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from scriptorium.companion.boundary import Cursor
+
+Mode = Literal["page", "wiki"]
+PassageRole = Literal["visible", "earlier", "wiki"]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A piece of text the answer may use, with where it came from (its debut is `global_index`)."""
+
+    doc_id: str
+    kind: Literal["page", "wiki"]
+    role: PassageRole
+    text: str
+    global_index: int
+    title: str
+    episode_slug: str | None = None
+    episode_number: int | None = None
+    page_number: int | None = None
+    score: float = 0.0
+
+    def label(self, current_episode: int | None) -> str:
+        """Short citation label: `page 3`, `episode 1, page 3` or the wiki title."""
+        if self.kind == "wiki" or self.page_number is None:
+            return self.title
+        if self.episode_number is None or self.episode_number == current_episode:
+            return f"page {self.page_number}"
+        return f"episode {self.episode_number}, page {self.page_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    mode: Mode
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTurn:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question with its cursor-bounded context."""
+
+    mode: Mode
+    question: str
+    cursor: Cursor
+    series_title: str
+    episode_title: str
+    episode_number: int
+    visible_pages: tuple[int, ...]
+    recap: str
+    passages: tuple[Passage, ...]
+    history: tuple[HistoryTurn, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    retrieved_doc_ids: tuple[str, ...] = ()
+    hidden_names: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def visible(self) -> tuple[Passage, ...]:
+        return tuple(p for p in self.passages if p.role == "visible")
+
+
+@dataclass
+class Reply:
+    """Filled in while an answerer streams: the passages it relied on, and token usage when known."""
+
+    used: list[Passage] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Answerer(Protocol):
+    provider: str
+
+    def stream(self, turn: Turn, reply: Reply) -> AsyncIterator[str]:
+        """Yield answer text deltas; record the passages used (and usage) in `reply`."""
+        ...

@@ -1,0 +1,67 @@
+"""What several Companion routes share: identifying the reader, resolving ids, and the per-process limiter."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.content import Embedder
+from scriptorium.companion.ratelimit import SlidingWindowLimiter
+from scriptorium.companion.service import ReaderContext
+from scriptorium.companion.sessions import load_view, reader_from_token
+from scriptorium.core.resources import Resources
+from scriptorium.core.settings import Settings
+
+READER_HEADER = "x-reader-token"
+
+# Accept our 32-hex ids and the dashed UUID form clients of the original send; both name the same row.
+SessionId = Annotated[
+    str,
+    Path(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"),
+]
+SESSION_QUERY_PATTERN = r"^[0-9a-fA-F-]{32,36}$"
+
+
+def normalize_id(value: str) -> str:
+    return value.replace("-", "").lower()
+
+
+def header_token(request: Request) -> str | None:
+    token = request.headers.get(READER_HEADER, "").strip()
+    return token or None
+
+
+async def reader_context(
+    db: AsyncSession,
+    settings: Settings,
+    request: Request,
+    *,
+    session_id: str | None,
+    reader_token: str | None = None,
+) -> ReaderContext:
+    """The session (exact cursor) and/or the reader (furthest position) a request speaks for."""
+    view = await load_view(db, normalize_id(session_id)) if session_id else None
+    token = reader_token or header_token(request)
+    reader_id = reader_from_token(settings, token) if token else None
+    if view is not None and reader_id is None:
+        reader_id = view.session.reader_id
+    return ReaderContext(view=view, reader_id=reader_id)
+
+
+def limiter(resources: Resources) -> SlidingWindowLimiter:
+    settings = resources.settings
+    return resources.cached("companion.limiter", lambda: SlidingWindowLimiter(settings.companion_rate_limit_per_minute))
+
+
+def client_key(request: Request) -> str:
+    """Per-client identity for rate limiting: the peer address (uvicorn applies trusted proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def embedder(resources: Resources) -> Embedder:
+    """The process-wide embedder (built on first use, shared with ingestion's choice of model)."""
+    from scriptorium.core.embeddings import build_embedder
+
+    return resources.cached("embedder", lambda: build_embedder(resources.settings, resources.http))

@@ -1,0 +1,44 @@
+"""`GET /api/episodes` (the picker) and `GET /api/episodes/{slug}` (one episode's pages), gated by position."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from scriptorium.companion.api.common import SESSION_QUERY_PATTERN, reader_context
+from scriptorium.companion.schemas import SLUG_PATTERN, EpisodeDetailPublic, EpisodeListPublic
+from scriptorium.companion.service import episode_detail, list_episodes
+from scriptorium.core.deps import SessionDep, SettingsDep
+
+router = APIRouter()
+
+SessionQuery = Annotated[
+    str | None, Query(pattern=SESSION_QUERY_PATTERN, description="Gate by this session's position.")
+]
+TokenQuery = Annotated[str | None, Query(max_length=200, description="Reader token (or the X-Reader-Token header).")]
+
+
+@router.get("/api/episodes", summary="Episodes, with story text only up to the reader's position")
+async def get_episodes(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    session_id: SessionQuery = None,
+    reader_token: TokenQuery = None,
+) -> EpisodeListPublic:
+    context = await reader_context(db, settings, request, session_id=session_id, reader_token=reader_token)
+    return await list_episodes(db, settings, context)
+
+
+@router.get("/api/episodes/{slug}", summary="One episode; image URLs only for pages at or before the position")
+async def get_episode(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+    session_id: SessionQuery = None,
+    reader_token: TokenQuery = None,
+) -> EpisodeDetailPublic:
+    context = await reader_context(db, settings, request, session_id=session_id, reader_token=reader_token)
+    return await episode_detail(db, settings, slug, context)

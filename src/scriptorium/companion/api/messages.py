@@ -1,0 +1,72 @@
+"""`POST /api/sessions/{id}/messages`: ask a question, get the answer as server-sent events.
+
+Order matters (STYLE.md item 14): validate, rate-limit, then load the session, compute the cursor, retrieve and
+save the question inside one short-lived DB session, and only then return the stream. A missing session is an
+`error` frame with HTTP 200, as in the original contract; a too-long message is a 422 and a client over its
+limit a 429 with Retry-After, both before any stream starts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from scriptorium.companion.answer_model import build_answerer
+from scriptorium.companion.api.common import SessionId, client_key, embedder, limiter, normalize_id
+from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
+from scriptorium.companion.schemas import MessageCreate
+from scriptorium.companion.service_chat import prepare_turn
+from scriptorium.companion.sessions import load_view
+from scriptorium.core.deps import ResourcesDep, SettingsDep
+from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
+
+router = APIRouter()
+
+PING_SECONDS = 15
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def _frames(events: AsyncIterator[Event]) -> AsyncIterator[ServerSentEvent]:
+    async for event in events:
+        yield to_sse(event)
+
+
+async def _one(event: ErrorEvent) -> AsyncIterator[ServerSentEvent]:
+    yield to_sse(event)
+
+
+def _stream(content: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    return EventSourceResponse(content, ping=PING_SECONDS, headers=STREAM_HEADERS)
+
+
+@router.post(
+    "/api/sessions/{session_id}/messages",
+    summary="Ask in page or wiki mode; streams `token` frames, then `done` (or `error`)",
+    response_class=EventSourceResponse,
+)
+async def post_message(
+    session_id: SessionId, body: MessageCreate, request: Request, resources: ResourcesDep, settings: SettingsDep
+) -> EventSourceResponse:
+    if len(body.message) > settings.companion_message_max_chars:
+        raise ValidationFailed(
+            f"message is {len(body.message)} characters; the limit is {settings.companion_message_max_chars}",
+            field="message",
+        )
+    if not body.message.strip():
+        raise ValidationFailed("message is empty; type a question", field="message")
+    limiter(resources).hit(client_key(request))
+    started = time.monotonic()
+    try:
+        async with resources.sessionmaker() as db:
+            view = await load_view(db, normalize_id(session_id))
+            turn, _ = await prepare_turn(db, view, body, embedder=embedder(resources), k=settings.companion_retrieval_k)
+    except NotFound as exc:
+        return _stream(_one(ErrorEvent("not_found", exc.public_message)))
+    except ModelError as exc:
+        return _stream(_one(ErrorEvent("generation_failed", exc.public_message)))
+    answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
+    events = stream_answer(resources, answerer, turn, session_id=view.session.id, started=started)
+    return _stream(_frames(events))

@@ -1,0 +1,83 @@
+"""`GET /api/world-graph` and `GET /api/world-graph/entities/{slug}`, cut at the reader's position.
+
+The cursor comes from the session when `session_id` is given (the position the server keeps). The original's
+`episode_slug` + `page` (+ `right_page`) parameters still work for clients written for it: the page is clamped
+into the episode and the rightmost visible page is the cursor, as there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.api.common import SESSION_QUERY_PATTERN, normalize_id
+from scriptorium.companion.boundary import Cursor
+from scriptorium.companion.schemas import SLUG_PATTERN, EntityDetailPublic, GraphMode, WorldGraphPublic
+from scriptorium.companion.sessions import episode_by_slug, load_view
+from scriptorium.companion.world import entity_detail, world_graph
+from scriptorium.core.deps import SessionDep, SettingsDep
+from scriptorium.core.errors import ValidationFailed
+
+router = APIRouter()
+
+SessionQuery = Annotated[str | None, Query(pattern=SESSION_QUERY_PATTERN)]
+SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
+PageQuery = Annotated[int | None, Query(ge=1)]
+
+
+async def resolve_cursor(
+    db: AsyncSession,
+    *,
+    session_id: str | None,
+    episode_slug: str | None,
+    page: int | None,
+    right_page: int | None,
+    spread: bool = False,
+) -> tuple[Cursor, int]:
+    """(cursor, index of the leftmost visible page) from the session, or from the original's parameters."""
+    if session_id:
+        view = await load_view(db, normalize_id(session_id))
+        left = view.cursor.index - 1 if spread and view.session.current_page > 1 else view.cursor.index
+        return view.cursor, left
+    if not episode_slug or page is None:
+        raise ValidationFailed("give session_id, or episode_slug and page", field="session_id")
+    episode, series = await episode_by_slug(db, episode_slug)
+    count = max(episode.page_count, 1)
+    left = min(page, count)
+    right = min(max(right_page or left, left), count)
+    return Cursor(series.id, episode.start_index + right - 1), episode.start_index + left - 1
+
+
+@router.get("/api/world-graph", summary="Entities and relations the reader has met (full or focus mode)")
+async def get_world_graph(
+    db: SessionDep,
+    settings: SettingsDep,
+    session_id: SessionQuery = None,
+    episode_slug: SlugQuery = None,
+    page: PageQuery = None,
+    right_page: PageQuery = None,
+    spread: bool = False,
+    mode: GraphMode = "full",
+) -> WorldGraphPublic:
+    cursor, left = await resolve_cursor(
+        db, session_id=session_id, episode_slug=episode_slug, page=page, right_page=right_page, spread=spread
+    )
+    return await world_graph(db, settings, cursor, mode=mode, first_visible=left)
+
+
+@router.get("/api/world-graph/entities/{slug}", summary="One entity with its wiki summary up to the position")
+async def get_entity(
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+    db: SessionDep,
+    settings: SettingsDep,
+    session_id: SessionQuery = None,
+    episode_slug: SlugQuery = None,
+    page: PageQuery = None,
+    right_page: PageQuery = None,
+) -> EntityDetailPublic:
+    cursor, _ = await resolve_cursor(
+        db, session_id=session_id, episode_slug=episode_slug, page=page, right_page=right_page
+    )
+    return await entity_detail(db, settings, cursor, slug)

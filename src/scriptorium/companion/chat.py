@@ -1,0 +1,233 @@
+"""Stream one answer as typed events, save it, and serialise the events into the contract's SSE frames.
+
+The generator runs after the route has built the turn and released its database session, so holding a stream
+open costs no pooled connection. Frames: `token` `{text}`, `done` `{message_id, retrieved_doc_ids, citations,
+suggestions, provider, status}`, `error` `{code, message}` with a message that is always ours, never exception
+text. If the client goes away, the task is cancelled, which cancels the model call; the partial answer is saved
+as `stopped` in the background.
+
+The leak guard is the output-side check the original lacked: it holds back as many characters as the longest
+name of an entity the reader hasn't met yet, and if such a name is about to be sent (a model's memory of the
+comic can go beyond the notes it was given), it stops the answer there and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sse_starlette import ServerSentEvent
+
+from scriptorium.companion.answer import Answerer, Passage, Reply, Turn
+from scriptorium.companion.schemas import CitationPublic
+from scriptorium.companion.sessions import ChatMessage
+from scriptorium.core.db import new_id, transaction
+from scriptorium.core.errors import ModelError
+from scriptorium.core.resources import Resources
+
+log = logging.getLogger(__name__)
+
+GUARD_NOTICE = " … I'll stop there: the rest would be about a part of the story you haven't reached yet."
+FAILED_MESSAGE = "The companion could not finish this answer. Please try again in a moment."
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoneEvent:
+    message_id: str
+    retrieved_doc_ids: list[str]
+    citations: list[dict[str, Any]]
+    suggestions: list[dict[str, str]]
+    provider: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    code: str
+    message: str
+
+
+Event = TokenEvent | DoneEvent | ErrorEvent
+
+
+def to_sse(event: Event) -> ServerSentEvent:
+    """The one place events become frames."""
+    data: dict[str, Any]
+    if isinstance(event, TokenEvent):
+        name, data = "token", {"text": event.text}
+    elif isinstance(event, DoneEvent):
+        name = "done"
+        data = {
+            "message_id": event.message_id,
+            "retrieved_doc_ids": event.retrieved_doc_ids,
+            "citations": event.citations,
+            "suggestions": event.suggestions,
+            "provider": event.provider,
+            "status": event.status,
+        }
+    else:
+        name, data = "error", {"code": event.code, "message": event.message}
+    return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=name)
+
+
+@dataclass
+class LeakGuard:
+    """Hold back a tail of the stream long enough to see any hidden name whole before it is sent."""
+
+    names: frozenset[str]
+    pending: str = ""
+    tripped: bool = False
+    _pattern: re.Pattern[str] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.names:
+            alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
+            self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        self._hold = max((len(n) for n in self.names), default=0)
+
+    def feed(self, delta: str) -> str:
+        """Text that is safe to send now (empty once tripped)."""
+        if self.tripped:
+            return ""
+        self.pending += delta
+        if self._pattern is None:
+            out, self.pending = self.pending, ""
+            return out
+        match = self._pattern.search(self.pending)
+        if match is not None:
+            self.tripped = True
+            out, self.pending = self.pending[: match.start()], ""
+            return out
+        cut = max(0, len(self.pending) - self._hold)
+        out, self.pending = self.pending[:cut], self.pending[cut:]
+        return out
+
+    def flush(self) -> str:
+        out, self.pending = ("" if self.tripped else self.pending), ""
+        return out
+
+
+def citations(turn: Turn, used: list[Passage]) -> list[dict[str, Any]]:
+    """Sources of the answer (visible pages first), all at or before the cursor by construction."""
+    ordered = sorted(used, key=lambda p: (p.role != "visible", p.global_index))
+    return [
+        CitationPublic(
+            doc_id=p.doc_id,
+            kind=p.kind,
+            episode_slug=p.episode_slug,
+            episode_number=p.episode_number,
+            page_number=p.page_number,
+            global_index=p.global_index,
+            title=p.label(turn.episode_number),
+        ).model_dump()
+        for p in ordered
+        if p.global_index <= turn.cursor.index
+    ]
+
+
+@dataclass
+class Outcome:
+    text: str = ""
+    status: str = "complete"
+    reply: Reply = field(default_factory=Reply)
+
+
+async def save_answer(
+    resources: Resources,
+    *,
+    message_id: str,
+    session_id: str,
+    turn: Turn,
+    outcome: Outcome,
+    provider: str,
+    started: float,
+) -> None:
+    reply = outcome.reply
+    async with transaction(resources.sessionmaker) as db:
+        db.add(
+            ChatMessage(
+                id=message_id,
+                session_id=session_id,
+                role="assistant",
+                mode=turn.mode,
+                content=outcome.text,
+                cursor_index=turn.cursor.index,
+                status=outcome.status,
+                provider=provider,
+                retrieved_doc_ids=list(turn.retrieved_doc_ids),
+                citations=citations(turn, reply.used),
+                suggestions=[{"mode": s.mode, "text": s.text} for s in turn.suggestions],
+                latency_ms=int((time.monotonic() - started) * 1000),
+                token_counts={"input": reply.input_tokens, "output": reply.output_tokens},
+            )
+        )
+
+
+async def stream_answer(
+    resources: Resources, answerer: Answerer, turn: Turn, *, session_id: str, started: float
+) -> AsyncIterator[Event]:
+    """Tokens as they come, then `done` after the answer is saved; or one `error` frame."""
+    message_id = new_id()
+    outcome = Outcome()
+    guard = LeakGuard(turn.hidden_names)
+
+    def save(status: str) -> Any:
+        outcome.status = status
+        return save_answer(resources, message_id=message_id, session_id=session_id, turn=turn, outcome=outcome,
+                           provider=answerer.provider, started=started)  # fmt: skip
+
+    try:
+        async for delta in answerer.stream(turn, outcome.reply):
+            safe = guard.feed(delta)
+            if safe:
+                outcome.text += safe
+                yield TokenEvent(safe)
+            if guard.tripped:
+                outcome.text += GUARD_NOTICE
+                yield TokenEvent(GUARD_NOTICE)
+                break
+        tail = guard.flush()
+        if tail:
+            outcome.text += tail
+            yield TokenEvent(tail)
+        await save("guarded" if guard.tripped else "complete")
+    except asyncio.CancelledError:
+        # The client left: keep what was said, without blocking the cancellation.
+        resources.spawn(save("stopped"))
+        raise
+    except ModelError as exc:
+        log.warning("chat model failed", extra={"error": exc.detail or type(exc).__name__})
+        await _save_quietly(save("failed"))
+        yield ErrorEvent("generation_failed", exc.public_message)
+        return
+    except Exception:
+        log.exception("chat turn failed")
+        await _save_quietly(save("failed"))
+        yield ErrorEvent("internal_error", FAILED_MESSAGE)
+        return
+    yield DoneEvent(
+        message_id=message_id,
+        retrieved_doc_ids=list(turn.retrieved_doc_ids),
+        citations=citations(turn, outcome.reply.used),
+        suggestions=[{"mode": s.mode, "text": s.text} for s in turn.suggestions],
+        provider=answerer.provider,
+        status=outcome.status,
+    )
+
+
+async def _save_quietly(saving: Any) -> None:
+    try:
+        await saving
+    except Exception:
+        log.exception("could not save a failed answer")

@@ -1,0 +1,99 @@
+"""Suggestion chips: at most one page question and one wiki question, each answerable within the boundary.
+
+Chips are built from data, not asked of a model: the page chip names a character who is on the visible page and
+appears in its text (so the page itself answers it), the wiki chip names an entity the reader has met that has a
+wiki section they have unlocked. The caller passes only cursor-visible material, so a chip can never name
+someone the reader hasn't reached. Building them needs no model call, so the `done` frame is never held back
+waiting for chips (the original's second, non-streaming call did that).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from scriptorium.companion.answer import Suggestion
+
+QUESTION_STEMS = (
+    "what", "who", "why", "how", "where", "when", "which", "whose", "is", "are", "does", "do", "did", "can",
+    "could", "would", "will", "should", "tell me", "show me", "explain", "describe",
+)  # fmt: skip
+DANGLING = frozenset({"and", "or", "but", "with", "to", "of", "for", "the", "a", "an"})
+MAX_CHIP_CHARS = 120
+
+WIKI_TEMPLATES = {
+    "character": "Who is {name}?",
+    "creature": "What kind of creature is {name}?",
+    "place": "What is {name} like?",
+    "faction": "What is {name}?",
+    "object": "What is {name} used for?",
+    "concept": "What does {name} mean?",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChipEntity:
+    """An entity at or before the cursor, with what we know about it at this position."""
+
+    name: str
+    kind: str
+    debut_index: int
+    on_page: bool = False
+    mentioned: bool = False
+    has_wiki: bool = False
+
+
+def looks_like_question(text: str) -> bool:
+    """A complete single question: starts with a question stem, ends with `?`, no dangling last word."""
+    words = text.strip().rstrip("?").split()
+    lowered = text.strip().lower()
+    if not words or len(text) > MAX_CHIP_CHARS or not text.strip().endswith("?") or text.count("?") > 1:
+        return False
+    if not any(lowered == stem or lowered.startswith(stem + " ") for stem in QUESTION_STEMS):
+        return False
+    return words[-1].lower().strip(",;:") not in DANGLING
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
+
+
+def page_chip(
+    question: str, page_numbers: Sequence[int], page_text: str, characters: Iterable[str]
+) -> Suggestion | None:
+    """Ask about someone on the visible page the reader didn't just ask about, or about the page itself."""
+    for name in characters:
+        if name and _mentions(page_text, name) and not _mentions(question, name):
+            text = f"What is {name} doing on this page?"
+            if looks_like_question(text):
+                return Suggestion("page", text)
+    if page_numbers and not re.search(r"\b(happen|going on|this page)", question.lower()):
+        return Suggestion("page", f"What happens on page {page_numbers[-1]}?")
+    return None
+
+
+def wiki_chip(question: str, entities: Iterable[ChipEntity]) -> Suggestion | None:
+    """Ask the wiki about the most relevant entity the reader has met, preferring who is on the page now."""
+    ranked = sorted(
+        (e for e in entities if e.has_wiki and not _mentions(question, e.name)),
+        key=lambda e: (not e.on_page, not e.mentioned, -e.debut_index, e.name),
+    )
+    for entity in ranked:
+        text = WIKI_TEMPLATES.get(entity.kind, "What is {name}?").format(name=entity.name)
+        if looks_like_question(text):
+            return Suggestion("wiki", text)
+    return None
+
+
+def choose(
+    question: str,
+    *,
+    page_numbers: Sequence[int],
+    page_text: str,
+    characters: Iterable[str],
+    entities: Iterable[ChipEntity],
+) -> list[Suggestion]:
+    """Page chip first, wiki chip second, as the original's `done` frame ordered them; either may be missing."""
+    chips = [page_chip(question, page_numbers, page_text, characters), wiki_chip(question, entities)]
+    return [chip for chip in chips if chip is not None]

@@ -1,0 +1,205 @@
+"""Episodes as a reader at some position may see them: the picker and one episode's pages.
+
+Everything a response carries about the comic goes through the cursor: an episode the reader hasn't reached shows
+its number, title and length only (no story text, no cover); a page past the position is listed without image
+URLs or characters, so a client can lay out the book without being able to show what comes next. The story text
+in the picker is the cumulative recap through the reader's page (or the episode's last page once finished),
+never a whole-episode summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.boundary import Cursor, is_visible, visible_in_series
+from scriptorium.companion.media import signed_url
+from scriptorium.companion.models import Entity, Episode, Page, Series
+from scriptorium.companion.schemas import (
+    CharacterRef,
+    EpisodeDetailPublic,
+    EpisodeListPublic,
+    EpisodeSummaryPublic,
+    PagePublic,
+    ReadingStatus,
+)
+from scriptorium.companion.sessions import ReaderSession, SessionView, episode_by_slug, reader_cursor
+from scriptorium.core.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderContext:
+    """Who is asking: a session (exact cursor) and/or a reader (furthest position per series)."""
+
+    view: SessionView | None = None
+    reader_id: str | None = None
+
+
+def last_index(episode: Episode) -> int:
+    return episode.start_index + max(episode.page_count, 1) - 1
+
+
+def status_of(episode: Episode, cursor: Cursor | None) -> ReadingStatus:
+    if cursor is None or cursor.series_id != episode.series_id or cursor.index < episode.start_index:
+        return "unread"
+    return "finished" if cursor.index >= last_index(episode) else "reading"
+
+
+def character_names(page: Page) -> list[str]:
+    """Page.characters holds names (or {"name": ...} objects from older imports)."""
+    names: list[str] = []
+    for item in page.characters or []:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip() and name.strip() not in names:
+            names.append(name.strip())
+    return names
+
+
+async def cursor_for(db: AsyncSession, context: ReaderContext, series_id: str) -> Cursor | None:
+    if context.view is not None and context.view.series.id == series_id:
+        return context.view.cursor
+    if context.reader_id is not None:
+        return await reader_cursor(db, context.reader_id, series_id)
+    return None
+
+
+async def _recap_at(db: AsyncSession, episode: Episode, index: int) -> str | None:
+    recap = await db.scalar(select(Page.recap).where(Page.series_id == episode.series_id, Page.global_index == index))
+    return (recap or episode.summary or "").strip() or None
+
+
+async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderContext) -> EpisodeListPublic:
+    rows = (
+        await db.execute(
+            select(Episode, Series).join(Series, Series.id == Episode.series_id).order_by(Series.slug, Episode.number)
+        )
+    ).all()
+    cursors: dict[str, Cursor | None] = {}
+    positions = await _reader_positions(db, context)
+    cards: list[EpisodeSummaryPublic] = []
+    for episode, series in rows:
+        if series.id not in cursors:
+            cursors[series.id] = await cursor_for(db, context, series.id)
+        cursor = cursors[series.id]
+        status = status_of(episode, cursor)
+        summary = cover = None
+        if cursor is not None and status != "unread":
+            summary = await _recap_at(db, episode, min(cursor.index, last_index(episode)))
+            cover = await _cover_url(db, settings, episode, cursor)
+        cards.append(
+            EpisodeSummaryPublic(
+                id=episode.id,
+                slug=episode.slug,
+                title=episode.title,
+                episode_number=episode.number,
+                page_count=episode.page_count,
+                cover_image_url=cover,
+                plot_summary=summary,
+                reading_status=status,
+                current_page=positions.get(episode.id),
+            )
+        )
+    return EpisodeListPublic(episodes=cards)
+
+
+async def _reader_positions(db: AsyncSession, context: ReaderContext) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    if context.reader_id is not None:
+        result = await db.execute(
+            select(ReaderSession.episode_id, ReaderSession.current_page)
+            .where(ReaderSession.reader_id == context.reader_id)
+            .order_by(ReaderSession.updated_at)
+        )
+        positions.update({episode_id: page for episode_id, page in result.tuples()})
+    if context.view is not None:
+        positions[context.view.episode.id] = context.view.session.current_page
+    return positions
+
+
+async def _cover_url(db: AsyncSession, settings: Settings, episode: Episode, cursor: Cursor) -> str | None:
+    query = select(Page.thumb_key, Page.image_key).where(
+        Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
+    )
+    chosen = query.where(Page.id == episode.cover_page_id) if episode.cover_page_id else query.where(Page.number == 1)
+    row = (await db.execute(chosen)).first() or (await db.execute(query.order_by(Page.number).limit(1))).first()
+    return signed_url(settings, row[0] or row[1]) if row else None
+
+
+async def page_views(
+    db: AsyncSession, settings: Settings, episode: Episode, cursor: Cursor
+) -> tuple[list[PagePublic], list[CharacterRef]]:
+    """All pages of the episode (gated) and the characters seen so far on its visible pages."""
+    pages = list((await db.scalars(select(Page).where(Page.episode_id == episode.id).order_by(Page.number))).all())
+    avatars = await _visible_characters(db, settings, cursor)
+    out: list[PagePublic] = []
+    seen: dict[str, CharacterRef] = {}
+    for page in pages:
+        visible = is_visible(page.global_index, cursor) and page.series_id == cursor.series_id
+        refs = [avatars.get(name.lower()) or CharacterRef(id=name, name=name) for name in character_names(page)]
+        if visible:
+            seen.update({ref.name: ref for ref in refs})
+        out.append(
+            PagePublic(
+                id=page.id,
+                page_number=page.number,
+                global_index=page.global_index,
+                visible=visible,
+                image_url=signed_url(settings, page.image_key) if visible else None,
+                thumbnail_url=signed_url(settings, page.thumb_key or page.image_key) if visible else None,
+                image_metadata={"width": page.width, "height": page.height} if visible else {},
+                characters=refs if visible else [],
+            )
+        )
+    return out, sorted(seen.values(), key=lambda ref: ref.name)
+
+
+async def _visible_characters(db: AsyncSession, settings: Settings, cursor: Cursor) -> dict[str, CharacterRef]:
+    """Character entities the reader has met, by lower-cased name and alias, with gated avatars."""
+    entities = await db.scalars(
+        select(Entity).where(
+            Entity.kind == "character", visible_in_series(Entity.series_id, Entity.debut_index, cursor)
+        )
+    )
+    refs: dict[str, CharacterRef] = {}
+    for entity in entities:
+        ref = CharacterRef(id=entity.id, name=entity.name, image_url=signed_url(settings, entity.image_key))
+        for name in [entity.name, *_aliases(entity.aliases)]:
+            refs.setdefault(name.lower(), ref)
+    return refs
+
+
+def _aliases(value: Sequence[Any] | None) -> list[str]:
+    return [alias for alias in value or [] if isinstance(alias, str) and alias.strip()]
+
+
+async def episode_detail(
+    db: AsyncSession, settings: Settings, slug: str, context: ReaderContext
+) -> EpisodeDetailPublic:
+    episode, series = await episode_by_slug(db, slug)
+    cursor = await cursor_for(db, context, series.id)
+    # No position yet means "a new reader opening this episode": its first page, as a new session would be.
+    effective = cursor if cursor is not None else Cursor(series.id, episode.start_index)
+    pages, characters = await page_views(db, settings, episode, effective)
+    status = status_of(episode, effective)
+    summary = None
+    if status != "unread":
+        summary = await _recap_at(db, episode, min(effective.index, last_index(episode)))
+    position = None
+    if context.view is not None and context.view.episode.id == episode.id:
+        position = context.view.session.current_page
+    return EpisodeDetailPublic(
+        id=episode.id,
+        slug=episode.slug,
+        title=episode.title,
+        episode_number=episode.number,
+        page_count=episode.page_count,
+        plot_summary=summary,
+        credits_url=episode.credits_url,
+        characters=characters,
+        pages=pages,
+        current_page=position,
+    )

@@ -5,9 +5,17 @@
 
 import { useEffect, useState, type ReactNode } from "react";
 import { isAbortError } from "../api/client";
-import { fetchHealth, type HealthReport } from "../api/health";
+import { fetchHealth, type ComponentHealth, type HealthReport } from "../api/health";
 
 type Load = { state: "loading" } | { state: "ok"; report: HealthReport } | { state: "error"; message: string };
+
+function Backend({ component }: { component: ComponentHealth | undefined }) {
+  if (!component) return <span className="muted">not reported</span>;
+  if (component.status !== "ok") {
+    return <span className="badge badge-danger">failing: {component.error ?? "unknown error"}</span>;
+  }
+  return <>{component.backend ?? "ok"}</>;
+}
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -71,13 +79,19 @@ export function ServerStatus() {
       </div>
       <dl className="status-list small" data-testid="health-details">
         <Row label="Chat model">
-          {providers?.chat ?? "unknown"}
+          {providers?.chat ?? "not reported"}
           {providers?.offline ? <span className="muted"> (no language model configured)</span> : null}
         </Row>
-        <Row label="Embeddings">{providers?.embeddings ?? "unknown"}</Row>
-        <Row label="Database">{database?.backend ?? database?.error ?? "unknown"}</Row>
-        <Row label="Jobs">{jobs?.backend ?? jobs?.error ?? "unknown"}</Row>
-        <Row label="Storage">{storage?.backend ?? storage?.error ?? "unknown"}</Row>
+        <Row label="Embeddings">{providers?.embeddings ?? "not reported"}</Row>
+        <Row label="Database">
+          <Backend component={database} />
+        </Row>
+        <Row label="Jobs">
+          <Backend component={jobs} />
+        </Row>
+        <Row label="Storage">
+          <Backend component={storage} />
+        </Row>
       </dl>
     </div>
   );

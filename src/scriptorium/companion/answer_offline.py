@@ -1,12 +1,12 @@
 """The offline answerer: an extractive answer built from the turn's passages, with page citations.
 
-Algorithm: split every passage into sentences (dialogue lines count as sentences), score each against the
+Algorithm: split every passage into sentences (dialogue lines count as sentences) and score each against the
 question with BM25-style term weights (inverse sentence frequency, saturated term frequency, length
-normalisation), add a bonus for the page the reader is looking at and for names the question mentions, then pick
-the best two or three non-redundant sentences and print them in story order, each followed by its source. A
-question about "this page" that shares no words with anything falls back to describing the visible page. When
-nothing matches, it says so instead of guessing. Deterministic and instant, so it is also the benchmark
-baseline.
+normalisation), scaled by how much of the question the sentence covers, with a bonus for the page the reader is
+looking at and for names the question mentions. Then pick the best two or three non-redundant sentences (each at
+least half as relevant as the best) and print them in story order, each followed by its source. A question about
+"this page" that shares no words with anything falls back to describing the visible page. When nothing matches,
+it says so instead of guessing. Deterministic and instant, so it is also the benchmark baseline.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from scriptorium.companion.answer import Passage, Reply, Turn
 MAX_SENTENCES = 3
 MAX_WORDS = 90
 REDUNDANT_JACCARD = 0.6
+RELATIVE_FLOOR = 0.5
 K1, B = 1.2, 0.75
 
 _STOPWORD_TEXT = """a an the and or but if then so of to in on at by for with from into onto about as is are was
@@ -104,6 +105,9 @@ def _score(question: str, candidates: list[Candidate], turn: Turn) -> None:
             score += idf * tf[term] * (K1 + 1) / (tf[term] + norm)
             if term in names:
                 score += idf * 0.5
+        if score > 0 and asked:
+            # Covering more of the question beats repeating one of its words (often just a name).
+            score *= math.sqrt(len(asked & tf.keys()) / len(asked))
         if score > 0 and candidate.passage.role == "visible" and turn.mode == "page":
             score *= 1.25
         candidate.score = score + (0.05 * candidate.passage.score if score > 0 else 0.0)
@@ -119,6 +123,8 @@ def select(turn: Turn) -> list[Candidate]:
     candidates = _candidates(turn)
     _score(turn.question, candidates, turn)
     ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: (-c.score, c.order))
+    # Supporting sentences must be at least half as relevant as the best one, or they only dilute it.
+    ranked = [c for c in ranked if c.score >= RELATIVE_FLOOR * ranked[0].score] if ranked else ranked
     if not ranked and turn.mode == "page" and (DEICTIC.search(turn.question.lower()) or not terms(turn.question)):
         ranked = [c for c in candidates if c.passage.role == "visible"]
     chosen: list[Candidate] = []

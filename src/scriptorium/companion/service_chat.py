@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,14 +22,12 @@ from scriptorium.companion import chips, prompts
 from scriptorium.companion.answer import HistoryTurn, Passage, Turn
 from scriptorium.companion.boundary import Cursor, is_before, is_visible, visible_in_series
 from scriptorium.companion.chips import ChipEntity
-from scriptorium.companion.content import Embedder
 from scriptorium.companion.models import Entity, Episode, Page, WikiArticle, WikiSection
+from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.service import character_names
 from scriptorium.companion.sessions import ChatMessage, SessionView, visible_history
-
-if TYPE_CHECKING:
-    from scriptorium.companion.retrieval import Retrieved
+from scriptorium.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,8 @@ def chunk_body(item: Retrieved) -> tuple[str, str]:
     """(title, body) of a retrieved chunk: header lines become the title, the rest is the passage."""
     lines = item.text.splitlines()
     if item.kind == "wiki":
-        return (lines[0].strip() if lines else "Wiki"), "\n".join(lines[1:]).strip()
+        heading = lines[0].strip() if lines else ""
+        return (heading or item.title or "Wiki"), "\n".join(lines[1:]).strip()
     body = [line for line in lines if not _HEADER.match(line.strip())]
     return f"{item.episode_slug}, page {item.page_number}", "\n".join(body).strip()
 
@@ -174,15 +173,19 @@ def _passages(view: SessionView, pages: list[Page], found: list[Retrieved], mode
 
 
 async def prepare_turn(
-    db: AsyncSession, view: SessionView, body: MessageCreate, *, embedder: Embedder, k: int
+    db: AsyncSession,
+    view: SessionView,
+    body: MessageCreate,
+    *,
+    embedder: Embedder,
+    k: int,
+    cache: RetrievalCache | None = None,
 ) -> tuple[Turn, str]:
     """The turn to answer, and the id of the question row it saved."""
-    from scriptorium.companion.retrieval import retrieve
-
     cursor = view.cursor
     pages = await visible_pages(db, view, body.spread)
     found = await retrieve(
-        db, embedder, series_id=cursor.series_id, mode=body.mode, query=body.message, cursor=cursor, k=k
+        db, embedder, series_id=cursor.series_id, mode=body.mode, query=body.message, cursor=cursor, k=k, cache=cache
     )
     numbers = await _episode_numbers(db, cursor.series_id)
     passages = [

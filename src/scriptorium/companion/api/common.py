@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.content import Embedder
 from scriptorium.companion.ratelimit import SlidingWindowLimiter
+from scriptorium.companion.retrieval import RetrievalCache
 from scriptorium.companion.service import ReaderContext
 from scriptorium.companion.sessions import load_view, reader_from_token
+from scriptorium.core.embeddings import Embedder, build_embedder
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
@@ -61,7 +62,11 @@ def client_key(request: Request) -> str:
 
 
 def embedder(resources: Resources) -> Embedder:
-    """The process-wide embedder (built on first use, shared with ingestion's choice of model)."""
-    from scriptorium.core.embeddings import build_embedder
+    """The process-wide embedder (built on first use; the same cache key ingestion uses)."""
+    built: Embedder = resources.cached("embedder", lambda: build_embedder(resources.settings, resources.http))
+    return built
 
-    return resources.cached("embedder", lambda: build_embedder(resources.settings, resources.http))
+
+def retrieval_cache(resources: Resources) -> RetrievalCache:
+    """Per-process candidate matrices, refreshed whenever a series' content version moves (re-ingest)."""
+    return resources.cached("companion.retrieval_cache", RetrievalCache)

@@ -15,7 +15,14 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from scriptorium.companion.answer_model import build_answerer
-from scriptorium.companion.api.common import SessionId, client_key, embedder, limiter, normalize_id
+from scriptorium.companion.api.common import (
+    SessionId,
+    client_key,
+    embedder,
+    limiter,
+    normalize_id,
+    retrieval_cache,
+)
 from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.service_chat import prepare_turn
@@ -62,7 +69,14 @@ async def post_message(
     try:
         async with resources.sessionmaker() as db:
             view = await load_view(db, normalize_id(session_id))
-            turn, _ = await prepare_turn(db, view, body, embedder=embedder(resources), k=settings.companion_retrieval_k)
+            turn, _ = await prepare_turn(
+                db,
+                view,
+                body,
+                embedder=embedder(resources),
+                k=settings.companion_retrieval_k,
+                cache=retrieval_cache(resources),
+            )
     except NotFound as exc:
         return _stream(_one(ErrorEvent("not_found", exc.public_message)))
     except ModelError as exc:

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.api.common import client_key, embedder, limiter
+from scriptorium.companion.api.common import client_key, embedder, limiter, retrieval_cache
 from scriptorium.companion.api.world import resolve_cursor
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.models import Episode, Series
+from scriptorium.companion.retrieval import retrieve
 from scriptorium.companion.schemas import RetrievedChunk, RetrieveRequest, RetrieveResponse
 from scriptorium.core.deps import ResourcesDep, SessionDep
 from scriptorium.core.errors import NotFound, ValidationFailed
@@ -47,11 +48,16 @@ async def post_retrieve(
     body: RetrieveRequest, request: Request, db: SessionDep, resources: ResourcesDep
 ) -> RetrieveResponse:
     limiter(resources).hit(client_key(request))
-    from scriptorium.companion.retrieval import retrieve
-
     cursor = await _cursor(db, body)
     found = await retrieve(
-        db, embedder(resources), series_id=cursor.series_id, mode=body.mode, query=body.query, cursor=cursor, k=body.k
+        db,
+        embedder(resources),
+        series_id=cursor.series_id,
+        mode=body.mode,
+        query=body.query,
+        cursor=cursor,
+        k=body.k,
+        cache=retrieval_cache(resources),
     )
     chunks = [
         RetrievedChunk(

@@ -1,0 +1,113 @@
+"""The default embedder: WordLlama's static `l2_supercat` 256-d model, shipped inside the `wordllama` wheel.
+
+A static model averages per-token vectors, so it needs no neural network: ~50 MB loaded and tens of
+thousands of short texts per second on one core (see docs/bench/embeddings.md), which suits a 1 GB Pi.
+
+WordLlama looks for its tokenizer in a misnamed folder (`tokenizer/` instead of the bundled `tokenizers/`)
+and then *downloads it from Hugging Face*. We point `cache_dir` at the package itself, where both files
+live, and pass `disable_download=True`, so a missing file is an error, never a network call. Importing
+wordllama calls `logging.basicConfig(level=INFO)`; a temporary handler keeps it from configuring our logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scriptorium.core.embeddings import InputType
+from scriptorium.core.embeddings._vectors import normalise_rows
+from scriptorium.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from wordllama import WordLlamaInference
+
+CONFIG = "l2_supercat"
+DIMENSION = 256
+#: Texts are cut here: a mean of static word vectors over more text says little, and padding a batch to
+#: one huge text would cost batch x tokens x 1 KB of memory.
+MAX_CHARS = 16_000
+#: Characters per batch (texts are sorted by length first, so padding waste stays small).
+BATCH_CHARS = 64_000
+
+
+def _import_wordllama() -> Any:
+    root = logging.getLogger()
+    guard = None if root.handlers else logging.NullHandler()
+    if guard is not None:
+        root.addHandler(guard)
+    try:
+        import wordllama
+    finally:
+        if guard is not None:
+            root.removeHandler(guard)
+    return wordllama
+
+
+def load_model() -> WordLlamaInference:
+    """Load the bundled model from the installed package, never from the network."""
+    wordllama = _import_wordllama()
+    package_dir = Path(wordllama.__file__).parent
+    try:
+        model: WordLlamaInference = wordllama.WordLlama.load(
+            config=CONFIG, dim=DIMENSION, cache_dir=package_dir, disable_download=True
+        )
+    except FileNotFoundError as exc:
+        raise ConfigurationError(
+            "The offline embedding model is missing from the installed `wordllama` package; reinstall it "
+            "(`pip install --force-reinstall wordllama`) or set EMBEDDING_PROVIDER to a server."
+        ) from exc
+    return model
+
+
+def batches(texts: list[str], max_chars: int = BATCH_CHARS) -> list[list[int]]:
+    """Group text indices, shortest first, into batches whose padded size stays under `max_chars`."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = max(len(texts[index]), 1)
+        if current and (len(current) + 1) * longest > max_chars:
+            groups.append(current)
+            current = []
+        current.append(index)
+    if current:
+        groups.append(current)
+    return groups
+
+
+class OfflineEmbedder:
+    """WordLlama in a worker thread, loaded on first use and then shared by every caller in the process."""
+
+    name = f"offline:wordllama-l2-{DIMENSION}"
+    dimension = DIMENSION
+
+    def __init__(self) -> None:
+        self._model: WordLlamaInference | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> WordLlamaInference:
+        with self._lock:
+            if self._model is None:
+                self._model = load_model()
+            return self._model
+
+    def embed_sync(self, texts: list[str]) -> NDArray[np.float32]:
+        """The blocking work: run it in a thread (`embed` does)."""
+        model = self._loaded()
+        clipped = [text[:MAX_CHARS] for text in texts]
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for group in batches(clipped):
+            vectors = model.embed([clipped[i] for i in group], norm=False, batch_size=len(group))
+            out[group] = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+        return normalise_rows(out)
+
+    async def embed(self, texts: list[str], *, input_type: InputType = "document") -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        return await asyncio.to_thread(self.embed_sync, list(texts))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.models import Series
+from scriptorium.core.embeddings import Embedder as Embedder
 
 Vector = NDArray[np.float32]
 
@@ -25,15 +25,6 @@ _STOPWORD_TEXT = """a an and are as at be but by did do does for from had has ha
     into is it its me my no not of on or our she so than that the their them then there these they this to was we
     were what when where which who whom why will with you your"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-class Embedder(Protocol):
-    """What ingestion and retrieval need from `scriptorium.core.embeddings.build_embedder`."""
-
-    name: str
-    dimension: int
-
-    async def embed(self, texts: list[str]) -> NDArray[np.float32]: ...
 
 
 def _stem(word: str) -> str:

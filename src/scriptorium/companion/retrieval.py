@@ -23,8 +23,9 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, before_in_series, visible_in_series
-from scriptorium.companion.content import Embedder, content_version, tokenize, unpack_vectors
+from scriptorium.companion.content import content_version, tokenize, unpack_vectors
 from scriptorium.companion.models import Chunk, Episode, Page, WikiArticle, WikiSection
+from scriptorium.core.embeddings import Embedder
 from scriptorium.core.errors import UpstreamError, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ async def retrieve(
 async def _query_vector(
     embedder: Embedder, query: str, candidates: Candidates, cache: RetrievalCache | None
 ) -> NDArray[np.float32] | None:
-    if candidates.matrix is None or candidates.model != embedder.name or candidates.dimension != embedder.dimension:
+    compatible = candidates.model == embedder.name and embedder.dimension in (0, candidates.dimension)
+    if candidates.matrix is None or not compatible:
         if candidates.matrix is not None or candidates.mixed_models:
             log.warning(
                 "companion: stored embeddings do not match %s; run `scriptorium companion reindex`", embedder.name
@@ -198,9 +200,12 @@ async def _query_vector(
     if cache is not None and (hit := cache.query_vector(embedder.name, query)) is not None:
         return hit
     try:
-        vector = np.asarray((await embedder.embed([query]))[0], dtype=np.float32)
+        vector = np.asarray((await embedder.embed([query], input_type="query"))[0], dtype=np.float32)
     except UpstreamError as exc:
         log.warning("companion: query embedding failed (%s); lexical retrieval only", exc.public_message)
+        return None
+    if vector.shape != (candidates.dimension,):
+        log.warning("companion: query vector has %s dimensions, index has %s", vector.shape, candidates.dimension)
         return None
     if cache is not None:
         cache.remember(embedder.name, query, vector)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scriptorium.companion.content import Embedder
 from scriptorium.companion.ingest.bundle import IngestError, resolve
 from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.ingest.writer import IngestReport, write_bundle
+from scriptorium.core.embeddings import Embedder
 from scriptorium.core.storage import Storage
 
 __all__ = ["IngestError", "IngestReport", "ingest_path"]

@@ -13,9 +13,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from scriptorium.companion.content import Embedder, pack_vector
+from scriptorium.companion.content import pack_vector
 from scriptorium.companion.models import Chunk, Series
 from scriptorium.core.db import utcnow
+from scriptorium.core.embeddings import Embedder
 
 BATCH = 32
 
@@ -44,7 +45,7 @@ async def reindex(
             or_(
                 Chunk.embedding.is_(None),
                 Chunk.embedding_model != embedder.name,
-                Chunk.embedding_dim != embedder.dimension,
+                Chunk.embedding_dim != embedder.dimension if embedder.dimension else Chunk.embedding_dim == 0,
             )
         )
     async with sessionmaker() as session:
@@ -62,7 +63,7 @@ async def reindex(
                         .values(
                             embedding=pack_vector(vector),
                             embedding_model=embedder.name,
-                            embedding_dim=embedder.dimension,
+                            embedding_dim=int(vector.shape[0]),
                         )
                     )
                     touched.add(row.series_id)

@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.content import Embedder, tokenize
+from scriptorium.companion.content import tokenize
 from scriptorium.companion.ingest.bundle import Resolved
 from scriptorium.companion.models import Chunk, Entity, Episode, Page, Relation, Series, WikiArticle, WikiSection
 from scriptorium.core.db import Base, new_id, utcnow
+from scriptorium.core.embeddings import Embedder
 
 M = TypeVar("M", bound=Base)
 
@@ -273,6 +274,6 @@ class Upserter:
                 tokens=" ".join(tokenize(spec.text)),
                 embedding=spec.vector,
                 embedding_model=self.embedder.name,
-                embedding_dim=self.embedder.dimension,
+                embedding_dim=len(spec.vector) // 4 if spec.vector else 0,
             )
         await self.session.flush()

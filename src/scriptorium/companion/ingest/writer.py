@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from scriptorium.companion.content import Embedder, pack_vector, page_chunk_text, wiki_chunk_text
+from scriptorium.companion.content import pack_vector, page_chunk_text, wiki_chunk_text
 from scriptorium.companion.ingest.bundle import IngestError, Resolved
 from scriptorium.companion.ingest.images import ImageProblem, ProcessedImage, process_image
 from scriptorium.companion.ingest.upsert import ChunkSpec, StoredImage, Upserter
 from scriptorium.companion.models import Chunk, Series
+from scriptorium.core.embeddings import Embedder
 from scriptorium.core.storage import Storage
 
 EMBED_BATCH = 32
@@ -183,7 +184,7 @@ async def _embed_changed(
             and old.text == chunk.text
             and old.embedding is not None
             and old.embedding_model == embedder.name
-            and old.embedding_dim == embedder.dimension
+            and embedder.dimension in (0, old.embedding_dim)
         ):
             chunk.vector = old.embedding
         else:

@@ -62,6 +62,17 @@ function stream(res: ServerResponse): void {
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store" });
 }
 
+/** The ApiError a call rejects with (fails the test if it resolves or throws something else). */
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("apiFetch", () => {
@@ -97,9 +108,8 @@ describe("apiFetch", () => {
         request_id: "rid-1",
       }),
     );
-    const error = await apiFetch(`${base}/api/auth/register`, { method: "POST", body: {} }).catch((e) => e);
+    const error = await failure(apiFetch(`${base}/api/auth/register`, { method: "POST", body: {} }));
 
-    expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(422);
     expect(error.code).toBe("validation_error");
     expect(error.requestId).toBe("rid-1");
@@ -110,7 +120,7 @@ describe("apiFetch", () => {
   });
 
   it("uses the server's detail text, and a status sentence when the body is not ours", async () => {
-    const notFound = await apiFetch(`${base}/api/missing`).catch((e) => e);
+    const notFound = await failure(apiFetch(`${base}/api/missing`));
     expect(notFound.message).toBe("no such route");
     expect(notFound.code).toBe("not_found");
 
@@ -118,7 +128,7 @@ describe("apiFetch", () => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<html><body>Bad gateway</body></html>");
     });
-    const gateway = await apiFetch(`${base}/api/proxy`).catch((e) => e);
+    const gateway = await failure(apiFetch(`${base}/api/proxy`));
     expect(gateway.message).toBe("The server had a problem (HTTP 502). Try again shortly.");
     expect(gateway.code).toBe("http_502");
   });
@@ -127,7 +137,7 @@ describe("apiFetch", () => {
     routes.set("GET /api/busy", (_req, res) =>
       json(res, 429, { detail: "Slow down.", code: "rate_limited", request_id: "r" }, { "Retry-After": "7" }),
     );
-    const error = await apiFetch(`${base}/api/busy`).catch((e) => e);
+    const error = await failure(apiFetch(`${base}/api/busy`));
     expect(error.retryAfter).toBe(7);
     expect(error.message).toBe("Slow down. (retry in 7 s)");
   });
@@ -138,7 +148,7 @@ describe("apiFetch", () => {
     const unsubscribe = tokenStore.subscribe((token) => changes.push(token));
     routes.set("GET /api/me", (_req, res) => json(res, 401, { detail: "your session has expired; sign in again" }));
 
-    const error = await apiFetch(`${base}/api/me`).catch((e) => e);
+    const error = await failure(apiFetch(`${base}/api/me`));
     unsubscribe();
 
     expect(error.message).toBe("your session has expired; sign in again");
@@ -152,7 +162,7 @@ describe("apiFetch", () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
 
-    const error = await apiFetch(`http://127.0.0.1:${port}/api/x`).catch((e) => e);
+    const error = await failure(apiFetch(`http://127.0.0.1:${port}/api/x`));
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(0);
     expect(error.code).toBe("network_error");
@@ -213,7 +223,7 @@ describe("sse", () => {
     routes.set("POST /api/chat", (_req, res) =>
       json(res, 409, { detail: "This session is already answering.", code: "conflict", request_id: "r" }),
     );
-    const error = await sse(`${base}/api/chat`, { body: {} }, {}).catch((e) => e);
+    const error = await failure(sse(`${base}/api/chat`, { body: {} }, {}));
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(409);
     expect(error.message).toBe("This session is already answering.");
@@ -221,7 +231,7 @@ describe("sse", () => {
 
   it("rejects an answer that is not an event stream", async () => {
     routes.set("POST /api/chat", (_req, res) => json(res, 200, { answer: "not streamed" }));
-    const error = await sse(`${base}/api/chat`, { body: {} }, {}).catch((e) => e);
+    const error = await failure(sse(`${base}/api/chat`, { body: {} }, {}));
     expect(error.code).toBe("not_a_stream");
   });
 

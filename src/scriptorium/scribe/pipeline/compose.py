@@ -51,4 +51,4 @@ async def compose_with_model(
         claims=[Claim(text=c.text, source_ids=tuple(c.source_ids)) for c in output.claims],
         composer=deps.compose_model,
     )
-    return draft, usage_dict(usage_record(run.usage(), deps.compose_model), step="compose", model=deps.compose_model)
+    return draft, usage_dict(usage_record(run.usage, deps.compose_model), step="compose", model=deps.compose_model)

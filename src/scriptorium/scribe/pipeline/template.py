@@ -126,7 +126,7 @@ async def analyze_template_with_usage(
         logger.warning("template classifier failed; using rules", extra={"error": type(exc).__name__})
         warning = "The template classifier model failed; the type was chosen by rules."
         return TemplateAnalysis(rules.placeholders, rules.template_type, (*rules.warnings, warning)), []
-    usage = usage_dict(usage_record(run.usage(), deps.template_model), step="template", model=deps.template_model)
+    usage = usage_dict(usage_record(run.usage, deps.template_model), step="template", model=deps.template_model)
     analysis = TemplateAnalysis(
         placeholders=rules.placeholders,
         template_type=run.output.template_type,

@@ -17,7 +17,7 @@ from scriptorium.core.settings import Settings
 
 RETRY_ATTEMPTS = 3
 _RETRY_AFTER_CAP = 4.0
-_backoff = wait_exponential_jitter(initial=0.25, max=2.0, jitter=0.25)
+_backoff = wait_exponential_jitter(multiplier=0.25, max=2.0, jitter=0.25)
 
 
 class _Transient(Exception):

@@ -86,6 +86,13 @@ def parse_work(data: dict[str, Any]) -> PaperRecord:
     )
 
 
+def _same_person_name(author: AuthorRecord, name: str) -> bool:
+    """The display name matches, or a fully spelled alternative does (`M. Chen` is everyone's alternative)."""
+    if name_matches(author.name, name):
+        return True
+    return any(name_matches(alt, name, initials=False) for alt in author.alternative_names)
+
+
 class OpenAlex:
     """`/authors?search=` then `/works?filter=author.id:` on OPENALEX_BASE_URL."""
 
@@ -111,7 +118,7 @@ class OpenAlex:
             headers=headers_for(self._settings),
         )
         authors = [parse_author(item) for item in data.get("results") or [] if isinstance(item, dict)]
-        return [a for a in authors if any(name_matches(n, query.name) for n in (a.name, *a.alternative_names))]
+        return [a for a in authors if _same_person_name(a, query.name)]
 
     async def works(self, author: AuthorRecord, query: ResearchQuery) -> list[PaperRecord]:
         data = await get_json(

@@ -77,8 +77,11 @@ def first_name(name: str) -> str:
     return words[0] if words else name.strip()
 
 
-def name_matches(candidate: str, target: str) -> bool:
-    """Same family name and a compatible first name: `M. Chen` ~ `Maria Chen`, `Mario Chen` !~ `Maria Chen`."""
+def name_matches(candidate: str, target: str, *, initials: bool = True) -> bool:
+    """Same family name and a compatible first name: `M. Chen` ~ `Maria Chen`, `Mario Chen` !~ `Maria Chen`.
+
+    With `initials=False` an initial never matches (for alternative spellings, where `M. Chen` says nothing).
+    """
     a, b = _name_tokens(candidate), _name_tokens(target)
     if not a or not b or a[-1] != b[-1]:
         return False
@@ -86,7 +89,7 @@ def name_matches(candidate: str, target: str) -> bool:
         return False
     first_a, first_b = a[0], b[0]
     if len(first_a) == 1 or len(first_b) == 1:
-        return first_a[0] == first_b[0]
+        return initials and first_a[0] == first_b[0]
     return first_a == first_b
 
 

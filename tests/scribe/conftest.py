@@ -1,0 +1,88 @@
+"""Scribe fixtures: the scholarly twin, settings pointing at it, and pipeline dependencies.
+
+`scribe_settings()` builds Settings whose OpenAlex, arXiv and Semantic Scholar URLs point at the loopback
+scholarly twin, with FETCH_ALLOW_HOSTS=127.0.0.1 so safe fetch may read the twin's faculty pages. Models are
+offline unless a test passes `chat_provider=openai_twin.chat_spec()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from scriptorium.core.settings import Settings
+from scriptorium.scribe.pipeline import PipelineDeps, Step
+from tests.twins.llm import _openai_twin_server, openai_twin
+from tests.twins.scholarly import ScholarlyTwin
+from tests.twins.server import serve_in_thread
+
+__all__ = ["_openai_twin_server", "openai_twin"]
+
+FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+"""Runs use a fixed clock so the arXiv "last 10 years" window does not drift with the calendar."""
+
+
+@pytest.fixture(scope="session")
+def _scholarly_twin_server() -> Iterator[ScholarlyTwin]:
+    twin = ScholarlyTwin()
+    with serve_in_thread(twin) as url:
+        twin.base_url = url
+        yield twin
+
+
+@pytest.fixture
+def scholarly_twin(_scholarly_twin_server: ScholarlyTwin) -> ScholarlyTwin:
+    """The scholarly twin, reset for this test (no latency, no faults, fixture pages only)."""
+    _scholarly_twin_server.reset()
+    return _scholarly_twin_server
+
+
+@pytest.fixture
+def scribe_settings(make_settings: Callable[..., Settings], scholarly_twin: ScholarlyTwin) -> Callable[..., Settings]:
+    """Build Settings pointing at the scholarly twin; keyword overrides win (e.g. `exa=True`, `timeout=0.5`)."""
+
+    def factory(*, exa: bool = False, searxng: bool = False, timeout: float = 5.0, **overrides: Any) -> Settings:
+        values = scholarly_twin.settings_overrides(exa=exa, searxng=searxng, timeout=timeout)
+        return make_settings(**(values | overrides))
+
+    return factory
+
+
+@pytest.fixture
+async def research_http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as http:
+        yield http
+
+
+@pytest.fixture
+def pipeline_deps(
+    scribe_settings: Callable[..., Settings], research_http: httpx.AsyncClient
+) -> Callable[..., PipelineDeps]:
+    """`PipelineDeps` on the twin with the fixed clock; models come from the settings (offline by default)."""
+
+    def factory(**overrides: Any) -> PipelineDeps:
+        settings = scribe_settings(**overrides)
+        deps = PipelineDeps.from_settings(settings, research_http)
+        deps.now = lambda: FIXED_NOW
+        return deps
+
+    return factory
+
+
+class StepLog:
+    """An `on_step` callback that records the steps in order."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+
+    async def __call__(self, step: Step) -> None:
+        self.steps.append(step)
+
+
+@pytest.fixture
+def step_log() -> StepLog:
+    return StepLog()

@@ -15,6 +15,7 @@ from scriptorium.companion.models import Series
 from scriptorium.core.jobs.models import Job
 from scriptorium.core.models import User
 from tests.services import require_postgres
+from tests.twins.llm import _openai_twin_server, openai_twin  # noqa: F401  (pytest fixtures)
 
 
 @contextmanager

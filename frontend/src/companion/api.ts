@@ -1,0 +1,118 @@
+/**
+ * Companion calls, typed. The reader token (an anonymous, server-signed id) lives in localStorage so a returning
+ * reader resumes where they were; it is sent as `X-Reader-Token` and replaced if the server no longer accepts it.
+ */
+
+import { ApiError, apiFetch, sse, type SseHandlers } from "../api/client";
+import type {
+  ChatFrames,
+  EntityDetail,
+  EpisodeCard,
+  EpisodeDetail,
+  GraphMode,
+  Mode,
+  Moved,
+  SessionCreated,
+  SessionState,
+  WorldGraph,
+} from "./types";
+
+const READER_KEY = "scriptorium.reader";
+
+export const readerToken = {
+  get(): string | null {
+    try {
+      return localStorage.getItem(READER_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set(token: string): void {
+    try {
+      localStorage.setItem(READER_KEY, token);
+    } catch {
+      /* private mode: the reader just won't be resumed next time */
+    }
+  },
+  clear(): void {
+    try {
+      localStorage.removeItem(READER_KEY);
+    } catch {
+      /* nothing stored */
+    }
+  },
+};
+
+function readerHeaders(): HeadersInit {
+  const token = readerToken.get();
+  return token ? { "X-Reader-Token": token } : {};
+}
+
+export async function listEpisodes(signal?: AbortSignal): Promise<EpisodeCard[]> {
+  try {
+    const body = await apiFetch<{ episodes: EpisodeCard[] }>("/api/episodes", { headers: readerHeaders(), signal });
+    return body.episodes;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      readerToken.clear();
+      return listEpisodes(signal);
+    }
+    throw error;
+  }
+}
+
+/** Open (or resume) the reader's session in an episode; `resume=false` starts a new chat at the same page. */
+export async function openSession(episodeSlug: string, resume = true): Promise<SessionCreated> {
+  try {
+    const created = await apiFetch<SessionCreated>("/api/sessions", {
+      method: "POST",
+      headers: readerHeaders(),
+      body: { episode_slug: episodeSlug, resume },
+    });
+    readerToken.set(created.reader_token);
+    return created;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401 && readerToken.get()) {
+      readerToken.clear();
+      return openSession(episodeSlug, resume);
+    }
+    throw error;
+  }
+}
+
+export function getEpisode(slug: string, sessionId: string, signal?: AbortSignal): Promise<EpisodeDetail> {
+  const query = new URLSearchParams({ session_id: sessionId });
+  return apiFetch<EpisodeDetail>(`/api/episodes/${encodeURIComponent(slug)}?${query}`, { signal });
+}
+
+export function getSession(sessionId: string, signal?: AbortSignal): Promise<SessionState> {
+  return apiFetch<SessionState>(`/api/sessions/${sessionId}`, { signal });
+}
+
+export function movePage(sessionId: string, page: number, signal?: AbortSignal): Promise<Moved> {
+  return apiFetch<Moved>(`/api/sessions/${sessionId}`, { method: "PATCH", body: { current_page: page }, signal });
+}
+
+export function ask(
+  sessionId: string,
+  body: { mode: Mode; message: string; spread: boolean },
+  handlers: SseHandlers<ChatFrames>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  return sse<ChatFrames>(`/api/sessions/${sessionId}/messages`, { body, signal }, handlers);
+}
+
+export function getWorldGraph(
+  sessionId: string,
+  mode: GraphMode,
+  spread: boolean,
+  signal?: AbortSignal,
+): Promise<WorldGraph> {
+  const query = new URLSearchParams({ session_id: sessionId, mode, spread: String(spread) });
+  return apiFetch<WorldGraph>(`/api/world-graph?${query}`, { signal });
+}
+
+export function getEntity(sessionId: string, slug: string, signal?: AbortSignal): Promise<EntityDetail> {
+  const query = new URLSearchParams({ session_id: sessionId });
+  return apiFetch<EntityDetail>(`/api/world-graph/entities/${encodeURIComponent(slug)}?${query}`, { signal });
+}

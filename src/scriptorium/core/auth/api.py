@@ -1,5 +1,78 @@
-"""Account routes (being built)."""
+"""Account routes under /api/auth: config (public), register and login (AUTH_MODE=local), me (any mode)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+
+from scriptorium.core.auth import CurrentUser
+from scriptorium.core.auth.accounts import authenticate, register, require_local_mode
+from scriptorium.core.auth.ratelimit import TokenBucket
+from scriptorium.core.auth.schemas import (
+    PASSWORD_MIN_LENGTH,
+    AuthConfigPublic,
+    LoginRequest,
+    RegisterRequest,
+    TokenPublic,
+    UserPublic,
+)
+from scriptorium.core.auth.tokens import issue_token
+from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.models import User
+from scriptorium.core.settings import Settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+LOGIN_ATTEMPTS = 10
+"""Password attempts one client address may make per LOGIN_PERIOD_SECONDS (burst, then steady refill)."""
+LOGIN_PERIOD_SECONDS = 60.0
+
+
+def _limit(request: Request, resources: ResourcesDep, action: str) -> None:
+    bucket = resources.cached("auth.attempts", lambda: TokenBucket(LOGIN_ATTEMPTS, LOGIN_PERIOD_SECONDS))
+    client = request.client.host if request.client else "unknown"
+    bucket.check(f"{action}:{client}", what=action)
+
+
+def _token_for(settings: Settings, user: User) -> TokenPublic:
+    return TokenPublic(
+        access_token=issue_token(settings, user.id),
+        expires_in=settings.token_ttl_seconds,
+        user=UserPublic.model_validate(user),
+    )
+
+
+@router.get("/config", operation_id="auth_config", summary="Which sign-in this server uses (public)")
+async def auth_config(settings: SettingsDep) -> AuthConfigPublic:
+    mode = settings.auth_mode
+    return AuthConfigPublic(
+        mode=mode,
+        sign_in_required=mode != "none",
+        registration_open=mode == "local",
+        password_min_length=PASSWORD_MIN_LENGTH,
+        supabase_url=(settings.supabase_url or None) if mode == "supabase" else None,
+    )
+
+
+@router.post("/register", status_code=201, operation_id="auth_register", summary="Create a local account")
+async def register_account(
+    body: RegisterRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+) -> TokenPublic:
+    require_local_mode(settings)
+    _limit(request, resources, "registration")
+    user = await register(session, settings, email=body.email, password=body.password, display_name=body.display_name)
+    return _token_for(settings, user)
+
+
+@router.post("/login", operation_id="auth_login", summary="Exchange email and password for a bearer token")
+async def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+) -> TokenPublic:
+    require_local_mode(settings)
+    _limit(request, resources, "sign-in")
+    user = await authenticate(session, settings, email=body.email, password=body.password)
+    return _token_for(settings, user)
+
+
+@router.get("/me", operation_id="auth_me", summary="The signed-in user")
+async def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

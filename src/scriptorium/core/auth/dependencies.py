@@ -7,13 +7,14 @@ from typing import Annotated, assert_never
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 
+from scriptorium.core.auth.accounts import LOCAL_USER_ID
 from scriptorium.core.auth.tokens import verify_local_token
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.errors import Forbidden, Unauthorized
 from scriptorium.core.models import User
 
-LOCAL_USER_ID = "local"
+__all__ = ["LOCAL_USER_ID", "bearer_token", "current_user", "require_admin"]
 
 
 def bearer_token(request: Request) -> str | None:

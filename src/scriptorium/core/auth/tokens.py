@@ -1,7 +1,14 @@
-"""Signed bearer tokens for `local` accounts (HS256 with SECRET_KEY)."""
+"""Signed bearer tokens for `local` accounts (HS256).
+
+The signing key is derived from SECRET_KEY for this one purpose (HMAC-SHA256 with a label), so a token can
+never be confused with another value signed by the same secret (media URLs), and the key is always 32 bytes
+whatever the secret's length.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 import jwt
@@ -11,19 +18,28 @@ from scriptorium.core.errors import Unauthorized
 from scriptorium.core.settings import Settings
 
 ISSUER = "scriptorium"
+_PURPOSE = b"scriptorium/local-session-token/v1"
+
+
+def _signing_key(settings: Settings) -> bytes:
+    return hmac.new(settings.secret_key.get_secret_value().encode(), _PURPOSE, hashlib.sha256).digest()
 
 
 def issue_token(settings: Settings, user_id: str) -> str:
+    """A token naming `user_id`, valid for TOKEN_TTL_SECONDS."""
     now = utcnow()
     claims = {"sub": user_id, "iss": ISSUER, "iat": now, "exp": now + timedelta(seconds=settings.token_ttl_seconds)}
-    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm="HS256")
+    return jwt.encode(claims, _signing_key(settings), algorithm="HS256")
 
 
 def verify_local_token(settings: Settings, token: str) -> str:
     """Return the user id a valid token names; raise Unauthorized otherwise."""
     try:
         claims = jwt.decode(
-            token, settings.secret_key.get_secret_value(), algorithms=["HS256"], issuer=ISSUER,
+            token,
+            _signing_key(settings),
+            algorithms=["HS256"],
+            issuer=ISSUER,
             options={"require": ["sub", "exp", "iss"]},
         )
     except jwt.ExpiredSignatureError:

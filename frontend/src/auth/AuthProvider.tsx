@@ -5,12 +5,24 @@
 
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { ApiError, isAbortError, tokenStore } from "../api/client";
-import { fetchAuthConfig, fetchMe, login, register as registerAccount, tokenOf, type Account, type AuthMode } from "./api";
+import {
+  fetchAuthConfig,
+  fetchMe,
+  login,
+  register as registerAccount,
+  tokenOf,
+  type Account,
+  type AuthConfig,
+  type AuthMode,
+} from "./api";
 import { AuthContext, type AuthState } from "./context";
+
+const NO_ACCOUNTS: AuthConfig = { mode: "none", registration_open: false, password_min_length: null };
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<AuthState["status"]>("loading");
-  const [mode, setMode] = useState<AuthMode>("none");
+  const [config, setConfig] = useState<AuthConfig>(NO_ACCOUNTS);
+  const mode: AuthMode = config.mode;
   const [user, setUser] = useState<Account | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -32,7 +44,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const controller = new AbortController();
     fetchAuthConfig(controller.signal)
       .then(async (config) => {
-        setMode(config.mode);
+        setConfig(config);
         if (config.mode !== "none") await loadUser(controller.signal);
         setStatus("ready");
       })
@@ -80,6 +92,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       status,
       mode,
+      config,
       user,
       signedIn: mode === "none" ? status === "ready" : user !== null,
       error,
@@ -88,7 +101,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       signInWithToken,
       signOut,
     }),
-    [status, mode, user, error, signIn, register, signInWithToken, signOut],
+    [status, mode, config, user, error, signIn, register, signInWithToken, signOut],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

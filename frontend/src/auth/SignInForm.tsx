@@ -86,22 +86,24 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
 
   return (
     <form className="stack" onSubmit={submit} aria-label={tab === "signin" ? "Sign in" : "Create account"}>
-      <div className="tabs" role="tablist" aria-label="Account">
-        {(["signin", "register"] as const).map((name) => (
-          <button
-            key={name}
-            type="button"
-            role="tab"
-            aria-selected={tab === name}
-            onClick={() => {
-              setTab(name);
-              setError(null);
-            }}
-          >
-            {name === "signin" ? "Sign in" : "Create account"}
-          </button>
-        ))}
-      </div>
+      {auth.config.registration_open && (
+        <div className="tabs" role="tablist" aria-label="Account">
+          {(["signin", "register"] as const).map((name) => (
+            <button
+              key={name}
+              type="button"
+              role="tab"
+              aria-selected={tab === name}
+              onClick={() => {
+                setTab(name);
+                setError(null);
+              }}
+            >
+              {name === "signin" ? "Sign in" : "Create account"}
+            </button>
+          ))}
+        </div>
+      )}
       {tab === "register" &&
         field(
           "display_name",
@@ -142,7 +144,9 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
           onChange={(event) => setPassword(event.target.value)}
           {...invalid("password")}
         />,
-        tab === "register" ? "At least 8 characters." : undefined,
+        tab === "register" && auth.config.password_min_length
+          ? `At least ${auth.config.password_min_length} characters.`
+          : undefined,
       )}
       {general && (
         <p className="alert alert-error" role="alert">

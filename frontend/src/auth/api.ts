@@ -9,6 +9,9 @@ export type AuthMode = "none" | "local" | "supabase";
 
 export interface AuthConfig {
   mode: AuthMode;
+  /** Local mode: whether "Create account" is offered. */
+  registration_open: boolean;
+  password_min_length: number | null;
 }
 
 export interface Account {
@@ -31,14 +34,20 @@ export const AUTH_PATHS = {
   me: "/api/auth/me",
 } as const;
 
+const NO_ACCOUNTS: AuthConfig = { mode: "none", registration_open: false, password_min_length: null };
+
 export async function fetchAuthConfig(signal?: AbortSignal): Promise<AuthConfig> {
   try {
-    const config = await apiFetch<AuthConfig>(AUTH_PATHS.config, { signal });
-    const mode = config?.mode;
-    return { mode: mode === "local" || mode === "supabase" ? mode : "none" };
+    const config = await apiFetch<Partial<AuthConfig>>(AUTH_PATHS.config, { signal });
+    const mode = config?.mode === "local" || config?.mode === "supabase" ? config.mode : "none";
+    return {
+      mode,
+      registration_open: config?.registration_open ?? mode === "local",
+      password_min_length: typeof config?.password_min_length === "number" ? config.password_min_length : null,
+    };
   } catch (error) {
     // A server without account routes is a single-user install: nothing to sign in to.
-    if (error instanceof ApiError && error.status === 404) return { mode: "none" };
+    if (error instanceof ApiError && error.status === 404) return NO_ACCOUNTS;
     throw error;
   }
 }

@@ -1,12 +1,13 @@
 /** The auth context's shape and the `useAuth()` hook; the provider lives in AuthProvider.tsx. */
 
 import { createContext, useContext } from "react";
-import type { Account, AuthMode } from "./api";
+import type { Account, AuthConfig, AuthMode } from "./api";
 
 export interface AuthState {
   /** "loading" until `/api/auth/config` answered; "error" when the server could not be reached. */
   status: "loading" | "ready" | "error";
   mode: AuthMode;
+  config: AuthConfig;
   user: Account | null;
   /** True when requests will be accepted: mode "none", or a token that the server accepted. */
   signedIn: boolean;

@@ -38,6 +38,7 @@ _INSTRUCTION = re.compile(
     r"|\b(?:you|the email|the writer|the model)\s+(?:must|should|shall)\s+(?:include|add|mention|insert|say|write)"
     r"|\binclude (?:this|the following)\b|\bnew instructions?\b"
 )
+_ABBREVIATION = re.compile(r"(?:\b(?:Dr|Prof|Mr|Mrs|Ms|Mx|St|Jr|Sr|vs|al|Assoc|Asst)|\b[A-Z]|\be\.g|\bi\.e)\.$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
 
 
@@ -61,10 +62,21 @@ class _Builder:
         self.facts.append(Fact(text=text, source_ids=source_ids, kind=kind, value=value))
 
 
+def split_sentences(text: str) -> list[str]:
+    """Sentences, without breaking after `Dr.`, `Prof.`, `e.g.` and similar abbreviations."""
+    pieces: list[str] = []
+    for piece in _SENTENCE_SPLIT.split(text):
+        if pieces and _ABBREVIATION.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return pieces
+
+
 def clean_sentences(text: str) -> tuple[list[str], int]:
     """Sentences safe to quote as facts, and how many were dropped for looking like instructions or links."""
     kept, dropped = [], 0
-    for raw in _SENTENCE_SPLIT.split(text):
+    for raw in split_sentences(text):
         sentence = " ".join(raw.split())
         if not 20 <= len(sentence) <= 300:
             continue

@@ -71,6 +71,10 @@ def choose_author(candidates: list[AuthorRecord], query: ResearchQuery, profile_
     best_score, best_reasons, best = accepted[0]
     if len(accepted) > 1 and accepted[1][0] == best_score and not _same_place(best, accepted[1][2]):
         return AuthorChoice(None, "two different profiles agree equally well", tuple(candidates), ambiguous=True)
+    on_topic = [a for a in candidates if topic_overlap(query.interest, " ".join(a.topics))]
+    if on_topic and best not in on_topic:
+        reason = "the affiliation points to one profile and the interest to another"
+        return AuthorChoice(None, reason, tuple(candidates), ambiguous=True)
     others = tuple(a for a in candidates if a is not best)
     return AuthorChoice(best, "; ".join(best_reasons), others)
 

@@ -116,7 +116,8 @@ async def identify(query: ResearchQuery, sources: SourceSet, *, settings: Settin
     notes.extend([*profile.notes, *search.notes])
     profile_texts = [page.text for page in profile.pages]
     choice = choose_author(openalex_authors, query, profile_texts)
-    picks = directory_picks(s2_authors, query, profile_texts)
+    # When OpenAlex shows two plausible people, Semantic Scholar's thinner profiles cannot settle it.
+    picks = [] if choice.ambiguous else directory_picks(s2_authors, query, profile_texts)
     s2_choice = choose_author([p for p in picks if p.institutions], query, profile_texts)
     return Identity(
         openalex=choice,

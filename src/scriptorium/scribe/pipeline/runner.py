@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from scriptorium.core.errors import ModelError, ValidationFailed
@@ -66,25 +67,40 @@ def _evidence_check(evidence: Evidence, recipient: Recipient) -> CheckResult:
         why = "; ".join(evidence.notes[:4]) or "no source knew them"
         message = f"Not enough verified information about {recipient.name} to personalize this email ({why})."
         return CheckResult("evidence", False, message)
+    vouched = {s.id for s in evidence.sources if s.kind == "web"}  # pages the user listed as theirs
+    if not evidence.author_verified and not any(set(f.source_ids) & vouched for f in evidence.facts):
+        message = (
+            f"Could not confirm which {recipient.name} this is: no profile's affiliation or topics agreed, so the "
+            "papers found were matched by name and topic only. Add their affiliation or a profile URL."
+        )
+        return CheckResult("evidence", False, message)
     kinds = sorted({f.kind for f in evidence.facts})
     return CheckResult("evidence", True, f"{len(evidence.facts)} verified fact(s): {', '.join(kinds)}.")
 
 
+@dataclass
+class _Composed:
+    draft: Draft
+    usage: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 async def _compose(
     template: str, analysis: TemplateAnalysis, recipient: Recipient, evidence: Evidence, deps: PipelineDeps
-) -> tuple[Draft, list[dict[str, Any]], list[CheckResult]]:
+) -> _Composed:
     """Model when configured and there is something to write from; the mail merge otherwise."""
     if is_offline(deps.compose_model) or is_thin(evidence):
-        draft, _ = compose_offline(template, analysis, recipient, evidence)
-        return draft, [], []
+        draft, notes = compose_offline(template, analysis, recipient, evidence)
+        return _Composed(draft, notes=notes)
     try:
         draft, usage = await compose_with_model(template, analysis, recipient, evidence, deps=deps)
     except ModelError as exc:
         logger.warning("composer model failed; using the offline merge", extra={"error": exc.public_message})
-        draft, _ = compose_offline(template, analysis, recipient, evidence)
+        draft, notes = compose_offline(template, analysis, recipient, evidence)
         message = f"The composer model failed ({exc.public_message}); this draft is the offline mail merge."
-        return draft, [], [CheckResult("composer", False, message)]
-    return draft, [usage], []
+        return _Composed(draft, checks=[CheckResult("composer", False, message)], notes=notes)
+    return _Composed(draft, usage=[usage])
 
 
 async def run_pipeline(
@@ -129,13 +145,14 @@ async def run_pipeline(
         papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
         evidence = build_evidence(query, identity, papers, now=deps.now())
     async with step("compose"):
-        draft, compose_usage, composer_checks = await _compose(template, analysis, recipient, evidence, deps)
-        usage += compose_usage
+        composed = await _compose(template, analysis, recipient, evidence, deps)
+        usage += composed.usage
     async with step("checks"):
-        raws = tuple(p.raw for p in analysis.placeholders)
-        checks = [_evidence_check(evidence, recipient), *composer_checks]
+        draft, raws = composed.draft, tuple(p.raw for p in analysis.placeholders)
+        checks = [_evidence_check(evidence, recipient), *composed.checks]
         checks += run_checks(draft, template=template, template_raws=raws, recipient=recipient, evidence=evidence)
     confident = all(check.passed for check in checks)
+    reasons = [check.message for check in checks if not check.passed]
     return PipelineResult(
         analysis=analysis,
         evidence=evidence,
@@ -143,7 +160,7 @@ async def run_pipeline(
         checks=checks,
         is_confident=confident,
         status="completed" if confident else "needs_review",
-        reasons=[check.message for check in checks if not check.passed],
+        reasons=reasons + (composed.notes if not confident else []),
         usage=usage,
         timings=timings,
     )

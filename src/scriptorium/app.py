@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
         app.state.resources = state
         configure_tracing(settings)
         if settings.consumer_in_process and state.runner is None:
+            apps.load_job_handlers()
             state.start_jobs(consume=True)
         try:
             yield
@@ -105,9 +106,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             extra["field"] = field
         if exc.status_code >= 500:
             log.error("request failed: %s", exc.public_message, exc_info=exc)
-        return JSONResponse(
-            _error_body(exc.code, exc.public_message, **extra), exc.status_code, headers=headers
-        )
+        return JSONResponse(_error_body(exc.code, exc.public_message, **extra), exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -162,9 +161,7 @@ def _mount_ui(app: FastAPI, settings: Settings) -> None:
             return JSONResponse(_error_body("not_found", f"no route {('/' + path)!r}"), 404)
         if root is None:
             return JSONResponse(
-                _error_body(
-                    "not_found", "the UI is not built: run `make run` (needs npm) or `make frontend`"
-                ),
+                _error_body("not_found", "the UI is not built: run `make run` (needs npm) or `make frontend`"),
                 404,
             )
         candidate = (root / path).resolve()

@@ -33,9 +33,7 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: PORT, 8000).")
-@click.option(
-    "--migrate/--no-migrate", default=True, show_default=True, help="Run migrations before serving."
-)
+@click.option("--migrate/--no-migrate", default=True, show_default=True, help="Run migrations before serving.")
 def serve(host: str | None, port: int | None, migrate: bool) -> None:
     """Serve the API and the UI (in lite, also runs the jobs)."""
     import uvicorn
@@ -45,9 +43,7 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
     settings = settings_or_exit(host=host, port=port)
     if migrate:
         _migrate(settings)
-    click.echo(
-        f"Scriptorium on http://{settings.host}:{settings.port} (profile {settings.profile})", err=True
-    )
+    click.echo(f"Scriptorium on http://{settings.host}:{settings.port} (profile {settings.profile})", err=True)
     for line in provider_summary(settings):
         click.echo(f"  {line}", err=True)
     uvicorn.run(
@@ -74,9 +70,7 @@ def provider_summary(settings: Settings) -> list[str]:
 
 
 @cli.command()
-@click.option(
-    "--concurrency", "-c", type=int, default=None, help="Jobs run at once (default WORKER_CONCURRENCY)."
-)
+@click.option("--concurrency", "-c", type=int, default=None, help="Jobs run at once (default WORKER_CONCURRENCY).")
 def worker(concurrency: int | None) -> None:
     """Run background jobs from the shared queue until stopped (SIGTERM or Ctrl-C)."""
     settings = settings_or_exit(worker_concurrency=concurrency)
@@ -93,6 +87,9 @@ async def _work(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    from scriptorium.apps import load_job_handlers
+
+    load_job_handlers()
     async with open_resources(settings) as resources:
         resources.start_jobs(consume=True)
         click.echo(
@@ -116,15 +113,19 @@ def _migrate(settings: Settings) -> None:
     try:
         upgrade(settings)
     except Exception as exc:
-        raise click.ClickException(
-            f"migration failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-        ) from None
+        raise click.ClickException(f"migration failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def config(as_json: bool) -> None:
+@click.option("--example", is_flag=True, help="Print a documented .env with every default instead.")
+def config(as_json: bool, example: bool) -> None:
     """Print the effective configuration, secrets masked."""
+    if example:
+        from scriptorium.core.settings_docs import render_env_example
+
+        click.echo(render_env_example(), nl=False)
+        return
     data = masked(settings_or_exit())
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))

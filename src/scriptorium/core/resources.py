@@ -51,10 +51,10 @@ class Resources:
         return task
 
     def start_jobs(self, *, consume: bool, workers: int | None = None) -> None:
-        """Run jobs in this process: attach a runner to this loop and, if `consume`, start consumer threads."""
-        from scriptorium.apps import load_job_handlers
+        """Run jobs in this process: attach a runner to this loop and, if `consume`, start consumer threads.
 
-        load_job_handlers()
+        Handlers must be registered first (`scriptorium.apps.load_job_handlers()`); core never imports an app.
+        """
         concurrency = workers or self.settings.worker_concurrency
         self.runner = JobRunner(
             sessionmaker=self.sessionmaker,
@@ -85,9 +85,7 @@ class Resources:
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            settings.fetch_timeout_seconds, connect=min(5.0, settings.fetch_timeout_seconds)
-        ),
+        timeout=httpx.Timeout(settings.fetch_timeout_seconds, connect=min(5.0, settings.fetch_timeout_seconds)),
         headers={"User-Agent": settings.fetch_user_agent},
         follow_redirects=False,
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
         use_attribute_docstrings=True,
         validate_default=True,
+        env_ignore_empty=True,
     )
 
     # --- process --------------------------------------------------------------------------------
@@ -283,9 +284,7 @@ class Settings(BaseSettings):
             if self.auth_mode == "none":
                 raise ValueError("AUTH_MODE=none is refused in production; use local or supabase")
         if self.auth_mode == "none" and not _is_loopback(self.host):
-            raise ValueError(
-                f"AUTH_MODE=none only binds loopback; HOST={self.host!r} needs local or supabase"
-            )
+            raise ValueError(f"AUTH_MODE=none only binds loopback; HOST={self.host!r} needs local or supabase")
         return self
 
     # --- derived --------------------------------------------------------------------------------
@@ -366,9 +365,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigurationError("; ".join(lines)) from None
 
 
-SECRET_FIELDS = frozenset(
-    name for name, field in Settings.model_fields.items() if field.annotation is SecretStr
-)
+SECRET_FIELDS = frozenset(name for name, field in Settings.model_fields.items() if field.annotation is SecretStr)
 
 
 def masked(settings: Settings) -> dict[str, Any]:

@@ -231,8 +231,16 @@ class JobRunner:
                 log.warning("job sweep failed; will retry", exc_info=True)
             await asyncio.sleep(interval)
 
-    async def stop(self) -> None:
-        """Stop claiming; cancel in-flight jobs, which their lease returns to the queue."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; cancel in-flight jobs and wait while they hand their leases back.
+
+        Waiting matters: the hand-back writes to the database, which the caller closes right after this.
+        """
         self._stopping = True
-        for task in list(self._running):
+        tasks = [task for task in self._running if task is not asyncio.current_task()]
+        for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        for ring in list(self._rings):
+            ring.cancel()

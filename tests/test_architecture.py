@@ -1,0 +1,83 @@
+"""Structure as tests: import direction, one place that reads the environment, module size limits."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "scriptorium"
+SDKS = {"openai", "anthropic", "redis", "minio", "playwright", "logfire", "psycopg", "wordllama"}
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if "migrations/versions" not in p.as_posix())
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def area(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_import_direction(path: Path) -> None:
+    """`core` imports no app; the two apps never import each other."""
+    where = area(path)
+    for name in imports_of(path):
+        if not name.startswith("scriptorium."):
+            continue
+        target = name.split(".")[1]
+        if where == "core":
+            assert target == "core", f"core must not import {name}"
+        if where in {"scribe", "companion"}:
+            other = {"scribe": "companion", "companion": "scribe"}[where]
+            assert target != other, f"{where} must not import {name}"
+
+
+def test_only_settings_reads_the_environment() -> None:
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in modules()
+        if re.search(r"os\.(getenv|environ)", path.read_text()) and path.name != "settings.py"
+    ]
+    assert offenders == []
+
+
+def test_sdks_are_imported_only_inside_functions_or_seam_modules() -> None:
+    """Top-level SDK imports would load them at start-up and break the lite memory budget."""
+    offenders = []
+    for path in modules():
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module.split(".")[0]]
+            hits = SDKS.intersection(names)
+            seam = path.parent.name in {"storage", "embeddings", "llm", "auth", "ops"} or path.name in {
+                "llm.py",
+                "web.py",
+                "queue.py",
+                "backup.py",
+            }
+            if hits and not seam:
+                offenders.append(f"{path.relative_to(SRC)} imports {sorted(hits)} at module level")
+    assert offenders == []
+
+
+def test_no_module_passes_the_hard_size_ceiling() -> None:
+    too_big = {str(p.relative_to(SRC)): n for p in modules() if (n := len(p.read_text().splitlines())) > 600}
+    assert too_big == {}

@@ -145,19 +145,19 @@ def test_chips_are_one_page_question_and_one_wiki_question_about_what_is_visible
     entities = [
         ChipEntity("Otto", "creature", 2, on_page=True, has_wiki=True),
         ChipEntity("Night Market", "place", 1, has_wiki=True),
-        ChipEntity("Mira", "character", 0, on_page=True, has_wiki=True),
+        ChipEntity("Mira Vale", "character", 0, on_page=True, has_wiki=True),
     ]
-    got = chips.choose(
-        "Who is Mira?",
-        page_numbers=[5],
-        page_text="Mira and Otto climb the tower.",
-        characters=["Mira", "Otto"],
-        entities=entities,
-    )
+    got = chips.choose("Who is Mira?", page_numbers=[5], page_text="Mira and Otto climb the tower.", entities=entities)
     assert [c.mode for c in got] == ["page", "wiki"]
     assert got[0].text == "What is Otto doing on this page?"
     assert got[1].text == "What kind of creature is Otto?"
     assert all(chips.looks_like_question(c.text) for c in got)
+
+
+def test_page_chip_uses_the_name_the_page_uses() -> None:
+    entity = ChipEntity("Mira Vale", "character", 0, on_page=True)
+    chip = chips.page_chip("What is this?", [5], "Mira waves.", [entity])
+    assert chip is not None and chip.text == "What is Mira doing on this page?"
 
 
 def test_wiki_chip_skips_entities_without_an_unlocked_section() -> None:

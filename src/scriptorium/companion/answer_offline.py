@@ -149,11 +149,15 @@ def compose(turn: Turn, chosen: list[Candidate]) -> str:
             return "The wiki entries you have unlocked so far don't cover that."
         return "I can't find that in the pages you've read so far."
     parts: list[str] = []
-    for candidate in chosen:
+    for i, candidate in enumerate(chosen):
         text = candidate.text.rstrip()
         if text[-1] not in ".!?…”\"'":
             text += "."
-        parts.append(f"{text} [{candidate.passage.label(turn.episode_number)}]")
+        following = chosen[i + 1] if i + 1 < len(chosen) else None
+        # Consecutive sentences from one source share a single citation, placed after the last of them.
+        if following is None or following.passage.doc_id != candidate.passage.doc_id:
+            text += f" [{candidate.passage.label(turn.episode_number)}]"
+        parts.append(text)
     return " ".join(parts)
 
 

@@ -109,7 +109,9 @@ class LeakGuard:
             self.tripped = True
             out, self.pending = self.pending[: match.start()], ""
             return out
-        cut = max(0, len(self.pending) - self._hold)
+        # Release up to the last space before the held-back tail, so clients receive whole words.
+        limit = len(self.pending) - self._hold
+        cut = self.pending.rfind(" ", 0, limit) + 1 if limit > 0 else 0
         out, self.pending = self.pending[:cut], self.pending[cut:]
         return out
 

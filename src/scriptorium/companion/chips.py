@@ -1,7 +1,7 @@
 """Suggestion chips: at most one page question and one wiki question, each answerable within the boundary.
 
-Chips are built from data, not asked of a model: the page chip names a character who is on the visible page and
-appears in its text (so the page itself answers it), the wiki chip names an entity the reader has met that has a
+Chips are built from data, not asked of a model: the page chip names someone who is on the visible page and
+is named in its text (so the page itself answers it), the wiki chip names an entity the reader has met that has a
 wiki section they have unlocked. The caller passes only cursor-visible material, so a chip can never name
 someone the reader hasn't reached. Building them needs no model call, so the `done` frame is never held back
 waiting for chips (the original's second, non-streaming call did that).
@@ -42,6 +42,12 @@ class ChipEntity:
     on_page: bool = False
     mentioned: bool = False
     has_wiki: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def variants(self) -> list[str]:
+        """Ways a page may refer to it: full name, aliases, then the first word of the name ("Wren")."""
+        first = self.name.split()[0] if " " in self.name else ""
+        return [v for v in (self.name, *self.aliases, first) if len(v) >= 3]
 
 
 def looks_like_question(text: str) -> bool:
@@ -60,14 +66,16 @@ def _mentions(text: str, name: str) -> bool:
 
 
 def page_chip(
-    question: str, page_numbers: Sequence[int], page_text: str, characters: Iterable[str]
+    question: str, page_numbers: Sequence[int], page_text: str, entities: Iterable[ChipEntity]
 ) -> Suggestion | None:
     """Ask about someone on the visible page the reader didn't just ask about, or about the page itself."""
-    for name in characters:
-        if name and _mentions(page_text, name) and not _mentions(question, name):
-            text = f"What is {name} doing on this page?"
-            if looks_like_question(text):
-                return Suggestion("page", text)
+    for entity in sorted((e for e in entities if e.on_page), key=lambda e: (e.kind != "character", e.name)):
+        if any(_mentions(question, v) for v in entity.variants()):
+            continue
+        named = next((v for v in entity.variants() if _mentions(page_text, v)), None)
+        text = f"What is {named} doing on this page?"
+        if named and looks_like_question(text):
+            return Suggestion("page", text)
     if page_numbers and not re.search(r"\b(happen|going on|this page)", question.lower()):
         return Suggestion("page", f"What happens on page {page_numbers[-1]}?")
     return None
@@ -76,7 +84,7 @@ def page_chip(
 def wiki_chip(question: str, entities: Iterable[ChipEntity]) -> Suggestion | None:
     """Ask the wiki about the most relevant entity the reader has met, preferring who is on the page now."""
     ranked = sorted(
-        (e for e in entities if e.has_wiki and not _mentions(question, e.name)),
+        (e for e in entities if e.has_wiki and not any(_mentions(question, v) for v in e.variants())),
         key=lambda e: (not e.on_page, not e.mentioned, -e.debut_index, e.name),
     )
     for entity in ranked:
@@ -87,13 +95,8 @@ def wiki_chip(question: str, entities: Iterable[ChipEntity]) -> Suggestion | Non
 
 
 def choose(
-    question: str,
-    *,
-    page_numbers: Sequence[int],
-    page_text: str,
-    characters: Iterable[str],
-    entities: Iterable[ChipEntity],
+    question: str, *, page_numbers: Sequence[int], page_text: str, entities: Sequence[ChipEntity]
 ) -> list[Suggestion]:
     """Page chip first, wiki chip second, as the original's `done` frame ordered them; either may be missing."""
-    chips = [page_chip(question, page_numbers, page_text, characters), wiki_chip(question, entities)]
+    chips = [page_chip(question, page_numbers, page_text, entities), wiki_chip(question, entities)]
     return [chip for chip in chips if chip is not None]

@@ -3,15 +3,13 @@
 Everything a response carries about the comic goes through the cursor: an episode the reader hasn't reached shows
 its number, title and length only (no story text, no cover); a page past the position is listed without image
 URLs or characters, so a client can lay out the book without being able to show what comes next. The story text
-in the picker is the cumulative recap through the reader's page (or the episode's last page once finished),
-never a whole-episode summary.
+in the picker is the episode's page recaps joined up to the reader's page (all of them once finished), never a
+whole-episode summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,14 +47,20 @@ def status_of(episode: Episode, cursor: Cursor | None) -> ReadingStatus:
     return "finished" if cursor.index >= last_index(episode) else "reading"
 
 
-def character_names(page: Page) -> list[str]:
-    """Page.characters holds names (or {"name": ...} objects from older imports)."""
-    names: list[str] = []
+def character_keys(page: Page) -> list[str]:
+    """Page.characters holds entity slugs (or names, or {"name": ...} objects from older imports)."""
+    keys: list[str] = []
     for item in page.characters or []:
-        name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str) and name.strip() and name.strip() not in names:
-            names.append(name.strip())
-    return names
+        key = item.get("slug") or item.get("name") if isinstance(item, dict) else item
+        if isinstance(key, str) and key.strip() and key.strip() not in keys:
+            keys.append(key.strip())
+    return keys
+
+
+def entity_keys(entity: Entity) -> list[str]:
+    """Lower-cased ways a page may list an entity: its slug, its name and its aliases."""
+    aliases = [a for a in entity.aliases or [] if isinstance(a, str) and a.strip()]
+    return [k.lower() for k in (entity.slug, entity.name, *aliases)]
 
 
 async def cursor_for(db: AsyncSession, context: ReaderContext, series_id: str) -> Cursor | None:
@@ -67,9 +71,30 @@ async def cursor_for(db: AsyncSession, context: ReaderContext, series_id: str) -
     return None
 
 
-async def _recap_at(db: AsyncSession, episode: Episode, index: int) -> str | None:
-    recap = await db.scalar(select(Page.recap).where(Page.series_id == episode.series_id, Page.global_index == index))
-    return (recap or episode.summary or "").strip() or None
+async def story_so_far(
+    db: AsyncSession, episode: Episode, cursor: Cursor, *, before: int | None = None, max_chars: int = 480
+) -> str:
+    """The recaps of this episode's pages up to the cursor (or strictly before `before`), newest kept when long.
+
+    Each page's recap says what happened on it, so joining them in order tells the episode so far; the SQL
+    boundary keeps any page past the cursor out even if `before` were wrong.
+    """
+    query = select(Page.recap).where(
+        Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
+    )
+    if before is not None:
+        query = query.where(Page.global_index < before)
+    recaps = [r.strip() for r in (await db.scalars(query.order_by(Page.global_index))).all() if r and r.strip()]
+    kept: list[str] = []
+    for recap in reversed(recaps):
+        if kept and sum(len(k) + 1 for k in kept) + len(recap) > max_chars:
+            return "… " + " ".join(reversed(kept))
+        kept.append(recap)
+    return " ".join(reversed(kept))
+
+
+async def _picker_summary(db: AsyncSession, episode: Episode, cursor: Cursor) -> str | None:
+    return (await story_so_far(db, episode, cursor)) or episode.summary.strip() or None
 
 
 async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderContext) -> EpisodeListPublic:
@@ -88,7 +113,7 @@ async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderCon
         status = status_of(episode, cursor)
         summary = cover = None
         if cursor is not None and status != "unread":
-            summary = await _recap_at(db, episode, min(cursor.index, last_index(episode)))
+            summary = await _picker_summary(db, episode, cursor)
             cover = await _cover_url(db, settings, episode, cursor)
         cards.append(
             EpisodeSummaryPublic(
@@ -114,7 +139,7 @@ async def _reader_positions(db: AsyncSession, context: ReaderContext) -> dict[st
             .where(ReaderSession.reader_id == context.reader_id)
             .order_by(ReaderSession.updated_at)
         )
-        positions.update({episode_id: page for episode_id, page in result.tuples()})
+        positions.update({episode_id: page for episode_id, page in result})
     if context.view is not None:
         positions[context.view.episode.id] = context.view.session.current_page
     return positions
@@ -139,7 +164,7 @@ async def page_views(
     seen: dict[str, CharacterRef] = {}
     for page in pages:
         visible = is_visible(page.global_index, cursor) and page.series_id == cursor.series_id
-        refs = [avatars.get(name.lower()) or CharacterRef(id=name, name=name) for name in character_names(page)]
+        refs = [avatars.get(key.lower()) or CharacterRef(id=key, name=_pretty(key)) for key in character_keys(page)]
         if visible:
             seen.update({ref.name: ref for ref in refs})
         out.append(
@@ -158,22 +183,18 @@ async def page_views(
 
 
 async def _visible_characters(db: AsyncSession, settings: Settings, cursor: Cursor) -> dict[str, CharacterRef]:
-    """Character entities the reader has met, by lower-cased name and alias, with gated avatars."""
-    entities = await db.scalars(
-        select(Entity).where(
-            Entity.kind == "character", visible_in_series(Entity.series_id, Entity.debut_index, cursor)
-        )
-    )
+    """Entities the reader has met, by lower-cased slug, name and alias, with gated avatars."""
+    entities = await db.scalars(select(Entity).where(visible_in_series(Entity.series_id, Entity.debut_index, cursor)))
     refs: dict[str, CharacterRef] = {}
     for entity in entities:
         ref = CharacterRef(id=entity.id, name=entity.name, image_url=signed_url(settings, entity.image_key))
-        for name in [entity.name, *_aliases(entity.aliases)]:
-            refs.setdefault(name.lower(), ref)
+        for key in entity_keys(entity):
+            refs.setdefault(key, ref)
     return refs
 
 
-def _aliases(value: Sequence[Any] | None) -> list[str]:
-    return [alias for alias in value or [] if isinstance(alias, str) and alias.strip()]
+def _pretty(key: str) -> str:
+    return key.replace("-", " ").replace("_", " ").strip().title() if key.islower() else key
 
 
 async def episode_detail(
@@ -187,7 +208,7 @@ async def episode_detail(
     status = status_of(episode, effective)
     summary = None
     if status != "unread":
-        summary = await _recap_at(db, episode, min(effective.index, last_index(episode)))
+        summary = await _picker_summary(db, episode, effective)
     position = None
     if context.view is not None and context.view.episode.id == episode.id:
         position = context.view.session.current_page

@@ -1,8 +1,8 @@
 """Build one chat turn before any token is streamed: the cursor-bounded context, chips, and the saved question.
 
 This is where the spoiler boundary meets the prompt. Page mode: the visible page (or the two pages of a spread,
-which end at the cursor) go in directly, the recap is the story so far through the page before them, and
-retrieval returns only pages strictly before the cursor. Wiki mode: only wiki sections whose debut is at or
+which end at the cursor) go in directly, the story so far joins the recaps of this episode's pages before them,
+and retrieval returns only pages strictly before the cursor. Wiki mode: only wiki sections whose debut is at or
 before the cursor. Every query uses `boundary.py`; retrieved items are checked once more on the way in, so a
 regression in one layer still cannot put a later page into a prompt. The DB session is released by the caller
 as soon as this returns (STYLE.md item 14).
@@ -25,11 +25,13 @@ from scriptorium.companion.chips import ChipEntity
 from scriptorium.companion.models import Entity, Episode, Page, WikiArticle, WikiSection
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.service import character_names
+from scriptorium.companion.service import character_keys, entity_keys, story_so_far
 from scriptorium.companion.sessions import ChatMessage, SessionView, visible_history
 from scriptorium.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)
+
+RECAP_CHARS = 2000
 
 _HEADER = re.compile(r"^(Episode \d+ \(.*\), page \d+\.|Characters: .*|Dialogue:)$")
 
@@ -61,17 +63,6 @@ async def visible_pages(db: AsyncSession, view: SessionView, spread: bool) -> li
     return list((await db.scalars(query.order_by(Page.global_index))).all())
 
 
-async def _recap_before(db: AsyncSession, cursor: Cursor, first_visible: int) -> str:
-    if first_visible <= 0:
-        return ""
-    recap = await db.scalar(
-        select(Page.recap).where(
-            visible_in_series(Page.series_id, Page.global_index, cursor), Page.global_index == first_visible - 1
-        )
-    )
-    return recap or ""
-
-
 def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
     """Second line of defence behind the SQL boundary: drop (and log) anything retrieval should never return."""
     allowed = is_before(item.global_index, cursor) if mode == "page" else is_visible(item.global_index, cursor)
@@ -82,13 +73,13 @@ def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
 
 async def _episode_numbers(db: AsyncSession, series_id: str) -> dict[str, int]:
     rows = await db.execute(select(Episode.slug, Episode.number).where(Episode.series_id == series_id))
-    return dict(rows.tuples().all())
+    return {slug: number for slug, number in rows}
 
 
 async def _chip_entities(db: AsyncSession, cursor: Cursor, on_page: set[str], context: str) -> list[ChipEntity]:
-    entities = (
-        await db.scalars(select(Entity).where(visible_in_series(Entity.series_id, Entity.debut_index, cursor)))
-    ).all()
+    """Visible entities, marked when they are on the visible page, named in the context, or have unlocked wiki."""
+    query = select(Entity).where(visible_in_series(Entity.series_id, Entity.debut_index, cursor))
+    entities = (await db.scalars(query)).all()
     with_wiki = set(
         (
             await db.scalars(
@@ -105,9 +96,10 @@ async def _chip_entities(db: AsyncSession, cursor: Cursor, on_page: set[str], co
             name=e.name,
             kind=e.kind,
             debut_index=e.debut_index,
-            on_page=e.name.lower() in on_page,
+            on_page=bool(set(entity_keys(e)) & on_page),
             mentioned=e.name.lower() in lowered,
             has_wiki=e.slug in with_wiki,
+            aliases=tuple(a for a in e.aliases or [] if isinstance(a, str)),
         )
         for e in entities
     ]
@@ -121,7 +113,7 @@ async def _hidden_names(db: AsyncSession, cursor: Cursor, context: str) -> froze
         )
     )
     names: set[str] = set()
-    for name, aliases in rows.tuples():
+    for name, aliases in rows:
         for candidate in [name, *[a for a in aliases or [] if isinstance(a, str)]]:
             if len(candidate) >= 3 and candidate not in context:
                 names.add(candidate)
@@ -193,11 +185,13 @@ async def prepare_turn(
         for p in _passages(view, pages, found, body.mode)
     ]
     page_text = "\n".join(page_passage_text(p) for p in pages)
-    on_page = [name for p in pages for name in character_names(p)]
+    on_page = {key.lower() for p in pages for key in character_keys(p)}
     context = "\n".join([page_text, *(p.text for p in passages)])
-    entities = await _chip_entities(db, cursor, {n.lower() for n in on_page}, context)
     suggestions = chips.choose(
-        body.message, page_numbers=[p.number for p in pages], page_text=page_text, characters=on_page, entities=entities
+        body.message,
+        page_numbers=[p.number for p in pages],
+        page_text=page_text,
+        entities=await _chip_entities(db, cursor, on_page, context),
     )
     history = [
         HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
@@ -213,7 +207,9 @@ async def prepare_turn(
         episode_title=view.episode.title,
         episode_number=view.episode.number,
         visible_pages=tuple(p.number for p in pages),
-        recap=await _recap_before(db, cursor, first_visible) if body.mode == "page" else "",
+        recap=await story_so_far(db, view.episode, cursor, before=first_visible, max_chars=RECAP_CHARS)
+        if body.mode == "page"
+        else "",
         passages=tuple(passages),
         history=tuple(history),
         suggestions=tuple(suggestions),

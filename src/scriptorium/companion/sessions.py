@@ -152,6 +152,7 @@ async def reader_cursor(db: AsyncSession, reader_id: str, series_id: str) -> Cur
     """The furthest position this reader has any session at in the series (the picker's boundary)."""
     result = await db.execute(
         select(Episode.start_index + ReaderSession.current_page - 1)
+        .select_from(ReaderSession)
         .join(Episode, Episode.id == ReaderSession.episode_id)
         .where(ReaderSession.reader_id == reader_id, ReaderSession.series_id == series_id)
     )

@@ -1,7 +1,7 @@
 """The world graph as the reader has met it: entities and relations with debut at or before the cursor.
 
 `full` mode returns every visible entity and every visible relation whose two ends are visible. `focus` mode starts
-from the characters on the visible page(s), adds one hop over membership, home and familiar relations, and then
+from who is on the visible page(s), adds one hop over membership, home and familiar relations, and then
 returns every visible relation among those nodes; with nobody on the page it falls back to `full`, as the
 original did. A relation can debut after both of its ends (a secret revealed later), so relations are filtered
 on their own debut as well as their ends'.
@@ -19,7 +19,7 @@ from scriptorium.companion.boundary import Cursor, visible_in_series
 from scriptorium.companion.media import signed_url
 from scriptorium.companion.models import Entity, Episode, Page, Relation, WikiArticle, WikiSection
 from scriptorium.companion.schemas import EntityDetailPublic, GraphEdge, GraphMode, GraphNode, WorldGraphPublic
-from scriptorium.companion.service import character_names
+from scriptorium.companion.service import character_keys, entity_keys
 from scriptorium.core.errors import NotFound
 from scriptorium.core.settings import Settings
 
@@ -49,7 +49,7 @@ async def _positions(db: AsyncSession, series_id: str, indexes: Iterable[int]) -
         .join(Episode, Episode.id == Page.episode_id)
         .where(Page.series_id == series_id, Page.global_index.in_(wanted))
     )
-    return {index: (episode, page) for index, episode, page in rows.tuples()}
+    return {index: (episode, page) for index, episode, page in rows}
 
 
 def spiral_layout(entities: Sequence[Entity]) -> dict[str, tuple[float, float]]:
@@ -102,12 +102,8 @@ async def _focus(
             visible_in_series(Page.series_id, Page.global_index, cursor), Page.global_index >= first_visible
         )
     )
-    names = {name.lower() for page in pages for name in character_names(page)}
-    seeds = {
-        e.id
-        for e in entities
-        if e.kind == "character" and ({e.name.lower()} | {str(a).lower() for a in e.aliases or []}) & names
-    }
+    keys = {key.lower() for page in pages for key in character_keys(page)}
+    seeds = {e.id for e in entities if set(entity_keys(e)) & keys}
     if not seeds:
         return None
     chosen = set(seeds)

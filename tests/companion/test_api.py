@@ -7,10 +7,10 @@ import time
 
 import httpx
 import pytest
-
-from scriptorium.companion import media
 from tests.companion.clients import first_slug, open_at, open_client
 from tests.companion.conftest import IngestedSeries, isolated_settings
+
+from scriptorium.companion import media
 
 
 async def test_picker_shows_no_story_or_cover_for_a_new_reader(sample: IngestedSeries) -> None:

@@ -1,10 +1,10 @@
 """Loopback twins of the Ollama (`POST /api/embed`) and Voyage (`POST /v1/embeddings`) embedding APIs.
 
-Fixtures `ollama_twin` and `voyage_twin` (import them in your conftest.py) start one server per test session
-and reset it per test. Each twin has `base_url`, `requests` (`Recorded(method, path, body, headers)`),
-`fail_next(status, times=1, headers=None)`, `latency`, `dimension` (default 16) and `max_batch` (a request with
-more inputs gets a 400, so batch splitting is observable). The OpenAI-compatible `/v1/embeddings` lives on
-`OpenAITwin` in `tests/twins/llm.py`.
+Fixtures `ollama_twin` and `voyage_twin` (import them in your conftest.py or test module) start one server
+per process on first use and reset it per test. Each twin has `base_url`, `requests`
+(`Recorded(method, path, body, headers)`), `fail_next(status, times=1, headers=None)`, `latency`, `dimension`
+(default 16) and `max_batch` (a request with more inputs gets a 400, so batch splitting is observable).
+The OpenAI-compatible `/v1/embeddings` lives on `OpenAITwin` in `tests/twins/llm.py`.
 
 Vectors come from `hash_embedding`: a signed bag-of-words hash, deliberately *not* unit length (clients must
 normalise) and deterministic, so texts sharing words get a higher cosine than texts that share none.
@@ -13,11 +13,11 @@ normalise) and deterministic, so texts sharing words get a higher cosine than te
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
-import math
 import re
-from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,36 +123,31 @@ class EmbeddingTwin:
         )
 
 
-def cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+_running: dict[str, EmbeddingTwin] = {}
+_servers = ExitStack()
+atexit.register(_servers.close)
 
 
-@pytest.fixture(scope="session")
-def _ollama_twin_server() -> Iterator[EmbeddingTwin]:
-    twin = EmbeddingTwin("ollama")
-    with serve_in_thread(twin) as url:
-        twin.base_url = url
-        yield twin
-
-
-@pytest.fixture(scope="session")
-def _voyage_twin_server() -> Iterator[EmbeddingTwin]:
-    twin = EmbeddingTwin("voyage")
-    with serve_in_thread(twin) as url:
-        twin.base_url = url
-        yield twin
+def shared_embedding_twin(kind: str) -> EmbeddingTwin:
+    """The process's one running `ollama` or `voyage` twin, started on first use."""
+    if kind not in _running:
+        twin = EmbeddingTwin(kind)
+        twin.base_url = _servers.enter_context(serve_in_thread(twin))
+        _running[kind] = twin
+    return _running[kind]
 
 
 @pytest.fixture
-def ollama_twin(_ollama_twin_server: EmbeddingTwin) -> EmbeddingTwin:
-    """Ollama's `/api/embed` on loopback: set `ollama_base_url=ollama_twin.base_url`."""
-    _ollama_twin_server.reset()
-    return _ollama_twin_server
+def ollama_twin() -> EmbeddingTwin:
+    """Ollama's `/api/embed` on loopback, reset for this test: set `ollama_base_url=ollama_twin.base_url`."""
+    twin = shared_embedding_twin("ollama")
+    twin.reset()
+    return twin
 
 
 @pytest.fixture
-def voyage_twin(_voyage_twin_server: EmbeddingTwin) -> EmbeddingTwin:
-    """Voyage's `/v1/embeddings` on loopback: set `embedding_base_url=voyage_twin.base_url`."""
-    _voyage_twin_server.reset()
-    return _voyage_twin_server
+def voyage_twin() -> EmbeddingTwin:
+    """Voyage's `/v1/embeddings` on loopback, reset for this test: set `embedding_base_url=voyage_twin.base_url`."""
+    twin = shared_embedding_twin("voyage")
+    twin.reset()
+    return twin

@@ -1,6 +1,6 @@
 """Loopback twins of OpenAI-compatible and Anthropic chat servers, for tests and benchmarks.
 
-Use them through the fixtures (import them in your area's conftest.py):
+Use them through the fixtures (import them in your area's conftest.py or test module; nothing else needed):
 
     from tests.twins.llm import anthropic_twin, openai_twin  # noqa: F401  (pytest fixtures)
 
@@ -20,8 +20,11 @@ The twin API (both classes):
 - `latency`: seconds to wait before answering each request (benchmarks, timeout tests).
 - `requests`: every request received, failed ones included, as `Recorded(method, path, body, headers)`
   (header names lower-case).
-- `base_url` (set by the fixture), `chat_spec(model)`: a CHAT_PROVIDER string pointing at the twin.
+- `base_url` (root URL, no `/v1`), `chat_spec(model)`: a CHAT_PROVIDER string pointing at the twin.
 - `reset()`: back to defaults (the fixtures do this per test).
+- `max_batch`, `embed_dimension`: limits of `OpenAITwin`'s `/v1/embeddings` (hash vectors, not unit length).
+
+Outside pytest (benchmarks), `shared_twin(OpenAITwin)` starts one twin per process and returns it.
 
 `OpenAITwin` serves `POST /v1/chat/completions` (JSON, or SSE with `stream: true` ending in `data: [DONE]`),
 `GET /v1/models` and `POST /v1/embeddings`. `AnthropicTwin` serves `POST /v1/messages` (JSON or the SSE event
@@ -31,177 +34,48 @@ as 1 token per 4 characters of prompt and 1 token per streamed chunk, so it is d
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import json
-import re
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+from typing import Any, TypeVar
 
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from tests.twins.embeddings import hash_embedding
+from tests.twins.chat import (
+    ChatTwin,
+    Recorded,
+    Reply,
+    Responder,
+    ToolCall,
+    chunk_text,
+    prompt_tokens,
+    sample_from_schema,
+)
 from tests.twins.server import serve_in_thread
 
+__all__ = [
+    "AnthropicTwin",
+    "OpenAITwin",
+    "Recorded",
+    "Reply",
+    "Responder",
+    "ToolCall",
+    "anthropic_twin",
+    "chunk_text",
+    "openai_twin",
+    "prompt_tokens",
+    "sample_from_schema",
+    "shared_twin",
+]
 
-@dataclass(frozen=True)
-class ToolCall:
-    """A reply that calls the tool `name` with `arguments`."""
-
-    name: str
-    arguments: dict[str, Any]
-
-
-Reply = str | dict[str, Any] | ToolCall
-Responder = Callable[[dict[str, Any]], Reply]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    path: str
-    body: dict[str, Any]
-    headers: dict[str, str]
+T = TypeVar("T", bound=ChatTwin)
 
 
-@dataclass
-class _Failure:
-    status: int
-    headers: dict[str, str]
-
-
-def chunk_text(text: str) -> list[str]:
-    """Split text into word-sized stream deltas (whitespace kept) so streaming is observable."""
-    return re.findall(r"\S+\s*|\s+", text) or [""]
-
-
-def sample_from_schema(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> Any:
-    """A placeholder value valid for a (simple) JSON schema: what a lazy model would answer."""
-    defs = defs if defs is not None else schema.get("$defs", {})
-    if "$ref" in schema:
-        return sample_from_schema(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            return sample_from_schema(schema[key][0], defs)
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    if "default" in schema:
-        return schema["default"]
-    kind = schema.get("type", "object")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {name: sample_from_schema(sub, defs) for name, sub in props.items()}
-    if kind == "array":
-        return [sample_from_schema(schema.get("items", {}), defs)]
-    return {"string": "twin", "integer": 0, "number": 0.0, "boolean": False, "null": None}.get(kind, "twin")
-
-
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
-
-
-def prompt_tokens(body: dict[str, Any]) -> int:
-    return max(1, len(json.dumps(body.get("messages", []))) // 4)
-
-
-class _Twin(ABC):
-    """Shared state and controls; subclasses add the routes of one API."""
-
-    model = "twin-model"
-
-    def __init__(self) -> None:
-        self.base_url = ""
-        self.reset()
-        self.app = Starlette(routes=self.routes())
-
-    @abstractmethod
-    def routes(self) -> list[Route]:
-        """Implemented per API."""
-
-    def reset(self) -> None:
-        self.responder: Responder = self.default_responder
-        self.requests: list[Recorded] = []
-        self.latency = 0.0
-        self.embed_dimension = 16
-        self.max_batch: int | None = None
-        self._failures: list[_Failure] = []
-
-    def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None) -> None:
-        self._failures.extend(_Failure(status, dict(headers or {})) for _ in range(times))
-
-    @abstractmethod
-    def chat_spec(self, model: str = "twin-model") -> str:
-        """Implemented per API."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-    async def _enter(self, request: Request) -> tuple[dict[str, Any], Response | None]:
-        """Record the request, wait `latency`, and return the body plus a queued failure, if any."""
-        raw = await request.body()
-        body = json.loads(raw) if raw else {}
-        self.requests.append(Recorded(request.method, request.url.path, body, dict(request.headers)))
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        if self._failures:
-            failure = self._failures.pop(0)
-            return body, self.error_response(failure.status, failure.headers)
-        return body, None
-
-    @abstractmethod
-    def error_response(self, status: int, headers: dict[str, str]) -> Response:
-        """Implemented per API."""
-
-    def default_responder(self, body: dict[str, Any]) -> Reply:
-        tools = self.tool_schemas(body)
-        if tools and self.tool_required(body):
-            name, schema = next(iter(tools.items()))
-            return ToolCall(name, sample_from_schema(schema))
-        return f"Twin reply to: {_last_user_text(body.get('messages', []))}"
-
-    @abstractmethod
-    def tool_schemas(self, body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Implemented per API."""
-
-    @abstractmethod
-    def tool_required(self, body: dict[str, Any]) -> bool:
-        """Implemented per API."""
-
-    def resolve(self, body: dict[str, Any]) -> str | ToolCall:
-        """Run the responder and decide between text and a tool call, as a real model would."""
-        reply = self.responder(body)
-        if isinstance(reply, ToolCall | str):
-            return reply
-        tools = self.tool_schemas(body)
-        if tools and not self.wants_json_text(body):
-            name = "final_result" if "final_result" in tools else next(iter(tools))
-            return ToolCall(name, reply)
-        return json.dumps(reply)
-
-    def wants_json_text(self, body: dict[str, Any]) -> bool:
-        return False
-
-    def embeddings(self, texts: list[str], dimension: int | None = None) -> list[list[float]]:
-        return [hash_embedding(text, dimension or self.embed_dimension) for text in texts]
-
-
-class OpenAITwin(_Twin):
+class OpenAITwin(ChatTwin):
     """An OpenAI-compatible server: chat completions (plain, streamed, tool calls), models, embeddings."""
 
     def routes(self) -> list[Route]:
@@ -323,7 +197,7 @@ class OpenAITwin(_Twin):
         yield "data: [DONE]\n\n"
 
 
-class AnthropicTwin(_Twin):
+class AnthropicTwin(ChatTwin):
     """An Anthropic Messages API server: plain and streamed replies, tool_use for structured output."""
 
     def routes(self) -> list[Route]:
@@ -417,31 +291,45 @@ class AnthropicTwin(_Twin):
         yield event("message_stop", {})
 
 
-@pytest.fixture(scope="session")
-def _openai_twin_server() -> Iterator[OpenAITwin]:
-    twin = OpenAITwin()
-    with serve_in_thread(twin) as url:
-        twin.base_url = url
-        yield twin
+_running: dict[type[ChatTwin], ChatTwin] = {}
+_servers = ExitStack()
+atexit.register(_servers.close)
 
 
-@pytest.fixture(scope="session")
-def _anthropic_twin_server() -> Iterator[AnthropicTwin]:
-    twin = AnthropicTwin()
-    with serve_in_thread(twin) as url:
-        twin.base_url = url
-        yield twin
+def shared_twin(kind: type[T]) -> T:
+    """The process's one running `kind` twin, started on first use (tests and benchmarks share it)."""
+    if kind not in _running:
+        twin = kind()
+        twin.base_url = _servers.enter_context(serve_in_thread(twin))
+        _running[kind] = twin
+    running = _running[kind]
+    assert isinstance(running, kind)
+    return running
 
 
 @pytest.fixture
-def openai_twin(_openai_twin_server: OpenAITwin) -> OpenAITwin:
+def openai_twin() -> OpenAITwin:
     """The OpenAI-compatible twin, reset for this test; `openai_twin.chat_spec()` is its CHAT_PROVIDER."""
-    _openai_twin_server.reset()
-    return _openai_twin_server
+    twin = shared_twin(OpenAITwin)
+    twin.reset()
+    return twin
 
 
 @pytest.fixture
-def anthropic_twin(_anthropic_twin_server: AnthropicTwin) -> AnthropicTwin:
+def anthropic_twin() -> AnthropicTwin:
     """The Anthropic twin, reset for this test; use `anthropic_base_url=anthropic_twin.base_url` in settings."""
-    _anthropic_twin_server.reset()
-    return _anthropic_twin_server
+    twin = shared_twin(AnthropicTwin)
+    twin.reset()
+    return twin
+
+
+@pytest.fixture(scope="session")
+def _openai_twin_server() -> OpenAITwin:
+    """Kept for conftests that imported it; `openai_twin` no longer needs it."""
+    return shared_twin(OpenAITwin)
+
+
+@pytest.fixture(scope="session")
+def _anthropic_twin_server() -> AnthropicTwin:
+    """Kept for conftests that imported it; `anthropic_twin` no longer needs it."""
+    return shared_twin(AnthropicTwin)

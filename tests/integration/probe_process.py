@@ -12,15 +12,25 @@ import asyncio
 import os
 import sys
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from scriptorium.cli import main
+from scriptorium.core.db import sync_url
 from scriptorium.core.jobs import JobContext, registry
+from scriptorium.core.settings import Settings
 
 PROBE_TABLES = (
     "CREATE TABLE IF NOT EXISTS probe_starts (job_id VARCHAR(32) NOT NULL, pid INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS probe_effects (job_id VARCHAR(32) NOT NULL, pid INTEGER NOT NULL)",
 )
+
+
+def create_probe_tables(settings: Settings) -> None:
+    engine = create_engine(sync_url(settings))
+    with engine.begin() as connection:
+        for ddl in PROBE_TABLES:
+            connection.execute(text(ddl))
+    engine.dispose()
 
 
 @registry.handler("probe.sleep")

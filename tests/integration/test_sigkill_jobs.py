@@ -22,7 +22,7 @@ from scriptorium.core.jobs import JobQueue, submit
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
-from tests.integration.probe_process import PROBE_TABLES
+from tests.integration.probe_process import create_probe_tables
 from tests.services import fresh_postgres_schema, fresh_redis_queue
 from tests.twins.server import free_port
 
@@ -70,11 +70,7 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
 
 async def prepare(settings: Settings) -> None:
     upgrade(settings)
-    engine = create_engine(sync_url(settings))
-    with engine.begin() as connection:
-        for ddl in PROBE_TABLES:
-            connection.execute(text(ddl))
-    engine.dispose()
+    create_probe_tables(settings)
     async with open_resources(settings) as resources, transaction(resources.sessionmaker) as session:
         for index in range(JOBS):
             submit(session, kind="probe.sleep", payload={"steps": 10, "step_seconds": 0.1}, fair_key=f"u{index % 3}")

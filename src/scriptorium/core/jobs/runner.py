@@ -231,7 +231,7 @@ class JobRunner:
                 log.warning("job sweep failed; will retry", exc_info=True)
             await asyncio.sleep(interval)
 
-    async def stop(self, timeout: float = 5.0) -> None:
+    async def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop claiming; cancel in-flight jobs and wait while they hand their leases back.
 
         Waiting matters: the hand-back writes to the database, which the caller closes right after this.
@@ -241,6 +241,6 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks, timeout=grace_seconds)
         for ring in list(self._rings):
             ring.cancel()

@@ -74,10 +74,17 @@ class Template(Base):
 
 
 class Recipient(Base):
-    """A person a user writes to; `dedupe_key` (email, else normalized name) is unique per user."""
+    """A person a user writes to; `dedupe_key` (email, else normalized name) is unique per user.
+
+    `name_key` is the normalized name even when an email address is known, so "Dr. Ada Lovelace" typed once
+    with and once without an address is still recognised as the same person when warning about duplicates.
+    """
 
     __tablename__ = "scribe_recipients"
-    __table_args__ = (UniqueConstraint("user_id", "dedupe_key", name="uq_scribe_recipients_user_id_dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "dedupe_key", name="uq_scribe_recipients_user_id_dedupe_key"),
+        Index("ix_scribe_recipients_user_id_name_key", "user_id", "name_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
@@ -87,6 +94,7 @@ class Recipient(Base):
     institution: Mapped[str | None] = mapped_column(String(255))
     profile_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
     dedupe_key: Mapped[str] = mapped_column(String(400))
+    name_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -194,10 +202,8 @@ class Source(Base):
     source_key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     url: Mapped[str | None] = mapped_column(String(2000))
-    record_id: Mapped[str | None] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(1000), default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
-    verified: Mapped[bool] = mapped_column(Boolean, default=True)
     retrieved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -213,6 +219,7 @@ class Usage(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(20), default="")
     model: Mapped[str] = mapped_column(String(200), default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)

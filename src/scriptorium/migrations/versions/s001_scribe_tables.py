@@ -2,7 +2,7 @@
 
 Revision ID: s001
 Revises: 0001
-Create Date: 2026-11-22 12:32:20.759136
+Create Date: 2026-11-22 12:33:20.790967
 """
 
 from collections.abc import Sequence
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("institution", sa.String(length=255), nullable=True),
         sa.Column("profile_urls", sa.JSON(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=400), nullable=False),
+        sa.Column("name_key", sa.String(length=300), nullable=False),
         sa.Column("created_at", scriptorium.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", scriptorium.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -51,6 +52,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scribe_recipients")),
         sa.UniqueConstraint("user_id", "dedupe_key", name="uq_scribe_recipients_user_id_dedupe_key"),
     )
+    with op.batch_alter_table("scribe_recipients", schema=None) as batch_op:
+        batch_op.create_index("ix_scribe_recipients_user_id_name_key", ["user_id", "name_key"], unique=False)
+
     op.create_table(
         "scribe_templates",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -210,10 +214,8 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("url", sa.String(length=2000), nullable=True),
-        sa.Column("record_id", sa.String(length=300), nullable=True),
         sa.Column("title", sa.String(length=1000), nullable=False),
         sa.Column("excerpt", sa.Text(), nullable=False),
-        sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("retrieved_at", scriptorium.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["email_id"],
@@ -231,6 +233,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("email_id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("step", sa.String(length=20), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
@@ -280,5 +283,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_scribe_templates_user_id_created_at")
 
     op.drop_table("scribe_templates")
+    with op.batch_alter_table("scribe_recipients", schema=None) as batch_op:
+        batch_op.drop_index("ix_scribe_recipients_user_id_name_key")
+
     op.drop_table("scribe_recipients")
     op.drop_table("scribe_profiles")

@@ -1,0 +1,42 @@
+"""Helpers shared by the Scribe routes: pagination, committing a submission, and ringing the job queue."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Query
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.core.errors import Conflict
+
+T = TypeVar("T")
+
+PAGE_DEFAULT = 20
+PAGE_MAX = 100
+
+Limit = Annotated[int, Query(ge=1, description="Page size; values above 100 are clamped to 100.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def clamp(limit: int) -> int:
+    """The original silently clamped `limit` to 100; keep that so its clients are not broken by a 422."""
+    return min(limit, PAGE_MAX)
+
+
+async def commit_with_retry(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` and commit; on a unique-key race with a concurrent request, roll back and run it once more.
+
+    Everything `work` added commits together or not at all (a batch's items and their jobs).
+    """
+    for attempt in (1, 2):
+        try:
+            result = await work()
+            await session.commit()
+            return result
+        except IntegrityError:
+            await session.rollback()
+            if attempt == 2:
+                raise Conflict("another request changed the same records; try again") from None
+    raise AssertionError("unreachable")

@@ -1,0 +1,152 @@
+"""`/api/email/*`: generate (202 + task id), status, history with a total, detail, edit, regenerate, export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scriptorium.core.auth import CurrentUser
+from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.errors import Conflict
+from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry
+from scriptorium.scribe.export import MEDIA_TYPES, ExportFormat, eml_filename, export_bytes, to_eml
+from scriptorium.scribe.models import Source
+from scriptorium.scribe.queue_view import owned_item, task_status
+from scriptorium.scribe.schemas import (
+    EmailDetail,
+    EmailPage,
+    EmailResponse,
+    EmailUpdateRequest,
+    GenerateEmailRequest,
+    TaskResponse,
+    TaskStatusResponse,
+)
+from scriptorium.scribe.service import regenerate, submit_items
+from scriptorium.scribe.service_emails import detail, list_emails, owned_email, to_response, update_email
+
+router = APIRouter(prefix="/api/email", tags=["scribe: email"])
+EXPORT_MAX = 5000
+StatusFilter = Annotated[Literal["completed", "needs_review"] | None, Query()]
+
+
+@router.post("/generate", status_code=202, response_model=TaskResponse, summary="Queue one email")
+async def generate(
+    body: GenerateEmailRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+) -> TaskResponse:
+    user_id = user.id
+    submission = await commit_with_retry(
+        session,
+        lambda: submit_items(
+            session,
+            settings=settings,
+            user_id=user_id,
+            items=[body],
+            template_text=body.email_template,
+            template_id=body.template_id,
+            origin="single",
+        ),
+    )
+    await resources.queue.notify(1)
+    item = submission.items[0]
+    return TaskResponse(task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates)
+
+
+@router.get("/status/{task_id}", response_model=TaskStatusResponse, summary="Progress of a queued email")
+async def status(task_id: str, user: CurrentUser, session: SessionDep) -> TaskStatusResponse:
+    return task_status(await owned_item(session, user_id=user.id, item_id=task_id))
+
+
+@router.get("/", response_model=list[EmailResponse] | EmailPage, summary="History, newest first")
+async def history(
+    user: CurrentUser,
+    session: SessionDep,
+    response: Response,
+    limit: Limit = PAGE_DEFAULT,
+    offset: Offset = 0,
+    include_discarded: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: StatusFilter = None,
+    envelope: bool = False,
+) -> list[EmailResponse] | EmailPage:
+    """A plain list as in the original (total in `X-Total-Count`), or `{items, total, limit, offset}` with
+    `envelope=true`."""
+    limit = clamp(limit)
+    emails, total = await list_emails(
+        session, user_id=user.id, limit=limit, offset=offset, include_discarded=include_discarded, q=q, status=status
+    )
+    response.headers["X-Total-Count"] = str(total)
+    items = [to_response(email) for email in emails]
+    if envelope:
+        return EmailPage(items=items, total=total, limit=limit, offset=offset)
+    return items
+
+
+@router.get("/export", summary="Download emails as CSV, JSON or a zip of .eml drafts")
+async def export(
+    user: CurrentUser,
+    session: SessionDep,
+    format: Annotated[ExportFormat, Query()] = "csv",
+    include_discarded: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    ids: Annotated[list[str] | None, Query(max_length=EXPORT_MAX)] = None,
+) -> Response:
+    emails, _ = await list_emails(
+        session, user_id=user.id, limit=EXPORT_MAX, offset=0, include_discarded=include_discarded, q=q, ids=ids
+    )
+    sources: dict[str, list[Source]] = {}
+    if emails and format != "eml":
+        rows = await session.scalars(select(Source).where(Source.email_id.in_([e.id for e in emails])))
+        generation = {e.id: e.generation for e in emails}
+        for source in rows:
+            if source.generation == generation[source.email_id]:
+                sources.setdefault(source.email_id, []).append(source)
+    body = export_bytes(format, emails, sources, sender=user.email)
+    extension = "zip" if format == "eml" else format
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="scribe-emails.{extension}"'},
+    )
+
+
+@router.get("/{email_id}", response_model=EmailDetail, summary="One email with its sources, versions and usage")
+async def get_email(email_id: str, user: CurrentUser, session: SessionDep) -> EmailDetail:
+    return await detail(session, await owned_email(session, user_id=user.id, email_id=email_id))
+
+
+@router.get("/{email_id}/eml", summary="One email as an .eml draft")
+async def get_eml(email_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    email = await owned_email(session, user_id=user.id, email_id=email_id)
+    return Response(
+        to_eml(email, sender=user.email),
+        media_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{eml_filename(email)}"'},
+    )
+
+
+@router.patch(
+    "/{email_id}", response_model=EmailDetail, summary="Edit subject/body (kept as versions), discard or restore"
+)
+async def patch_email(email_id: str, body: EmailUpdateRequest, user: CurrentUser, session: SessionDep) -> EmailDetail:
+    email = await owned_email(session, user_id=user.id, email_id=email_id)
+    await update_email(session, email=email, change=body)
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise Conflict("the email was changed at the same time; reload it and edit again") from None
+    return await detail(session, email)
+
+
+@router.post("/{email_id}/regenerate", status_code=202, response_model=TaskResponse, summary="Write this email again")
+async def regenerate_email(
+    email_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+) -> TaskResponse:
+    user_id = user.id
+    item = await commit_with_retry(
+        session, lambda: regenerate(session, settings=settings, user_id=user_id, email_id=email_id)
+    )
+    await resources.queue.notify(1)
+    return TaskResponse(task_id=item.id, queue_item_id=item.id)

@@ -1,0 +1,118 @@
+"""Exporting emails as CSV, JSON or `.eml` drafts (one RFC 5322 message per email, zipped when several).
+
+`.eml` files are built with the standard library's `email` package and marked `X-Unsent: 1`, so Outlook and
+Thunderbird open them as drafts ready to send. CSV cells that a spreadsheet would run as a formula are quoted
+with a leading apostrophe: an exported sheet must never execute text that came from the web.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from typing import Any, Literal
+
+from scriptorium.scribe.models import Email, Source
+
+ExportFormat = Literal["csv", "json", "eml"]
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "recipient_name",
+    "recipient_email",
+    "recipient_interest",
+    "subject",
+    "email_message",
+    "template_type",
+    "status",
+    "is_confident",
+    "review_reasons",
+    "sources",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "eml": "application/zip"}
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
+def email_record(email: Email, sources: Sequence[Source]) -> dict[str, Any]:
+    return {
+        "id": email.id,
+        "created_at": email.created_at.isoformat(),
+        "recipient_name": email.recipient_name,
+        "recipient_email": email.recipient_email,
+        "recipient_interest": email.recipient_interest,
+        "subject": email.subject,
+        "email_message": email.email_message,
+        "template_type": email.template_type,
+        "status": email.status,
+        "is_confident": email.is_confident,
+        "review_reasons": list(email.review_reasons or []),
+        "claims": list(email.claims or []),
+        "sources": [
+            {"id": s.source_key, "kind": s.kind, "title": s.title, "url": s.url, "excerpt": s.excerpt} for s in sources
+        ],
+    }
+
+
+def to_csv(records: Sequence[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        row = dict(record)
+        row["review_reasons"] = "; ".join(record["review_reasons"])
+        row["sources"] = " ".join(s["url"] or s["title"] for s in record["sources"])
+        row["is_confident"] = "true" if record["is_confident"] else "false"
+        writer.writerow([_cell(str(row.get(column) or "")) for column in CSV_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_json(records: Sequence[dict[str, Any]]) -> bytes:
+    return json.dumps({"emails": list(records)}, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def to_eml(email: Email, *, sender: str | None = None) -> bytes:
+    """One draft message. Without a known address the recipient is named in a header, not invented."""
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = email.subject or f"Hello {email.recipient_name}"
+    if email.recipient_email:
+        message["To"] = f'"{email.recipient_name.replace(chr(34), "")}" <{email.recipient_email}>'
+    if sender:
+        message["From"] = sender
+    message["Date"] = format_datetime(email.created_at)
+    message["X-Unsent"] = "1"
+    message["X-Scribe-Id"] = email.id
+    message["X-Scribe-Recipient"] = email.recipient_name
+    message.set_content(email.email_message)
+    return message.as_bytes()
+
+
+def eml_filename(email: Email) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", email.recipient_name).strip("-").lower()[:60] or "email"
+    return f"{email.created_at:%Y%m%d}-{slug}-{email.id[:8]}.eml"
+
+
+def to_eml_zip(emails: Sequence[Email], *, sender: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for email in emails:
+            archive.writestr(eml_filename(email), to_eml(email, sender=sender))
+    return buffer.getvalue()
+
+
+def export_bytes(
+    fmt: ExportFormat, emails: Sequence[Email], sources: dict[str, list[Source]], *, sender: str | None = None
+) -> bytes:
+    if fmt == "eml":
+        return to_eml_zip(emails, sender=sender)
+    records = [email_record(email, sources.get(email.id, [])) for email in emails]
+    return to_csv(records) if fmt == "csv" else to_json(records)

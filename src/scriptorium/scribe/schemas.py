@@ -1,0 +1,353 @@
+"""Request and response bodies of the Scribe API.
+
+Field names follow the original service (`email_template`, `recipient_name`, `recipient_interest`,
+`email_message`, `queue_item_ids`, ...) so its clients keep working; everything else is an additive field.
+Length limits live here, at the boundary, and a violation is a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _email_address(value: str) -> str:
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError("is not an email address")
+    return value.lower()
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=255)]
+Interest = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+TemplateText = Annotated[str, StringConstraints(min_length=20, max_length=5000), AfterValidator(_not_blank)]
+EmailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email_address)]
+ProfileUrls = Annotated[list[HttpUrl], Field(max_length=5)]
+TemplateTypeName = Literal["research", "book", "general"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+# --- users -----------------------------------------------------------------------------------------------
+class UserInitRequest(Strict):
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class SavedTemplateRequest(Strict):
+    template: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+
+
+class OnboardingRequest(Strict):
+    onboarded: bool = True
+
+
+class QuotaOut(BaseModel):
+    daily_limit: int
+    used_today: int
+    remaining: int | None
+    resets_at: datetime
+
+
+class UsageTotals(BaseModel):
+    emails: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class UserResponse(BaseModel):
+    id: str
+    email: str | None
+    display_name: str
+    generation_count: int
+    template_count: int
+    onboarded: bool
+    email_template: str | None
+    created_at: datetime
+    role: str
+    quota: QuotaOut
+    usage: UsageTotals
+
+
+# --- recipients and submission ---------------------------------------------------------------------------
+class BatchItem(Strict):
+    recipient_name: Name
+    recipient_interest: Interest
+    recipient_email: EmailAddress | None = None
+    institution: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    profile_urls: ProfileUrls = Field(default_factory=list)
+
+
+class GenerateEmailRequest(BatchItem):
+    email_template: TemplateText | None = None
+    template_id: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _one_template(self) -> GenerateEmailRequest:
+        if self.email_template is None and self.template_id is None:
+            raise ValueError("give email_template (20-5000 characters) or template_id")
+        return self
+
+
+class BatchSubmitRequest(Strict):
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=1000)]
+    email_template: TemplateText | None = None
+    template_id: str | None = Field(default=None, max_length=32)
+    skip_duplicates: bool = False
+
+    @model_validator(mode="after")
+    def _one_template(self) -> BatchSubmitRequest:
+        if self.email_template is None and self.template_id is None:
+            raise ValueError("give email_template (20-5000 characters) or template_id")
+        return self
+
+
+class RecipientCheckRequest(Strict):
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=1000)]
+
+
+class DuplicateFlag(BaseModel):
+    """A warning about one submitted row: it repeats an earlier row, or that person was emailed recently."""
+
+    index: int
+    recipient_name: str
+    reason: Literal["in_batch", "recently_emailed"]
+    detail: str
+    first_index: int | None = None
+    previous_queue_item_id: str | None = None
+    previous_email_id: str | None = None
+    previous_at: datetime | None = None
+
+
+class TaskResponse(BaseModel):
+    task_id: str
+    queue_item_id: str
+    duplicates: list[DuplicateFlag] = Field(default_factory=list)
+
+
+class BatchSubmitResponse(BaseModel):
+    queue_item_ids: list[str]
+    message: str
+    batch_id: str
+    duplicates: list[DuplicateFlag] = Field(default_factory=list)
+    skipped: list[int] = Field(default_factory=list)
+
+
+class RecipientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    interest: str
+    email: str | None
+    institution: str | None
+    profile_urls: list[str]
+    created_at: datetime
+
+
+class ImportRowError(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
+class RecipientImportResponse(BaseModel):
+    items: list[BatchItem]
+    errors: list[ImportRowError]
+    duplicates: list[DuplicateFlag]
+    columns: list[str]
+
+
+class RecipientCheckResponse(BaseModel):
+    duplicates: list[DuplicateFlag]
+
+
+# --- status and queue ------------------------------------------------------------------------------------
+class TaskStatusResponse(BaseModel):
+    task_id: str
+    status: Literal["PENDING", "STARTED", "SUCCESS", "FAILURE", "REVOKED"]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    queue_status: str
+
+
+class QueueItemResponse(BaseModel):
+    id: str
+    recipient_name: str
+    status: str
+    position: int | None
+    email_id: str | None
+    error_message: str | None
+    current_step: str | None
+    created_at: datetime
+    recipient_interest: str
+    batch_id: str | None
+    origin: str
+    attempts: int
+    progress: float
+    step_timings: dict[str, float]
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class MessageResponse(BaseModel):
+    message: str
+    id: str
+    status: str
+
+
+# --- emails ----------------------------------------------------------------------------------------------
+class ClaimOut(BaseModel):
+    text: str
+    source_ids: list[str]
+
+
+class CheckOut(BaseModel):
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class SourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    source_key: str
+    kind: str
+    url: str | None
+    record_id: str | None
+    title: str
+    excerpt: str
+    verified: bool
+    retrieved_at: datetime
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    kind: str
+    subject: str
+    body: str
+    created_at: datetime
+
+
+class UsageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    requests: int
+    cost_usd: float
+    created_at: datetime
+
+
+class EmailResponse(BaseModel):
+    id: str
+    user_id: str
+    recipient_name: str
+    recipient_interest: str
+    email_message: str
+    template_type: str
+    metadata: dict[str, Any]
+    is_confident: bool
+    displayed: bool
+    created_at: datetime
+    subject: str
+    status: str
+    recipient_email: str | None
+    review_reasons: list[str]
+    checks: list[CheckOut]
+    claims: list[ClaimOut]
+    composer: str
+    version: int
+    queue_item_id: str | None
+    updated_at: datetime
+
+
+class EmailDetail(EmailResponse):
+    sources: list[SourceOut]
+    versions: list[VersionOut]
+    usage: list[UsageOut]
+
+
+class EmailPage(BaseModel):
+    items: list[EmailResponse]
+    total: int
+    limit: int
+    offset: int
+
+
+class EmailUpdateRequest(Strict):
+    displayed: bool | None = None
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = None
+    email_message: (
+        Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _something(self) -> EmailUpdateRequest:
+        if self.displayed is None and self.subject is None and self.email_message is None:
+            raise ValueError("give at least one of displayed, subject, email_message")
+        return self
+
+
+# --- templates -------------------------------------------------------------------------------------------
+class TemplateCreateRequest(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    template_text: TemplateText | None = None
+    pdf_url: HttpUrl | None = None
+    user_instructions: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _text_or_resume(self) -> TemplateCreateRequest:
+        if self.template_text is None and self.pdf_url is None:
+            raise ValueError("give template_text, or pdf_url with user_instructions")
+        return self
+
+
+class TemplateUpdateRequest(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    template_text: TemplateText | None = None
+
+
+class TemplateResponse(BaseModel):
+    id: str
+    user_id: str
+    pdf_url: str | None
+    template_text: str
+    user_instructions: str | None
+    created_at: datetime
+    name: str
+    template_type: str | None
+    origin: str
+    resume_filename: str | None
+    placeholders: list[str]
+    warnings: list[str]
+    updated_at: datetime
+
+
+class TemplateAnalysisOut(BaseModel):
+    template_type: str
+    placeholders: list[str]
+    warnings: list[str]
+
+
+class TemplateAnalyzeRequest(Strict):
+    email_template: Annotated[str, StringConstraints(max_length=20_000)]

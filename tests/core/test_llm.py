@@ -230,6 +230,45 @@ async def test_extra_and_modal_headers_reach_the_server(openai_twin: OpenAITwin,
         assert recorded.headers["x-team"] == "scriptorium"
 
 
+# --- recorded provider shapes (tests/fixtures/llm) ----------------------------------------------------------
+
+
+async def test_recorded_openai_stream_parses_into_deltas_and_usage(
+    openai_twin: OpenAITwin, make_settings: MakeSettings
+) -> None:
+    openai_twin.replay_next("openai_chat_stream.sse")
+    settings = twin_settings(make_settings, openai_twin)
+    async with Agent(build_model(settings.chat_provider, settings)).run_stream("x") as stream:
+        deltas = [d async for d in stream.stream_text(delta=True, debounce_by=None)]
+        usage = stream.usage
+    assert "".join(deltas) == "Dear Professor Lovelace,"
+    assert (usage.input_tokens, usage.output_tokens) == (31, 4)
+    assert usage_record(usage, "openai:gpt-4o-mini-2024-07-18").cost_usd == pytest.approx((31 * 0.15 + 4 * 0.6) / 1e6)
+
+
+async def test_recorded_openai_tool_call_becomes_the_structured_output(
+    openai_twin: OpenAITwin, make_settings: MakeSettings
+) -> None:
+    openai_twin.replay_next("openai_chat_tool_call.json")
+    settings = twin_settings(make_settings, openai_twin)
+    result = await Agent(build_model(settings.chat_provider, settings), output_type=Email).run("x")
+    assert result.output.subject == "Your 2023 paper on analytical engines"
+    assert result.output.body.startswith("Dear Professor Lovelace,\n\n")
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (120, 38)
+
+
+async def test_recorded_anthropic_stream_with_ping_parses(
+    anthropic_twin: AnthropicTwin, make_settings: MakeSettings
+) -> None:
+    anthropic_twin.replay_next("anthropic_messages_stream.sse")
+    settings = anthropic_settings(make_settings, anthropic_twin)
+    async with Agent(build_model(settings.chat_provider, settings)).run_stream("x") as stream:
+        text = await stream.get_output()
+        usage = stream.usage
+    assert text == "Carrot is Pepper's cat."
+    assert (usage.input_tokens, usage.output_tokens) == (25, 15)
+
+
 # --- retries, timeouts and errors ---------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,6 +22,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from tests.twins.embeddings import hash_embedding
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "llm"
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,17 @@ class ChatTwin(ABC):
         self.embed_dimension = 16
         self.max_batch: int | None = None
         self._failures: list[_Failure] = []
+        self._replays: list[Path] = []
 
     def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None) -> None:
         self._failures.extend(_Failure(status, dict(headers or {})) for _ in range(times))
+
+    def replay_next(self, name: str) -> None:
+        """Answer the next request with `tests/fixtures/llm/<name>` verbatim (a recorded provider response)."""
+        path = FIXTURES / name
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        self._replays.append(path)
 
     @abstractmethod
     def chat_spec(self, model: str = "twin-model") -> str:
@@ -126,7 +137,7 @@ class ChatTwin(ABC):
         await self.app(scope, receive, send)
 
     async def _enter(self, request: Request) -> tuple[dict[str, Any], Response | None]:
-        """Record the request, wait `latency`, and return the body plus a queued failure, if any."""
+        """Record the request, wait `latency`, and return the body plus a queued failure or replay, if any."""
         raw = await request.body()
         body = json.loads(raw) if raw else {}
         self.requests.append(Recorded(request.method, request.url.path, body, dict(request.headers)))
@@ -135,6 +146,10 @@ class ChatTwin(ABC):
         if self._failures:
             failure = self._failures.pop(0)
             return body, self.error_response(failure.status, failure.headers)
+        if self._replays:
+            path = self._replays.pop(0)
+            media = "text/event-stream" if path.suffix == ".sse" else "application/json"
+            return body, Response(path.read_bytes(), media_type=media)
         return body, None
 
     @abstractmethod

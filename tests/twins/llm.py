@@ -17,6 +17,7 @@ The twin API (both classes):
   or has no tools); a `ToolCall` calls a named tool. The default echoes the last user message, or fills the
   output tool's JSON schema with placeholder values.
 - `fail_next(status, times=1, headers=None)`: the next `times` requests get that error status.
+- `replay_next(name)`: the next request gets `tests/fixtures/llm/<name>` verbatim (recorded provider shapes).
 - `latency`: seconds to wait before answering each request (benchmarks, timeout tests).
 - `requests`: every request received, failed ones included, as `Recorded(method, path, body, headers)`
   (header names lower-case).

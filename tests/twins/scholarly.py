@@ -15,7 +15,9 @@ One Starlette app, one port, one path prefix per service (the settings point eac
 
 Tests can add latency per route (`twin.latency["arxiv"] = 2.0`), make a route fail (`twin.fail("s2.authors", 503,
 times=1)`), add pages (`twin.pages["x"] = "<html>..."`), and read `twin.requests` (every request, failed ones too).
-`twin.settings_overrides()` points Settings at the twin with FETCH_ALLOW_HOSTS=127.0.0.1.
+`twin.settings_overrides()` points Settings at the twin with FETCH_ALLOW_HOSTS=127.0.0.1, and
+`twin.use_upstream_latency()` reproduces the original's research (5.3 s) and papers (0.8 s) step timings; pair it
+with `openai_twin.latency` 1.2 s (template) and 3.1 s (compose) for the whole 10.4 s.
 """
 
 from __future__ import annotations
@@ -112,6 +114,10 @@ class ScholarlyTwin:
     ) -> None:
         """Answer `route` with `status` (the next `times` requests, or always when `times` is None)."""
         self._faults[route] = _Fault(status, times, headers or {})
+
+    def use_upstream_latency(self) -> None:
+        """Delay each route like the original system's measured steps (benchmarks)."""
+        self.latency.update(UPSTREAM_LATENCY)
 
     def requests_to(self, route: str) -> list[Recorded]:
         return [r for r in self.requests if r.route == route]

@@ -207,7 +207,9 @@ async def test_searxng_search_asks_for_json(
     assert len(batch.pages) == 2
 
 
-def test_no_search_provider_without_configuration(scribe_settings: SettingsFactory) -> None:
-    assert build_search(scribe_settings(), httpx.AsyncClient()) is None
+def test_no_search_provider_without_configuration(
+    scribe_settings: SettingsFactory, research_http: httpx.AsyncClient
+) -> None:
+    assert build_search(scribe_settings(), research_http) is None
     both = scribe_settings(exa=True, searxng=True)
-    assert isinstance(build_search(both, httpx.AsyncClient()), ExaSearch)
+    assert isinstance(build_search(both, research_http), ExaSearch)

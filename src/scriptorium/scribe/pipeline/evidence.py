@@ -34,8 +34,9 @@ _URL_OR_EMAIL = re.compile(
 )
 _INSTRUCTION = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,60}\b(?:instruction|prompt|rule|previous|above|earlier)"
-    r"|\bsystem prompt\b|\bas an ai\b|\blanguage model\b|\bai assistant\b|\bassistant:|\bllm\b|\bchatgpt\b"
-    r"|\b(?:you|the email|the writer|the model)\s+(?:must|should|shall)\s+(?:include|add|mention|insert|say|write)"
+    r"|\bsystem prompt\b|\bas an ai\b|\blanguage models?\b|\bai (?:assistant|model|agent|system)s?\b|\bassistant:"
+    r"|\bllms?\b|\bchatgpt\b|\bchatbots?\b"
+    r"|\b(?:must|should|shall)\s+(?:always\s+)?(?:include|add|mention|insert|say|write|tell|praise|recommend)\b"
     r"|\binclude (?:this|the following)\b|\bnew instructions?\b"
 )
 _ABBREVIATION = re.compile(r"(?:\b(?:Dr|Prof|Mr|Mrs|Ms|Mx|St|Jr|Sr|vs|al|Assoc|Asst)|\b[A-Z]|\be\.g|\bi\.e)\.$")

@@ -20,7 +20,7 @@ from scriptorium.core.db import transaction, utcnow
 from scriptorium.core.errors import ScriptoriumError, UpstreamError
 from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost, registry
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step
+from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
 from scriptorium.scribe.service import JOB_KIND
 from scriptorium.scribe.service_store import store_result
@@ -48,7 +48,7 @@ class StepTracker:
         await self._write(current_step=step, step_timings=dict(self.timings))
 
     async def begin(self) -> None:
-        await self._write(status="processing", attempts=self.ctx.attempt, started_at=utcnow(), error_message=None)
+        await self._write(attempts=self.ctx.attempt, started_at=utcnow(), current_step=None)
 
     async def _write(self, **values: Any) -> None:
         async with self.ctx.sessionmaker() as session:
@@ -118,8 +118,6 @@ async def generate_email(ctx: JobContext) -> None:
     if loaded is None:
         log.info("queue item is gone or finished; nothing to do", extra={"queue_item_id": item_id})
         return
-    from scriptorium.scribe.pipeline import run_pipeline
-
     item, recipient = loaded
     tracker = StepTracker(ctx, item_id)
     await tracker.begin()

@@ -228,10 +228,8 @@ class SourceOut(BaseModel):
     source_key: str
     kind: str
     url: str | None
-    record_id: str | None
     title: str
     excerpt: str
-    verified: bool
     retrieved_at: datetime
 
 

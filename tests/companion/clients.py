@@ -10,16 +10,33 @@ from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
+from tests.companion.conftest import EMBEDDER
 
 from scriptorium.app import create_app
+from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
 
 
 @asynccontextmanager
+async def aclosing_resources(resources: Resources) -> AsyncIterator[Resources]:
+    try:
+        yield resources
+    finally:
+        await resources.aclose()
+
+
+@asynccontextmanager
 async def open_client(settings: Settings, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on a fresh app for `settings` (lifespan run, ASGI transport, no network)."""
-    app = create_app(settings)
+    """An httpx client on a fresh app for `settings` (lifespan run, ASGI transport, no network).
+
+    The app shares the test process's offline embedder (the model the sample was ingested with), so each test
+    does not pay to load it again.
+    """
+    resources = build_resources(settings)
+    resources.cache["embedder"] = EMBEDDER
+    app = create_app(settings, resources=resources)
     async with (
+        aclosing_resources(resources),
         LifespanManager(app),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers, timeout=30

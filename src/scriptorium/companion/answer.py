@@ -12,7 +12,7 @@ read it, so nothing they do can widen the boundary:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -93,6 +93,6 @@ class Reply:
 class Answerer(Protocol):
     provider: str
 
-    def stream(self, turn: Turn, reply: Reply) -> AsyncIterator[str]:
+    def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         """Yield answer text deltas; record the passages used (and usage) in `reply`."""
         ...

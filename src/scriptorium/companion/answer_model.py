@@ -8,7 +8,7 @@ consuming task (a client disconnect) closes the model's HTTP stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 from scriptorium.companion import prompts
@@ -48,7 +48,7 @@ class ModelAnswerer:
         def _system(ctx: RunContext[Turn]) -> str:
             return prompts.system_prompt(ctx.deps)
 
-    async def stream(self, turn: Turn, reply: Reply) -> AsyncIterator[str]:
+    async def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         with llm.model_errors(self.provider.partition(":")[0] or "llm"):
             async with self.agent.run_stream(
                 prompts.user_prompt(turn),
@@ -58,7 +58,7 @@ class ModelAnswerer:
             ) as result:
                 async for delta in result.stream_text(delta=True, debounce_by=None):
                     yield delta
-                usage = result.usage()
+                usage = result.usage
         reply.used = list(turn.passages)
         reply.input_tokens = usage.input_tokens or 0
         reply.output_tokens = usage.output_tokens or 0

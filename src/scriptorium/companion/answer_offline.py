@@ -15,7 +15,7 @@ import asyncio
 import math
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from scriptorium.companion.answer import Passage, Reply, Turn
@@ -171,7 +171,7 @@ class OfflineAnswerer:
 
     provider = "offline"
 
-    async def stream(self, turn: Turn, reply: Reply) -> AsyncIterator[str]:
+    async def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         chosen = select(turn)
         seen: set[str] = set()
         for candidate in chosen:

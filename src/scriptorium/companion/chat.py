@@ -19,6 +19,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,15 +191,17 @@ async def stream_answer(
                            provider=answerer.provider, started=started)  # fmt: skip
 
     try:
-        async for delta in answerer.stream(turn, outcome.reply):
-            safe = guard.feed(delta)
-            if safe:
-                outcome.text += safe
-                yield TokenEvent(safe)
-            if guard.tripped:
-                outcome.text += GUARD_NOTICE
-                yield TokenEvent(GUARD_NOTICE)
-                break
+        # `aclosing` ends the model stream in this task when we stop early (guard), as its cancel scopes require.
+        async with aclosing(answerer.stream(turn, outcome.reply)) as deltas:
+            async for delta in deltas:
+                safe = guard.feed(delta)
+                if safe:
+                    outcome.text += safe
+                    yield TokenEvent(safe)
+                if guard.tripped:
+                    outcome.text += GUARD_NOTICE
+                    yield TokenEvent(GUARD_NOTICE)
+                    break
         tail = guard.flush()
         if tail:
             outcome.text += tail

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 
-from scriptorium.companion.api.common import SessionId, header_token, normalize_id
+from scriptorium.companion.api.common import SessionId, embedder, header_token, normalize_id
 from scriptorium.companion.schemas import Ok, SessionCreate, SessionCreated, SessionPublic, SessionUpdate
 from scriptorium.companion.service_sessions import describe_session, move_session, open_session
 from scriptorium.core import llm
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.resources import Resources
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.post("/api/sessions", summary="Open an episode: resumes the reader's position when given their token")
@@ -18,11 +22,22 @@ async def create_session(
     body: SessionCreate, request: Request, db: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> SessionCreated:
     created = await open_session(db, settings, body, header_token=header_token(request))
+    # The reader is still choosing a page: wake the model server and load the embedder now, so the first
+    # answer does not pay for either. Both are best effort and never delay this response.
     spec = settings.model_for("chat")
     if not llm.is_offline(spec):
-        # The reader is still choosing a page: wake the model server now so the first answer starts warm.
         resources.spawn(llm.warmup(settings, spec))
+    if "companion.embedder_warm" not in resources.cache:
+        resources.cache["companion.embedder_warm"] = True
+        resources.spawn(_warm_embedder(resources))
     return created
+
+
+async def _warm_embedder(resources: Resources) -> None:
+    try:
+        await embedder(resources).embed(["warm up"], input_type="query")
+    except Exception:  # best effort: the first real question reports real errors
+        log.warning("companion: embedder warm-up failed", exc_info=True)
 
 
 @router.patch("/api/sessions/{session_id}", summary="Move the reader (the spoiler cursor) to another page")

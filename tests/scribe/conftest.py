@@ -20,10 +20,37 @@ from tests.twins.llm import _openai_twin_server, openai_twin
 from tests.twins.scholarly import ScholarlyTwin
 from tests.twins.server import serve_in_thread
 
-__all__ = ["_openai_twin_server", "openai_twin"]
+__all__ = ["BOOK_TEMPLATE", "GENERAL_TEMPLATE", "RESEARCH_TEMPLATE", "_openai_twin_server", "openai_twin"]
 
 FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 """Runs use a fixed clock so the arXiv "last 10 years" window does not drift with the calendar."""
+
+# One template per type, written the way students write them; the scholarly fixtures can fill all three.
+RESEARCH_TEMPLATE = """Subject: Question about {{paper_title}}
+
+Dear Professor {{last_name}},
+
+I'm a second-year biology student. I read your paper "{{paper_title}}" and would love to learn how your group \
+at {{university}} approaches {{research_area}}.
+
+Would you have fifteen minutes for a call next week?
+
+Best,
+Sam"""
+BOOK_TEMPLATE = """Dear Dr. {{last_name}},
+
+I just finished {{book_title}} for my seminar on {{research_area}}. Could I ask you two questions about how you \
+traced the scribes?
+
+Thank you,
+Sam"""
+GENERAL_TEMPLATE = """Hello {{name}},
+
+I'm a first-year engineering student at {{university}} and I'd like to ask for advice about {{research_area}}. \
+Could I stop by during your office hours?
+
+Thanks,
+Sam"""
 
 
 @pytest.fixture(scope="session")

@@ -8,37 +8,14 @@ import pytest
 
 from scriptorium.core.errors import ValidationFailed
 from scriptorium.scribe.pipeline import STEPS, PipelineDeps, PipelineResult, Recipient, Step, run_pipeline
+from tests.scribe.conftest import BOOK_TEMPLATE as BOOK
+from tests.scribe.conftest import GENERAL_TEMPLATE as GENERAL
+from tests.scribe.conftest import RESEARCH_TEMPLATE as RESEARCH
 from tests.scribe.conftest import StepLog
 from tests.twins.llm import OpenAITwin
 from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
-
-RESEARCH = """Subject: Question about {{paper_title}}
-
-Dear Professor {{last_name}},
-
-I'm a second-year biology student. I read your paper "{{paper_title}}" and would love to learn how your group \
-at {{university}} approaches {{research_area}}.
-
-Would you have fifteen minutes for a call next week?
-
-Best,
-Sam"""
-BOOK = """Dear Dr. {{last_name}},
-
-I just finished {{book_title}} for my seminar on {{research_area}}. Could I ask you two questions about how you \
-traced the scribes?
-
-Thank you,
-Sam"""
-GENERAL = """Hello {{name}},
-
-I'm a first-year engineering student at {{university}} and I'd like to ask for advice about {{research_area}}. \
-Could I stop by during your office hours?
-
-Thanks,
-Sam"""
 
 
 def sources_of(result: PipelineResult) -> set[str]:

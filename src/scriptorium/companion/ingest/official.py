@@ -35,7 +35,7 @@ INKSCAPE_LABEL = "{http://www.inkscape.org/namespaces/inkscape}label"
 INKSCAPE_MODE = "{http://www.inkscape.org/namespaces/inkscape}groupmode"
 SODIPODI_ROLE = "{http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd}role"
 _SPACES = re.compile(r"\s+")
-_TITLE_PREFIX = re.compile(r"^\s*episode\s*\d+\s*[:.-]\s*", re.IGNORECASE)
+_TITLE_PREFIX = re.compile(r"^\s*[^\W\d_]+\s*\d+\s*[:.\-–]\s*")  # "Episode 1 : ", "Épisode 1 : "
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,8 @@ def _episodes_index(root: Path) -> dict[int, int]:
 def _build(episode: _Episode, lang: str, credits_index: dict[int, int], warnings: list[str]) -> EpisodeSpec:
     numbered = {p for p in [*episode.images, *episode.svgs] if p is not None}
     credits = credits_index.get(episode.number, max(numbered) if len(numbered) > 1 else None)
-    story = sorted(p for p in numbered if p >= 1 and p != credits)
+    # Every P between the title and the credits is a story page; one with no file at all is a gap to report.
+    story = list(range(1, credits)) if credits else sorted(p for p in numbered if p >= 1)
     transcript = read_transcript(episode.transcript) if episode.transcript else {}
     title = _title(episode, lang, transcript)
     source = episode.folder or next(iter(episode.svgs.values()), None) or Path(f"E{episode.number:02d}")

@@ -96,6 +96,10 @@ class Upserter:
             page_total=self.resolved.page_total,
         )
         await self.session.flush()
+        # Chunks go first so removals are counted here, not swallowed by the pages' cascade.
+        existing = {c.key: c for c in await self._all(Chunk, Chunk.series_id == found.id)}
+        wanted = {c.key for c in chunks}
+        await self._remove("chunks", [c for key, c in existing.items() if key not in wanted])
         pages = await self._pages(images)
         sections = await self._wiki()
         await self._world(entity_images)
@@ -260,8 +264,6 @@ class Upserter:
     ) -> None:
         sid = self.series.id
         existing = {c.key: c for c in await self._all(Chunk, Chunk.series_id == sid)}
-        wanted = {c.key for c in chunks}
-        await self._remove("chunks", [c for key, c in existing.items() if key not in wanted])
         for spec in chunks:
             chunk = existing.get(spec.key) or self._new(Chunk(id=new_id(), series_id=sid, key=spec.key))
             self._set(

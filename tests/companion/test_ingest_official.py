@@ -1,0 +1,117 @@
+"""The official Pepper & Carrot sources layout, on invented fixture text (no Pepper & Carrot content is committed).
+
+The last test runs the importer on the real official text layers when they are present beside the project
+(`../shared/peppercarrot`, or PEPPERCARROT_SAMPLE_DIR) and compares with the expected-output file there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tests.companion.conftest import FIXTURES, ingest
+
+from scriptorium.companion.ingest import IngestError
+from scriptorium.companion.ingest.bundle import resolve
+from scriptorium.companion.ingest.official import extract_svg_blocks
+from scriptorium.companion.ingest.reader import read_content
+from scriptorium.companion.ingest.transcript import read_transcript
+from scriptorium.companion.models import Episode, Page, Series
+from scriptorium.core.resources import open_resources
+from scriptorium.core.settings import Settings
+from scriptorium.migrations import upgrade
+
+OFFICIAL = FIXTURES / "official"
+REAL = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", Path(__file__).resolve().parents[3] / "shared" / "peppercarrot"))
+
+
+def test_svg_blocks_follow_document_order_skip_notes_and_empty_objects() -> None:
+    blocks = extract_svg_blocks(OFFICIAL / "ep01_The-Test-Kettle/lang/en/E01P01.svg")
+    assert [(b.id, b.layer, b.lines) for b in blocks] == [
+        ("a1", "txt", ["The kettle", "is singing again."]),
+        ("a2", "txt", ["HISS"]),
+    ]
+    tspans = extract_svg_blocks(
+        OFFICIAL / "Deevad+kettle_ep02_translation/en/Pepper-and-Carrot_by-David-Revoy_E02P01.svg"
+    )
+    assert [(b.layer, b.text) for b in tspans] == [("text", "A bridge of paper!"), ("text", "SPLASH")]
+
+
+def test_transcript_orders_by_position_glues_segments_and_hides_rows() -> None:
+    pages = read_transcript(OFFICIAL / "ep01_The-Test-Kettle/lang/en/ep01_en_transcript.md")
+    assert pages == {1: ["Sound: HISS", "Ada: The kettle is singing again.", "Tomo: Meow | purr"]}
+
+
+def test_reader_builds_episodes_from_both_name_forms() -> None:
+    bundle = read_content(OFFICIAL)
+    assert (bundle.slug, bundle.title) == ("pepper-and-carrot", "Pepper&Carrot")
+    first, second = bundle.episodes
+    assert (first.slug, first.number, first.title) == ("ep01-the-test-kettle", 1, "The Test Kettle")
+    assert [p.number for p in first.pages] == [1, 2]  # P00 is the title banner, P03 the credits
+    assert first.pages[0].text == "Sound: HISS\nAda: The kettle is singing again.\nTomo: Meow | purr"
+    assert first.pages[1].text == "Who put a cat in the kettle?\nTEA SHOP"  # no transcript row: SVG order
+    assert first.pages[0].image is not None and "hi-res" in first.pages[0].image.parts
+    assert (second.slug, second.title) == ("ep02-the-paper-bridge", "The Paper Bridge")
+    assert [p.text for p in second.pages] == ["A bridge of paper!\nSPLASH", "The bridge was the cat."]
+    assert second.pages[0].image is not None and second.pages[0].image.suffix == ".svg"
+    assert sum("lettering SVG is used as the page image" in w for w in bundle.warnings) == 2
+
+
+def test_language_option_reads_that_language() -> None:
+    bundle = read_content(OFFICIAL, lang="fr")
+    assert [e.number for e in bundle.episodes] == [1]
+    episode = bundle.episodes[0]
+    assert episode.title == "La bouilloire d'essai"
+    assert [p.text for p in episode.pages] == ["La bouilloire chante encore.", "Qui a mis un chat dans la bouilloire ?"]
+
+
+async def test_official_ingest_stores_raster_pages_with_thumbnails(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    upgrade(settings)
+    report = await ingest(settings, OFFICIAL)
+    assert report.counts["episodes"] == 2 and report.counts["pages"] == 4
+    async with open_resources(settings) as resources, resources.sessionmaker() as session:
+        series = (await session.scalars(select(Series))).one()
+        rows = (await session.execute(select(Episode.number, Page).join(Episode).order_by(Page.global_index))).all()
+        thumb = await resources.storage.get(rows[0][1].thumb_key)
+    assert series.credits.startswith("Pepper&Carrot by David Revoy")
+    first = rows[0][1]
+    assert (first.content_type, first.width, first.height) == ("image/jpeg", 124, 175)
+    assert thumb[:4] == b"RIFF" and first.thumb_key != first.image_key
+    assert [(n, p.number, p.global_index) for n, p in rows] == [(1, 1, 0), (1, 2, 1), (2, 1, 2), (2, 2, 3)]
+
+
+def test_gap_in_official_pages_is_reported(tmp_path: Path) -> None:
+    root = tmp_path / "official"
+    shutil.copytree(OFFICIAL, root)
+    for path in (root / "ep01_The-Test-Kettle").rglob("*E01P01*"):
+        path.unlink()
+    with pytest.raises(IngestError) as caught:
+        resolve(read_content(root))
+    assert "ep01_The-Test-Kettle: missing image for page 1 of 'ep01-the-test-kettle'" in str(caught.value)
+
+
+@pytest.mark.skipif(not (REAL / "derived-en-page-text.json").is_file(), reason="real Pepper&Carrot sample not present")
+def test_real_official_text_matches_the_expected_output() -> None:
+    expected = json.loads((REAL / "derived-en-page-text.json").read_text())["episodes"]
+    compared = 0
+    for episode in expected.values():
+        for page in episode["pages"].values():
+            blocks = extract_svg_blocks(REAL / page["file"])
+            got = [{"id": b.id, "layer": b.layer, "lines": b.lines, "text": b.text} for b in blocks]
+            assert got == page["blocks"], page["file"]
+            compared += 1
+    bundle = read_content(REAL)
+    by_number = {e.number: e for e in bundle.episodes}
+    for episode in expected.values():
+        ours = by_number[episode["number"]]
+        assert [f"E{ours.number:02d}P{p.number:02d}" for p in ours.pages] == episode["story_pages"]
+        for page in ours.pages:
+            blocks = episode["pages"][f"E{ours.number:02d}P{page.number:02d}"]["blocks"]
+            assert page.text == "\n".join(b["text"] for b in blocks)
+    assert compared == 24

@@ -80,6 +80,12 @@ def scribe_settings(make_settings: Callable[..., Settings], scholarly_twin: Scho
 
 
 @pytest.fixture
+def scholarly_settings(scribe_settings: Callable[..., Settings]) -> Settings:
+    """Settings on the scholarly twin with defaults (offline models, no web search, 5 s per source)."""
+    return scribe_settings()
+
+
+@pytest.fixture
 async def research_http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as http:
         yield http

@@ -109,6 +109,12 @@ async def test_arxiv_single_author_affiliation_is_kept(
     assert all(p.affiliations == () for p in papers if len(p.authors) > 1)
 
 
+def test_scholarly_settings_point_at_the_twin(scholarly_settings: Settings, scholarly_twin: ScholarlyTwin) -> None:
+    assert scholarly_settings.openalex_base_url == f"{scholarly_twin.base_url}/openalex"
+    assert scholarly_settings.fetch_allow_hosts == ["127.0.0.1"]
+    assert scholarly_settings.exa_api_key.get_secret_value() == ""
+
+
 async def test_semantic_scholar_sends_the_api_key_and_parses_papers(
     scribe_settings: SettingsFactory, research_http: httpx.AsyncClient, scholarly_twin: ScholarlyTwin
 ) -> None:

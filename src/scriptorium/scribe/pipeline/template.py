@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from scriptorium.core.errors import ValidationFailed
-from scriptorium.core.llm import build_model, is_offline, usage_record
+from scriptorium.core.llm import UsageRecord, build_model, is_offline, usage_record
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.types import PipelineDeps, Placeholder, TemplateAnalysis, TemplateType
 
@@ -142,14 +143,6 @@ async def analyze_template(text: str, *, deps: PipelineDeps) -> TemplateAnalysis
     return analysis
 
 
-def usage_dict(record: Any, *, step: str, model: str) -> dict[str, Any]:
-    """A UsageRecord (dataclass or pydantic model) as a plain dict tagged with the step and model."""
-    if hasattr(record, "model_dump"):
-        data = dict(record.model_dump())
-    elif hasattr(record, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        data = asdict(record)
-    else:
-        data = dict(vars(record))
-    return {"step": step, "model": model, **data}
+def usage_dict(record: UsageRecord, *, step: str, model: str) -> dict[str, Any]:
+    """One model call's usage as plain data tagged with the step and model (stored with the email)."""
+    return {"step": step, "model": model, **asdict(record)}

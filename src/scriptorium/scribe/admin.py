@@ -78,9 +78,8 @@ async def _count(session: AsyncSession, model: Any, *conditions: Any) -> int:
 
 async def overview(session: AsyncSession) -> AdminOverview:
     week_ago = utcnow() - timedelta(days=7)
-    by_status = dict(
-        (await session.execute(select(QueueItem.status, func.count()).group_by(QueueItem.status))).tuples().all()
-    )
+    rows = await session.execute(select(QueueItem.status, func.count()).group_by(QueueItem.status))
+    by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
     finished = sum(by_status.get(s, 0) for s in ("completed", "needs_review", "failed"))
     succeeded = by_status.get("completed", 0) + by_status.get("needs_review", 0)
     durations = (

@@ -127,7 +127,9 @@ def scribe_api_factory(
         app = create_app(settings, resources=resources)
         async with (
             LifespanManager(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
+            ) as client,
         ):
             load_job_handlers()
             resources.start_jobs(consume=False)

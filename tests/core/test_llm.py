@@ -425,6 +425,8 @@ async def test_anthropic_overload_is_retried(anthropic_twin: AnthropicTwin, make
         ("gpt-4o", 12.5, True),
         ("openrouter:openai/gpt-4o-mini", 0.75, True),
         ("anthropic:claude-3-5-haiku-20241022", 4.8, True),
+        ("claude-opus-4-1-20250805", 90.0, True),
+        ("claude-opus-4-5-20251101", 30.0, True),
         ("ollama:gpt-4o-mini", 0.0, False),
         ("openai-compatible:qwen2.5", 0.0, False),
         ("some-new-model", 0.0, False),

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from scriptorium.core.llm.spec import LOCAL_PROVIDERS, PROVIDERS
 
-PRICES_AS_OF = "2025-06"
+PRICES_AS_OF = "2025-11"
 
 #: (input, output) USD per 1M tokens. Matched by the longest prefix of the bare model name, so dated
 #: snapshots (`gpt-4o-mini-2024-07-18`, `claude-3-5-haiku-20241022`) find their family.
@@ -31,6 +31,7 @@ PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
     "claude-3-7-sonnet": (3.00, 15.00),
     "claude-sonnet-4": (3.00, 15.00),
     "claude-opus-4": (15.00, 75.00),
+    "claude-opus-4-5": (5.00, 25.00),
     "accounts/fireworks/models/llama-v3p1-8b-instruct": (0.20, 0.20),
     "accounts/fireworks/models/llama-v3p1-70b-instruct": (0.90, 0.90),
     "accounts/fireworks/models/llama-v3p3-70b-instruct": (0.90, 0.90),

@@ -35,6 +35,8 @@ CSV_COLUMNS = (
     "review_reasons",
     "sources",
 )
+# Subjects are at most 300 characters; RFC 5322's 998-character line limit avoids folding quirks in clients.
+EML_POLICY = SMTP.clone(max_line_length=998)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "eml": "application/zip"}
 
@@ -82,7 +84,7 @@ def to_json(records: Sequence[dict[str, Any]]) -> bytes:
 
 def to_eml(email: Email, *, sender: str | None = None) -> bytes:
     """One draft message. Without a known address the recipient is named in a header, not invented."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=EML_POLICY)
     message["Subject"] = email.subject or f"Hello {email.recipient_name}"
     if email.recipient_email:
         message["To"] = f'"{email.recipient_name.replace(chr(34), "")}" <{email.recipient_email}>'

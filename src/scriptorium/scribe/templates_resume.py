@@ -89,8 +89,11 @@ def scrub(text: str) -> str:
     return re.sub(r",\s*,", ",", text).strip()
 
 
-def offline_template(resume: str, instructions: str | None) -> str:
-    """A plain, honest template built only from lines found in the résumé."""
+def offline_template(resume: str) -> str:
+    """A plain, honest template built only from lines found in the résumé (highlights are quoted as bullets).
+
+    Free-text instructions need a model to follow; offline they are stored with the template but not applied.
+    """
     lines = resume.splitlines()
     name = next((ln for ln in lines[:3] if 1 < len(ln.split()) <= 4 and not any(c.isdigit() for c in ln)), "")
     school_line = next((ln for ln in lines if _SCHOOL.search(ln)), "")
@@ -109,20 +112,14 @@ def offline_template(resume: str, instructions: str | None) -> str:
     if degree:
         intro += f" ({_BULLET.sub('', degree)[:80].rstrip('.')})"
     parts = [
-        "Dear {{professor_name}},",
+        "Dear Professor {{last_name}},",
         f"{intro}. I have been reading about your work on {{{{research_area}}}} at {{{{university}}}}, and "
         'your paper "{{key_paper_title}}" made me want to learn more about it.',
     ]
     if highlights:
-        experience = " I have also ".join(h[0].lower() + h[1:] if h[:1].isupper() else h for h in highlights)
-        parts.append(
-            f"A bit about me: I have {experience}. That experience is why {{{{lab_research_focus}}}} "
-            "in your group caught my attention."
-        )
-    else:
-        parts.append("That is why {{lab_research_focus}} in your group caught my attention.")
-    if instructions:
-        parts.append(f"({instructions.strip()[:300]})")
+        bullets = "\n".join(f"- {h}" for h in highlights)
+        parts.append(f"A bit about me:\n{bullets}")
+    parts.append("That is why {{lab_research_focus}} in your group caught my attention.")
     parts.append(
         "Would you have 15 minutes in the coming weeks to talk about your group's work and whether there might be "
         "a way for me to contribute?"
@@ -145,7 +142,7 @@ async def generate_template(resume: str, instructions: str | None, *, settings: 
 
     spec = settings.model_for("template")
     if is_offline(spec):
-        return offline_template(resume, instructions), "offline"
+        return offline_template(resume), "offline"
     from pydantic_ai import Agent
 
     prompt = f"<resume>\n{resume}\n</resume>\n<instructions>\n{instructions or 'none'}\n</instructions>"
@@ -154,8 +151,8 @@ async def generate_template(resume: str, instructions: str | None, *, settings: 
         run = await agent.run(prompt)
     except Exception as exc:  # the offline writer is a real fallback, not an error page
         log.warning("résumé template model failed; using the offline writer", extra={"error": type(exc).__name__})
-        return offline_template(resume, instructions), "offline"
+        return offline_template(resume), "offline"
     text = scrub(run.output)
     if not all(placeholder in text for placeholder in ("{{professor_name}}", "{{research_area}}")):
-        return offline_template(resume, instructions), "offline"
+        return offline_template(resume), "offline"
     return text[:5000], spec

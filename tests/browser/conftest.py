@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from scriptorium.app import create_app
@@ -46,6 +46,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+# CI runs two workers on two cores next to other suites; Argon2 hashing and first renders can take seconds there.
+ACTION_TIMEOUT_MS = 15_000
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 # Chromium's own log line for any non-2xx fetch: an expected 404/422 is not a page bug (500s are caught below).
 BROWSER_HTTP_NOISE = re.compile(r"^Failed to load resource: the server responded with a status of \d+")
 
@@ -194,7 +197,7 @@ def new_page(
     def open_page(base_url: str, **context_options: Any) -> Page:
         options: dict[str, Any] = {"viewport": VIEWPORT, "base_url": base_url, **context_options}
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         page = context.new_page()
         _watch(page, console_errors)
         pages.append(page)

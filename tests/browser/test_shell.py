@@ -166,6 +166,7 @@ def test_dark_colour_scheme_is_followed(new_page: Callable[..., Page], live_serv
 
 def test_keyboard_users_can_skip_to_content(page: Page) -> None:
     page.goto("/")
+    expect(page.get_by_test_id("health-status")).to_be_visible()  # rendered: Tab has somewhere to go
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()

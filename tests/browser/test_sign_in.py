@@ -1,0 +1,135 @@
+"""Accounts in the browser: local sign-up, sign-out and sign-in, field errors, stale tokens, Supabase tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import jwt
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+SECRET = "browser-test-secret-" + "x" * 32
+SUPABASE_SECRET = "supabase-jwt-secret-" + "y" * 32
+TOKEN_KEY = "scriptorium.token"
+
+
+@pytest.fixture
+def local_server(start_live_server: Callable[..., LiveServer]) -> LiveServer:
+    return start_live_server(auth_mode="local", secret_key=SECRET)
+
+
+def stored_token(page: Page) -> str | None:
+    return page.evaluate(f"localStorage.getItem({TOKEN_KEY!r})")
+
+
+def register(page: Page, *, name: str, email: str, password: str) -> None:
+    page.get_by_role("tab", name="Create account").click()
+    page.get_by_label("Name (optional)").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+
+
+def test_register_sign_out_and_sign_in_again(new_page: Callable[..., Page], local_server: LiveServer) -> None:
+    page = new_page(local_server.url)
+    page.goto("/read")
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(f"{local_server.url}/signin?next=%2Fread")
+    expect(page.get_by_text("At least 10 characters.")).to_have_count(0)
+
+    register(page, name="Ada Lovelace", email="Ada@Example.org", password="correct horse battery")
+
+    expect(page).to_have_url(f"{local_server.url}/read")
+    expect(nav.get_by_text("Ada Lovelace")).to_be_visible()
+    assert stored_token(page)
+
+    page.reload()  # the stored token is checked with /api/auth/me on load
+    expect(nav.get_by_text("Ada Lovelace")).to_be_visible()
+
+    nav.get_by_role("button", name="Sign out").click()
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+    assert stored_token(page) is None
+
+    nav.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(nav.get_by_text("Ada Lovelace")).to_be_visible()
+    expect(page).to_have_url(f"{local_server.url}/read")
+
+
+def test_server_validation_appears_under_the_field(new_page: Callable[..., Page], local_server: LiveServer) -> None:
+    page = new_page(local_server.url)
+    page.goto("/signin")
+    page.get_by_role("tab", name="Create account").click()
+    expect(page.get_by_text("At least 10 characters.")).to_be_visible()
+
+    register(page, name="", email="grace@example.org", password="short")
+
+    password = page.get_by_label("Password")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field-error")).to_have_text("String should have at least 10 characters")
+    assert stored_token(page) is None
+
+
+def test_wrong_password_is_reported_without_signing_in(new_page: Callable[..., Page], local_server: LiveServer) -> None:
+    page = new_page(local_server.url)
+    page.goto("/signin")
+    register(page, name="Grace", email="grace@example.org", password="a long enough password")
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name="Sign out").click()
+
+    nav.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill("grace@example.org")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    refusal = page.request.post("/api/auth/login", data={"email": "grace@example.org", "password": "not the password"})
+    assert refusal.status == 401
+    expect(page.get_by_role("alert")).to_have_text(refusal.json()["detail"])
+    expect(nav.get_by_role("link", name="Sign in")).to_have_count(0)  # hidden on /signin itself
+    assert stored_token(page) is None
+
+
+def test_a_stale_token_is_dropped_and_sign_in_offered(new_page: Callable[..., Page], local_server: LiveServer) -> None:
+    page = new_page(local_server.url)
+    page.context.add_init_script(f"localStorage.setItem({TOKEN_KEY!r}, 'not-a-valid-token')")
+    page.goto("/")
+
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+    page.wait_for_function(f"localStorage.getItem({TOKEN_KEY!r}) === null")
+
+
+def supabase_token(sub: str, email: str) -> str:
+    now = int(time.time())
+    claims = {"sub": sub, "email": email, "aud": "authenticated", "iat": now, "exp": now + 600, "role": "authenticated"}
+    return jwt.encode(claims, SUPABASE_SECRET, algorithm="HS256")
+
+
+def test_supabase_mode_accepts_a_project_token(
+    new_page: Callable[..., Page], start_live_server: Callable[..., LiveServer]
+) -> None:
+    server = start_live_server(auth_mode="supabase", supabase_jwt_secret=SUPABASE_SECRET, secret_key=SECRET)
+    page = new_page(server.url)
+    page.goto("/signin")
+    expect(page.get_by_role("tab", name="Create account")).to_have_count(0)
+
+    token = supabase_token(str(uuid.uuid4()), "lin@example.org")
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+    me = page.request.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["email"] == "lin@example.org"
+    expect(nav.locator(".who")).to_have_text(me["display_name"] or me["email"])
+    assert stored_token(page) == token
+    expect(page).to_have_url(f"{server.url}/")

@@ -3,11 +3,14 @@
  * validation errors appear under the field they name; anything else appears above the button.
  */
 
-import { useId, useState, type FormEvent, type ReactElement } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
+import { TextField } from "../components/TextField";
 import { useAuth } from "./context";
 
 type Tab = "signin" | "register";
+
+const FORM_FIELDS = ["email", "password", "display_name"];
 
 function messageOf(error: unknown): string {
   return error instanceof ApiError ? error.message : "Something went wrong. Try again.";
@@ -41,7 +44,13 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
   }
 
   const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
-  const general = error && !(error instanceof ApiError && error.fieldErrors.length) ? messageOf(error) : null;
+  const minLength = auth.config.password_min_length;
+  // Errors for the fields on this form appear under them; anything else (rate limit, a field we do not show) above.
+  const underFields =
+    error instanceof ApiError &&
+    error.fieldErrors.length > 0 &&
+    error.fieldErrors.every((item) => FORM_FIELDS.includes(item.field));
+  const general = error && !underFields ? messageOf(error) : null;
 
   if (auth.mode === "supabase") {
     return (
@@ -59,30 +68,17 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
             onChange={(event) => setToken(event.target.value)}
           />
         </div>
-        {general && <p className="alert alert-error" role="alert">{general}</p>}
+        {general && (
+          <p className="alert alert-error" role="alert">
+            {general}
+          </p>
+        )}
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? "Checking…" : "Sign in"}
         </button>
       </form>
     );
   }
-
-  const field = (name: string, label: string, input: ReactElement, hint?: string) => (
-    <div className="field">
-      <label htmlFor={`${id}-${name}`}>{label}</label>
-      {input}
-      {hint && <span className="hint">{hint}</span>}
-      {fieldError(name) && (
-        <span className="field-error" id={`${id}-${name}-error`}>
-          {fieldError(name)}
-        </span>
-      )}
-    </div>
-  );
-  const invalid = (name: string) => ({
-    "aria-invalid": fieldError(name) ? true : undefined,
-    "aria-describedby": fieldError(name) ? `${id}-${name}-error` : undefined,
-  });
 
   return (
     <form className="stack" onSubmit={submit} aria-label={tab === "signin" ? "Sign in" : "Create account"}>
@@ -104,50 +100,34 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
           ))}
         </div>
       )}
-      {tab === "register" &&
-        field(
-          "display_name",
-          "Name (optional)",
-          <input
-            id={`${id}-display_name`}
-            className="input"
-            autoComplete="name"
-            value={displayName}
-            onChange={(event) => setDisplayName(event.target.value)}
-            {...invalid("display_name")}
-          />,
-        )}
-      {field(
-        "email",
-        "Email",
-        <input
-          id={`${id}-email`}
-          className="input"
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          {...invalid("email")}
-        />,
+      {tab === "register" && (
+        <TextField
+          label="Name (optional)"
+          autoComplete="name"
+          value={displayName}
+          onValueChange={setDisplayName}
+          error={fieldError("display_name")}
+        />
       )}
-      {field(
-        "password",
-        "Password",
-        <input
-          id={`${id}-password`}
-          className="input"
-          type="password"
-          autoComplete={tab === "signin" ? "current-password" : "new-password"}
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          {...invalid("password")}
-        />,
-        tab === "register" && auth.config.password_min_length
-          ? `At least ${auth.config.password_min_length} characters.`
-          : undefined,
-      )}
+      <TextField
+        label="Email"
+        type="email"
+        autoComplete="email"
+        required
+        value={email}
+        onValueChange={setEmail}
+        error={fieldError("email")}
+      />
+      <TextField
+        label="Password"
+        type="password"
+        autoComplete={tab === "signin" ? "current-password" : "new-password"}
+        required
+        value={password}
+        onValueChange={setPassword}
+        hint={minLength && tab === "register" ? `At least ${minLength} characters.` : undefined}
+        error={fieldError("password")}
+      />
       {general && (
         <p className="alert alert-error" role="alert">
           {general}

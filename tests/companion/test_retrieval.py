@@ -102,7 +102,7 @@ def test_prefix_statistics_ignore_rows_past_the_cursor() -> None:
 
 
 async def test_cache_refreshes_when_the_content_version_moves(sample: IngestedSeries) -> None:
-    cache = RetrievalCache()
+    cache = RetrievalCache(check_every=0)
     cursor = Cursor(sample.series_id, sample.page_total - 1)
     args = {"series_id": sample.series_id, "mode": "page", "query": "zanzibar", "cursor": cursor, "k": 3}
     async with open_resources(sample.settings) as resources, resources.sessionmaker() as session:

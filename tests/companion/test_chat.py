@@ -207,7 +207,7 @@ async def test_client_disconnect_stops_generation(sample: IngestedSeries) -> Non
     from scriptorium.app import create_app
 
     twin = SlowTwin()
-    twin.responder = lambda body: " ".join(f"word{i}" for i in range(200))
+    twin.responder = lambda body: " ".join(f"word{i}" for i in range(600))
     with serve_in_thread(twin) as twin_url:
         twin.base_url = twin_url
         settings = _with_model(sample, twin)
@@ -219,11 +219,15 @@ async def test_client_disconnect_stops_generation(sample: IngestedSeries) -> Non
                     async for line in response.aiter_lines():
                         if line.startswith("event: token"):
                             break
-                for _ in range(100):
+                for _ in range(300):  # generous for a loaded machine; the full answer would take 30 s
                     if twin.abandoned:
                         break
                     await asyncio.sleep(0.05)
-                await asyncio.sleep(0.3)
+                for _ in range(100):
+                    history = (await http.get(f"/api/sessions/{created['session_id']}")).json()
+                    if history["messages"]:
+                        break
+                    await asyncio.sleep(0.05)
                 history = (await http.get(f"/api/sessions/{created['session_id']}")).json()
     assert twin.abandoned == 1 and twin.finished == 0
     assert history["messages"][-1]["status"] == "stopped"

@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sse_starlette import ServerSentEvent
@@ -28,7 +29,7 @@ from sse_starlette import ServerSentEvent
 from scriptorium.companion.answer import Answerer, Passage, Reply, Turn
 from scriptorium.companion.schemas import CitationPublic
 from scriptorium.companion.sessions import ChatMessage
-from scriptorium.core.db import new_id, transaction
+from scriptorium.core.db import new_id, transaction, utcnow
 from scriptorium.core.errors import ModelError
 from scriptorium.core.resources import Resources
 
@@ -146,7 +147,7 @@ class Outcome:
     reply: Reply = field(default_factory=Reply)
 
 
-async def save_answer(
+async def save_exchange(
     resources: Resources,
     *,
     message_id: str,
@@ -155,9 +156,21 @@ async def save_answer(
     outcome: Outcome,
     provider: str,
     started: float,
+    asked_at: datetime,
 ) -> None:
+    """Save the question and its answer together: one commit, off the path to the first token."""
     reply = outcome.reply
     async with transaction(resources.sessionmaker) as db:
+        db.add(
+            ChatMessage(
+                session_id=session_id,
+                role="user",
+                mode=turn.mode,
+                content=turn.question,
+                cursor_index=turn.cursor.index,
+                created_at=asked_at,
+            )
+        )
         db.add(
             ChatMessage(
                 id=message_id,
@@ -173,12 +186,13 @@ async def save_answer(
                 suggestions=[{"mode": s.mode, "text": s.text} for s in turn.suggestions],
                 latency_ms=int((time.monotonic() - started) * 1000),
                 token_counts={"input": reply.input_tokens, "output": reply.output_tokens},
+                created_at=max(utcnow(), asked_at + timedelta(microseconds=1)),
             )
         )
 
 
 async def stream_answer(
-    resources: Resources, answerer: Answerer, turn: Turn, *, session_id: str, started: float
+    resources: Resources, answerer: Answerer, turn: Turn, *, session_id: str, started: float, asked_at: datetime
 ) -> AsyncIterator[Event]:
     """Tokens as they come, then `done` after the answer is saved; or one `error` frame."""
     message_id = new_id()
@@ -187,8 +201,16 @@ async def stream_answer(
 
     def save(status: str) -> Any:
         outcome.status = status
-        return save_answer(resources, message_id=message_id, session_id=session_id, turn=turn, outcome=outcome,
-                           provider=answerer.provider, started=started)  # fmt: skip
+        return save_exchange(
+            resources,
+            message_id=message_id,
+            session_id=session_id,
+            turn=turn,
+            outcome=outcome,
+            provider=answerer.provider,
+            started=started,
+            asked_at=asked_at,
+        )
 
     try:
         # `aclosing` ends the model stream in this task when we stop early (guard), as its cancel scopes require.

@@ -71,26 +71,23 @@ async def cursor_for(db: AsyncSession, context: ReaderContext, series_id: str) -
     return None
 
 
-async def story_so_far(
-    db: AsyncSession, episode: Episode, cursor: Cursor, *, before: int | None = None, max_chars: int = 480
-) -> str:
-    """The recaps of this episode's pages up to the cursor (or strictly before `before`), newest kept when long.
-
-    Each page's recap says what happened on it, so joining them in order tells the episode so far; the SQL
-    boundary keeps any page past the cursor out even if `before` were wrong.
-    """
-    query = select(Page.recap).where(
-        Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
-    )
-    if before is not None:
-        query = query.where(Page.global_index < before)
-    recaps = [r.strip() for r in (await db.scalars(query.order_by(Page.global_index))).all() if r and r.strip()]
+def join_recaps(recaps: list[str], max_chars: int) -> str:
+    """Page recaps in story order as one text; when too long, the newest are kept (what a returning reader needs)."""
     kept: list[str] = []
-    for recap in reversed(recaps):
+    for recap in reversed([r.strip() for r in recaps if r and r.strip()]):
         if kept and sum(len(k) + 1 for k in kept) + len(recap) > max_chars:
             return "… " + " ".join(reversed(kept))
         kept.append(recap)
     return " ".join(reversed(kept))
+
+
+async def story_so_far(db: AsyncSession, episode: Episode, cursor: Cursor, *, max_chars: int = 480) -> str:
+    """This episode's page recaps up to the cursor: each says what happened on its page, so together they tell
+    the episode so far without a word about later pages (the SQL boundary keeps those out)."""
+    query = select(Page.recap).where(
+        Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
+    )
+    return join_recaps(list((await db.scalars(query.order_by(Page.global_index))).all()), max_chars)
 
 
 async def _picker_summary(db: AsyncSession, episode: Episode, cursor: Cursor) -> str | None:

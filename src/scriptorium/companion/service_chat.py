@@ -1,18 +1,18 @@
-"""Build one chat turn before any token is streamed: the cursor-bounded context, chips, and the saved question.
+"""Build one chat turn before any token is streamed: the cursor-bounded context and the chips.
 
 This is where the spoiler boundary meets the prompt. Page mode: the visible page (or the two pages of a spread,
 which end at the cursor) go in directly, the story so far joins the recaps of this episode's pages before them,
 and retrieval returns only pages strictly before the cursor. Wiki mode: only wiki sections whose debut is at or
 before the cursor. Every query uses `boundary.py`; retrieved items are checked once more on the way in, so a
-regression in one layer still cannot put a later page into a prompt. The DB session is released by the caller
-as soon as this returns (STYLE.md item 14).
+regression in one layer still cannot put a later page into a prompt. The work is a handful of queries (session,
+pages, history, retrieval); the series catalog comes from a per-content-version cache. The caller releases the
+DB session as soon as this returns (STYLE.md item 14); the question is saved with its answer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import Literal
 
 from sqlalchemy import select
@@ -22,17 +22,17 @@ from scriptorium.companion import chips, prompts
 from scriptorium.companion.answer import HistoryTurn, Passage, Turn
 from scriptorium.companion.boundary import Cursor, is_before, is_visible, visible_in_series
 from scriptorium.companion.chips import ChipEntity
-from scriptorium.companion.models import Entity, Episode, Page, WikiArticle, WikiSection
+from scriptorium.companion.models import Page
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.service import character_keys, entity_keys, story_so_far
-from scriptorium.companion.sessions import ChatMessage, SessionView, visible_history
+from scriptorium.companion.service import character_keys, join_recaps
+from scriptorium.companion.service_catalog import Catalog
+from scriptorium.companion.sessions import SessionView, visible_history
 from scriptorium.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
 RECAP_CHARS = 2000
-
 _HEADER = re.compile(r"^(Episode \d+ \(.*\), page \d+\.|Characters: .*|Dialogue:)$")
 
 
@@ -51,14 +51,10 @@ def chunk_body(item: Retrieved) -> tuple[str, str]:
     return f"{item.episode_slug}, page {item.page_number}", "\n".join(body).strip()
 
 
-async def visible_pages(db: AsyncSession, view: SessionView, spread: bool) -> list[Page]:
-    """The page at the cursor, plus the page before it when the reader sees a two-page spread."""
-    cursor = view.cursor
-    first = cursor.index - 1 if spread and view.session.current_page > 1 else cursor.index
+async def episode_pages(db: AsyncSession, view: SessionView) -> list[Page]:
+    """This episode's pages up to the cursor, in order: the last one or two are on screen, the rest are recaps."""
     query = select(Page).where(
-        visible_in_series(Page.series_id, Page.global_index, cursor),
-        Page.global_index >= first,
-        Page.episode_id == view.episode.id,
+        Page.episode_id == view.episode.id, visible_in_series(Page.series_id, Page.global_index, view.cursor)
     )
     return list((await db.scalars(query.order_by(Page.global_index))).all())
 
@@ -71,78 +67,29 @@ def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
     return allowed
 
 
-async def _episode_numbers(db: AsyncSession, series_id: str) -> dict[str, int]:
-    rows = await db.execute(select(Episode.slug, Episode.number).where(Episode.series_id == series_id))
-    return {slug: number for slug, number in rows}
-
-
-async def _chip_entities(db: AsyncSession, cursor: Cursor, on_page: set[str], context: str) -> list[ChipEntity]:
-    """Visible entities, marked when they are on the visible page, named in the context, or have unlocked wiki."""
-    query = select(Entity).where(visible_in_series(Entity.series_id, Entity.debut_index, cursor))
-    entities = (await db.scalars(query)).all()
-    with_wiki = set(
-        (
-            await db.scalars(
-                select(WikiArticle.entity_slug)
-                .join(WikiSection, WikiSection.article_id == WikiArticle.id)
-                .where(visible_in_series(WikiArticle.series_id, WikiSection.debut_index, cursor))
-                .distinct()
-            )
-        ).all()
-    )
-    lowered = context.lower()
+def _visible_passages(view: SessionView, pages: list[Page]) -> list[Passage]:
+    episode = view.episode
     return [
-        ChipEntity(
-            name=e.name,
-            kind=e.kind,
-            debut_index=e.debut_index,
-            on_page=bool(set(entity_keys(e)) & on_page),
-            mentioned=e.name.lower() in lowered,
-            has_wiki=e.slug in with_wiki,
-            aliases=tuple(a for a in e.aliases or [] if isinstance(a, str)),
+        Passage(
+            doc_id=page.id,
+            kind="page",
+            role="visible",
+            text=page_passage_text(page),
+            global_index=page.global_index,
+            title=f"page {page.number}",
+            episode_slug=episode.slug,
+            episode_number=episode.number,
+            page_number=page.number,
         )
-        for e in entities
+        for page in pages
     ]
 
 
-async def _hidden_names(db: AsyncSession, cursor: Cursor, context: str) -> frozenset[str]:
-    """Names of entities the reader hasn't met, for the output-side leak guard (server-side only)."""
-    rows = await db.execute(
-        select(Entity.name, Entity.aliases).where(
-            Entity.series_id == cursor.series_id, Entity.debut_index > cursor.index
-        )
-    )
-    names: set[str] = set()
-    for name, aliases in rows:
-        for candidate in [name, *[a for a in aliases or [] if isinstance(a, str)]]:
-            if len(candidate) >= 3 and candidate not in context:
-                names.add(candidate)
-    return frozenset(names)
-
-
-def _passages(view: SessionView, pages: list[Page], found: list[Retrieved], mode: str) -> list[Passage]:
-    """Visible pages first (page mode), then what retrieval found, minus anything already on screen."""
-    cursor = view.cursor
-    episode = view.episode
+def _found_passages(
+    found: list[Retrieved], cursor: Cursor, mode: str, shown: set[int], catalog: Catalog
+) -> list[Passage]:
+    """Retrieved items as passages, minus anything already on screen (or, defensively, past the boundary)."""
     passages: list[Passage] = []
-    if mode == "page":
-        for page in pages:
-            text = page_passage_text(page)
-            title = f"page {page.number}"
-            passages.append(
-                Passage(
-                    page.id,
-                    "page",
-                    "visible",
-                    text,
-                    page.global_index,
-                    title,
-                    episode.slug,
-                    episode.number,
-                    page.number,
-                )
-            )
-    shown = {p.global_index for p in pages}
     for item in found:
         if not _admit(item, cursor, mode) or (item.kind == "page" and item.global_index in shown):
             continue
@@ -157,6 +104,7 @@ def _passages(view: SessionView, pages: list[Page], found: list[Retrieved], mode
                 global_index=item.global_index,
                 title=title,
                 episode_slug=item.episode_slug,
+                episode_number=catalog.episode_numbers.get(item.episode_slug or ""),
                 page_number=item.page_number,
                 score=item.score,
             )
@@ -164,61 +112,69 @@ def _passages(view: SessionView, pages: list[Page], found: list[Retrieved], mode
     return passages
 
 
+def _chip_entities(catalog: Catalog, cursor: Cursor, on_page: set[str], context: str) -> list[ChipEntity]:
+    lowered = context.lower()
+    return [
+        ChipEntity(
+            name=e.name,
+            kind=e.kind,
+            debut_index=e.debut_index,
+            on_page=bool(e.keys() & on_page),
+            mentioned=e.name.lower() in lowered,
+            has_wiki=catalog.has_wiki(e.slug, cursor),
+            aliases=e.aliases,
+        )
+        for e in catalog.visible(cursor)
+    ]
+
+
 async def prepare_turn(
     db: AsyncSession,
     view: SessionView,
     body: MessageCreate,
     *,
+    catalog: Catalog,
     embedder: Embedder,
     k: int,
     cache: RetrievalCache | None = None,
-) -> tuple[Turn, str]:
-    """The turn to answer, and the id of the question row it saved."""
+) -> Turn:
+    """Everything the answer may use, cut at the session's cursor."""
     cursor = view.cursor
-    pages = await visible_pages(db, view, body.spread)
+    pages = await episode_pages(db, view)
+    first = cursor.index - 1 if body.spread and view.session.current_page > 1 else cursor.index
+    shown = [p for p in pages if p.global_index >= first]
     found = await retrieve(
         db, embedder, series_id=cursor.series_id, mode=body.mode, query=body.message, cursor=cursor, k=k, cache=cache
     )
-    numbers = await _episode_numbers(db, cursor.series_id)
-    passages = [
-        replace(p, episode_number=numbers.get(p.episode_slug or "")) if p.role != "visible" else p
-        for p in _passages(view, pages, found, body.mode)
-    ]
-    page_text = "\n".join(page_passage_text(p) for p in pages)
-    on_page = {key.lower() for p in pages for key in character_keys(p)}
+    passages = _visible_passages(view, shown) if body.mode == "page" else []
+    passages += _found_passages(found, cursor, body.mode, {p.global_index for p in shown}, catalog)
+    page_text = "\n".join(page_passage_text(p) for p in shown)
     context = "\n".join([page_text, *(p.text for p in passages)])
+    on_page = {key.lower() for p in shown for key in character_keys(p)}
     suggestions = chips.choose(
         body.message,
-        page_numbers=[p.number for p in pages],
+        page_numbers=[p.number for p in shown],
         page_text=page_text,
-        entities=await _chip_entities(db, cursor, on_page, context),
+        entities=_chip_entities(catalog, cursor, on_page, context),
     )
     history = [
         HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
         for m in await visible_history(db, view, limit=2 * prompts.HISTORY_TURNS)
         if m.status == "complete" and m.content
     ]
-    first_visible = pages[0].global_index if pages else cursor.index
-    turn = Turn(
+    earlier = [p.recap for p in pages if p.global_index < first]
+    return Turn(
         mode=body.mode,
         question=body.message,
         cursor=cursor,
         series_title=view.series.title,
         episode_title=view.episode.title,
         episode_number=view.episode.number,
-        visible_pages=tuple(p.number for p in pages),
-        recap=await story_so_far(db, view.episode, cursor, before=first_visible, max_chars=RECAP_CHARS)
-        if body.mode == "page"
-        else "",
+        visible_pages=tuple(p.number for p in shown),
+        recap=join_recaps(earlier, RECAP_CHARS) if body.mode == "page" else "",
         passages=tuple(passages),
         history=tuple(history),
         suggestions=tuple(suggestions),
         retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible"),
-        hidden_names=await _hidden_names(db, cursor, context),
+        hidden_names=catalog.hidden_names(cursor, unless_in=context),
     )
-    question = ChatMessage(
-        session_id=view.session.id, role="user", mode=body.mode, content=body.message, cursor_index=cursor.index
-    )
-    db.add(question)
-    await db.commit()
-    return turn, question.id

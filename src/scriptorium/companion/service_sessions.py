@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.schemas import (
@@ -102,7 +101,3 @@ async def describe_session(db: AsyncSession, session_id: str) -> SessionPublic:
         cursor_index=view.cursor.index,
         messages=[message_public(m) for m in messages],
     )
-
-
-async def session_exists(db: AsyncSession, session_id: str) -> bool:
-    return await db.scalar(select(ReaderSession.id).where(ReaderSession.id == session_id)) is not None

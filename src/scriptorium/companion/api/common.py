@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.companion.ratelimit import SlidingWindowLimiter
 from scriptorium.companion.retrieval import RetrievalCache
 from scriptorium.companion.service import ReaderContext
+from scriptorium.companion.service_catalog import CatalogCache
 from scriptorium.companion.sessions import load_view, reader_from_token
 from scriptorium.core.embeddings import Embedder, build_embedder
 from scriptorium.core.resources import Resources
@@ -70,3 +71,8 @@ def embedder(resources: Resources) -> Embedder:
 def retrieval_cache(resources: Resources) -> RetrievalCache:
     """Per-process candidate matrices, refreshed whenever a series' content version moves (re-ingest)."""
     return resources.cached("companion.retrieval_cache", RetrievalCache)
+
+
+def catalog_cache(resources: Resources) -> CatalogCache:
+    """Per-process snapshots of each series' entities and wiki coverage, keyed by content version."""
+    return resources.cached("companion.catalog", CatalogCache)

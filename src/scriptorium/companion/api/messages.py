@@ -1,9 +1,9 @@
 """`POST /api/sessions/{id}/messages`: ask a question, get the answer as server-sent events.
 
-Order matters (STYLE.md item 14): validate, rate-limit, then load the session, compute the cursor, retrieve and
-save the question inside one short-lived DB session, and only then return the stream. A missing session is an
-`error` frame with HTTP 200, as in the original contract; a too-long message is a 422 and a client over its
-limit a 429 with Retry-After, both before any stream starts.
+Order matters (STYLE.md item 14): validate, rate-limit, then load the session, compute the cursor and retrieve
+inside one short-lived DB session, and only then return the stream (the question is saved with its answer). A
+missing session is an `error` frame with HTTP 200, as in the original contract; a too-long message is a 422 and a
+client over its limit a 429 with Retry-After, both before any stream starts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from scriptorium.companion.answer_model import build_answerer
 from scriptorium.companion.api.common import (
     SessionId,
+    catalog_cache,
     client_key,
     embedder,
     limiter,
@@ -27,6 +28,7 @@ from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.service_chat import prepare_turn
 from scriptorium.companion.sessions import load_view
+from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
 from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
 
@@ -65,14 +67,15 @@ async def post_message(
     if not body.message.strip():
         raise ValidationFailed("message is empty; type a question", field="message")
     limiter(resources).hit(client_key(request))
-    started = time.monotonic()
+    started, asked_at = time.monotonic(), utcnow()
     try:
         async with resources.sessionmaker() as db:
             view = await load_view(db, normalize_id(session_id))
-            turn, _ = await prepare_turn(
+            turn = await prepare_turn(
                 db,
                 view,
                 body,
+                catalog=await catalog_cache(resources).get(db, view.series),
                 embedder=embedder(resources),
                 k=settings.companion_retrieval_k,
                 cache=retrieval_cache(resources),
@@ -82,5 +85,5 @@ async def post_message(
     except ModelError as exc:
         return _stream(_one(ErrorEvent("generation_failed", exc.public_message)))
     answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
-    events = stream_answer(resources, answerer, turn, session_id=view.session.id, started=started)
+    events = stream_answer(resources, answerer, turn, session_id=view.session.id, started=started, asked_at=asked_at)
     return _stream(_frames(events))

@@ -1,0 +1,95 @@
+"""A per-process snapshot of a series' small, slowly changing tables: entities, wiki coverage, episode numbers.
+
+Chips and the leak guard need these on every question. Reading them once per content version (the number every
+ingest bumps, which arrives with the session row anyway) saves three queries per question, which matters on a
+Pi where each SQLite round trip costs milliseconds. Cutting at the cursor happens in memory with
+`boundary.is_visible`, the same rule the SQL applies, and a re-ingest is picked up on the next question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.boundary import Cursor, is_visible
+from scriptorium.companion.models import Entity, Episode, Series, WikiArticle, WikiSection
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntity:
+    slug: str
+    name: str
+    kind: str
+    debut_index: int
+    aliases: tuple[str, ...]
+
+    def keys(self) -> set[str]:
+        """Lower-cased ways a page may list it (slug, name, aliases)."""
+        return {k.lower() for k in (self.slug, self.name, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: int
+    entities: tuple[CatalogEntity, ...]
+    wiki_debut: dict[str, int]
+    """Entity slug -> debut of the earliest wiki section about it."""
+    episode_numbers: dict[str, int]
+
+    def visible(self, cursor: Cursor) -> list[CatalogEntity]:
+        return [e for e in self.entities if is_visible(e.debut_index, cursor)]
+
+    def has_wiki(self, slug: str, cursor: Cursor) -> bool:
+        debut = self.wiki_debut.get(slug)
+        return debut is not None and is_visible(debut, cursor)
+
+    def hidden_names(self, cursor: Cursor, *, unless_in: str) -> frozenset[str]:
+        """Names and aliases of entities past the cursor (for the leak guard; never sent anywhere)."""
+        names = {
+            candidate
+            for e in self.entities
+            if not is_visible(e.debut_index, cursor)
+            for candidate in (e.name, *e.aliases)
+            if len(candidate) >= 3 and candidate not in unless_in
+        }
+        return frozenset(names)
+
+
+async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalog:
+    entities = [
+        CatalogEntity(slug, name, kind, debut, tuple(a for a in aliases or [] if isinstance(a, str) and a.strip()))
+        for slug, name, kind, debut, aliases in await db.execute(
+            select(Entity.slug, Entity.name, Entity.kind, Entity.debut_index, Entity.aliases).where(
+                Entity.series_id == series_id
+            )
+        )
+    ]
+    wiki = await db.execute(
+        select(WikiArticle.entity_slug, func.min(WikiSection.debut_index))
+        .join(WikiSection, WikiSection.article_id == WikiArticle.id)
+        .where(WikiArticle.series_id == series_id, WikiArticle.entity_slug.is_not(None))
+        .group_by(WikiArticle.entity_slug)
+    )
+    numbers = await db.execute(select(Episode.slug, Episode.number).where(Episode.series_id == series_id))
+    return Catalog(
+        version=version,
+        entities=tuple(entities),
+        wiki_debut={slug: int(debut) for slug, debut in wiki if slug},
+        episode_numbers={slug: number for slug, number in numbers},
+    )
+
+
+class CatalogCache:
+    """One catalog per series, replaced when the series' content version moves."""
+
+    def __init__(self) -> None:
+        self._by_series: dict[str, Catalog] = {}
+
+    async def get(self, db: AsyncSession, series: Series) -> Catalog:
+        hit = self._by_series.get(series.id)
+        if hit is None or hit.version != series.content_version:
+            hit = await load_catalog(db, series.id, series.content_version)
+            self._by_series[series.id] = hit
+        return hit

@@ -8,6 +8,7 @@ naming the file it came from, so one run shows everything to fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -175,10 +176,14 @@ def resolve(bundle: Bundle, *, skip_unreached: bool = False) -> Resolved:
             )
         return None
 
-    defined = {e.slug for e in bundle.entities}
+    every_entity = list(bundle.entities)
+    defined = {e.slug for e in every_entity}
     entity_debuts = _resolve_entities(bundle, index_of, problems)
     relation_debuts = _resolve_relations(bundle, entity_debuts, defined, index_of, problems, warnings)
-    section_debuts = _resolve_wiki(bundle, entity_debuts, defined, index_of, problems)
+    unreached = [e for e in every_entity if e.slug not in entity_debuts]
+    section_debuts = _resolve_wiki(
+        bundle, entity_debuts, defined, index_of, problems, warnings, _name_patterns(unreached)
+    )
     _check_page_characters(bundle, starts, entity_debuts, warnings)
     if problems:
         raise IngestError(problems)
@@ -296,13 +301,29 @@ def _resolve_relations(
     return debuts
 
 
+def _name_patterns(entities: list[EntitySpec]) -> list[tuple[str, re.Pattern[str]]]:
+    out = []
+    for entity in entities:
+        for name in {entity.name, *entity.aliases}:
+            core = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
+            if len(core) >= 3:
+                out.append((core, re.compile(rf"\b{re.escape(core)}\b", re.IGNORECASE)))
+    return out
+
+
 def _resolve_wiki(
-    bundle: Bundle, entities: dict[str, int], defined: set[str], index_of: _IndexOf, problems: list[str]
+    bundle: Bundle,
+    entities: dict[str, int],
+    defined: set[str],
+    index_of: _IndexOf,
+    problems: list[str],
+    warnings: list[str],
+    unreached: list[tuple[str, re.Pattern[str]]],
 ) -> dict[tuple[str, int], int]:
     """Section debut = explicit, else its entity's debut (first section) or the end; never before its entity.
 
-    An article about an entity that was not reached (skipped as unreleased) is dropped whole: its text would
-    otherwise introduce that entity early.
+    An article about an entity that was not reached (skipped as unreleased) is dropped whole, and a section with a
+    guessed debut that names such an entity is dropped too: either would introduce that entity early.
     """
     debuts: dict[tuple[str, int], int] = {}
     seen: dict[str, Path] = {}
@@ -326,6 +347,10 @@ def _resolve_wiki(
                 index = floor if entity is not None else index_of(END, where, section.source)
             else:
                 index = index_of(section.debut, where, section.source, derived=section.derived)
+            named = next((name for name, pattern in unreached if pattern.search(section.text)), None)
+            if index is not None and section.derived and named is not None:
+                warnings.append(f"{section.source}: skipped {where}: it names {named!r}, who is not reached yet")
+                index = None
             if index is not None and section.not_before is not None:
                 least = index_of(section.not_before, where, section.source, derived=True)
                 index = None if least is None else max(index, least)

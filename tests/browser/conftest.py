@@ -2,7 +2,8 @@
 
 - `built_frontend`: the path of `frontend/dist`; fails with "run `make frontend`" when it is missing (never builds).
 - `live_server`: one migrated lite server per xdist worker (SQLite, in-process job consumer, offline providers, a
-  temporary DATA_DIR). It is a `str` (the base URL) with `.url` and `.settings`. Shared by the worker's tests.
+  temporary DATA_DIR). It is a `str` (the base URL) with `.url`, `.settings` and `.app`. Shared by the worker's
+  tests.
 - `start_live_server(**overrides)`: a private server with Settings overrides (e.g. `auth_mode="local"`), stopped
   after the test. Use it when a test needs its own data or configuration.
 - `browser`: one headless Chromium per worker (`/usr/bin/chromium`, never a downloaded build).
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -58,13 +60,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class LiveServer(str):
-    """The base URL (so `f"{live_server}/read"` works) carrying the Settings the server runs with."""
+    """The base URL (so `f"{live_server}/read"` works) carrying the Settings and the app the server runs.
+
+    `app.state.resources` runs on the server thread's event loop: read from it, but run coroutines there only
+    with `asyncio.run_coroutine_threadsafe`. To seed data, prefer the HTTP API or your own engine on `settings`.
+    """
 
     settings: Settings
+    app: FastAPI
 
-    def __new__(cls, url: str, settings: Settings) -> LiveServer:
+    def __new__(cls, url: str, settings: Settings, app: FastAPI) -> LiveServer:
         server = super().__new__(cls, url)
         server.settings = settings
+        server.app = app
         return server
 
     @property
@@ -94,8 +102,15 @@ def lite_settings(data_dir: Path, **overrides: Any) -> Settings:
 def _serve(stack: ExitStack, data_dir: Path, overrides: dict[str, Any]) -> LiveServer:
     settings = lite_settings(data_dir, **overrides)
     upgrade(settings)
-    url = stack.enter_context(serve_in_thread(create_app(settings)))
-    return LiveServer(url, settings)
+    # Huey's consumer installs SIGINT/SIGTERM handlers when it starts (in the app's startup), which Python allows
+    # only on the main thread; this server starts in a thread, and the test process owns its signals anyway.
+    from huey.consumer import Consumer
+
+    app = create_app(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Consumer, "_set_signal_handlers", lambda self: None)
+        url = stack.enter_context(serve_in_thread(app))
+    return LiveServer(url, settings, app)
 
 
 @pytest.fixture(scope="session")
@@ -109,28 +124,13 @@ def built_frontend() -> Path:
 
 
 @pytest.fixture(scope="session")
-def threaded_job_consumer() -> Iterator[None]:
-    """Let Huey's consumer start inside a server thread: it installs SIGINT/SIGTERM handlers on start, which
-    Python allows only on the main thread. The test process owns its signals, so skip that step here."""
-    from huey.consumer import Consumer
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Consumer, "_set_signal_handlers", lambda self: None)
-        yield
-
-
-@pytest.fixture(scope="session")
-def live_server(
-    built_frontend: Path, threaded_job_consumer: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+def live_server(built_frontend: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with ExitStack() as stack:
         yield _serve(stack, tmp_path_factory.mktemp("live") / "var", {})
 
 
 @pytest.fixture
-def start_live_server(
-    built_frontend: Path, threaded_job_consumer: None, tmp_path: Path
-) -> Iterator[Callable[..., LiveServer]]:
+def start_live_server(built_frontend: Path, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Start a private server with Settings overrides; every one started is stopped after the test."""
     with ExitStack() as stack:
         count = 0

@@ -10,18 +10,18 @@ import asyncio
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.twins.embeddings import hash_embedding
+from tests.twins.embeddings import Recorded, hash_embedding
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "llm"
 
@@ -36,14 +36,6 @@ class ToolCall:
 
 Reply = str | dict[str, Any] | ToolCall
 Responder = Callable[[dict[str, Any]], Reply]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    path: str
-    body: dict[str, Any]
-    headers: dict[str, str]
 
 
 @dataclass
@@ -151,6 +143,24 @@ class ChatTwin(ABC):
             media = "text/event-stream" if path.suffix == ".sse" else "application/json"
             return body, Response(path.read_bytes(), media_type=media)
         return body, None
+
+    async def answer(self, request: Request) -> Response:
+        """The chat endpoint: record, maybe fail or replay, then reply whole or as a stream."""
+        body, early = await self._enter(request)
+        if early is not None:
+            return early
+        reply = self.resolve(body)
+        if body.get("stream"):
+            return StreamingResponse(self._stream(body, reply), media_type="text/event-stream")
+        return self.complete(body, reply)
+
+    @abstractmethod
+    def complete(self, body: dict[str, Any], reply: str | ToolCall) -> Response:
+        """The whole reply as one JSON response."""
+
+    @abstractmethod
+    def _stream(self, body: dict[str, Any], reply: str | ToolCall) -> AsyncIterator[str]:
+        """The reply as server-sent events."""
 
     @abstractmethod
     def error_response(self, status: int, headers: dict[str, str]) -> Response:

@@ -43,12 +43,11 @@ from typing import Any, TypeVar
 
 import pytest
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.twins.chat import (
     ChatTwin,
-    Recorded,
     Reply,
     Responder,
     ToolCall,
@@ -56,6 +55,7 @@ from tests.twins.chat import (
     prompt_tokens,
     sample_from_schema,
 )
+from tests.twins.embeddings import Recorded
 from tests.twins.server import serve_in_thread
 
 __all__ = [
@@ -81,7 +81,7 @@ class OpenAITwin(ChatTwin):
 
     def routes(self) -> list[Route]:
         return [
-            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/v1/chat/completions", self.answer, methods=["POST"]),
             Route("/v1/models", self.models, methods=["GET"]),
             Route("/v1/embeddings", self.embed, methods=["POST"]),
         ]
@@ -140,13 +140,7 @@ class OpenAITwin(ChatTwin):
             }
         )
 
-    async def chat(self, request: Request) -> Response:
-        body, failure = await self._enter(request)
-        if failure is not None:
-            return failure
-        reply = self.resolve(body)
-        if body.get("stream"):
-            return StreamingResponse(self._stream(body, reply), media_type="text/event-stream")
+    def complete(self, body: dict[str, Any], reply: str | ToolCall) -> Response:
         message: dict[str, Any] = {"role": "assistant", "content": None}
         if isinstance(reply, ToolCall):
             arguments = json.dumps(reply.arguments)
@@ -203,7 +197,7 @@ class AnthropicTwin(ChatTwin):
 
     def routes(self) -> list[Route]:
         return [
-            Route("/v1/messages", self.messages, methods=["POST"]),
+            Route("/v1/messages", self.answer, methods=["POST"]),
             Route("/v1/models", self.models, methods=["GET"]),
         ]
 
@@ -231,13 +225,7 @@ class AnthropicTwin(ChatTwin):
         data = [{"id": self.model, "type": "model", "display_name": "Twin", "created_at": "2026-01-01T00:00:00Z"}]
         return JSONResponse({"data": data, "has_more": False, "first_id": self.model, "last_id": self.model})
 
-    async def messages(self, request: Request) -> Response:
-        body, failure = await self._enter(request)
-        if failure is not None:
-            return failure
-        reply = self.resolve(body)
-        if body.get("stream"):
-            return StreamingResponse(self._stream(body, reply), media_type="text/event-stream")
+    def complete(self, body: dict[str, Any], reply: str | ToolCall) -> Response:
         if isinstance(reply, ToolCall):
             content = [{"type": "tool_use", "id": "toolu_twin", "name": reply.name, "input": reply.arguments}]
             stop, output = "tool_use", len(chunk_text(json.dumps(reply.arguments)))

@@ -9,6 +9,8 @@ they apply to every request, streamed or not.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx2
 from pydantic_ai.models import Model
 from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig, wait_retry_after
@@ -44,6 +46,18 @@ def _timeout(settings: Settings) -> httpx2.Timeout:
     return httpx2.Timeout(seconds, connect=min(10.0, seconds))
 
 
+def _client_options(settings: Settings, endpoint: Endpoint) -> dict[str, Any]:
+    """SDK client arguments: our retrying HTTP client, so the SDK's own retries are off."""
+    return {
+        "base_url": endpoint.base_url,
+        "api_key": endpoint.api_key,
+        "http_client": retrying_http_client(settings),
+        "timeout": _timeout(settings),
+        "max_retries": 0,
+        "default_headers": settings.model_headers,
+    }
+
+
 def build_openai_style(spec: ModelSpec, settings: Settings, endpoint: Endpoint) -> Model:
     from openai import AsyncOpenAI
     from pydantic_ai.models.openai import OpenAIChatModel
@@ -53,14 +67,7 @@ def build_openai_style(spec: ModelSpec, settings: Settings, endpoint: Endpoint) 
     from pydantic_ai.providers.openai import OpenAIProvider
     from pydantic_ai.providers.openrouter import OpenRouterProvider
 
-    client = AsyncOpenAI(
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key,
-        http_client=retrying_http_client(settings),
-        timeout=_timeout(settings),
-        max_retries=0,
-        default_headers=settings.model_headers,
-    )
+    client = AsyncOpenAI(**_client_options(settings, endpoint))
     # The specific providers only add model profiles (which JSON-schema features each server accepts).
     provider: Provider[AsyncOpenAI]
     if spec.provider == "ollama":
@@ -83,14 +90,7 @@ def build_anthropic(spec: ModelSpec, settings: Settings, endpoint: Endpoint) -> 
         raise ConfigurationError(
             f"Model {str(spec)!r} needs the Anthropic SDK: install `scriptorium[anthropic]`."
         ) from exc
-    client = AsyncAnthropic(
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key,
-        http_client=retrying_http_client(settings),
-        timeout=_timeout(settings),
-        max_retries=0,
-        default_headers=settings.model_headers,
-    )
+    client = AsyncAnthropic(**_client_options(settings, endpoint))
     return AnthropicModel(spec.model_name, provider=AnthropicProvider(anthropic_client=client))
 
 

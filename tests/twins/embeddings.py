@@ -4,7 +4,9 @@ Fixtures `ollama_twin` and `voyage_twin` (import them in your conftest.py or tes
 per process on first use and reset it per test. Each twin has `base_url`, `requests`
 (`Recorded(method, path, body, headers)`), `fail_next(status, times=1, headers=None)`, `latency`, `dimension`
 (default 16) and `max_batch` (a request with more inputs gets a 400, so batch splitting is observable).
-The OpenAI-compatible `/v1/embeddings` lives on `OpenAITwin` in `tests/twins/llm.py`.
+The OpenAI-compatible `/v1/embeddings` lives on `OpenAITwin` in `tests/twins/llm.py`. With a model whose width
+the embedder knows (`KNOWN_DIMENSIONS`, e.g. the default `nomic-embed-text`: 768), set `dimension` to match, or
+the embedder rightly raises ModelError; an unknown name such as `twin-embed` takes whatever width comes back.
 
 Vectors come from `hash_embedding`: a signed bag-of-words hash, deliberately *not* unit length (clients must
 normalise) and deterministic, so texts sharing words get a higher cosine than texts that share none.

@@ -241,3 +241,24 @@ async def test_sample_folder_ingests_without_warnings(sample: Any) -> None:
     assert series.slug == "lamplighter" and count == series.page_total == 16
     assert [e.page_count for e in episodes] == [8, 8] and episodes[1].start_index == 8
     assert all(e.cover_page_id for e in episodes)
+
+
+async def test_text_naming_an_entity_before_its_debut_is_flagged(
+    db: Settings, copy_fixture: Callable[[str], Path]
+) -> None:
+    root = copy_fixture("folder")
+    edit(root / "wiki/kettle.yaml", lambda d: d["sections"][0].update(text="A kettle where Tomo hides."))
+    report = await ingest(db, root)
+    assert [w for w in report.warnings if "before its debut" in w] == [
+        f"{root / 'wiki/kettle.yaml'}: wiki section 'kettle' / 'Overview' names 'Tomo' before its debut (possible spoiler)"
+    ]
+
+
+def test_sample_content_has_no_early_mentions() -> None:
+    from scriptorium.companion.cli import SAMPLE_DIR
+    from scriptorium.companion.ingest.bundle import resolve
+    from scriptorium.companion.ingest.lint import early_mentions
+    from scriptorium.companion.ingest.reader import read_content
+
+    resolved = resolve(read_content(SAMPLE_DIR))
+    assert resolved.warnings == [] and early_mentions(resolved) == []

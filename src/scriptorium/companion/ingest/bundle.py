@@ -182,7 +182,7 @@ def resolve(bundle: Bundle, *, skip_unreached: bool = False) -> Resolved:
     relation_debuts = _resolve_relations(bundle, entity_debuts, defined, index_of, problems, warnings)
     unreached = [e for e in every_entity if e.slug not in entity_debuts]
     section_debuts = _resolve_wiki(
-        bundle, entity_debuts, defined, index_of, problems, warnings, _name_patterns(unreached)
+        bundle, entity_debuts, defined, index_of, problems, warnings, name_patterns(unreached)
     )
     _check_page_characters(bundle, starts, entity_debuts, warnings)
     if problems:
@@ -301,7 +301,8 @@ def _resolve_relations(
     return debuts
 
 
-def _name_patterns(entities: list[EntitySpec]) -> list[tuple[str, re.Pattern[str]]]:
+def name_patterns(entities: list[EntitySpec]) -> list[tuple[str, re.Pattern[str]]]:
+    """(name, whole-word pattern) for each entity's name and aliases, a leading 'The' dropped."""
     out = []
     for entity in entities:
         for name in {entity.name, *entity.aliases}:

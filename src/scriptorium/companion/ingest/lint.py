@@ -11,18 +11,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from scriptorium.companion.ingest.bundle import Resolved
+from scriptorium.companion.ingest.bundle import Resolved, name_patterns
 
 
 def _names(resolved: Resolved) -> list[tuple[int, str, re.Pattern[str]]]:
-    out = []
-    for entity in resolved.bundle.entities:
-        debut = resolved.entity_debuts[entity.slug]
-        for name in {entity.name, *entity.aliases}:
-            core = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
-            if len(core) >= 3:
-                out.append((debut, core, re.compile(rf"\b{re.escape(core)}\b", re.IGNORECASE)))
-    return out
+    return [
+        (resolved.entity_debuts[entity.slug], name, pattern)
+        for entity in resolved.bundle.entities
+        for name, pattern in name_patterns([entity])
+    ]
 
 
 def _texts(resolved: Resolved) -> Iterator[tuple[int, Path, str, str]]:

@@ -192,3 +192,10 @@ def test_sse_frames_follow_the_contract() -> None:
     assert body["message_id"] == "m1" and body["suggestions"] == [{"mode": "page", "text": "Who?"}]
     error = to_sse(ErrorEvent("not_found", "gone"))
     assert error.event == "error" and json.loads(str(error.data)) == {"code": "not_found", "message": "gone"}
+
+
+def test_consecutive_lines_of_one_speaker_read_as_a_continuation() -> None:
+    lines = page(5, "Otto: The bridge is wet!\nOtto: The bridge is slippery too!")
+    turn = make_turn("Is the bridge wet and slippery?", [lines])
+    text = compose(turn, select(turn))
+    assert text == "Otto says: “The bridge is wet!” Then: “The bridge is slippery too!” [page 5]"

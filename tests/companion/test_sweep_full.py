@@ -195,6 +195,7 @@ ALL = {"reading", "retrieval", "chat", "world"}
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 async def test_sample_sweep_every_cursor_with_a_model(sample: IngestedSeries, twin: OpenAITwin) -> None:
     sweep = await sweep_series(sample, PROBES["sample"], twin=twin, surfaces=ALL)
     sweep.assert_clean()
@@ -202,12 +203,14 @@ async def test_sample_sweep_every_cursor_with_a_model(sample: IngestedSeries, tw
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 async def test_sample_sweep_every_cursor_offline_answers(sample: IngestedSeries) -> None:
     sweep = await sweep_series(sample, PROBES["sample"], twin=None, surfaces={"chat"}, offline=True)
     sweep.assert_clean()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 async def test_generated_sweep_reading_retrieval_and_world(generated: IngestedSeries) -> None:
     sweep = await sweep_series(generated, PROBES["generated"], twin=None, surfaces={"reading", "retrieval", "world"})
     sweep.assert_clean()
@@ -215,6 +218,7 @@ async def test_generated_sweep_reading_retrieval_and_world(generated: IngestedSe
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 async def test_generated_sweep_every_prompt_chip_and_citation(generated: IngestedSeries, twin: OpenAITwin) -> None:
     sweep = await sweep_series(generated, PROBES["generated"], twin=twin, surfaces={"chat"})
     sweep.assert_clean()

@@ -37,7 +37,8 @@ export function Reader() {
   const [cursor, setCursor] = useState(1);
   const [error, setError] = useState<string | null>(null);
   const [worldOpen, setWorldOpen] = useState(false);
-  const [chatOpen, setChatOpen] = useState(true);
+  // On a phone the chat is a sheet over the book: start with the book.
+  const [chatOpen, setChatOpen] = useState(() => !window.matchMedia?.("(max-width: 900px)").matches);
   const [pendingAsk, setPendingAsk] = useState<Suggestion | null>(null);
   const bookRef = useRef<HTMLDivElement>(null);
   const moving = useRef<AbortController | null>(null);

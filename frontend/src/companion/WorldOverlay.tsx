@@ -176,6 +176,11 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
             role="img"
             aria-label={`${nodes.length} people, places and things met so far`}
           >
+            <defs>
+              <clipPath id="rd-avatar-clip">
+                <circle r={20} />
+              </clipPath>
+            </defs>
             <g className="rd-edges">
               {edges.map((edge) => {
                 const a = at(edge.source);
@@ -207,9 +212,22 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                     onKeyDown={(event) => (event.key === "Enter" || event.key === " ") && open(node)}
                   >
                     <circle r={22} />
-                    <text className="rd-node-initial" dy="0.35em">
-                      {node.name.charAt(0)}
-                    </text>
+                    {node.image_url ? (
+                      <image
+                        className="rd-node-avatar"
+                        href={node.image_url}
+                        x={-20}
+                        y={-20}
+                        width={40}
+                        height={40}
+                        clipPath="url(#rd-avatar-clip)"
+                        preserveAspectRatio="xMidYMid slice"
+                      />
+                    ) : (
+                      <text className="rd-node-initial" dy="0.35em">
+                        {node.name.charAt(0)}
+                      </text>
+                    )}
                     <text className="rd-node-label" y={38}>
                       {node.name}
                     </text>

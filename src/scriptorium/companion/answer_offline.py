@@ -150,7 +150,7 @@ def compose(turn: Turn, chosen: list[Candidate]) -> str:
         return "I can't find that in the pages you've read so far."
     parts: list[str] = []
     for i, candidate in enumerate(chosen):
-        text = candidate.text.rstrip()
+        text = _continue_speech(chosen[i - 1].text if i else "", candidate.text.rstrip())
         if text[-1] not in ".!?…”\"'":
             text += "."
         following = chosen[i + 1] if i + 1 < len(chosen) else None
@@ -159,6 +159,14 @@ def compose(turn: Turn, chosen: list[Candidate]) -> str:
             text += f" [{candidate.passage.label(turn.episode_number)}]"
         parts.append(text)
     return " ".join(parts)
+
+
+def _continue_speech(previous: str, text: str) -> str:
+    """A second line by the same speaker reads as a continuation, not another "X says:"."""
+    speaker = text.split(" says: ", 1)
+    if len(speaker) == 2 and previous.startswith(f"{speaker[0]} says: "):
+        return f"Then: {speaker[1]}"
+    return text
 
 
 def chunk_words(text: str) -> list[str]:

@@ -47,7 +47,9 @@ class ChipEntity:
     def variants(self) -> list[str]:
         """Ways a page may refer to it: full name, aliases, then the first word of the name ("Wren")."""
         first = self.name.split()[0] if " " in self.name else ""
-        return [v for v in (self.name, *self.aliases, first) if len(v) >= 3]
+        # Lower-case aliases are usually slugs; a chip should say the name as the comic writes it.
+        proper = [a for a in self.aliases if a[:1].isupper()]
+        return [v for v in (self.name, *proper, first) if len(v) >= 3]
 
 
 def looks_like_question(text: str) -> bool:

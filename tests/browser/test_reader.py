@@ -1,0 +1,71 @@
+"""The reader end to end in Chromium on a live server with the sample comic: pick, flip, ask, map."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from scriptorium.companion.cli import SAMPLE_DIR
+from tests.browser.conftest import LiveServer
+from tests.companion.conftest import ingest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def reader_server(start_live_server: Callable[..., LiveServer]) -> LiveServer:
+    """A private live server whose database holds the bundled sample (loaded while it runs, as an operator would)."""
+    server = start_live_server()
+    # Playwright's sync API owns this thread's event loop, so the ingest runs on its own thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(ingest(server.settings, SAMPLE_DIR))).result()
+    return server
+
+
+def test_read_flip_ask_and_map_never_reach_past_the_page(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page(reader_server.url)
+    page.goto("/read")
+    cards = page.locator(".rd-card")
+    expect(cards).to_have_count(2)
+    expect(page.get_by_text("No story notes yet", exact=False).first).to_be_visible()
+
+    cards.first.get_by_role("link").click()
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
+    page.get_by_role("button", name="Next page").click()
+    expect(page.locator("img.rd-page[data-page='3']")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/3$"))
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 3 of 8")
+
+    page.get_by_label("Your question").fill("What does Marlo say about the lamps?")
+    page.keyboard.press("Enter")
+    answer = page.locator(".rd-msg-assistant").last
+    expect(answer.locator(".rd-cite-inline").first).to_have_text("page 3")
+    expect(answer).to_contain_text("lamps went out")
+    chips = page.locator(".rd-chip")
+    expect(chips.first).to_be_visible()
+    assert 1 <= chips.count() <= 2
+    assert all(text.strip().endswith("?") for text in chips.all_inner_texts())
+
+    page.get_by_role("button", name="World").click()
+    page.get_by_role("radio", name="Whole world").click()
+    nodes = page.locator(".rd-node")
+    expect(nodes.first).to_be_visible()
+    expect(page.locator(".rd-graph")).to_have_attribute("aria-label", re.compile(r"^8 "))
+    debuts = [int(value or "-1") for value in nodes.evaluate_all("els => els.map(e => e.dataset.debut)")]
+    assert debuts and max(debuts) <= 2  # page 3 is global index 2: nobody who debuts later appears
+    assert "Agathe" not in (page.locator(".rd-graph").text_content() or "")
+
+    nodes.filter(has_text="Marlo Finch").click()
+    expect(page.get_by_role("dialog", name="Marlo Finch")).to_contain_text("First seen in episode 1, page 3")
+    page.get_by_role("button", name="Ask in wiki mode").click()
+    expect(page.locator(".rd-msg-user").last).to_contain_text("Tell me about Marlo Finch")
+    expect(page.locator(".rd-msg-assistant").last.locator(".rd-source").first).to_be_visible()

@@ -21,7 +21,8 @@ The twin API (both classes):
 - `latency`: seconds to wait before answering each request (benchmarks, timeout tests).
 - `requests`: every request received, failed ones included, as `Recorded(method, path, body, headers)`
   (header names lower-case).
-- `base_url` (root URL, no `/v1`), `chat_spec(model)`: a CHAT_PROVIDER string pointing at the twin.
+- `base_url` (root URL, no `/v1`), `chat_spec(model)`: a CHAT_PROVIDER string pointing at the twin, and
+  `settings_overrides(model)`: everything `make_settings(**...)` needs to use it (Anthropic: URL and key too).
 - `reset()`: back to defaults (the fixtures do this per test).
 - `max_batch`, `embed_dimension`: limits of `OpenAITwin`'s `/v1/embeddings` (hash vectors, not unit length).
 
@@ -75,6 +76,9 @@ __all__ = [
 
 T = TypeVar("T", bound=ChatTwin)
 
+#: The key `AnthropicTwin.settings_overrides` configures (the twin accepts any key).
+API_KEY = "ak-test"
+
 
 class OpenAITwin(ChatTwin):
     """An OpenAI-compatible server: chat completions (plain, streamed, tool calls), models, embeddings."""
@@ -88,6 +92,9 @@ class OpenAITwin(ChatTwin):
 
     def chat_spec(self, model: str = "twin-model") -> str:
         return f"openai-compatible:{model}@{self.base_url}/v1"
+
+    def settings_overrides(self, model: str = "twin-model") -> dict[str, Any]:
+        return {"chat_provider": self.chat_spec(model)}
 
     def error_response(self, status: int, headers: dict[str, str]) -> Response:
         error = {"message": f"twin error {status}", "type": "twin_error", "code": str(status)}
@@ -203,6 +210,13 @@ class AnthropicTwin(ChatTwin):
 
     def chat_spec(self, model: str = "twin-model") -> str:
         return f"anthropic:{model}"
+
+    def settings_overrides(self, model: str = "twin-model") -> dict[str, Any]:
+        return {
+            "chat_provider": self.chat_spec(model),
+            "anthropic_base_url": self.base_url,
+            "anthropic_api_key": API_KEY,
+        }
 
     def error_response(self, status: int, headers: dict[str, str]) -> Response:
         kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")

@@ -108,11 +108,12 @@ async def time_retrieval(
     """(label, wall ms, CPU ms) per call. CPU time is shown too: on a shared machine it is the stable number."""
     texts = [" ".join(rng.sample(WORDS, 4)) + f" {rng.choice(NAMES)}" for _ in range(queries)]
     cursors = [rng.randrange(1, chunks) for _ in range(queries)]
-    cache = RetrievalCache(max_queries=queries * 2)
+    every_call = RetrievalCache(max_queries=queries * 2)  # the default: content version read on every call
+    once_a_second = RetrievalCache(max_queries=queries * 2, check_every=1.0)
     results: list[Timing] = []
     async with open_resources(settings) as resources, resources.sessionmaker() as session:
         wall, cpu = time.perf_counter(), time.process_time()
-        await cache.candidates(session, series_id, "page")
+        await every_call.candidates(session, series_id, "page")
         results.append(
             (
                 "cache build (once per content version)",
@@ -120,18 +121,23 @@ async def time_retrieval(
                 [(time.process_time() - cpu) * 1000],
             )
         )
-        # The second pass repeats the first pass's queries, so their vectors are already in the cache.
-        for label, use_cache, count in (
-            ("cached, new query (embedding included)", True, queries),
-            ("cached, repeated query (vector cached)", True, queries),
-            ("sql boundary, no cache", False, min(queries, 40)),
+        await once_a_second.candidates(session, series_id, "page")
+        # Later passes repeat the first pass's queries, so their vectors are already cached.
+        for label, cache, count in (
+            ("cached, new query (embedding included)", every_call, queries),
+            ("cached, repeated query (vector cached)", every_call, queries),
+            ("cached, repeated query, version read at most 1/s", once_a_second, queries),
+            ("sql boundary, no cache", None, min(queries, 40)),
         ):
+            if cache is once_a_second:
+                for text in texts:
+                    once_a_second.remember(EMBEDDER.name, text, every_call.query_vector(EMBEDDER.name, text))  # type: ignore[arg-type]
             walls, cpus = [], []
             for text, index in list(zip(texts, cursors, strict=True))[:count]:
                 cursor = Cursor(series_id, index)
                 wall, cpu = time.perf_counter(), time.process_time()
                 got = await retrieve(session, EMBEDDER, series_id=series_id, mode="page", query=text, cursor=cursor,
-                                     k=6, cache=cache if use_cache else None)  # fmt: skip
+                                     k=6, cache=cache)  # fmt: skip
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
                 assert all(item.global_index < index for item in got)
@@ -163,8 +169,9 @@ def table(rows: list[Timing], recall: tuple[float, int], chunks: int, queries: i
     lines = [
         f"Companion retrieval, page mode, k=6, {chunks:,} chunks (256-d offline embeddings), {queries} random "
         f"cursors and queries (40 for the SQL path); {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, SQLite. Wall time includes waiting for the CPU on a shared machine; "
-        "CPU time is this process's own work.",
+        f"Python {platform.python_version()}, SQLite; load average {os.getloadavg()[0]:.1f} when the run ended. "
+        "Wall time includes waiting for a CPU on a shared machine; CPU time is this process's own work (the "
+        "retrieval path is single-threaded, so on an idle machine wall time is close to CPU time).",
         "",
         "| path | wall p50 ms | wall p95 ms | CPU p50 ms | CPU p95 ms | target |",
         "|---|---:|---:|---:|---:|---|",

@@ -264,7 +264,10 @@ async def test_anthropic_plain_structured_and_streamed(
     anthropic_twin: AnthropicTwin, make_settings: MakeSettings
 ) -> None:
     settings = make_settings(
-        **anthropic_twin.settings_overrides(), modal_proxy_token_id="id", modal_proxy_token_secret="s"
+        **anthropic_twin.settings_overrides(),
+        modal_proxy_token_id="id",
+        modal_proxy_token_secret="s",
+        llm_extra_headers={"X-Team": "scribe"},
     )
     model = build_model(settings.chat_provider, settings)
     assert (await Agent(model).run("hi")).output == "Twin reply to: hi"
@@ -276,7 +279,9 @@ async def test_anthropic_plain_structured_and_streamed(
         deltas = [d async for d in stream.stream_text(delta=True, debounce_by=None)]
     assert deltas == ["alpha ", "beta ", "gamma"]
     assert {r.headers["authorization"] for r in anthropic_twin.requests} == {f"Bearer {API_KEY}"}
-    assert {r.headers["modal-key"] for r in anthropic_twin.requests} == {"id"}
+    # A hosted API gets the operator's extra headers but never the Modal proxy secret.
+    assert {r.headers["x-team"] for r in anthropic_twin.requests} == {"scribe"}
+    assert not any("modal-secret" in r.headers or "modal-key" in r.headers for r in anthropic_twin.requests)
 
 
 # --- usage and cost -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from tenacity import retry_if_exception_type, stop_after_attempt
 
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.llm.retry import MAX_WAIT_SECONDS, exponential_wait, is_retryable_status
-from scriptorium.core.llm.spec import Endpoint, ModelSpec, resolve_endpoint
+from scriptorium.core.llm.spec import Endpoint, ModelSpec, request_headers, resolve_endpoint
 from scriptorium.core.settings import Settings
 
 
@@ -46,7 +46,7 @@ def _timeout(settings: Settings) -> httpx2.Timeout:
     return httpx2.Timeout(seconds, connect=min(10.0, seconds))
 
 
-def _client_options(settings: Settings, endpoint: Endpoint) -> dict[str, Any]:
+def _client_options(settings: Settings, endpoint: Endpoint, spec: ModelSpec) -> dict[str, Any]:
     """SDK client arguments: our retrying HTTP client, so the SDK's own retries are off."""
     return {
         "base_url": endpoint.base_url,
@@ -54,7 +54,7 @@ def _client_options(settings: Settings, endpoint: Endpoint) -> dict[str, Any]:
         "http_client": retrying_http_client(settings),
         "timeout": _timeout(settings),
         "max_retries": 0,
-        "default_headers": settings.model_headers,
+        "default_headers": request_headers(spec, settings),
     }
 
 
@@ -67,7 +67,7 @@ def build_openai_style(spec: ModelSpec, settings: Settings, endpoint: Endpoint) 
     from pydantic_ai.providers.openai import OpenAIProvider
     from pydantic_ai.providers.openrouter import OpenRouterProvider
 
-    client = AsyncOpenAI(**_client_options(settings, endpoint))
+    client = AsyncOpenAI(**_client_options(settings, endpoint, spec))
     # The specific providers only add model profiles (which JSON-schema features each server accepts).
     provider: Provider[AsyncOpenAI]
     if spec.provider == "ollama":
@@ -90,7 +90,7 @@ def build_anthropic(spec: ModelSpec, settings: Settings, endpoint: Endpoint) -> 
         raise ConfigurationError(
             f"Model {str(spec)!r} needs the Anthropic SDK: install `scriptorium[anthropic]`."
         ) from exc
-    client = AsyncAnthropic(**_client_options(settings, endpoint))
+    client = AsyncAnthropic(**_client_options(settings, endpoint, spec))
     return AnthropicModel(spec.model_name, provider=AnthropicProvider(anthropic_client=client))
 
 

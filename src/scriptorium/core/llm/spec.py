@@ -85,6 +85,16 @@ def _key(value: str, variable: str, spec: ModelSpec) -> str:
     return value
 
 
+def is_self_hosted(spec: ModelSpec, settings: Settings) -> bool:
+    """Ollama, custom base URLs and `openai:` pointed at OPENAI_BASE_URL: servers the operator runs."""
+    return spec.provider in LOCAL_PROVIDERS or (spec.provider == "openai" and bool(settings.openai_base_url))
+
+
+def request_headers(spec: ModelSpec, settings: Settings) -> dict[str, str]:
+    """LLM_EXTRA_HEADERS go to every server; the Modal proxy secret only to self-hosted ones, never a hosted API."""
+    return dict(settings.model_headers) if is_self_hosted(spec, settings) else dict(settings.llm_extra_headers)
+
+
 def resolve_endpoint(spec: ModelSpec, settings: Settings) -> Endpoint:
     """Base URL and API key for `spec`, from the spec itself or the provider's settings.
 

@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from scriptorium.core.llm.spec import LOCAL_PROVIDERS, ModelSpec, parse_model_spec, resolve_endpoint
+from scriptorium.core.llm.spec import ModelSpec, is_self_hosted, parse_model_spec, request_headers, resolve_endpoint
 from scriptorium.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,14 +25,13 @@ ANTHROPIC_VERSION = "2023-06-01"
 def warmup_request(spec: ModelSpec, settings: Settings) -> httpx.Request:
     """The one request that warms `spec`'s server (raises ConfigurationError when it cannot be built)."""
     endpoint = resolve_endpoint(spec, settings)
-    headers = dict(settings.model_headers)
+    headers = request_headers(spec, settings)
     if spec.provider == "anthropic":
         headers.setdefault("Authorization", f"Bearer {endpoint.api_key}")
         headers.update({"x-api-key": endpoint.api_key, "anthropic-version": ANTHROPIC_VERSION})
         return httpx.Request("GET", f"{endpoint.base_url}/v1/models", headers=headers)
     headers.setdefault("Authorization", f"Bearer {endpoint.api_key}")
-    self_hosted = spec.provider in LOCAL_PROVIDERS or (spec.provider == "openai" and bool(settings.openai_base_url))
-    if self_hosted:
+    if is_self_hosted(spec, settings):
         body = {"model": spec.model_name, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
         return httpx.Request("POST", f"{endpoint.base_url}/chat/completions", json=body, headers=headers)
     return httpx.Request("GET", f"{endpoint.base_url}/models", headers=headers)

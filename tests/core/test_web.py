@@ -26,7 +26,7 @@ from scriptorium.core.web import (
     fetch,
     render_with_browser,
 )
-from scriptorium.core.web.extract import plain_text
+from scriptorium.core.web.extract import MAX_TRAFILATURA_ELEMENTS, plain_text
 from tests.services import require_chromium
 from tests.twins.server import serve_in_thread
 from tests.twins.web import FIXTURES, WebTwin, client_context, self_signed_certificate, serve_tls_in_thread
@@ -360,13 +360,26 @@ def test_extraction_keeps_main_text_and_drops_navigation_footer_and_code() -> No
     ]
 
 
+def test_huge_pages_skip_trafilatura_but_still_drop_chrome(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(*args: object, **kwargs: object) -> str:
+        raise AssertionError("trafilatura must not see a page this large")
+
+    monkeypatch.setattr("scriptorium.core.web.extract.trafilatura.extract", too_slow)
+    rows = "".join(f"<p>Finding {i} about <b>graphene</b>.</p>" for i in range(MAX_TRAFILATURA_ELEMENTS))
+    page = extract_main_text(
+        f"<html><body><nav>NAVIGATION_MENU</nav><main>{rows}</main></body></html>", "https://e.org/"
+    )
+    assert page.text.startswith("Finding 0 about graphene.\nFinding 1 about graphene.")
+    assert "NAVIGATION_MENU" not in page.text
+
+
 def test_plain_text_fallback_strips_chrome_and_keeps_cells_apart() -> None:
     tree = lxml_html.document_fromstring((FIXTURES / "listing.html").read_text())
     assert plain_text(tree) == "Alan Example Postdoc\nBarbara Example PhD student"
 
 
 def test_extraction_caps_text_and_survives_empty_input() -> None:
-    long_page = "<html><body><main>" + "<p>word " * 50_000 + "</main></body></html>"
+    long_page = "<html><body><main>" + "<p>word " * 2_000 + "</main></body></html>"
     capped = extract_main_text(long_page, "https://example.org/", max_chars=1000)
     assert 500 < len(capped.text) <= 1002
     assert capped.text.endswith("…")

@@ -1,8 +1,8 @@
 """Main text out of an HTML page, and the wrapper that keeps fetched text marked as data inside prompts.
 
-trafilatura finds the article and drops navigation, footers and boilerplate. When it finds nothing (pages that
-are all lists or layout tables), a plain lxml pass takes the text of `<main>`/`<article>`/`<body>` with
-scripts, styles, navigation and footers removed. Either way the text is capped, so one page cannot crowd a
+trafilatura finds the article and drops navigation, footers and boilerplate. When it finds nothing, or the page
+is too big for it to be quick, a plain lxml pass takes the text of `<main>`/`<article>`/`<body>` with scripts,
+styles, navigation and footers removed. Either way the text is capped, so one page cannot crowd a
 prompt.
 
 Fetched text is untrusted: a page can say "ignore your instructions". `as_untrusted_block` puts it between
@@ -23,6 +23,8 @@ from lxml import etree
 
 MAX_TEXT_CHARS = 100_000
 MAX_LINKS = 200
+MAX_TRAFILATURA_ELEMENTS = 6_000
+"""Past this many elements trafilatura takes seconds of CPU (about 3 s for 15k here, more on a Pi): use lxml."""
 _DROP_TAGS = (
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "nav", "footer", "header",
     "aside", "form", "button", "select",
@@ -53,11 +55,15 @@ class ExtractedPage:
 
 
 def extract_main_text(html: str, url: str, *, max_chars: int = MAX_TEXT_CHARS) -> ExtractedPage:
-    """Title, main text (boilerplate dropped) and links of `html` served at `url`."""
+    """Title, main text (boilerplate dropped) and links of `html` served at `url`.
+
+    CPU-bound (up to about half a second for a large page): async callers run it in `asyncio.to_thread`.
+    """
     tree = _parse(html)
     if tree is None:
         return ExtractedPage(title="", text="")
-    text = _trafilatura_text(html, url) or plain_text(tree)
+    small = sum(1 for _ in tree.iter()) <= MAX_TRAFILATURA_ELEMENTS
+    text = (_trafilatura_text(html, url) if small else "") or plain_text(tree)
     return ExtractedPage(title=_title(tree), text=_cap(text, max_chars), links=_links(tree, url))
 
 

@@ -6,7 +6,8 @@
   tests.
 - `start_live_server(**overrides)`: a private server with Settings overrides (e.g. `auth_mode="local"`), stopped
   after the test. Use it when a test needs its own data or configuration.
-- `browser`: one headless Chromium per worker (`/usr/bin/chromium`, never a downloaded build).
+- `browser`: one headless Chromium per test module (`/usr/bin/chromium`, never a downloaded build). Browser test
+  modules must be plain sync code: no async tests or fixtures next to them.
 - `page`: a fresh context (1280x800) on `live_server`; `new_page(base_url, **context_options)` opens more.
   At teardown every page is screenshotted to `tests/artifacts/<test>.png`, and the test errors if the page logged
   a JavaScript error, a `console.error`, a failed request or a 500 answer. Opt out with
@@ -143,14 +144,17 @@ def start_live_server(built_frontend: Path, tmp_path: Path) -> Iterator[Callable
         yield start
 
 
-@pytest.fixture(scope="session")
+# Module scope on purpose: while sync Playwright is started it keeps an asyncio loop marked as running on the main
+# thread, so every async test that followed on the same xdist worker would fail ("asyncio.run() cannot be called
+# from a running event loop"). Stopping it after each browser module gives the worker back to asyncio tests.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     require_chromium()
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS)
     yield browser

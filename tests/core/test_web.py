@@ -462,3 +462,13 @@ async def test_browser_refuses_redirects_to_disallowed_addresses(
     with pytest.raises(FetchRefused, match="off-limits"):
         await render_with_browser(f"http://localhost:{port}/redirect?to={target}", settings)
     assert twin.paths() == ["/redirect"]
+
+
+@pytest.mark.browser
+async def test_browser_survives_unreachable_sub_resources(make_settings: MakeSettings, base: str) -> None:
+    from tests.twins.server import free_port
+
+    settings = _browser_settings(make_settings, "127.0.0.1")
+    dead = f"http://127.0.0.1:{free_port()}/gone"
+    page = await render_with_browser(f"{base}/pages/app.js.html?beacon={dead}", settings)
+    assert "RENDERED_BY_JAVASCRIPT" in page.text

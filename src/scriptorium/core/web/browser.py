@@ -74,7 +74,11 @@ async def render_with_browser(url: str, settings: Settings) -> FetchedPage:
                     refused.append(exc.public_message)
                 await route.abort("blockedbyclient")
                 return
-            response = await route.fetch(url=current, max_redirects=0, timeout=timeout_ms)
+            try:
+                response = await route.fetch(url=current, max_redirects=0, timeout=timeout_ms)
+            except PlaywrightError:  # an unreachable sub-resource must fail that request, not stall the page
+                await route.abort("failed")
+                return
             location = response.headers.get("location")
             if not (300 <= response.status < 400 and location):
                 break

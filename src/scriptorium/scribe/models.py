@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scriptorium.core.db import Base, UTCDateTime, new_id, utcnow
+from scriptorium.core.jobs.models import Job
+from scriptorium.core.models import User
 
 QueueStatus = Literal["pending", "processing", "completed", "needs_review", "failed", "cancelled"]
 QUEUE_STATUSES: tuple[str, ...] = ("pending", "processing", "completed", "needs_review", "failed", "cancelled")
@@ -33,7 +35,9 @@ DONE_STATUSES: tuple[str, ...] = ("completed", "needs_review")
 TemplateType = Literal["research", "book", "general"]
 TEMPLATE_TYPES: tuple[str, ...] = ("research", "book", "general")
 
-USER_FK = "users.id"
+# Column objects, not strings: a worker process that never imports the auth code still knows these tables.
+USER_FK = User.__table__.c.id
+JOB_FK = Job.__table__.c.id
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -114,7 +118,7 @@ class QueueItem(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
-    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("jobs.id", ondelete="CASCADE"))
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey(JOB_FK, ondelete="CASCADE"))
     recipient_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_recipients.id", ondelete="CASCADE"))
     template_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_templates.id", ondelete="SET NULL"))
     target_email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="SET NULL"))

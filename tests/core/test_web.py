@@ -364,7 +364,7 @@ def test_huge_pages_skip_trafilatura_but_still_drop_chrome(monkeypatch: pytest.M
     def too_slow(*args: object, **kwargs: object) -> str:
         raise AssertionError("trafilatura must not see a page this large")
 
-    monkeypatch.setattr("scriptorium.core.web.extract.trafilatura.extract", too_slow)
+    monkeypatch.setattr("trafilatura.extract", too_slow)
     rows = "".join(f"<p>Finding {i} about <b>graphene</b>.</p>" for i in range(MAX_TRAFILATURA_ELEMENTS))
     page = extract_main_text(
         f"<html><body><nav>NAVIGATION_MENU</nav><main>{rows}</main></body></html>", "https://e.org/"

@@ -24,10 +24,10 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 and yield its base URL; stops the server on exit."""
+def serve_in_thread(app: Any, *, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 and yield its base URL; stops the server on exit. `options` go to uvicorn."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
     server = _Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -37,7 +37,7 @@ def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"twin on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -283,6 +283,10 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a random value in production")
             if self.auth_mode == "none":
                 raise ValueError("AUTH_MODE=none is refused in production; use local or supabase")
+        if self.auth_mode == "supabase" and not (
+            self.supabase_jwt_secret.get_secret_value() or self.supabase_jwks.strip()
+        ):
+            raise ValueError("AUTH_MODE=supabase needs SUPABASE_JWT_SECRET or SUPABASE_JWKS to verify tokens")
         if self.auth_mode == "none" and not _is_loopback(self.host):
             raise ValueError(f"AUTH_MODE=none only binds loopback; HOST={self.host!r} needs local or supabase")
         return self

@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
-import lxml.html
-import trafilatura
-from lxml import etree
+if TYPE_CHECKING:
+    import lxml.html
 
 MAX_TEXT_CHARS = 100_000
 MAX_LINKS = 200
@@ -68,6 +68,9 @@ def extract_main_text(html: str, url: str, *, max_chars: int = MAX_TEXT_CHARS) -
 
 
 def _parse(html: str) -> lxml.html.HtmlElement | None:
+    import lxml.html  # imported on first use: lxml and trafilatura cost ~35 MB the lite server rarely needs
+    from lxml import etree
+
     if not html.strip():
         return None
     try:
@@ -77,6 +80,9 @@ def _parse(html: str) -> lxml.html.HtmlElement | None:
 
 
 def _trafilatura_text(html: str, url: str) -> str:
+    import trafilatura
+    from lxml import etree
+
     try:
         text = trafilatura.extract(
             html, url=url, output_format="txt", include_comments=False, include_tables=True, deduplicate=False
@@ -88,6 +94,9 @@ def _trafilatura_text(html: str, url: str) -> str:
 
 def plain_text(tree: lxml.html.HtmlElement) -> str:
     """Visible text of the page's main region, one line per block, with chrome and code removed."""
+    import lxml.html
+    from lxml import etree
+
     tree = copy.deepcopy(tree)
     for element in list(tree.iter(*_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)):
         if isinstance(element, lxml.html.HtmlMixin):

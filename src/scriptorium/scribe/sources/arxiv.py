@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import feedparser
 import httpx
 
 from scriptorium.core.errors import SourceError
@@ -54,6 +53,8 @@ def _clean(text: str) -> str:
 
 def parse_feed(body: str, query: ResearchQuery) -> list[PaperRecord]:
     """Entries listing an author with the recipient's name, from the last 10 years."""
+    import feedparser  # loaded by the first arXiv lookup, not at server start
+
     feed: Any = feedparser.parse(body)
     oldest = query.now.year - YEARS_BACK
     papers: list[PaperRecord] = []

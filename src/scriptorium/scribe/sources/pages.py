@@ -30,7 +30,8 @@ async def fetch_page(
     if page.content_type.startswith("text/plain"):
         title, text = "", page.text or decode_text(page.body, page.content_type)
     else:
-        extracted = extract_main_text(page.text, page.final_url, max_chars=PAGE_TEXT_CHARS)
+        # Extraction is CPU-bound (up to ~250 ms on a long page): keep it off the event loop.
+        extracted = await asyncio.to_thread(extract_main_text, page.text, page.final_url, max_chars=PAGE_TEXT_CHARS)
         title, text = extracted.title, extracted.text
     return PageRecord(kind=kind, url=page.final_url, title=title or page.final_url, text=text, via=via, snippet=snippet)
 

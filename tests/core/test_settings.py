@@ -67,6 +67,7 @@ def test_both_cors_variable_names_merge_without_trailing_slashes(monkeypatch: py
         pytest.param({"PROFILE": "huge"}, "PROFILE: Input should be 'lite' or 'scale'", id="bad-literal"),
         pytest.param({"ALLOWED_ORIGINS": "example.org"}, "must start with http:// or https://", id="bad-origin"),
         pytest.param({"HOST": "0.0.0.0"}, "AUTH_MODE=none only binds loopback", id="open-bind-without-auth"),
+        pytest.param({"AUTH_MODE": "supabase"}, "needs SUPABASE_JWT_SECRET or SUPABASE_JWKS", id="supabase-no-keys"),
         pytest.param(
             {"ENVIRONMENT": "production", "AUTH_MODE": "local"}, "SECRET_KEY must be set", id="default-secret"
         ),

@@ -133,3 +133,22 @@ def test_supabase_mode_accepts_a_project_token(
     expect(nav.locator(".who")).to_have_text(me["display_name"] or me["email"])
     assert stored_token(page) == token
     expect(page).to_have_url(f"{server.url}/")
+
+
+def test_account_tabs_work_from_the_keyboard(new_page: Callable[..., Page], local_server: LiveServer) -> None:
+    page = new_page(local_server.url)
+    page.goto("/signin")
+    sign_in = page.get_by_role("tab", name="Sign in")
+    create = page.get_by_role("tab", name="Create account")
+    expect(sign_in).to_have_attribute("aria-selected", "true")
+
+    sign_in.focus()
+    page.keyboard.press("ArrowRight")
+
+    expect(create).to_be_focused()
+    expect(create).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Create account")).to_be_visible()
+    expect(page.get_by_label("Name (optional)")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(sign_in).to_be_focused()
+    expect(page.get_by_label("Name (optional)")).to_have_count(0)

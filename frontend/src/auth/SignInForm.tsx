@@ -3,7 +3,7 @@
  * validation errors appear under the field they name; anything else appears above the button.
  */
 
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError } from "../api/client";
 import { TextField } from "../components/TextField";
 import { useAuth } from "./context";
@@ -80,62 +80,85 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
     );
   }
 
+  const tabs = ["signin", "register"] as const;
+  const choose = (name: Tab) => {
+    setTab(name);
+    setError(null);
+  };
+  // Tabs follow the ARIA pattern: one tab stop, arrow keys move between them, the form is the tab panel.
+  const onTabKey = (event: KeyboardEvent<HTMLButtonElement>) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    const next = tab === "signin" ? "register" : "signin";
+    choose(next);
+    document.getElementById(`${id}-tab-${next}`)?.focus();
+  };
+
   return (
-    <form className="stack" onSubmit={submit} aria-label={tab === "signin" ? "Sign in" : "Create account"}>
+    <>
       {auth.config.registration_open && (
         <div className="tabs" role="tablist" aria-label="Account">
-          {(["signin", "register"] as const).map((name) => (
+          {tabs.map((name) => (
             <button
               key={name}
+              id={`${id}-tab-${name}`}
               type="button"
               role="tab"
               aria-selected={tab === name}
-              onClick={() => {
-                setTab(name);
-                setError(null);
-              }}
+              aria-controls={`${id}-panel`}
+              tabIndex={tab === name ? 0 : -1}
+              onClick={() => choose(name)}
+              onKeyDown={onTabKey}
             >
               {name === "signin" ? "Sign in" : "Create account"}
             </button>
           ))}
         </div>
       )}
-      {tab === "register" && (
+      <form
+        id={`${id}-panel`}
+        className="stack"
+        onSubmit={submit}
+        role={auth.config.registration_open ? "tabpanel" : undefined}
+        aria-labelledby={auth.config.registration_open ? `${id}-tab-${tab}` : undefined}
+        aria-label={auth.config.registration_open ? undefined : "Sign in"}
+      >
+        {tab === "register" && (
+          <TextField
+            label="Name (optional)"
+            autoComplete="name"
+            value={displayName}
+            onValueChange={setDisplayName}
+            error={fieldError("display_name")}
+          />
+        )}
         <TextField
-          label="Name (optional)"
-          autoComplete="name"
-          value={displayName}
-          onValueChange={setDisplayName}
-          error={fieldError("display_name")}
+          label="Email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onValueChange={setEmail}
+          error={fieldError("email")}
         />
-      )}
-      <TextField
-        label="Email"
-        type="email"
-        autoComplete="email"
-        required
-        value={email}
-        onValueChange={setEmail}
-        error={fieldError("email")}
-      />
-      <TextField
-        label="Password"
-        type="password"
-        autoComplete={tab === "signin" ? "current-password" : "new-password"}
-        required
-        value={password}
-        onValueChange={setPassword}
-        hint={minLength && tab === "register" ? `At least ${minLength} characters.` : undefined}
-        error={fieldError("password")}
-      />
-      {general && (
-        <p className="alert alert-error" role="alert">
-          {general}
-        </p>
-      )}
-      <button className="btn btn-primary" type="submit" disabled={busy}>
-        {busy ? "Please wait…" : tab === "signin" ? "Sign in" : "Create account"}
-      </button>
-    </form>
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete={tab === "signin" ? "current-password" : "new-password"}
+          required
+          value={password}
+          onValueChange={setPassword}
+          hint={minLength && tab === "register" ? `At least ${minLength} characters.` : undefined}
+          error={fieldError("password")}
+        />
+        {general && (
+          <p className="alert alert-error" role="alert">
+            {general}
+          </p>
+        )}
+        <button className="btn btn-primary" type="submit" disabled={busy}>
+          {busy ? "Please wait…" : tab === "signin" ? "Sign in" : "Create account"}
+        </button>
+      </form>
+    </>
   );
 }

@@ -138,3 +138,28 @@ async def test_sigkill_scale_worker_loses_and_duplicates_nothing(scale_settings:
     await prepare(scale_settings)
     env = environment(scale_settings, {"PROFILE": "scale"})
     crash_and_recover(scale_settings, ["worker"], env, tmp_path / "worker.log")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_lite_serve_stops_promptly_on_sigterm_and_ctrl_c(tmp_path: Path, sig: signal.Signals) -> None:
+    """Huey's consumer must not swallow the signals uvicorn uses to shut down."""
+    import httpx
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", job_backend="sqlite")  # type: ignore[call-arg]
+    upgrade(settings)
+    port = free_port()
+    process = start(["serve", "--no-migrate"], environment(settings, {"PORT": str(port)}), tmp_path / "s.log")
+    try:
+        wait_for(lambda: _healthy(httpx, port), 30, "the server to answer")
+        process.send_signal(sig)
+        assert process.wait(timeout=10) is not None
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _healthy(httpx: object, port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200  # type: ignore[attr-defined,no-any-return]
+    except Exception:
+        return False

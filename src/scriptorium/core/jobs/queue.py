@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from huey import Huey, MemoryHuey, SqliteHuey
+from huey.consumer import Consumer
 
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.jobs.runner import JobRunner
@@ -37,6 +38,17 @@ def build_huey(settings: Settings) -> Huey:
             ) from exc
         return RedisHuey(settings.queue_name, url=settings.effective_redis_url, results=False)
     return MemoryHuey(settings.queue_name, results=False)
+
+
+class _Consumer(Consumer):  # type: ignore[misc]
+    """Huey's consumer without its own SIGINT/SIGTERM handlers.
+
+    The host process (uvicorn in `serve`, the asyncio loop in `worker`) owns shutdown and stops the consumer
+    itself; Huey's handlers would replace theirs and swallow Ctrl-C and SIGTERM.
+    """
+
+    def _set_signal_handlers(self) -> None:
+        pass
 
 
 class JobQueue:
@@ -91,7 +103,8 @@ class JobQueue:
         with self._consumer_lock:
             if self._consumer is not None:
                 return
-            self._consumer = self.huey.create_consumer(
+            self._consumer = _Consumer(
+                self.huey,
                 workers=workers,
                 worker_type="thread",
                 initial_delay=0.02,

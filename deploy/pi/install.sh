@@ -5,7 +5,7 @@
 #
 #   --profile lite    one process: SQLite, jobs inside the server, offline models (the default; fits a 1 GB Pi)
 #   --profile scale   PostgreSQL + Redis + `scriptorium worker` processes (set DATABASE_URL and REDIS_URL)
-#   --with-browser    Chromium for JavaScript-only pages (about 460 MB more while it renders)
+#   --with-browser    Chromium for JavaScript-only pages (about 530 MB more while it renders)
 #   --with-redis      install and start Redis on this machine (scale profile)
 #   --no-sample       do not load the sample comic into an empty database
 #   --no-start        install everything but do not enable or start the services

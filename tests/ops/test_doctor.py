@@ -13,7 +13,7 @@ from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from scriptorium.ops.doctor import run_doctor
 from scriptorium.ops.doctor.report import CheckResult, render_text
-from tests.ops.stack import Stack, base_env, doctor_json, running
+from tests.ops.stack import Stack, base_env, doctor_json, run_command, running
 from tests.services import fresh_postgres_schema, fresh_redis_queue
 from tests.twins.llm import OpenAITwin
 from tests.twins.server import free_port
@@ -58,7 +58,7 @@ def test_doctor_passes_against_a_running_lite_stack(tmp_path: Path) -> None:
     env = {"ALLOWED_ORIGINS": "https://app.example.org", **NO_INTERNET}
     with running(tmp_path, **env) as stack:
         env["PUBLIC_BASE_URL"] = stack.url
-        loaded = run_command_ok(stack, "companion", "load-sample")
+        loaded = load_sample(stack)
         code, report = doctor_json({**stack.env, **env}, "--url", stack.url, "--timeout", "20")
     by_layer = {check["layer"]: check["status"] for check in report["checks"]}
     assert code == 0 and report["ok"], report
@@ -75,9 +75,11 @@ def test_doctor_passes_against_a_scale_stack_on_postgres_and_redis(tmp_path: Pat
     with fresh_postgres_schema() as database, fresh_redis_queue() as (redis, queue):
         env = {"PROFILE": "scale", "DATABASE_URL": database, "REDIS_URL": redis, "QUEUE_NAME": queue, **NO_INTERNET}
         with running(tmp_path, worker=True, **env) as stack:
+            loaded = load_sample(stack)
             code, report = doctor_json(stack.env, "--url", stack.url, "--timeout", "20")
     checks = {check["layer"]: check for check in report["checks"]}
-    assert code == 0, report
+    assert code == 0, (loaded, report)
+    assert checks["companion"]["status"] == "pass"
     assert checks["database"]["summary"].startswith("postgresql reachable")
     assert checks["jobs"]["status"] == "pass" and "redis queue round trip" in checks["jobs"]["summary"]
     assert checks["api"]["status"] == "pass"
@@ -292,8 +294,8 @@ def test_text_report_puts_the_fix_under_each_failure() -> None:
     assert lines[-1] == "1 check(s) failed: fix the first one first"
 
 
-def run_command_ok(stack: Stack, *args: str) -> str:
-    from tests.ops.stack import run_command
-
-    done = run_command(stack.env, *args)
-    return f"{args}: rc={done.returncode} {done.stderr[-500:]}"
+def load_sample(stack: Stack) -> str:
+    """Load the bundled sample comic into the running stack's database; returns what the command said."""
+    done = run_command(stack.env, "companion", "load-sample")
+    assert done.returncode == 0, done.stderr
+    return done.stderr[-500:]

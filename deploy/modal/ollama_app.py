@@ -31,6 +31,7 @@ APP_NAME = "scriptorium-ollama"
 CHAT_MODEL = "qwen2.5:7b"
 EMBEDDING_MODEL = "bge-m3"
 MODELS = (CHAT_MODEL, EMBEDDING_MODEL)
+OLLAMA = "/usr/local/bin/ollama"  # where Ollama's installer puts the binary
 OLLAMA_PORT = 11434
 MODEL_DIR = "/root/.ollama"
 GPU = "T4"
@@ -48,7 +49,7 @@ app = modal.App(APP_NAME, image=image)
 
 
 def _start_ollama() -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(["ollama", "serve"])
+    process = subprocess.Popen([OLLAMA, "serve"])  # noqa: S603 - a fixed command
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -65,7 +66,7 @@ def pull() -> None:
     server = _start_ollama()
     try:
         for name in MODELS:
-            subprocess.run(["ollama", "pull", name], check=True)
+            subprocess.run([OLLAMA, "pull", name], check=True)  # noqa: S603 - names from MODELS above
     finally:
         server.terminate()
     models.commit()

@@ -169,7 +169,7 @@ def test_modal_app_serves_ollama_with_proxy_auth_and_scale_to_zero(fly: dict[str
     models = next(n.value for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "MODELS")
     assert isinstance(models, ast.Tuple) and [ast.unparse(e) for e in models.elts] == ["CHAT_MODEL", "EMBEDDING_MODEL"]
     pull = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "pull")
-    assert "for name in MODELS" in ast.unparse(pull) and "'ollama', 'pull', name" in ast.unparse(pull)
+    assert "for name in MODELS" in ast.unparse(pull) and "OLLAMA, 'pull', name" in ast.unparse(pull)
 
 
 def test_pages_build_bakes_the_api_url_the_client_reads() -> None:

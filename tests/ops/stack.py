@@ -78,6 +78,25 @@ def running(tmp_path: Path, *, worker: bool = False, **env: str) -> Iterator[Sta
         stack.stop()
 
 
+def fake_command(directory: Path, name: str) -> tuple[dict[str, str], Path]:
+    """An environment whose PATH finds a `name` that only records its arguments (one line per call)."""
+    calls = directory / f"{name}.calls"
+    script = directory / "fakebin" / name
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{script.parent}:{os.environ['PATH']}"}, calls
+
+
+@contextmanager
+def scale_services() -> Iterator[dict[str, str]]:
+    """A private PostgreSQL schema and Redis queue, as the environment of a scale stack."""
+    from tests.services import fresh_postgres_schema, fresh_redis_queue
+
+    with fresh_postgres_schema() as database, fresh_redis_queue() as (redis, queue):
+        yield {"PROFILE": "scale", "DATABASE_URL": database, "REDIS_URL": redis, "QUEUE_NAME": queue}
+
+
 def run_command(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, LAUNCH, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
-import stat
 import subprocess
 import tomllib
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 
 from scriptorium.core.settings import Settings
 from scriptorium.ops.origins import origin_warnings
+from tests.ops.stack import fake_command
 from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +96,8 @@ def test_every_file_the_dockerfile_copies_exists_and_survives_the_dockerignore()
 
 @pytest.fixture
 def fake_scriptorium(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    calls = tmp_path / "calls"
-    script = tmp_path / "bin" / "scriptorium"
-    script.parent.mkdir()
-    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return {**os.environ, "PATH": f"{script.parent}:{os.environ['PATH']}"}, calls
+    """A `scriptorium` earlier on PATH that records each call instead of running."""
+    return fake_command(tmp_path, "scriptorium")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from scriptorium.core.settings import Settings
+from tests.ops.stack import fake_command
 from tests.services import require
 from tests.twins.server import free_port, serve_in_thread
 
@@ -132,12 +132,7 @@ def test_health_timer_runs_the_probe_service() -> None:
 @pytest.fixture
 def fake_systemctl(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """A `systemctl` earlier on PATH that records its arguments instead of touching the machine."""
-    calls = tmp_path / "systemctl.calls"
-    script = tmp_path / "bin" / "systemctl"
-    script.parent.mkdir()
-    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return {**os.environ, "PATH": f"{script.parent}:{os.environ['PATH']}"}, calls
+    return fake_command(tmp_path, "systemctl")
 
 
 def run_probe(env: dict[str, str], port: int) -> subprocess.CompletedProcess[str]:

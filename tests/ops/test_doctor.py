@@ -13,8 +13,8 @@ from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from scriptorium.ops.doctor import run_doctor
 from scriptorium.ops.doctor.report import CheckResult, render_text
-from tests.ops.stack import Stack, base_env, doctor_json, run_command, running
-from tests.services import fresh_postgres_schema, fresh_redis_queue
+from tests.ops.stack import Stack, base_env, doctor_json, run_command, running, scale_services
+from tests.services import fresh_postgres_schema
 from tests.twins.llm import OpenAITwin
 from tests.twins.server import free_port
 
@@ -72,11 +72,9 @@ def test_doctor_passes_against_a_running_lite_stack(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_doctor_passes_against_a_scale_stack_on_postgres_and_redis(tmp_path: Path) -> None:
-    with fresh_postgres_schema() as database, fresh_redis_queue() as (redis, queue):
-        env = {"PROFILE": "scale", "DATABASE_URL": database, "REDIS_URL": redis, "QUEUE_NAME": queue, **NO_INTERNET}
-        with running(tmp_path, worker=True, **env) as stack:
-            loaded = load_sample(stack)
-            code, report = doctor_json(stack.env, "--url", stack.url, "--timeout", "20")
+    with scale_services() as services, running(tmp_path, worker=True, **services, **NO_INTERNET) as stack:
+        loaded = load_sample(stack)
+        code, report = doctor_json(stack.env, "--url", stack.url, "--timeout", "20")
     checks = {check["layer"]: check for check in report["checks"]}
     assert code == 0, (loaded, report)
     assert checks["companion"]["status"] == "pass"
@@ -89,10 +87,8 @@ def test_doctor_passes_against_a_scale_stack_on_postgres_and_redis(tmp_path: Pat
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_scale_stack_without_a_worker_fails_at_the_jobs_layer(tmp_path: Path) -> None:
-    with fresh_postgres_schema() as database, fresh_redis_queue() as (redis, queue):
-        env = {"PROFILE": "scale", "DATABASE_URL": database, "REDIS_URL": redis, "QUEUE_NAME": queue, **NO_INTERNET}
-        with running(tmp_path, **env) as stack:
-            code, report = doctor_json(stack.env, "--timeout", "3")
+    with scale_services() as services, running(tmp_path, **services, **NO_INTERNET) as stack:
+        code, report = doctor_json(stack.env, "--timeout", "3")
     failures = [check for check in report["checks"] if check["status"] == "fail"]
     assert code == 1
     assert failures[0]["layer"] == "jobs"

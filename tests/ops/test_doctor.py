@@ -65,7 +65,7 @@ def test_doctor_passes_against_a_running_lite_stack(tmp_path: Path) -> None:
     for layer in ("config", "database", "jobs", "storage", "chat", "embeddings", "api", "cors"):
         assert by_layer[layer] == "pass", report
     assert by_layer["companion"] == "pass", (loaded, report)
-    assert by_layer["scribe"] in {"pass", "skip"}, report
+    assert by_layer["scribe"] == "pass", report
 
 
 @pytest.mark.slow
@@ -269,6 +269,19 @@ async def test_server_without_content_fails_at_companion(
     results = await run_doctor(settings, url=empty_server.url, check_seconds=5)
     companion = next(r for r in results if r.layer == "companion")
     assert companion.status == "fail" and "load-sample" in companion.fix
+
+
+@pytest.mark.slow
+async def test_exhausted_scribe_quota_fails_at_scribe(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    with running(tmp_path, SCRIBE_DAILY_QUOTA="1", **NO_INTERNET) as stack:
+        load_sample(stack)
+        settings = make_settings(data_dir=Path(stack.env["DATA_DIR"]), job_backend="sqlite")
+        first = await run_doctor(settings, url=stack.url, check_seconds=20)
+        second = await run_doctor(settings, url=stack.url, check_seconds=20)
+    assert statuses(first, "scribe") == {"pass"}, render_text(first)
+    failure = first_failure(second)
+    assert failure.layer == "scribe" and "429" in failure.summary
+    assert "SCRIBE_DAILY_QUOTA" in failure.fix
 
 
 def test_cli_exits_non_zero_and_prints_the_fix_under_the_failure(tmp_path: Path) -> None:

@@ -160,6 +160,12 @@ async def scribe(ctx: Context) -> CheckResult:
         return skipped("scribe", "this server has no Scribe API")
     if submitted.status_code in (401, 403):
         return failed("scribe", "the server requires sign-in", "pass --token with a valid bearer token")
+    if submitted.status_code == 429:
+        return failed(
+            "scribe",
+            f"generate answered 429: {_json(submitted).get('detail', 'rate limited')}",
+            "this user's daily quota is used up: raise SCRIBE_DAILY_QUOTA on the server or try tomorrow",
+        )
     task_id = _json(submitted).get("task_id")
     if submitted.status_code not in (200, 201, 202) or not task_id:
         return failed("scribe", f"generate answered {submitted.status_code}", "see the server's log")

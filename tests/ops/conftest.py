@@ -15,7 +15,12 @@ from scriptorium.companion.models import Series
 from scriptorium.core.jobs.models import Job
 from scriptorium.core.models import User
 from tests.services import require_postgres
-from tests.twins.llm import _openai_twin_server, openai_twin  # noqa: F401  (pytest fixtures)
+from tests.twins.llm import (  # noqa: F401  (pytest fixtures)
+    _anthropic_twin_server,
+    _openai_twin_server,
+    anthropic_twin,
+    openai_twin,
+)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from scriptorium.ops.doctor import run_doctor
 from scriptorium.ops.doctor.report import CheckResult, render_text
 from tests.ops.stack import Stack, base_env, doctor_json, run_command, running, scale_services
 from tests.services import fresh_postgres_schema
-from tests.twins.llm import OpenAITwin
+from tests.twins.llm import AnthropicTwin, OpenAITwin
 from tests.twins.server import free_port
 
 # Research sources point at a closed loopback port: no test may reach a real host.
@@ -191,6 +191,22 @@ async def test_chat_passes_with_the_model_listed_and_sends_the_proxy_headers(
     assert statuses(results, "chat") == {"pass"}
     listed = [r for r in openai_twin.requests if r.path == "/v1/models"]
     assert listed and listed[-1].headers["modal-key"] == "wk-test" and listed[-1].headers["modal-secret"] == "ws-test"
+
+
+async def test_chat_check_never_sends_the_proxy_secret_to_a_hosted_api(
+    make_settings: Callable[..., Settings], anthropic_twin: AnthropicTwin
+) -> None:
+    settings = make_settings(
+        chat_provider="anthropic:twin-model",
+        anthropic_base_url=anthropic_twin.base_url,
+        anthropic_api_key="sk-test",
+        modal_proxy_token_id="wk-test",
+        modal_proxy_token_secret="ws-test",
+    )
+    await run_doctor(settings, check_seconds=3)
+    listed = [r for r in anthropic_twin.requests if r.path == "/v1/models"]
+    assert listed and listed[-1].headers["x-api-key"] == "sk-test"
+    assert "modal-key" not in listed[-1].headers and "modal-secret" not in listed[-1].headers
 
 
 async def test_chat_model_missing_fails_at_chat_with_the_pull_command(

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from scriptorium.core.llm import parse_model_spec
-from scriptorium.core.llm.spec import ModelSpec, resolve_endpoint
+from scriptorium.core.llm.spec import ModelSpec, request_headers, resolve_endpoint
 from scriptorium.core.llm.warmup import ANTHROPIC_VERSION
 from scriptorium.ops.doctor.context import Context
 from scriptorium.ops.doctor.report import CheckResult, failed, passed, reason
@@ -65,7 +65,8 @@ async def _one_model(ctx: Context, raw: str) -> CheckResult:
 
 
 def _models_request(ctx: Context, spec: ModelSpec, base_url: str, api_key: str) -> httpx.Request:
-    headers = dict(ctx.settings.model_headers)
+    # The same rule as the model client: the Modal proxy secret only ever goes to a server the operator runs.
+    headers = request_headers(spec, ctx.settings)
     if spec.provider == "anthropic":
         headers.update({"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION})
         return httpx.Request("GET", f"{base_url}/v1/models", params={"limit": 1000}, headers=headers)

@@ -36,6 +36,10 @@ PACKAGED_DIST = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
     """Build the app for `settings`. Pass `resources` to share clients with a caller (tests, `doctor`)."""
     configure_logging(settings)
+    from scriptorium.ops.origins import origin_warnings
+
+    for warning in origin_warnings(settings):
+        log.warning("CORS: %s", warning)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

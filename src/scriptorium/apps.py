@@ -14,9 +14,10 @@ APP_PACKAGES = ("scriptorium.scribe", "scriptorium.companion")
 
 
 def load_job_handlers() -> None:
-    """Import each app's `jobs` module so its handlers register with the core registry."""
+    """Import each app's `jobs` module (and the operational ones) so their handlers register with the core."""
     for package in APP_PACKAGES:
         importlib.import_module(f"{package}.jobs")
+    importlib.import_module("scriptorium.ops.jobs")  # core.ping for `doctor`, ops.sleep for benchmarks
 
 
 def routers() -> list[APIRouter]:

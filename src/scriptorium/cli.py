@@ -137,10 +137,14 @@ def config(as_json: bool, example: bool) -> None:
 
 def _register_app_commands() -> None:
     from scriptorium.companion.cli import companion
+    from scriptorium.ops.cli import backup, bootstrap, doctor
     from scriptorium.scribe.cli import scribe
 
     cli.add_command(scribe)
     cli.add_command(companion)
+    cli.add_command(doctor)
+    cli.add_command(backup)
+    cli.add_command(bootstrap)
 
 
 def main() -> None:

@@ -300,3 +300,33 @@ async def test_doorbell_runs_jobs_through_huey_consumer_threads(
         await add_jobs(resources, [("u", "x")])
         await resources.queue.notify(1)
         await asyncio.wait_for(done.wait(), timeout=10)
+
+
+async def burst_of_claims(resources: Resources, *, jobs_count: int, claimers: int) -> list[Job | None]:
+    await add_jobs(resources, [(f"u{i % 7}", str(i)) for i in range(jobs_count)])
+
+    async def claim() -> Job | None:
+        async with resources.sessionmaker() as session:
+            return await store.claim_next(session, kinds=["t.echo"], lease_seconds=30)
+
+    return list(await asyncio.gather(*(claim() for _ in range(claimers))))
+
+
+async def test_a_burst_of_claimers_each_gets_a_distinct_job_while_work_waits(resources: Resources) -> None:
+    claimed = await burst_of_claims(resources, jobs_count=40, claimers=16)
+    assert all(job is not None for job in claimed)
+    assert len({job.id for job in claimed if job}) == 16
+
+
+@pytest.mark.postgres
+async def test_a_burst_of_claimers_on_postgres_never_comes_back_empty(make_settings: Callable[..., Settings]) -> None:
+    from scriptorium.migrations import upgrade
+    from tests.services import fresh_postgres_schema
+
+    with fresh_postgres_schema() as url:
+        settings = make_settings(database_url=url, db_pool_size=20)
+        upgrade(settings)
+        async with open_resources(settings) as resources:
+            claimed = await burst_of_claims(resources, jobs_count=100, claimers=32)
+    assert all(job is not None for job in claimed)
+    assert len({job.id for job in claimed if job}) == 32

@@ -76,9 +76,7 @@ def normalize_url(raw: str) -> URL:
     try:
         url = make_url(raw)
     except Exception as exc:
-        raise ConfigurationError(
-            f"DATABASE_URL: cannot parse {_redact(raw)!r}; expected a SQLAlchemy URL"
-        ) from exc
+        raise ConfigurationError(f"DATABASE_URL: cannot parse {_redact(raw)!r}; expected a SQLAlchemy URL") from exc
     backend = url.get_backend_name()
     if backend in {"postgres", "postgresql"}:
         return url.set(drivername="postgresql+psycopg")
@@ -98,7 +96,8 @@ def is_pooler(url: URL, settings: Settings) -> bool:
     if settings.db_pooler_mode is not None:
         return settings.db_pooler_mode
     pgbouncer = str(url.query.get("pgbouncer", "")).lower() == "true"
-    return url.port in POOLER_PORTS or pgbouncer
+    neon_pooled = "-pooler." in (url.host or "")  # Neon's pooled endpoints run pgbouncer on port 5432
+    return url.port in POOLER_PORTS or pgbouncer or neon_pooled
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     """`json`, `text`, or `auto` (JSON in production, readable text otherwise)."""
     data_dir: Path = Path("./var")
     """Directory for the SQLite database, the job queue file and local storage in `lite`."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies trusted for X-Forwarded-For (comma-separated IPs, or `*` behind Fly's or another trusted proxy)."""
     public_base_url: str = ""
     """Absolute base URL of the API (e.g. `https://api.example.org`). When set, image URLs are absolute."""
     static_dir: Path | None = None

@@ -40,6 +40,10 @@ def submit(
     return job
 
 
+CLAIM_CANDIDATES = 32
+"""How far down the fair order a claimer walks when others win the rows above (many workers claim at once)."""
+
+
 async def claim_next(
     session: AsyncSession, *, kinds: list[str], lease_seconds: float, now: datetime | None = None
 ) -> Job | None:
@@ -47,33 +51,35 @@ async def claim_next(
 
     Fairness is round-robin across `fair_key` (a user): a job's rank is its position among that key's pending
     jobs plus the key's running jobs, ties going to the key served least recently, so one user's batch of 100
-    never starves a user who submits one.
+    never starves a user who submits one. Concurrent claimers walk down the same ranked list, each taking the
+    first row nobody else took, so a burst of idle workers does not come back empty while work is waiting.
     """
     now = now or utcnow()
-    for _ in range(5):
-        candidate = await _fairest_candidate(session, kinds=kinds, now=now)
-        if candidate is None:
+    for _ in range(3):
+        candidates = await _fair_candidates(session, kinds=kinds, now=now, limit=CLAIM_CANDIDATES)
+        if not candidates:
             return None
-        token = uuid.uuid4().hex
-        result = await session.execute(
-            update(Job)
-            .where(Job.id == candidate, Job.status == "pending")
-            .values(
-                status="running",
-                lease_token=token,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=Job.attempts + 1,
-                started_at=now,
+        for candidate in candidates:
+            token = uuid.uuid4().hex
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == candidate, Job.status == "pending")
+                .values(
+                    status="running",
+                    lease_token=token,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    attempts=Job.attempts + 1,
+                    started_at=now,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
-        if _rowcount(result) == 1:
-            return await session.get(Job, candidate, populate_existing=True)
+            await session.commit()
+            if _rowcount(result) == 1:
+                return await session.get(Job, candidate, populate_existing=True)
     return None
 
 
-async def _fairest_candidate(session: AsyncSession, *, kinds: list[str], now: datetime) -> str | None:
+async def _fair_candidates(session: AsyncSession, *, kinds: list[str], now: datetime, limit: int) -> list[str]:
     rank = func.row_number().over(partition_by=Job.fair_key, order_by=(Job.created_at, Job.id))
     pending = (
         select(Job.id, Job.fair_key, Job.created_at, rank.label("rn"))
@@ -102,9 +108,9 @@ async def _fairest_candidate(session: AsyncSession, *, kinds: list[str], now: da
             pending.c.created_at,
             pending.c.id,
         )
-        .limit(1)
+        .limit(limit)
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return list((await session.execute(query)).scalars())
 
 
 async def renew(session: AsyncSession, *, job_id: str, token: str, lease_seconds: float) -> bool:

@@ -121,9 +121,9 @@ async def generate_email(ctx: JobContext) -> None:
     item, recipient = loaded
     tracker = StepTracker(ctx, item_id)
     await tracker.begin()
-    target = PipelineRecipient(
-        name=recipient.name,
-        interest=recipient.interest,
+    target = PipelineRecipient(  # name and interest as submitted with this item; contact details as last known
+        name=item.recipient_name,
+        interest=item.recipient_interest,
         email=recipient.email,
         profile_urls=tuple(recipient.profile_urls or ()),
         affiliation=recipient.institution,

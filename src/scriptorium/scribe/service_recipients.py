@@ -12,7 +12,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -61,15 +62,46 @@ def name_key(name: str) -> str:
     return " ".join(words)[:300]
 
 
-def dedupe_key(name: str, email: str | None) -> str:
-    return f"email:{email.strip().lower()}" if email else f"name:{name_key(name)}"
+def institution_key(institution: str | None) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", institution or "").casefold()))[:100]
+
+
+def dedupe_key(name: str, email: str | None, institution: str | None = None) -> str:
+    """The recipient row's identity: the address when known, else the name plus the institution (if given).
+
+    Two "Maria Chen"s at different universities are two people; the same name with no institution is one row.
+    """
+    if email:
+        return f"email:{email.strip().lower()}"
+    return f"name:{name_key(name)}|{institution_key(institution)}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """What duplicate detection compares: normalized name, address and institution."""
+
+    name: str
+    email: str
+    institution: str
+
+    @classmethod
+    def of(cls, name: str, email: str | None, institution: str | None) -> Person:
+        return cls(name_key(name), (email or "").strip().lower(), institution_key(institution))
+
+    def same_as(self, other: Person) -> bool:
+        """Same address; or, when an address is missing on either side, same name at a compatible institution."""
+        if self.email and other.email:
+            return self.email == other.email
+        if self.name != other.name:
+            return False
+        return not (self.institution and other.institution and self.institution != other.institution)
 
 
 async def upsert_recipient(
     session: AsyncSession, *, user_id: str, item: BatchItem, cache: dict[str, Recipient] | None = None
 ) -> Recipient:
     """The user's recipient with this key, refreshed with the latest details, or a new one."""
-    key = dedupe_key(item.recipient_name, item.recipient_email)
+    key = dedupe_key(item.recipient_name, item.recipient_email, item.institution)
     cache = cache if cache is not None else {}
     recipient = cache.get(key)
     if recipient is None:
@@ -103,60 +135,66 @@ async def find_duplicates(
     session: AsyncSession, *, user_id: str, items: Sequence[BatchItem], days: int
 ) -> list[DuplicateFlag]:
     """Rows that repeat an earlier row of the same batch, and people this user emailed in the last `days` days."""
+    people = [Person.of(i.recipient_name, i.recipient_email, i.institution) for i in items]
     flags: list[DuplicateFlag] = []
-    first_seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        keys = {dedupe_key(item.recipient_name, item.recipient_email), f"name:{name_key(item.recipient_name)}"}
-        earlier = next((first_seen[k] for k in keys if k in first_seen), None)
+    seen: dict[str, list[int]] = {}  # earlier rows by name and by address: only those can be the same person
+    for index, person in enumerate(people):
+        candidates = sorted({*seen.get(f"n:{person.name}", []), *seen.get(f"e:{person.email}", [])})
+        earlier = next((j for j in candidates if people[j].same_as(person)), None)
+        seen.setdefault(f"n:{person.name}", []).append(index)
+        if person.email:
+            seen.setdefault(f"e:{person.email}", []).append(index)
         if earlier is not None:
             flags.append(
                 DuplicateFlag(
                     index=index,
-                    recipient_name=item.recipient_name,
+                    recipient_name=items[index].recipient_name,
                     reason="in_batch",
                     detail=f"same person as row {earlier + 1} of this batch",
                     first_index=earlier,
                 )
             )
-        for key in keys:
-            first_seen.setdefault(key, index)
     if days > 0:
-        flags.extend(await _recently_emailed(session, user_id=user_id, items=items, days=days))
+        flags.extend(await _recently_emailed(session, user_id=user_id, items=items, people=people, days=days))
     return sorted(flags, key=lambda flag: (flag.index, flag.reason))
 
 
 async def _recently_emailed(
-    session: AsyncSession, *, user_id: str, items: Sequence[BatchItem], days: int
+    session: AsyncSession, *, user_id: str, items: Sequence[BatchItem], people: list[Person], days: int
 ) -> list[DuplicateFlag]:
-    dedupe_keys = {dedupe_key(i.recipient_name, i.recipient_email) for i in items}
-    name_keys = {name_key(i.recipient_name) for i in items}
     rows = await session.execute(
-        select(Recipient.dedupe_key, Recipient.name_key, QueueItem.id, QueueItem.email_id, QueueItem.created_at)
+        select(
+            Recipient.name,
+            Recipient.email,
+            Recipient.institution,
+            QueueItem.id,
+            QueueItem.email_id,
+            QueueItem.created_at,
+        )
         .join(QueueItem, QueueItem.recipient_id == Recipient.id)
         .where(
             Recipient.user_id == user_id,
-            or_(Recipient.dedupe_key.in_(dedupe_keys), Recipient.name_key.in_(name_keys)),
+            or_(
+                Recipient.name_key.in_({p.name for p in people}),
+                Recipient.email.in_({p.email for p in people if p.email}),
+            ),
             QueueItem.status.in_(RECENT_STATUSES),
             QueueItem.created_at >= utcnow() - timedelta(days=days),
         )
         .order_by(QueueItem.created_at.desc())
     )
-    latest: dict[str, tuple[str, str | None, datetime]] = {}
-    for d_key, n_key, item_id, email_id, created_at in rows:
-        for key in (d_key, f"name:{n_key}"):
-            latest.setdefault(key, (item_id, email_id, created_at))
+    earlier = [(Person.of(name, email, institution), item_id, email_id, at)
+               for name, email, institution, item_id, email_id, at in rows]  # fmt: skip
     flags = []
-    for index, item in enumerate(items):
-        hit = latest.get(dedupe_key(item.recipient_name, item.recipient_email)) or latest.get(
-            f"name:{name_key(item.recipient_name)}"
-        )
+    for index, person in enumerate(people):
+        hit = next((row for row in earlier if row[0].same_as(person)), None)
         if hit is None:
             continue
-        item_id, email_id, created_at = hit
+        _, item_id, email_id, created_at = hit
         flags.append(
             DuplicateFlag(
                 index=index,
-                recipient_name=item.recipient_name,
+                recipient_name=items[index].recipient_name,
                 reason="recently_emailed",
                 detail=f"already queued or emailed within the last {days} days",
                 previous_queue_item_id=item_id,

@@ -143,3 +143,28 @@ async def test_cancelled_items_give_their_quota_back(scribe_api_factory: Any) ->
         assert second.status_code == 202
         retry = await api.client.post(f"/api/queue/{first.json()['task_id']}/retry", headers=me.headers)
         assert retry.status_code == 429  # retrying a cancelled item costs a new email
+
+
+async def test_namesakes_at_different_institutions_are_different_people(scribe_api: ScribeApi) -> None:
+    from tests.scribe.api.conftest import CHEN, CHEN_BOOK, RESEARCH
+
+    me = await scribe_api.user()
+    response = await scribe_api.client.post(
+        "/api/queue/batch", json={"email_template": RESEARCH, "items": [CHEN, CHEN_BOOK]}, headers=me.headers
+    )
+    assert response.json()["duplicates"] == []
+    assert await scribe_api.count(Recipient) == 2
+    await scribe_api.drain()
+    queue = (await scribe_api.client.get("/api/queue/", headers=me.headers)).json()
+    emails = {
+        item["recipient_interest"]: (
+            await scribe_api.client.get(f"/api/email/{item['email_id']}", headers=me.headers)
+        ).json()
+        for item in queue
+    }
+    assert "protein folding intermediates" in emails["protein folding"]["email_message"]
+    medieval = emails["medieval manuscripts"]
+    assert "protein" not in medieval["email_message"]  # each was researched with their own interest
+    assert "Eastmarch University" in medieval["email_message"]
+    again = await scribe_api.client.post("/api/recipients/check", json={"items": [CHEN_BOOK]}, headers=me.headers)
+    assert [flag["reason"] for flag in again.json()["duplicates"]] == ["recently_emailed"]

@@ -1,0 +1,121 @@
+/**
+ * Scribe calls, typed. Everything goes through the shared client (auth header, errors as `ApiError`); downloads
+ * are fetched with the same header and handed to the browser as a blob, since a plain link cannot carry a token.
+ */
+
+import { apiFetch, apiUrl, eventSource, tokenStore, type StreamHandle } from "../api/client";
+import type {
+  Analysis,
+  BatchResult,
+  DuplicateFlag,
+  EmailDetail,
+  EmailPage,
+  ImportResult,
+  Profile,
+  QueueItem,
+  RecipientRow,
+  SavedTemplate,
+} from "./types";
+
+export const scribeApi = {
+  profile: () => apiFetch<Profile>("/api/user/profile"),
+  saveWorkingTemplate: (template: string) =>
+    apiFetch<Profile>("/api/user/template", { method: "PATCH", body: { template } }),
+
+  analyze: (email_template: string, signal?: AbortSignal) =>
+    apiFetch<Analysis>("/api/templates/analyze", { method: "POST", body: { email_template }, signal }),
+  templates: () => apiFetch<SavedTemplate[]>("/api/templates/?limit=100"),
+  createTemplate: (template_text: string, name: string) =>
+    apiFetch<SavedTemplate>("/api/templates/", { method: "POST", body: { template_text, name } }),
+  deleteTemplate: (id: string) => apiFetch<void>(`/api/templates/${id}`, { method: "DELETE" }),
+  templateFromResume: (file: File, instructions: string) => {
+    const form = new FormData();
+    form.append("file", file);
+    if (instructions.trim()) form.append("user_instructions", instructions.trim());
+    return apiFetch<SavedTemplate>("/api/templates/resume", { method: "POST", body: form });
+  },
+
+  importRecipients: (file: Blob, name = "recipients.csv") => {
+    const form = new FormData();
+    form.append("file", file, name);
+    return apiFetch<ImportResult>("/api/recipients/import", { method: "POST", body: form });
+  },
+  checkRecipients: (items: RecipientRow[], signal?: AbortSignal) =>
+    apiFetch<{ duplicates: DuplicateFlag[] }>("/api/recipients/check", { method: "POST", body: { items }, signal }),
+  submitBatch: (email_template: string, items: RecipientRow[], skip_duplicates: boolean) =>
+    apiFetch<BatchResult>("/api/queue/batch", { method: "POST", body: { email_template, items, skip_duplicates } }),
+
+  queue: () => apiFetch<QueueItem[]>("/api/queue/"),
+  cancel: (id: string) => apiFetch<unknown>(`/api/queue/${id}`, { method: "DELETE" }),
+  retry: (id: string) => apiFetch<QueueItem>(`/api/queue/${id}/retry`, { method: "POST" }),
+  watchQueue: (onSnapshot: (items: QueueItem[]) => void, onError: (message: string) => void): StreamHandle =>
+    eventSource<{ snapshot: QueueItem[] }>(
+      "/api/queue/stream",
+      { snapshot: (items) => onSnapshot(items) },
+      { onError: (error) => onError(error.message) },
+    ),
+
+  emails: (params: URLSearchParams) => apiFetch<EmailPage>(`/api/email/?envelope=true&${params.toString()}`),
+  email: (id: string) => apiFetch<EmailDetail>(`/api/email/${id}`),
+  updateEmail: (id: string, change: { subject?: string; email_message?: string; displayed?: boolean }) =>
+    apiFetch<EmailDetail>(`/api/email/${id}`, { method: "PATCH", body: change }),
+  regenerate: (id: string) => apiFetch<{ task_id: string }>(`/api/email/${id}/regenerate`, { method: "POST" }),
+};
+
+/** Fetch a file with the bearer token and save it under `filename`. */
+export async function download(path: string, filename: string): Promise<void> {
+  const headers = new Headers();
+  const token = tokenStore.get();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  const response = await fetch(apiUrl(path), { headers });
+  if (!response.ok) throw new Error(`The download failed (HTTP ${response.status}).`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export const STEP_LABELS: Record<string, string> = {
+  template: "Reading the template",
+  research: "Researching",
+  papers: "Checking publications",
+  compose: "Writing",
+  checks: "Checking the draft",
+};
+
+export const STATUS_LABELS: Record<string, string> = {
+  pending: "Waiting",
+  processing: "Working",
+  completed: "Ready",
+  needs_review: "Needs review",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+export const SOURCE_LABELS: Record<string, string> = {
+  openalex: "OpenAlex",
+  arxiv: "arXiv",
+  semantic_scholar: "Semantic Scholar",
+  web: "Profile page",
+  search: "Web search",
+};
+
+export function statusBadge(status: string): string {
+  return (
+    {
+      completed: "badge-ok",
+      needs_review: "badge-warn",
+      failed: "badge-danger",
+      processing: "badge-info",
+      cancelled: "badge-muted",
+    }[status] ?? "badge-muted"
+  );
+}
+
+export function formatDate(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}

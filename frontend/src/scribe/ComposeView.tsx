@@ -99,7 +99,7 @@ export function ComposeView({ profile, onProfile }: { profile: Profile | null; o
 
   return (
     <div className="compose">
-      <section className="card stack" aria-label="Template">
+      <section className="card stack" aria-label="Your template">
         <TemplateEditor value={template} onChange={setTemplate} onAnalysis={setAnalysis} />
         {fieldError("email_template")?.map((message) => (
           <p key={message} className="field-error">{message}</p>

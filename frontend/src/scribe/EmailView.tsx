@@ -4,7 +4,7 @@
  * reasons and each check are shown above the draft; edit, regenerate, discard, copy and export are one click.
  */
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { useToast } from "../components/toast-context";
@@ -23,6 +23,22 @@ const CHECK_LABELS: Record<string, string> = {
   style: "No AI tells",
   length: "Length",
 };
+
+/** The body with every placeholder still in it marked, so what is left to fill cannot be missed. */
+function BodyWithLeftovers({ body, placeholders }: { body: string; placeholders: string[] }) {
+  const present = placeholders.filter((raw) => body.includes(raw));
+  if (present.length === 0) return <>{body}</>;
+  const pattern = new RegExp(present.map((raw) => raw.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+  const parts: ReactNode[] = [];
+  let last = 0;
+  for (const match of body.matchAll(pattern)) {
+    const start = match.index ?? 0;
+    parts.push(body.slice(last, start), <mark key={start} className="leftover">{match[0]}</mark>);
+    last = start + match[0].length;
+  }
+  parts.push(body.slice(last));
+  return <>{parts}</>;
+}
 
 function SourceCard({ source }: { source: Source }) {
   return (
@@ -93,6 +109,7 @@ export function EmailView() {
   const [email, setEmail] = useState<EmailDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
+  const [rewriting, setRewriting] = useState(false);
   useDocumentTitle(email ? `Email to ${email.recipient_name}` : "Email");
 
   const load = useCallback(() => {
@@ -102,6 +119,25 @@ export function EmailView() {
       .catch((problem: unknown) => setError(problem instanceof Error ? problem.message : String(problem)));
   }, [id]);
   useEffect(load, [load]);
+
+  /** Regenerate, then follow the task until the new version is stored and show it. */
+  async function regenerate() {
+    const { task_id } = await scribeApi.regenerate(id);
+    setRewriting(true);
+    try {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const status = await scribeApi.status(task_id);
+        if (status.status !== "PENDING" && status.status !== "STARTED") {
+          if (status.status === "FAILURE") toast(status.error ?? "Regeneration failed.", { kind: "error" });
+          break;
+        }
+      }
+    } finally {
+      setRewriting(false);
+      load();
+    }
+  }
 
   async function run(label: string, action: () => Promise<unknown>) {
     try {
@@ -164,7 +200,10 @@ export function EmailView() {
                 <span className="muted small">Subject</span> {email.subject}
               </p>
               <div className="email-body" data-testid="email-body">
-                {email.email_message}
+                <BodyWithLeftovers
+                  body={email.email_message}
+                  placeholders={(email.metadata.placeholders as string[] | undefined) ?? []}
+                />
               </div>
             </>
           )}
@@ -184,18 +223,18 @@ export function EmailView() {
               download(`/api/email/${email.id}/eml`, `${email.recipient_name.replace(/\W+/g, "-")}.eml`))}>
               Export .eml
             </button>
-            <button type="button" className="btn" onClick={() => void run("Regenerate", async () => {
-              await scribeApi.regenerate(email.id);
-              toast("Writing it again; the new version appears here when it is done.", { kind: "ok" });
-            })}>
-              Regenerate
+            <button type="button" className="btn" disabled={rewriting} onClick={() => void run("Regenerate", regenerate)}>
+              {rewriting ? (
+                <>
+                  <span className="spinner" aria-hidden="true" /> Rewriting…
+                </>
+              ) : (
+                "Regenerate"
+              )}
             </button>
             <button type="button" className="btn btn-ghost" onClick={() => void run("Discard", async () =>
               setEmail(await scribeApi.updateEmail(email.id, { displayed: !email.displayed })))}>
               {email.displayed ? "Discard" : "Restore"}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={load}>
-              Reload
             </button>
           </div>
         )}

@@ -44,18 +44,19 @@ export function toItems(rows: Row[]): RecipientRow[] {
     }));
 }
 
-function pastedAsCsv(text: string): string {
+/** Pasted rows as CSV, with a header added when the paste has none (then line numbers shift by one). */
+function pastedAsCsv(text: string): { csv: string; added: number } {
   const lines = text.trim().split(/\r?\n/);
   const first = (lines[0] ?? "").toLowerCase();
   const hasHeader = /name/.test(first) && /interest|topic|area|field/.test(first);
   const delimiter = lines[0]?.includes("\t") ? "\t" : ",";
   const header = ["name", "interest", "email", "institution", "profile_url"].join(delimiter);
-  return hasHeader ? text : `${header}\n${text}`;
+  return hasHeader ? { csv: text, added: 0 } : { csv: `${header}\n${text}`, added: 1 };
 }
 
 const FIELDS: { key: keyof Row; label: string; placeholder: string; type?: string }[] = [
-  { key: "recipient_name", label: "Name", placeholder: "Dr. Maria Chen" },
-  { key: "recipient_interest", label: "Research interest", placeholder: "protein folding" },
+  { key: "recipient_name", label: "Name", placeholder: "e.g. Dr. Maria Chen" },
+  { key: "recipient_interest", label: "Research interest", placeholder: "e.g. protein folding" },
   { key: "recipient_email", label: "Email", placeholder: "optional", type: "email" },
   { key: "institution", label: "Institution", placeholder: "optional" },
   { key: "profile_url", label: "Profile URL", placeholder: "optional", type: "url" },
@@ -108,13 +109,13 @@ export function RecipientsTable({
     };
   }, [rows, onDuplicates]);
 
-  async function importBlob(blob: Blob, name: string) {
+  async function importBlob(blob: Blob, name: string, linesAdded = 0) {
     setImportProblem(null);
     try {
       const result = await scribeApi.importRecipients(blob, name);
       const kept = rows.filter((row) => row.recipient_name.trim() || row.recipient_interest.trim());
       onChange([...kept, ...result.items.map(fromImport)]);
-      setImportErrors(result.errors);
+      setImportErrors(result.errors.map((error) => ({ ...error, line: error.line - linesAdded })));
       setPasted("");
       setPasting(false);
     } catch (error) {
@@ -171,7 +172,10 @@ export function RecipientsTable({
               type="button"
               className="btn btn-primary btn-sm"
               disabled={!pasted.trim()}
-              onClick={() => void importBlob(new Blob([pastedAsCsv(pasted)], { type: "text/csv" }), "pasted.csv")}
+              onClick={() => {
+                const { csv, added } = pastedAsCsv(pasted);
+                void importBlob(new Blob([csv], { type: "text/csv" }), "pasted.csv", added);
+              }}
             >
               Add rows
             </button>
@@ -185,7 +189,8 @@ export function RecipientsTable({
           <ul className="compact-list">
             {importErrors.map((error) => (
               <li key={`${error.line}-${error.field}`}>
-                Line {error.line}, {error.field.replace("recipient_", "")}: {error.message}
+                {error.field === "file" ? "" : `Line ${error.line}, ${error.field.replace("recipient_", "")}: `}
+                {error.message}
               </li>
             ))}
           </ul>

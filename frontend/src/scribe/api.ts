@@ -60,6 +60,10 @@ export const scribeApi = {
   updateEmail: (id: string, change: { subject?: string; email_message?: string; displayed?: boolean }) =>
     apiFetch<EmailDetail>(`/api/email/${id}`, { method: "PATCH", body: change }),
   regenerate: (id: string) => apiFetch<{ task_id: string }>(`/api/email/${id}/regenerate`, { method: "POST" }),
+  status: (taskId: string) =>
+    apiFetch<{ status: "PENDING" | "STARTED" | "SUCCESS" | "FAILURE" | "REVOKED"; error: string | null }>(
+      `/api/email/status/${taskId}`,
+    ),
 };
 
 /** Fetch a file with the bearer token and save it under `filename`. */

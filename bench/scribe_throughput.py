@@ -30,19 +30,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
 
+from tests.scribe.conftest import RESEARCH_TEMPLATE as TEMPLATE  # noqa: E402
+
 from _proc import rss_mb, table  # noqa: E402
 
-TEMPLATE = """Subject: Question about {{paper_title}}
-
-Dear Professor {{last_name}},
-
-I'm a second-year biology student. I read your paper "{{paper_title}}" and would love to learn how your group \
-at {{university}} approaches {{research_area}}.
-
-Would you have fifteen minutes for a call next week?
-
-Best,
-Sam"""
 PAPER = "Coevolution-guided sampling of protein folding intermediates"
 RECIPIENT = {"recipient_name": "Dr. Maria Chen", "recipient_interest": "protein folding",
              "institution": "University of Northbridge"}  # fmt: skip

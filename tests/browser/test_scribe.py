@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -15,34 +15,21 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
+from tests.scribe.conftest import GENERAL_TEMPLATE as TEMPLATE
+from tests.scribe.conftest import _scholarly_twin_server, scholarly_twin
 from tests.twins.scholarly import ScholarlyTwin
-from tests.twins.server import serve_in_thread
+
+__all__ = ["_scholarly_twin_server", "scholarly_twin"]  # the twin fixtures, shared with the Scribe tests
 
 pytestmark = pytest.mark.browser
 
-TEMPLATE = """Hello {{name}},
-
-I'm a first-year engineering student at {{university}} and I'd like to ask for advice about {{research_area}}. \
-Could I stop by during your office hours?
-
-Thanks,
-Sam"""
 PASTED = "Priya Raman\turban stormwater\nQuentin Aldridge-Vey\tglacier acoustics"
 
 
-@pytest.fixture(scope="module")
-def scholarly() -> Iterator[ScholarlyTwin]:
-    twin = ScholarlyTwin()
-    with serve_in_thread(twin) as url:
-        twin.base_url = url
-        yield twin
-
-
 @pytest.fixture
-def scribe_server(start_live_server: Callable[..., LiveServer], scholarly: ScholarlyTwin) -> LiveServer:
-    scholarly.reset()
-    scholarly.latency.update({"openalex.authors": 1.0, "s2.authors": 1.0})  # slow enough to watch
-    return start_live_server(**scholarly.settings_overrides())
+def scribe_server(start_live_server: Callable[..., LiveServer], scholarly_twin: ScholarlyTwin) -> LiveServer:
+    scholarly_twin.latency.update({"openalex.authors": 1.0, "s2.authors": 1.0})  # slow enough to watch
+    return start_live_server(**scholarly_twin.settings_overrides())
 
 
 def test_batch_progress_review_edit_and_export(

@@ -25,32 +25,9 @@ from scriptorium.core.models import User
 from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
+from tests.scribe.conftest import BOOK_TEMPLATE, GENERAL_TEMPLATE, RESEARCH_TEMPLATE
 
-RESEARCH = """Subject: Question about {{paper_title}}
-
-Dear Professor {{last_name}},
-
-I'm a second-year biology student. I read your paper "{{paper_title}}" and would love to learn how your group \
-at {{university}} approaches {{research_area}}.
-
-Would you have fifteen minutes for a call next week?
-
-Best,
-Sam"""
-BOOK = """Dear Dr. {{last_name}},
-
-I just finished {{book_title}} for my seminar on {{research_area}}. Could I ask you two questions about how you \
-traced the scribes?
-
-Thank you,
-Sam"""
-GENERAL = """Hello {{name}},
-
-I'm a first-year engineering student at {{university}} and I'd like to ask for advice about {{research_area}}. \
-Could I stop by during your office hours?
-
-Thanks,
-Sam"""
+RESEARCH, BOOK, GENERAL = RESEARCH_TEMPLATE, BOOK_TEMPLATE, GENERAL_TEMPLATE
 CHEN = {
     "recipient_name": "Dr. Maria Chen",
     "recipient_interest": "protein folding",

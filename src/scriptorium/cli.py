@@ -137,7 +137,8 @@ def config(as_json: bool, example: bool) -> None:
 
 def _register_app_commands() -> None:
     from scriptorium.companion.cli import companion
-    from scriptorium.ops.cli import backup, bootstrap, doctor
+    from scriptorium.ops.cli import backup, bootstrap
+    from scriptorium.ops.doctor.command import doctor
     from scriptorium.scribe.cli import scribe
 
     cli.add_command(scribe)

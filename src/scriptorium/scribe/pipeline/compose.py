@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from scriptorium.core.llm import build_model, model_errors, usage_record
+from scriptorium.core.llm import model_errors, usage_record
 from scriptorium.scribe.pipeline.prompts import SYSTEM_PROMPT, user_prompt
 from scriptorium.scribe.pipeline.template import usage_dict
 from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, PipelineDeps, Recipient, TemplateAnalysis
@@ -37,7 +37,7 @@ async def compose_with_model(
     from pydantic_ai.settings import ModelSettings
 
     agent = Agent(
-        build_model(deps.compose_model, deps.settings),
+        deps.model(deps.compose_model),
         output_type=ComposedEmail,
         system_prompt=SYSTEM_PROMPT,
         model_settings=ModelSettings(temperature=COMPOSE_TEMPERATURE),

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from scriptorium.core.errors import ValidationFailed
-from scriptorium.core.llm import UsageRecord, build_model, is_offline, usage_record
+from scriptorium.core.llm import UsageRecord, is_offline, usage_record
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.types import PipelineDeps, Placeholder, TemplateAnalysis, TemplateType
 
@@ -120,7 +120,7 @@ async def analyze_template_with_usage(
     from pydantic_ai import Agent  # loaded on first use: the lite server's idle memory budget
 
     try:
-        model = build_model(deps.template_model, deps.settings)
+        model = deps.model(deps.template_model)
         agent = Agent(model, output_type=_Classification, system_prompt=_CLASSIFIER_PROMPT)
         run = await agent.run(f"<template>\n{text}\n</template>")
     except Exception as exc:  # a classifier outage must not fail the email

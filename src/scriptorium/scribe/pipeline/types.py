@@ -155,6 +155,15 @@ class PipelineDeps:
     compose_model: str
     template_model: str
     now: Callable[[], datetime] = _utcnow
+    _models: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def model(self, spec: str) -> Any:
+        """The pydantic-ai model for `spec`, built once per deps: each build costs new HTTP clients and memory."""
+        if spec not in self._models:
+            from scriptorium.core.llm import build_model
+
+            self._models[spec] = build_model(spec, self.settings)
+        return self._models[spec]
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> PipelineDeps:

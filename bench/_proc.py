@@ -39,10 +39,11 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
-def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_cli(args: list[str], env: dict[str, str], python: str = sys.executable) -> subprocess.Popen[bytes]:
+    """Run `python -m scriptorium ARGS`; pass another venv's python to measure a leaner install."""
     merged = {**os.environ, **env}
     return subprocess.Popen(
-        [sys.executable, "-m", "scriptorium", *args], env=merged, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [python, "-m", "scriptorium", *args], env=merged, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
 

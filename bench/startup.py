@@ -4,7 +4,11 @@ Cold start: process start to the first 200 on /health, median of N runs (the dat
 as `make run` does). Idle RSS: VmRSS after the process has been idle for a few seconds, the lite server with its
 in-process job consumer running. The worker needs PostgreSQL and Redis on 127.0.0.1 (skipped with a note if absent).
 
-    .venv/bin/python bench/startup.py [--runs 5] [--idle 5]
+    .venv/bin/python bench/startup.py [--runs 5] [--idle 5] [--python VENV/bin/python] [--worker-python ...]
+
+Measure what a user installs: `--python` a venv with just `pip install .` (lite), `--worker-python` one with
+`pip install '.[postgres,redis]'`. The dev venv also holds logfire/OpenTelemetry and test tools, which FastAPI,
+httpx, Huey and redis-py import when present, so it overstates memory.
 """
 
 from __future__ import annotations
@@ -19,26 +23,26 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _proc import free_port, rss_mb, start_cli, stop, table, wait_healthy  # noqa: E402
+from _proc import free_port, rss_mb, start_cli, stop, table, wait_healthy
 
 TARGETS = {"cold_start_s": 1.0, "serve_rss_mb": 120.0, "worker_rss_mb": 40.0}
 
 
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "scriptorium", "migrate"], env=env, check=True, capture_output=True)
+def migrate(env: dict[str, str], python: str) -> None:
+    subprocess.run([python, "-m", "scriptorium", "migrate"], env=env, check=True, capture_output=True)
 
 
-def lite_serve(runs: int, idle: float) -> tuple[list[float], float]:
+def lite_serve(runs: int, idle: float, python: str) -> tuple[list[float], float]:
     import os
 
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "DATA_DIR": data_dir, "PROFILE": "lite"}
-        migrate(env)
+        migrate(env, python)
         starts: list[float] = []
         rss = 0.0
         for run in range(runs):
             port = free_port()
-            process = start_cli(["serve", "--no-migrate", "--port", str(port)], {**env, "PORT": str(port)})
+            process = start_cli(["serve", "--no-migrate", "--port", str(port)], {**env, "PORT": str(port)}, python)
             try:
                 starts.append(wait_healthy(port))
                 if run == runs - 1:
@@ -49,12 +53,15 @@ def lite_serve(runs: int, idle: float) -> tuple[list[float], float]:
         return starts, rss
 
 
-def scale_worker(idle: float) -> float | None:
+def scale_worker(idle: float, python: str) -> float | None:
     import os
 
-    import psycopg
-    import redis
-
+    try:
+        import psycopg
+        import redis
+    except ImportError:
+        print("note: worker not measured (this benchmark's own python needs psycopg and redis)")
+        return None
     try:
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
         psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=2).close()
@@ -72,8 +79,8 @@ def scale_worker(idle: float) -> float | None:
         "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}",
     }
     try:
-        migrate(env)
-        process = start_cli(["worker", "--concurrency", "4"], env)
+        migrate(env, python)
+        process = start_cli(["worker", "--concurrency", "4"], env, python)
         try:
             time.sleep(idle + 2)
             if process.poll() is not None:
@@ -90,9 +97,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=5.0)
+    parser.add_argument("--python", default=sys.executable, help="interpreter for `serve` (a lite install)")
+    parser.add_argument("--worker-python", default=sys.executable, help="interpreter for `worker` (scale install)")
     args = parser.parse_args()
-    starts, serve_rss = lite_serve(args.runs, args.idle)
-    worker_rss = scale_worker(args.idle)
+    starts, serve_rss = lite_serve(args.runs, args.idle, args.python)
+    worker_rss = scale_worker(args.idle, args.worker_python)
     median = statistics.median(starts)
     rows = [
         [

@@ -7,8 +7,10 @@ each other.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 APP_PACKAGES = ("scriptorium.scribe", "scriptorium.companion")
 

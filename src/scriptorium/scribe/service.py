@@ -17,13 +17,12 @@ from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import Conflict, NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.core.settings import Settings
+from scriptorium.scribe.jobs import JOB_KIND
 from scriptorium.scribe.models import Email, QueueItem, Recipient, ScribeProfile, Template
 from scriptorium.scribe.pipeline import validate_template
 from scriptorium.scribe.quota import reserve_emails
 from scriptorium.scribe.schemas import BatchItem, DuplicateFlag
 from scriptorium.scribe.service_recipients import find_duplicates, upsert_recipient
-
-JOB_KIND = "scribe.generate"
 
 
 @dataclass

@@ -1,0 +1,176 @@
+"""The `scribe.generate` job (registered in `jobs.py`): run the pipeline for one item, store the email once.
+
+Progress is written before each step, and cancellation is checked there, so a cancelled item stops before its
+next step. The email, its versions, sources, usage, the queue item's final status and the core job's completion
+commit in one transaction: a worker killed at any instant leaves either nothing (the job runs again after its
+lease lapses) or everything (it never runs again). Concurrency and fairness across users are the core's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.core.db import transaction, utcnow
+from scriptorium.core.errors import ScriptoriumError, UpstreamError
+from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
+from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
+from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
+from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
+from scriptorium.scribe.service_store import store_result
+
+log = logging.getLogger(__name__)
+ERROR_MAX_CHARS = 1000
+
+
+class StepTracker:
+    """The pipeline's `on_step`: stop if cancelled, else record the step and how long the previous one took."""
+
+    def __init__(self, ctx: JobContext, item_id: str) -> None:
+        self.ctx = ctx
+        self.item_id = item_id
+        self.timings: dict[str, float] = {}
+        self._step: str | None = None
+        self._since = time.monotonic()
+
+    async def __call__(self, step: Step) -> None:
+        await self.ctx.check_cancelled()
+        now = time.monotonic()
+        if self._step is not None:
+            self.timings[self._step] = round(now - self._since, 3)
+        self._step, self._since = step, now
+        await self._write(current_step=step, step_timings=dict(self.timings))
+
+    async def begin(self) -> None:
+        await self._write(attempts=self.ctx.attempt, started_at=utcnow(), current_step=None)
+
+    async def _write(self, **values: Any) -> None:
+        async with self.ctx.sessionmaker() as session:
+            result = await session.execute(
+                update(QueueItem)
+                .where(QueueItem.id == self.item_id, QueueItem.status.in_(ACTIVE_STATUSES))
+                .values(status="processing", updated_at=utcnow(), **values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        if getattr(result, "rowcount", 0) != 1:
+            raise JobCancelled(self.ctx.job_id)
+
+
+def pipeline_deps(ctx: JobContext) -> PipelineDeps:
+    resources = ctx.resources
+    return resources.cached(  # type: ignore[no-any-return]
+        "scribe.pipeline_deps", lambda: PipelineDeps.from_settings(resources.settings, resources.http)
+    )
+
+
+def time_limit(ctx: JobContext) -> float:
+    """A hard ceiling for one run, generous enough for every per-call timeout to fire first."""
+    settings = ctx.resources.settings
+    return float(settings.llm_timeout_seconds * 4 + settings.research_timeout_seconds * 3)
+
+
+async def _load(ctx: JobContext, item_id: str) -> tuple[QueueItem, Recipient] | None:
+    async with ctx.sessionmaker() as session:
+        item = await session.get(QueueItem, item_id)
+        if item is None or item.status not in ACTIVE_STATUSES:
+            return None
+        recipient = await session.get(Recipient, item.recipient_id)
+        return (item, recipient) if recipient is not None else None
+
+
+async def mark_retrying(ctx: JobContext, item_id: str, message: str) -> None:
+    """A transient failure: show the item as waiting again, with the reason, until the retry claims it."""
+    async with ctx.sessionmaker() as session:
+        await session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.status.in_(ACTIVE_STATUSES))
+            .values(status="pending", current_step=None, error_message=f"{message} (will retry)", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def mark_failed(resources: Any, job: Job, message: str) -> None:
+    """Core's failure hook: the job is out of attempts or failed permanently."""
+    async with resources.sessionmaker() as session:
+        await session.execute(
+            update(QueueItem)
+            .where(QueueItem.job_id == job.id, QueueItem.status.in_(ACTIVE_STATUSES))
+            .values(
+                status="failed", error_message=message[:ERROR_MAX_CHARS], completed_at=utcnow(), updated_at=utcnow()
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def generate_email(ctx: JobContext) -> None:
+    item_id = str(ctx.payload["queue_item_id"])
+    loaded = await _load(ctx, item_id)
+    if loaded is None:
+        log.info("queue item is gone or finished; nothing to do", extra={"queue_item_id": item_id})
+        return
+    item, recipient = loaded
+    tracker = StepTracker(ctx, item_id)
+    await tracker.begin()
+    target = PipelineRecipient(  # name and interest as submitted with this item; contact details as last known
+        name=item.recipient_name,
+        interest=item.recipient_interest,
+        email=recipient.email,
+        profile_urls=tuple(recipient.profile_urls or ()),
+        affiliation=recipient.institution,
+    )
+    try:
+        async with asyncio.timeout(time_limit(ctx)):
+            result = await run_pipeline(item.email_template, target, deps=pipeline_deps(ctx), on_step=tracker)
+    except (JobCancelled, LeaseLost):
+        raise
+    except TimeoutError:
+        await mark_retrying(ctx, item_id, "generation took too long")
+        raise UpstreamError("generation took too long", service="scribe", transient=True) from None
+    except ScriptoriumError as exc:
+        if isinstance(exc, UpstreamError) and exc.transient:
+            await mark_retrying(ctx, item_id, exc.public_message)
+        raise
+    except Exception:
+        await mark_retrying(ctx, item_id, "a temporary error interrupted generation")
+        raise
+    await finish(ctx, item_id, result, tracker.timings)
+
+
+async def finish(ctx: JobContext, item_id: str, result: PipelineResult, live: dict[str, float]) -> None:
+    """Write every effect of the run and complete the job in one transaction."""
+    timings = {**live, **{str(step): round(seconds, 3) for step, seconds in result.timings.items()}}
+    async with transaction(ctx.sessionmaker) as session:
+        email_id = await _store(session, item_id, result, timings)
+        await ctx.complete(session, result={"email_id": email_id, "status": result.status})
+
+
+async def _store(session: AsyncSession, item_id: str, result: PipelineResult, timings: dict[str, float]) -> str:
+    item = await session.get(QueueItem, item_id, populate_existing=True)
+    if item is None:
+        raise JobCancelled(item_id)
+    email = await store_result(session, item=item, result=result, timings=timings)
+    changed = await session.execute(
+        update(QueueItem)
+        .where(QueueItem.id == item_id, QueueItem.status.in_(ACTIVE_STATUSES))
+        .values(
+            status=result.status,
+            email_id=email.id,
+            current_step=None,
+            step_timings=timings,
+            error_message=None,
+            completed_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        raise JobCancelled(item_id)
+    return email.id

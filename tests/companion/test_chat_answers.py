@@ -9,8 +9,9 @@ import pytest
 from scriptorium.companion import chips, prompts
 from scriptorium.companion.answer import HistoryTurn, Passage, Reply, Turn
 from scriptorium.companion.answer_offline import OfflineAnswerer, compose, select, sentences, terms
+from scriptorium.companion.answer_stream import LeakGuard, Pacer
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.chat import DoneEvent, ErrorEvent, LeakGuard, TokenEvent, to_sse
+from scriptorium.companion.chat import DoneEvent, ErrorEvent, TokenEvent, to_sse
 from scriptorium.companion.chips import ChipEntity
 
 
@@ -183,6 +184,14 @@ def test_leak_guard_passes_everything_through_when_no_name_appears() -> None:
     assert text == "Mira runs home." and not guard.tripped
 
 
+def test_leak_guard_delays_only_what_could_start_a_hidden_name() -> None:
+    guard = LeakGuard(frozenset({"Queen Ysolde"}))
+    assert guard.feed("Mira met the ") == "Mira met the "  # nothing held: no hidden name starts here
+    assert guard.feed("Que") == ""  # could become "Queen Ysolde": wait
+    assert guard.feed("stion") == "Question"  # it did not
+    assert guard.flush() == ""
+
+
 def test_sse_frames_follow_the_contract() -> None:
     token = to_sse(TokenEvent("Hi"))
     assert token.event == "token" and json.loads(str(token.data)) == {"text": "Hi"}
@@ -199,3 +208,12 @@ def test_consecutive_lines_of_one_speaker_read_as_a_continuation() -> None:
     turn = make_turn("Is the bridge wet and slippery?", [lines])
     text = compose(turn, select(turn))
     assert text == "Otto says: “The bridge is wet!” Then: “The bridge is slippery too!” [page 5]"
+
+
+def test_pacer_sends_the_first_text_at_once_then_batches_within_the_window() -> None:
+    pacer = Pacer(window=60.0)
+    assert pacer.feed("Once ") == "Once "
+    assert pacer.feed("upon ") == ""
+    assert pacer.feed("a time") == ""
+    assert pacer.flush() == "upon a time"
+    assert Pacer(window=0.0).feed("x") == "x"

@@ -31,7 +31,11 @@ from scriptorium.core.resources import open_resources
 
 PROBES = {
     # Aimed at the reveals without naming anyone the reader may not have met (a question is the reader's own text).
-    "sample": ["Who is really stealing the lights?", "What is hidden inside the heron?", "Who keeps the lamp at the end?"],
+    "sample": [
+        "Who is really stealing the lights?",
+        "What is hidden inside the heron?",
+        "Who keeps the lamp at the end?",
+    ],
     "generated": ["What is the secret betrayal?", "Who carries the lantern at the end?"],
 }
 

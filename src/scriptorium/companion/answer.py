@@ -92,6 +92,10 @@ class Reply:
 
 class Answerer(Protocol):
     provider: str
+    pace: float
+    """Seconds between frames after the first (0: one frame per delta)."""
+    uses_history: bool
+    """Whether earlier exchanges are worth loading for it (a model: yes; extractive answers: no)."""
 
     def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         """Yield answer text deltas; record the passages used (and usage) in `reply`."""

@@ -178,6 +178,8 @@ class OfflineAnswerer:
     """Extractive answers, streamed word by word; yields to the event loop between words."""
 
     provider = "offline"
+    pace = 0.0  # words are produced instantly: send each, so the answer visibly streams
+    uses_history = False
 
     async def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         chosen = select(turn)

@@ -15,6 +15,7 @@ import logging
 import re
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,6 +129,21 @@ def _chip_entities(catalog: Catalog, cursor: Cursor, on_page: set[str], context:
     ]
 
 
+async def embed_question(embedder: Embedder, cache: RetrievalCache, question: str) -> None:
+    """Put the question's vector in the retrieval cache, so it can be computed while the session loads.
+
+    Best effort: on any failure retrieval embeds (or falls back to lexical search) as it would anyway.
+    """
+    if cache.query_vector(embedder.name, question) is not None:
+        return
+    try:
+        vectors = await embedder.embed([question], input_type="query")
+    except Exception:
+        log.debug("companion: question embedding ahead of retrieval failed", exc_info=True)
+        return
+    cache.remember(embedder.name, question, np.asarray(vectors[0], dtype=np.float32))
+
+
 async def prepare_turn(
     db: AsyncSession,
     view: SessionView,
@@ -137,6 +153,7 @@ async def prepare_turn(
     embedder: Embedder,
     k: int,
     cache: RetrievalCache | None = None,
+    with_history: bool = True,
 ) -> Turn:
     """Everything the answer may use, cut at the session's cursor."""
     cursor = view.cursor
@@ -157,11 +174,15 @@ async def prepare_turn(
         page_text=page_text,
         entities=_chip_entities(catalog, cursor, on_page, context),
     )
-    history = [
-        HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
-        for m in await visible_history(db, view, limit=2 * prompts.HISTORY_TURNS)
-        if m.status == "complete" and m.content
-    ]
+    history = (
+        [
+            HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
+            for m in await visible_history(db, view, limit=2 * prompts.HISTORY_TURNS)
+            if m.status == "complete" and m.content
+        ]
+        if with_history
+        else []
+    )
     earlier = [p.recap for p in pages if p.global_index < first]
     return Turn(
         mode=body.mode,

@@ -8,6 +8,7 @@ client over its limit a 429 with Retry-After, both before any stream starts.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -26,7 +27,7 @@ from scriptorium.companion.api.common import (
 )
 from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.service_chat import prepare_turn
+from scriptorium.companion.service_chat import embed_question, prepare_turn
 from scriptorium.companion.sessions import load_view
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
@@ -68,9 +69,14 @@ async def post_message(
         raise ValidationFailed("message is empty; type a question", field="message")
     limiter(resources).hit(client_key(request))
     started, asked_at = time.monotonic(), utcnow()
+    answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
+    cache = retrieval_cache(resources)
+    # The question's embedding is computed on a worker thread while the session and pages load.
+    vector = asyncio.create_task(embed_question(embedder(resources), cache, body.message))
     try:
         async with resources.sessionmaker() as db:
             view = await load_view(db, normalize_id(session_id))
+            await vector
             turn = await prepare_turn(
                 db,
                 view,
@@ -78,12 +84,13 @@ async def post_message(
                 catalog=await catalog_cache(resources).get(db, view.series),
                 embedder=embedder(resources),
                 k=settings.companion_retrieval_k,
-                cache=retrieval_cache(resources),
+                cache=cache,
+                with_history=answerer.uses_history,
             )
     except NotFound as exc:
+        await vector
         return _stream(_one(ErrorEvent("not_found", exc.public_message)))
     except ModelError as exc:
         return _stream(_one(ErrorEvent("generation_failed", exc.public_message)))
-    answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
     events = stream_answer(resources, answerer, turn, session_id=view.session.id, started=started, asked_at=asked_at)
     return _stream(_frames(events))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import APIRouter, Request
 
@@ -14,6 +15,7 @@ from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.resources import Resources
 
 router = APIRouter()
+WARMUP_EVERY = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +27,10 @@ async def create_session(
     # The reader is still choosing a page: wake the model server and load the embedder now, so the first
     # answer does not pay for either. Both are best effort and never delay this response.
     spec = settings.model_for("chat")
-    if not llm.is_offline(spec):
+    now = time.monotonic()
+    if not llm.is_offline(spec) and now - resources.cache.get("companion.warmed_at", -WARMUP_EVERY) >= WARMUP_EVERY:
+        # Once a minute is enough to keep a scale-to-zero GPU awake; each warm-up costs a TLS context.
+        resources.cache["companion.warmed_at"] = now
         resources.spawn(llm.warmup(settings, spec))
     if "companion.embedder_warm" not in resources.cache:
         resources.cache["companion.embedder_warm"] = True

@@ -6,6 +6,7 @@
  */
 
 import { useEffect, useRef, useState, type PointerEvent } from "react";
+import { leftPage } from "./position";
 import type { PageView } from "./types";
 
 interface Props {
@@ -54,7 +55,7 @@ function PageImage({ page, number, onStale }: { page: PageView | undefined; numb
 }
 
 export function Flipbook({ pages, count, cursor, spread, onGo, onStale }: Props) {
-  const left = spread && cursor % 2 === 0 ? cursor - 1 : cursor;
+  const left = leftPage(cursor, spread);
   const shown = spread && left !== cursor ? [left, cursor] : [cursor];
   const previous = useRef(cursor);
   const direction = cursor >= previous.current ? "forward" : "back";

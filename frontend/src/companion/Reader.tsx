@@ -13,20 +13,11 @@ import { getEpisode, movePage, openSession } from "./api";
 import { ChatPanel } from "./ChatPanel";
 import { Flipbook } from "./Flipbook";
 import type { Citation, EpisodeDetail, PageView, SessionCreated, Suggestion } from "./types";
+import { clamp, cursorFor, leftPage } from "./position";
 import { useSpread } from "./useSpread";
 import { WorldOverlay } from "./WorldOverlay";
 
 const DEFAULT_ASPECT = 600 / 847;
-
-function clamp(value: number, low: number, high: number): number {
-  return Math.min(Math.max(value, low), high);
-}
-
-/** The cursor for showing page `n`: itself, or the right-hand page of its spread. */
-export function cursorFor(n: number, count: number, spread: boolean): number {
-  const page = clamp(n, 1, Math.max(count, 1));
-  return spread ? Math.min(page % 2 === 1 ? page + 1 : page, count) : page;
-}
 
 export function Reader() {
   const { episode: slug = "", page: pageParam } = useParams();
@@ -152,7 +143,7 @@ export function Reader() {
     );
   }
   const count = detail?.page_count ?? 0;
-  const left = spread && cursor % 2 === 0 ? cursor - 1 : cursor;
+  const left = leftPage(cursor, spread);
   const pill = spread && left !== cursor ? `Pages ${left}–${cursor} of ${count}` : `Page ${cursor} of ${count}`;
 
   return (

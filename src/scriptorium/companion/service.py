@@ -199,8 +199,10 @@ async def episode_detail(
 ) -> EpisodeDetailPublic:
     episode, series = await episode_by_slug(db, slug)
     cursor = await cursor_for(db, context, series.id)
-    # No position yet means "a new reader opening this episode": its first page, as a new session would be.
-    effective = cursor if cursor is not None else Cursor(series.id, episode.start_index)
+    # A reader who has not reached this episode sees it as opening it would show it: its first page, as a new
+    # session would. (Anyone may open any episode; what is gated is what lies past the page they are on.)
+    opening = Cursor(series.id, episode.start_index)
+    effective = cursor if cursor is not None and cursor.index >= opening.index else opening
     pages, characters = await page_views(db, settings, episode, effective)
     status = status_of(episode, effective)
     summary = None

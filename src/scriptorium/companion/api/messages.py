@@ -8,7 +8,6 @@ client over its limit a 429 with Retry-After, both before any stream starts.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -72,7 +71,7 @@ async def post_message(
     answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
     cache = retrieval_cache(resources)
     # The question's embedding is computed on a worker thread while the session and pages load.
-    vector = asyncio.create_task(embed_question(embedder(resources), cache, body.message))
+    vector = resources.spawn(embed_question(embedder(resources), cache, body.message))
     try:
         async with resources.sessionmaker() as db:
             view = await load_view(db, normalize_id(session_id))

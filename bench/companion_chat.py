@@ -147,9 +147,9 @@ def server_env(data_dir: Path, twin_port: int) -> dict[str, str]:
     }
 
 
-def start_server(data_dir: Path, twin_port: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(data_dir: Path, twin_port: int, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    env = server_env(data_dir, twin_port)
+    env = {**server_env(data_dir, twin_port), **extra}
     process = start_cli(["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)], env)
     wait_healthy(port, timeout=60)
     return process, port
@@ -298,7 +298,13 @@ def _row(label: str, part: dict[str, Any], key: str, target: str = "") -> list[s
     ]
 
 
-def report(readers: dict[str, Any], stress: dict[str, Any], many: dict[str, Any], args: argparse.Namespace) -> str:
+def report(
+    readers: dict[str, Any],
+    stress: dict[str, Any],
+    many: dict[str, Any],
+    offline: dict[str, Any],
+    args: argparse.Namespace,
+) -> str:
     n = args.concurrency
     rows = [
         _row(f"server time before the first token, {n} chatting readers", readers, "added", "p95 <= 25 ms"),
@@ -314,7 +320,7 @@ def report(readers: dict[str, Any], stress: dict[str, Any], many: dict[str, Any]
             "server busy (CPU seconds per second), readers / stress",
             f"{readers['server_busy']:.2f} / {stress['server_busy']:.2f}",
             "",
-        ],  # fmt: skip
+        ],
         ["errors (readers / stress)", f"{_errors(readers)} / {_errors(stress)}", "0"],
         [f"errors, {int(many['streams'])} concurrent SSE chats", _errors(many), "0"],
         ["`serve` RSS just started", f"{many['fresh_rss']:.0f} MB", ""],
@@ -323,8 +329,14 @@ def report(readers: dict[str, Any], stress: dict[str, Any], many: dict[str, Any]
             f"`serve` peak RSS during the {int(many['streams'])} chats (sampled every 50 ms)",
             f"{many['peak_rss']:.0f} MB",
             "<= 200 MB",
-        ],  # fmt: skip
+        ],
         [f"wall time until all {int(many['streams'])} answers were done", f"{many['seconds']:.1f} s", ""],
+        [f"offline provider: errors, {int(offline['streams'])} chats opened at once", _errors(offline), "0"],
+        [
+            "offline provider: `serve` RSS just started / after one answer / peak",
+            f"{offline['fresh_rss']:.0f} / {offline['warm_rss']:.0f} / {offline['peak_rss']:.0f} MB",
+            "<= 200 MB",
+        ],
     ]
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     return "\n".join(
@@ -364,11 +376,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def with_stack(data_dir: Path, word_delay: float, work: Any) -> Any:
+async def with_stack(data_dir: Path, word_delay: float, work: Any, **extra: str) -> Any:
     """Start a twin and a server on it, run `work(base_url, twin_port, server_pid)`, stop both."""
     twin, twin_port = start_twin(word_delay)
     try:
-        server, port = start_server(data_dir, twin_port)
+        server, port = start_server(data_dir, twin_port, **extra)
         try:
             return await work(f"http://127.0.0.1:{port}", twin_port, server.pid)
         finally:
@@ -396,7 +408,10 @@ async def run(args: argparse.Namespace) -> str:
         readers = await with_stack(data_dir, 0.03, measured(args.rounds, (args.think_min, args.think_max)))
         stress = await with_stack(data_dir, 0.03, measured(2, (0.0, 0.0)))
         many = await with_stack(data_dir, 0.04, lambda base, _port, pid: part_two(base, pid, args.streams))
-    return report(readers, stress, many, args)
+        offline = await with_stack(
+            data_dir, 0.0, lambda base, _port, pid: part_two(base, pid, args.streams), CHAT_PROVIDER="offline"
+        )
+    return report(readers, stress, many, offline, args)
 
 
 def main() -> None:

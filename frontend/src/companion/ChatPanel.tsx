@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError, isAbortError } from "../api/client";
 import { ask, getSession } from "./api";
+import { Segmented } from "./Segmented";
 import type { Citation, Mode, StoredMessage, Suggestion } from "./types";
 
 interface ChatMessage {
@@ -31,6 +32,11 @@ interface Props {
   onNewChat: () => Promise<void>;
   onClose: () => void;
 }
+
+const MODES = [
+  ["page", "This page"],
+  ["wiki", "Wiki"],
+] as const;
 
 const THINKING = [
   "Leafing back through the pages you've read…",
@@ -253,20 +259,7 @@ export function ChatPanel({ sessionId, cursor, spread, pendingAsk, onAsked, onJu
         )}
       </div>
       <form className="rd-chat-form" onSubmit={submit}>
-        <div className="rd-modes" role="radiogroup" aria-label="Ask about">
-          {(["page", "wiki"] as const).map((value) => (
-            <button
-              key={value}
-              type="button"
-              role="radio"
-              aria-checked={mode === value}
-              className={`rd-mode ${mode === value ? "rd-mode-on" : ""}`}
-              onClick={() => setMode(value)}
-            >
-              {value === "page" ? "This page" : "Wiki"}
-            </button>
-          ))}
-        </div>
+        <Segmented label="Ask about" value={mode} options={MODES} onChange={setMode} />
         <label className="visually-hidden" htmlFor="rd-question">
           Your question
         </label>

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import { getEntity, getWorldGraph } from "./api";
 import { bounds, forceLayout, type Point } from "./forceLayout";
+import { Segmented } from "./Segmented";
 import type { EntityDetail, GraphMode, GraphNode, WorldGraph } from "./types";
 
 interface Props {
@@ -18,6 +19,10 @@ interface Props {
   onAsk: (text: string) => void;
 }
 
+const SCOPES = [
+  ["focus", "This page"],
+  ["full", "Whole world"],
+] as const;
 const KIND_ORDER = ["character", "creature", "faction", "coven", "place", "object", "concept"];
 const seenBySession = new Map<string, Set<string>>();
 
@@ -135,20 +140,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
       <div className="rd-world" role="dialog" aria-modal="true" aria-label="World map" tabIndex={-1} ref={dialog}>
         <div className="rd-world-head">
           <h2>World</h2>
-          <div className="rd-modes" role="radiogroup" aria-label="Show">
-            {(["focus", "full"] as const).map((value) => (
-              <button
-                key={value}
-                type="button"
-                role="radio"
-                aria-checked={mode === value}
-                className={`rd-mode ${mode === value ? "rd-mode-on" : ""}`}
-                onClick={() => setMode(value)}
-              >
-                {value === "focus" ? "This page" : "Whole world"}
-              </button>
-            ))}
-          </div>
+          <Segmented label="Show" value={mode} options={SCOPES} onChange={setMode} />
           <button type="button" className="btn btn-ghost btn-sm" onClick={onClose} aria-label="Close the map">
             ✕
           </button>

@@ -7,9 +7,10 @@ into the episode and the rightmost visible page is the cursor, as there.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.api.common import SESSION_QUERY_PATTERN, normalize_id
@@ -50,34 +51,30 @@ async def resolve_cursor(
     return Cursor(series.id, episode.start_index + right - 1), episode.start_index + left - 1
 
 
+@dataclass(frozen=True)
+class Position:
+    """The cursor parameters both routes accept: a session, or the original's episode and page(s)."""
+
+    session_id: SessionQuery = None
+    episode_slug: SlugQuery = None
+    page: PageQuery = None
+    right_page: PageQuery = None
+
+
+PositionQuery = Annotated[Position, Depends()]
+
+
 @router.get("/api/world-graph", summary="Entities and relations the reader has met (full or focus mode)")
 async def get_world_graph(
-    db: SessionDep,
-    settings: SettingsDep,
-    session_id: SessionQuery = None,
-    episode_slug: SlugQuery = None,
-    page: PageQuery = None,
-    right_page: PageQuery = None,
-    spread: bool = False,
-    mode: GraphMode = "full",
+    db: SessionDep, settings: SettingsDep, at: PositionQuery, spread: bool = False, mode: GraphMode = "full"
 ) -> WorldGraphPublic:
-    cursor, left = await resolve_cursor(
-        db, session_id=session_id, episode_slug=episode_slug, page=page, right_page=right_page, spread=spread
-    )
+    cursor, left = await resolve_cursor(db, **asdict(at), spread=spread)
     return await world_graph(db, settings, cursor, mode=mode, first_visible=left)
 
 
 @router.get("/api/world-graph/entities/{slug}", summary="One entity with its wiki summary up to the position")
 async def get_entity(
-    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
-    db: SessionDep,
-    settings: SettingsDep,
-    session_id: SessionQuery = None,
-    episode_slug: SlugQuery = None,
-    page: PageQuery = None,
-    right_page: PageQuery = None,
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)], db: SessionDep, settings: SettingsDep, at: PositionQuery
 ) -> EntityDetailPublic:
-    cursor, _ = await resolve_cursor(
-        db, session_id=session_id, episode_slug=episode_slug, page=page, right_page=right_page
-    )
+    cursor, _ = await resolve_cursor(db, **asdict(at))
     return await entity_detail(db, settings, cursor, slug)

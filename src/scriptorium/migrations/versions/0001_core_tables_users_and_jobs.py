@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_jobs_status_fair_key_created_at", ["status", "fair_key", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_jobs_status_fair_key_created_at", ["status", "fair_key", "created_at"], unique=False)
 
     op.create_table(
         "users",

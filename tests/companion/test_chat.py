@@ -53,6 +53,13 @@ async def test_offline_answer_streams_tokens_then_done_with_page_citations(sampl
     assert history["messages"][1]["content"] == text
 
 
+async def test_who_is_on_this_page_names_the_cast_of_the_visible_page(sample: IngestedSeries) -> None:
+    async with open_client(sample.settings) as http:
+        created = await open_at(http, 3)
+        text = answer_text(await ask(http, created["session_id"], "Who is on this page?"))
+    assert text.startswith("On this page are Marlo Finch, Wren Alder and Pim.")
+
+
 async def test_page_mode_retrieves_only_earlier_pages_and_wiki_mode_only_unlocked_sections(
     sample: IngestedSeries,
 ) -> None:

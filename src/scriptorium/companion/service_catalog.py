@@ -25,7 +25,7 @@ class CatalogEntity:
     debut_index: int
     aliases: tuple[str, ...]
 
-    def keys(self) -> set[str]:
+    def lookup_keys(self) -> set[str]:
         """Lower-cased ways a page may list it (slug, name, aliases)."""
         return {k.lower() for k in (self.slug, self.name, *self.aliases)}
 

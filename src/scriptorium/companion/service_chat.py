@@ -37,9 +37,20 @@ RECAP_CHARS = 2000
 _HEADER = re.compile(r"^(Episode \d+ \(.*\), page \d+\.|Characters: .*|Dialogue:)$")
 
 
-def page_passage_text(page: Page) -> str:
-    parts = [page.description.strip(), page.text.strip()]
+def page_passage_text(page: Page, cast: str = "") -> str:
+    parts = [cast, page.description.strip(), page.text.strip()]
     return "\n".join(p for p in parts if p)
+
+
+def cast_line(page: Page, catalog: Catalog, cursor: Cursor) -> str:
+    """A sentence naming who is on the page ("On this page are Wren Alder and Pim."), from its character list."""
+    names = {key: e.name for e in catalog.visible(cursor) for key in e.lookup_keys()}
+    listed = list(dict.fromkeys(names[k.lower()] for k in character_keys(page) if k.lower() in names))
+    if not listed:
+        return ""
+    if len(listed) == 1:
+        return f"On this page is {listed[0]}."
+    return f"On this page are {', '.join(listed[:-1])} and {listed[-1]}."
 
 
 def chunk_body(item: Retrieved) -> tuple[str, str]:
@@ -68,14 +79,14 @@ def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
     return allowed
 
 
-def _visible_passages(view: SessionView, pages: list[Page]) -> list[Passage]:
+def _visible_passages(view: SessionView, pages: list[Page], catalog: Catalog) -> list[Passage]:
     episode = view.episode
     return [
         Passage(
             doc_id=page.id,
             kind="page",
             role="visible",
-            text=page_passage_text(page),
+            text=page_passage_text(page, cast_line(page, catalog, view.cursor)),
             global_index=page.global_index,
             title=f"page {page.number}",
             episode_slug=episode.slug,
@@ -120,7 +131,7 @@ def _chip_entities(catalog: Catalog, cursor: Cursor, on_page: set[str], context:
             name=e.name,
             kind=e.kind,
             debut_index=e.debut_index,
-            on_page=bool(e.keys() & on_page),
+            on_page=bool(e.lookup_keys() & on_page),
             mentioned=e.name.lower() in lowered,
             has_wiki=catalog.has_wiki(e.slug, cursor),
             aliases=e.aliases,
@@ -163,7 +174,7 @@ async def prepare_turn(
     found = await retrieve(
         db, embedder, series_id=cursor.series_id, mode=body.mode, query=body.message, cursor=cursor, k=k, cache=cache
     )
-    passages = _visible_passages(view, shown) if body.mode == "page" else []
+    passages = _visible_passages(view, shown, catalog) if body.mode == "page" else []
     passages += _found_passages(found, cursor, body.mode, {p.global_index for p in shown}, catalog)
     page_text = "\n".join(page_passage_text(p) for p in shown)
     context = "\n".join([page_text, *(p.text for p in passages)])

@@ -76,6 +76,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<EntityDetail | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const [hovered, setHovered] = useState<string | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -177,12 +178,18 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
               {edges.map((edge) => {
                 const a = at(edge.source);
                 const b = at(edge.target);
+                const focus = hovered ?? selected?.node.id;
+                const near = focus !== undefined && (edge.source === focus || edge.target === focus);
+                // Every label on a small map; on a busy one only those of the node in focus, to stay readable.
+                const labelled = edges.length <= 6 || near;
                 return (
-                  <g key={edge.id} className="rd-edge">
+                  <g key={edge.id} className={`rd-edge ${near ? "rd-edge-near" : ""}`}>
                     <line x1={a.x} y1={a.y} x2={b.x} y2={b.y} />
-                    <text x={(a.x + b.x) / 2} y={(a.y + b.y) / 2 - 4}>
-                      {edge.kind.replace(/_/g, " ")}
-                    </text>
+                    {labelled && (
+                      <text x={(a.x + b.x) / 2} y={(a.y + b.y) / 2 - 4}>
+                        {edge.kind.replace(/_/g, " ")}
+                      </text>
+                    )}
                   </g>
                 );
               })}
@@ -201,6 +208,10 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                     data-slug={node.slug}
                     data-debut={node.debut_index}
                     onClick={() => open(node)}
+                    onMouseEnter={() => setHovered(node.id)}
+                    onMouseLeave={() => setHovered(null)}
+                    onFocus={() => setHovered(node.id)}
+                    onBlur={() => setHovered(null)}
                     onKeyDown={(event) => (event.key === "Enter" || event.key === " ") && open(node)}
                   >
                     <circle r={22} />

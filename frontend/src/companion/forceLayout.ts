@@ -21,9 +21,9 @@ export interface Point {
   y: number;
 }
 
-const REPULSION = 5200;
+const REPULSION = 9000;
 const SPRING = 0.045;
-const SPRING_LENGTH = 120;
+const SPRING_LENGTH = 150;
 const GRAVITY = 0.012;
 const STEPS = 260;
 

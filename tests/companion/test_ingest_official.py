@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.companion.conftest import FIXTURES, ingest
+from tests.services import require
 
 from scriptorium.companion.ingest import IngestError
 from scriptorium.companion.ingest.bundle import resolve
@@ -96,8 +97,12 @@ def test_gap_in_official_pages_is_reported(tmp_path: Path) -> None:
     assert "ep01_The-Test-Kettle: missing image for page 1 of 'ep01-the-test-kettle'" in str(caught.value)
 
 
-@pytest.mark.skipif(not (REAL / "derived-en-page-text.json").is_file(), reason="real Pepper&Carrot sample not present")
 def test_real_official_text_matches_the_expected_output() -> None:
+    require(
+        (REAL / "derived-en-page-text.json").is_file(),
+        "real Pepper&Carrot text in ../shared/peppercarrot",
+        "set PEPPERCARROT_SAMPLE_DIR",
+    )
     expected = json.loads((REAL / "derived-en-page-text.json").read_text())["episodes"]
     compared = 0
     for episode in expected.values():

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.companion.conftest import FIXTURES, ingest
+from tests.services import require
 
 from scriptorium.companion.ingest import IngestError
 from scriptorium.companion.ingest.bundle import resolve
@@ -84,9 +85,13 @@ def test_bad_page_json_names_file_and_field(tmp_path: Path) -> None:
     assert "page_001.json: dialogue.0.text: Field required" in caught.value.public_message
 
 
-@pytest.mark.skipif(not (REAL / "workshop").is_dir(), reason="real Pepper&Carrot sample not present")
 async def test_real_sample_imports_with_skip_unreached(make_settings: Callable[..., Settings]) -> None:
     """Official text of episodes 1-3 plus the original's world graph and wiki summaries, all together."""
+    require(
+        (REAL / "workshop").is_dir(),
+        "real Pepper&Carrot workshop files in ../shared/peppercarrot",
+        "set PEPPERCARROT_SAMPLE_DIR",
+    )
     settings = make_settings()
     upgrade(settings)
     with pytest.raises(IngestError):

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import gzip
 import ssl
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -20,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.twins.server import free_port
+from tests.twins.server import serve_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "web"
 TYPES = {
@@ -167,33 +165,8 @@ def client_context(cert_path: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cert_path))
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:
-        pass
-
-
 @contextmanager
 def serve_tls_in_thread(app: Any, cert_path: Path, key_path: Path) -> Iterator[int]:
     """Serve `app` over HTTPS on 127.0.0.1; yield the port."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ssl_certfile=str(cert_path),
-        ssl_keyfile=str(key_path),
-    )
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"TLS twin on port {port} did not start")
-        time.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path)) as url:
+        yield int(url.rsplit(":", 1)[1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, TypeVar
 
 from fastapi import Query
@@ -10,6 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.errors import Conflict
+from scriptorium.core.resources import Resources
+from scriptorium.scribe.schemas import BatchItem
+from scriptorium.scribe.service import Submission, submit_items
 
 T = TypeVar("T")
 
@@ -40,3 +43,32 @@ async def commit_with_retry(session: AsyncSession, work: Callable[[], Awaitable[
             if attempt == 2:
                 raise Conflict("another request changed the same records; try again") from None
     raise AssertionError("unreachable")
+
+
+async def submit_and_notify(
+    session: AsyncSession,
+    resources: Resources,
+    *,
+    user_id: str,
+    items: Sequence[BatchItem],
+    template_text: str | None,
+    template_id: str | None,
+    origin: str,
+    skip_duplicates: bool = False,
+) -> Submission:
+    """Queue items and their jobs in one transaction, then ring the queue once per new job."""
+    submission = await commit_with_retry(
+        session,
+        lambda: submit_items(
+            session,
+            settings=resources.settings,
+            user_id=user_id,
+            items=items,
+            template_text=template_text,
+            template_id=template_id,
+            origin=origin,
+            skip_duplicates=skip_duplicates,
+        ),
+    )
+    await resources.queue.notify(len(submission.items))
+    return submission

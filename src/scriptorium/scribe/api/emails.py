@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Conflict
-from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry
+from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_and_notify
 from scriptorium.scribe.export import MEDIA_TYPES, ExportFormat, eml_filename, export_bytes, to_eml
 from scriptorium.scribe.models import Source
 from scriptorium.scribe.queue_view import owned_item, task_status
@@ -24,7 +24,7 @@ from scriptorium.scribe.schemas import (
     TaskResponse,
     TaskStatusResponse,
 )
-from scriptorium.scribe.service import regenerate, submit_items
+from scriptorium.scribe.service import regenerate
 from scriptorium.scribe.service_emails import detail, list_emails, owned_email, to_response, update_email
 
 router = APIRouter(prefix="/api/email", tags=["scribe: email"])
@@ -36,20 +36,15 @@ StatusFilter = Annotated[Literal["completed", "needs_review"] | None, Query()]
 async def generate(
     body: GenerateEmailRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TaskResponse:
-    user_id = user.id
-    submission = await commit_with_retry(
+    submission = await submit_and_notify(
         session,
-        lambda: submit_items(
-            session,
-            settings=settings,
-            user_id=user_id,
-            items=[body],
-            template_text=body.email_template,
-            template_id=body.template_id,
-            origin="single",
-        ),
+        resources,
+        user_id=user.id,
+        items=[body],
+        template_text=body.email_template,
+        template_id=body.template_id,
+        origin="single",
     )
-    await resources.queue.notify(1)
     item = submission.items[0]
     return TaskResponse(task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates)
 

@@ -14,11 +14,10 @@ from sse_starlette import EventSourceResponse
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.resources import Resources
-from scriptorium.scribe.api.common import commit_with_retry
+from scriptorium.scribe.api.common import submit_and_notify
 from scriptorium.scribe.models import ACTIVE_STATUSES
 from scriptorium.scribe.queue_view import cancel_item, list_items, retry_item, to_response
 from scriptorium.scribe.schemas import BatchSubmitRequest, BatchSubmitResponse, MessageResponse, QueueItemResponse
-from scriptorium.scribe.service import submit_items
 
 router = APIRouter(prefix="/api/queue", tags=["scribe: queue"])
 STREAM_POLL_SECONDS = 0.5
@@ -30,21 +29,16 @@ SinceHours = Annotated[int, Query(ge=1, le=24 * 90, description="Finished items 
 async def batch(
     body: BatchSubmitRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> BatchSubmitResponse:
-    user_id = user.id
-    submission = await commit_with_retry(
+    submission = await submit_and_notify(
         session,
-        lambda: submit_items(
-            session,
-            settings=settings,
-            user_id=user_id,
-            items=body.items,
-            template_text=body.email_template,
-            template_id=body.template_id,
-            origin="batch",
-            skip_duplicates=body.skip_duplicates,
-        ),
+        resources,
+        user_id=user.id,
+        items=body.items,
+        template_text=body.email_template,
+        template_id=body.template_id,
+        origin="batch",
+        skip_duplicates=body.skip_duplicates,
     )
-    await resources.queue.notify(len(submission.items))
     return BatchSubmitResponse(
         queue_item_ids=[item.id for item in submission.items],
         message=f"Successfully queued {len(submission.items)} items",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
+from tests.services import fresh_postgres_schema, fresh_redis_queue
 
 PROVIDER_ENV_PREFIXES = (
     "DATABASE_URL",
@@ -102,3 +103,17 @@ def artifacts_dir() -> Path:
     path = Path(__file__).parent / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def scale_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Scale-profile settings on a private PostgreSQL schema and Redis queue (fail under CI=true if missing)."""
+    with fresh_postgres_schema() as database_url, fresh_redis_queue() as (redis_url, queue_name):
+        yield Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            profile="scale",
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            redis_url=redis_url,
+            queue_name=queue_name,
+        )

@@ -11,9 +11,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -23,7 +23,6 @@ from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from tests.integration.probe_process import create_probe_tables
-from tests.services import fresh_postgres_schema, fresh_redis_queue
 from tests.twins.server import free_port
 
 pytestmark = pytest.mark.slow
@@ -119,19 +118,6 @@ async def test_sigkill_lite_serve_loses_and_duplicates_nothing(tmp_path: Path) -
     crash_and_recover(settings, ["serve", "--no-migrate"], env, tmp_path / "serve.log")
 
 
-@pytest.fixture
-def scale_settings(tmp_path: Path) -> Iterator[Settings]:
-    with fresh_postgres_schema() as database_url, fresh_redis_queue() as (redis_url, queue_name):
-        yield Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            profile="scale",
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            redis_url=redis_url,
-            queue_name=queue_name,
-        )
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_sigkill_scale_worker_loses_and_duplicates_nothing(scale_settings: Settings, tmp_path: Path) -> None:
@@ -143,14 +129,12 @@ async def test_sigkill_scale_worker_loses_and_duplicates_nothing(scale_settings:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_lite_serve_stops_promptly_on_sigterm_and_ctrl_c(tmp_path: Path, sig: signal.Signals) -> None:
     """Huey's consumer must not swallow the signals uvicorn uses to shut down."""
-    import httpx
-
     settings = Settings(_env_file=None, data_dir=tmp_path / "var", job_backend="sqlite")  # type: ignore[call-arg]
     upgrade(settings)
     port = free_port()
     process = start(["serve", "--no-migrate"], environment(settings, {"PORT": str(port)}), tmp_path / "s.log")
     try:
-        wait_for(lambda: _healthy(httpx, port), 30, "the server to answer")
+        wait_for(lambda: _healthy(port), 30, "the server to answer")
         process.send_signal(sig)
         assert process.wait(timeout=10) is not None
     finally:
@@ -158,8 +142,8 @@ def test_lite_serve_stops_promptly_on_sigterm_and_ctrl_c(tmp_path: Path, sig: si
             process.kill()
 
 
-def _healthy(httpx: object, port: int) -> bool:
+def _healthy(port: int) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200  # type: ignore[attr-defined,no-any-return]
-    except Exception:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
         return False

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from scriptorium.migrations import upgrade
 from scriptorium.scribe.schemas import BatchItem
 from scriptorium.scribe.service import submit_items
 from tests.scribe.api.conftest import GENERAL
-from tests.services import fresh_postgres_schema, fresh_redis_queue
 from tests.twins.llm import OpenAITwin
 from tests.twins.scholarly import ScholarlyTwin
 from tests.twins.server import free_port
@@ -205,19 +204,6 @@ def _up(base: str) -> bool:
         return httpx.get(f"{base}/api/queue/", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-@pytest.fixture
-def scale_settings(tmp_path: Path) -> Iterator[Settings]:
-    with fresh_postgres_schema() as database_url, fresh_redis_queue() as (redis_url, queue_name):
-        yield Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            profile="scale",
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            redis_url=redis_url,
-            queue_name=queue_name,
-        )
 
 
 @pytest.mark.postgres

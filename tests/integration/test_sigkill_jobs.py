@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from scriptorium.core.db import sync_url, transaction
+from scriptorium.core.db import transaction
 from scriptorium.core.jobs import JobQueue, submit
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from tests.integration.probe_process import create_probe_tables
+from tests.processes import scalar as count
+from tests.processes import sigkill, start, stop, wait_for
 from tests.twins.server import free_port
 
 pytestmark = pytest.mark.slow
@@ -49,24 +47,6 @@ def environment(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def count(settings: Settings, sql: str) -> int:
-    engine = create_engine(sync_url(settings))
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def wait_for(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 async def prepare(settings: Settings) -> None:
     upgrade(settings)
     create_probe_tables(settings)
@@ -78,34 +58,20 @@ async def prepare(settings: Settings) -> None:
     queue.close()
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen([sys.executable, PROBE, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
 def crash_and_recover(settings: Settings, args: list[str], env: dict[str, str], log: Path) -> None:
-    first = start(args, env, log)
+    first = start([PROBE, *args], env, log)
     try:
         wait_for(lambda: count(settings, "SELECT COUNT(*) FROM probe_starts") >= 2, 30, "jobs to start")
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
     finally:
-        if first.poll() is None:
-            first.kill()
+        sigkill(first)
     interrupted = count(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'running'")
     assert interrupted >= 1, "the kill should have interrupted at least one running job"
-    second = start(args, env, log)
+    second = start([PROBE, *args], env, log)
     try:
-        wait_for(lambda: count(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'done'") == JOBS, 60, "all jobs")
-    except AssertionError:
-        print(log.read_text()[-4000:])
-        raise
+        done = "SELECT COUNT(*) FROM jobs WHERE status = 'done'"
+        wait_for(lambda: count(settings, done) == JOBS, 60, "all jobs", log)
     finally:
-        second.send_signal(signal.SIGTERM)
-        try:
-            second.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            second.kill()
+        stop(second)
     assert count(settings, "SELECT COUNT(*) FROM probe_effects") == JOBS
     assert count(settings, "SELECT COUNT(DISTINCT job_id) FROM probe_effects") == JOBS
     assert count(settings, "SELECT COUNT(*) FROM probe_starts") > JOBS, "some job must have run twice"
@@ -132,7 +98,7 @@ def test_lite_serve_stops_promptly_on_sigterm_and_ctrl_c(tmp_path: Path, sig: si
     settings = Settings(_env_file=None, data_dir=tmp_path / "var", job_backend="sqlite")  # type: ignore[call-arg]
     upgrade(settings)
     port = free_port()
-    process = start(["serve", "--no-migrate"], environment(settings, {"PORT": str(port)}), tmp_path / "s.log")
+    process = start([PROBE, "serve", "--no-migrate"], environment(settings, {"PORT": str(port)}), tmp_path / "s.log")
     try:
         wait_for(lambda: _healthy(port), 30, "the server to answer")
         process.send_signal(sig)

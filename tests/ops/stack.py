@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from scriptorium.core.settings import Settings
 from tests.conftest import PROVIDER_ENV_PREFIXES
+from tests.processes import scalar
 from tests.twins.server import free_port
 
 LAUNCH = str(Path(__file__).with_name("launch.py"))
@@ -109,3 +111,8 @@ def doctor_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
         return done.returncode, json.loads(done.stdout)
     except ValueError as exc:
         raise AssertionError(f"doctor printed no JSON: {done.stdout}\n{done.stderr}") from exc
+
+
+def series_count(settings: Settings) -> int:
+    """Series rows in the database `settings` points at (seeding must happen exactly once)."""
+    return scalar(settings, "SELECT COUNT(*) FROM companion_series")

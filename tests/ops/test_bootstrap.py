@@ -16,7 +16,7 @@ from scriptorium.migrations import current_revisions, head_revisions
 from scriptorium.ops.backup import database_fingerprint
 from scriptorium.ops.bootstrap import bootstrap
 from tests.ops.conftest import scratch_database
-from tests.ops.stack import base_env, run_command
+from tests.ops.stack import base_env, run_command, series_count
 
 
 class CountingSeeder:
@@ -41,14 +41,6 @@ class CountingSeeder:
                 {"id": f"s{self.calls}"},
             )
         engine.dispose()
-
-
-def series_count(settings: Settings) -> int:
-    engine = create_engine(sync_url(settings))
-    with engine.connect() as conn:
-        count = int(conn.execute(text("SELECT COUNT(*) FROM companion_series")).scalar_one())
-    engine.dispose()
-    return count
 
 
 def test_a_hundred_restarts_migrate_once_and_seed_once(make_settings: Callable[..., Settings]) -> None:

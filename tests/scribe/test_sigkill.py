@@ -9,29 +9,27 @@ one email, and the generation counter says 20: each email's writes committed exa
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from scriptorium.core.db import sync_url, transaction
+from scriptorium.core.db import transaction
 from scriptorium.core.models import User
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from scriptorium.scribe.schemas import BatchItem
 from scriptorium.scribe.service import submit_items
+from tests.processes import scalar, sigkill, start, stop, wait_for
 from tests.scribe.api.conftest import GENERAL
 from tests.twins.llm import OpenAITwin
 from tests.twins.scholarly import ScholarlyTwin
 from tests.twins.server import free_port
+
+CLI = ["-m", "scriptorium"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 BATCH = 20
@@ -89,43 +87,6 @@ def environment(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def scalar(settings: Settings, sql: str) -> int:
-    engine = create_engine(sync_url(settings))
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one() or 0)
-    finally:
-        engine.dispose()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    print(log.read_text()[-4000:])
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "scriptorium", *args], env=env, stdout=handle, stderr=subprocess.STDOUT
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask politely, then insist: the assertions below only read the database."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 def kill_mid_batch(settings: Settings, process: subprocess.Popen[bytes], log: Path) -> None:
     """SIGKILL once some emails exist and others are being written."""
     try:
@@ -138,11 +99,8 @@ def kill_mid_batch(settings: Settings, process: subprocess.Popen[bytes], log: Pa
             "the batch to be under way",
             log,
         )
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
     finally:
-        if process.poll() is None:
-            process.kill()
+        sigkill(process)
     assert scalar(settings, "SELECT COUNT(*) FROM scribe_emails") < BATCH, "the kill came too late to matter"
     assert scalar(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'running'") >= 1
 
@@ -183,7 +141,7 @@ def test_sigkill_during_a_batch_in_lite_serve(tmp_path: Path, slow_twins: dict[s
     port = free_port()
     env = environment(settings, {"PORT": str(port), **slow_twins})
     log = tmp_path / "serve.log"
-    first = start(["serve", "--no-migrate"], env, log)
+    first = start([*CLI, "serve", "--no-migrate"], env, log)
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: _up(base), 30, "the server", log)
     response = httpx.post(f"{base}/api/queue/batch", json={"email_template": GENERAL, "items": ITEMS}, timeout=30)
@@ -191,11 +149,11 @@ def test_sigkill_during_a_batch_in_lite_serve(tmp_path: Path, slow_twins: dict[s
     assert len(response.json()["queue_item_ids"]) == BATCH
     kill_mid_batch(settings, first, log)
 
-    second = start(["serve", "--no-migrate"], env, log)
+    second = start([*CLI, "serve", "--no-migrate"], env, log)
     try:
         wait_for(lambda: all_finished(settings), 150, "every item to finish", log)
     finally:
-        stop(second)
+        stop(second, grace=5)
     assert_exactly_once(settings)
 
 
@@ -221,10 +179,10 @@ async def test_sigkill_during_a_batch_on_a_scale_worker(
         await resources.queue.notify(BATCH)
     env = environment(scale_settings, {"PROFILE": "scale", **slow_twins})
     log = tmp_path / "worker.log"
-    kill_mid_batch(scale_settings, start(["worker"], env, log), log)
-    second = start(["worker"], env, log)
+    kill_mid_batch(scale_settings, start([*CLI, "worker"], env, log), log)
+    second = start([*CLI, "worker"], env, log)
     try:
         wait_for(lambda: all_finished(scale_settings), 150, "every item to finish", log)
     finally:
-        stop(second)
+        stop(second, grace=5)
     assert_exactly_once(scale_settings)

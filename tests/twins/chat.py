@@ -129,20 +129,25 @@ class ChatTwin(ABC):
         await self.app(scope, receive, send)
 
     async def _enter(self, request: Request) -> tuple[dict[str, Any], Response | None]:
-        """Record the request, wait `latency`, and return the body plus a queued failure or replay, if any."""
+        """Record the request, take a queued failure or replay, if any, then wait `latency`.
+
+        The queue is read on arrival, before the wait: a slow request left over from an earlier test (its client
+        long gone) must not wake up and take the failure or replay that the next test queued.
+        """
         raw = await request.body()
         body = json.loads(raw) if raw else {}
         self.requests.append(Recorded(request.method, request.url.path, body, dict(request.headers)))
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        early: Response | None = None
         if self._failures:
             failure = self._failures.pop(0)
-            return body, self.error_response(failure.status, failure.headers)
-        if self._replays:
+            early = self.error_response(failure.status, failure.headers)
+        elif self._replays:
             path = self._replays.pop(0)
             media = "text/event-stream" if path.suffix == ".sse" else "application/json"
-            return body, Response(path.read_bytes(), media_type=media)
-        return body, None
+            early = Response(path.read_bytes(), media_type=media)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return body, early
 
     async def answer(self, request: Request) -> Response:
         """The chat endpoint: record, maybe fail or replay, then reply whole or as a stream."""

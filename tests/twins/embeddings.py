@@ -86,10 +86,13 @@ class EmbeddingTwin:
     async def _enter(self, request: Request) -> tuple[dict[str, Any], list[str] | Response]:
         body = json.loads(await request.body() or b"{}")
         self.requests.append(Recorded(request.method, request.url.path, body, dict(request.headers)))
+        # A queued failure is taken on arrival, before the wait: a slow request left over from an earlier test
+        # must not wake up and take the failure the next test queued.
+        failure = self.failures.pop(0) if self.failures else None
         if self.latency:
             await asyncio.sleep(self.latency)
-        if self.failures:
-            status, headers = self.failures.pop(0)
+        if failure is not None:
+            status, headers = failure
             return body, JSONResponse({"error": f"twin error {status}"}, status_code=status, headers=headers)
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else texts

@@ -149,15 +149,17 @@ class ScholarlyTwin:
         self.requests.append(
             Recorded(route, request.method, request.url.path, dict(request.query_params), body, headers)
         )
+        # The fault is taken on arrival, before the wait: a slow request left over from an earlier test must not
+        # wake up and use up the faults the next test set.
+        fault = self._faults.get(route)
+        if fault is not None and fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                del self._faults[route]
         delay = self.latency.get(route, 0.0)
         if delay:
             await asyncio.sleep(delay)
-        fault = self._faults.get(route)
         if fault is not None:
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    del self._faults[route]
             return JSONResponse({"error": "injected failure"}, status_code=fault.status, headers=fault.headers)
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,44 @@ def test_sdks_are_imported_only_inside_functions_or_seam_modules() -> None:
 def test_no_module_passes_the_hard_size_ceiling() -> None:
     too_big = {str(p.relative_to(SRC)): n for p in modules() if (n := len(p.read_text().splitlines())) > 600}
     assert too_big == {}
+
+
+def test_every_route_dependency_is_async(tmp_path: Path) -> None:
+    """FastAPI runs a plain `def` dependency (or a class) in its thread pool: a worker-thread round trip per request.
+
+    Endpoints themselves are async everywhere already; this keeps their dependencies so, all the way down.
+    """
+    import inspect
+
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    from scriptorium.app import create_app
+    from scriptorium.core.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, environment="test", _env_file=None))
+    sync: set[str] = set()
+
+    def walk(dependant: Dependant) -> None:
+        for sub in dependant.dependencies:
+            call = sub.call
+            if call is not None and not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
+                sync.add(getattr(call, "__qualname__", repr(call)))
+            walk(sub)
+
+    def api_routes(routes: list[Any]) -> list[APIRoute]:
+        # Included routers appear as wrappers around their original router (FastAPI >= 0.16x).
+        found: list[APIRoute] = []
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif inner is not None:
+                found += api_routes(list(inner.routes))
+        return found
+
+    routes = api_routes(list(app.routes))
+    for route in routes:
+        assert inspect.iscoroutinefunction(route.endpoint), f"{route.path} has a sync endpoint"
+        walk(route.dependant)
+    assert len(routes) > 30 and not sync, f"sync dependencies: {sorted(sync)}"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from tests.companion.clients import answer_text, ask, open_at, open_client, parse_sse
-from tests.companion.conftest import IngestedSeries, isolated_settings
+from tests.companion.conftest import IngestedSeries, ingest, isolated_settings
 from tests.twins.llm import OpenAITwin, shared_twin
 
 
@@ -243,3 +246,22 @@ async def test_client_disconnect_stops_generation(sample: IngestedSeries) -> Non
     assert twin.abandoned == 1 and twin.finished == 0
     assert history["messages"][-1]["status"] == "stopped"
     assert history["messages"][-1]["content"].startswith("word0")
+
+
+async def test_a_reingest_reaches_the_next_prompt_of_a_running_server(
+    sample: IngestedSeries, twin: OpenAITwin, tmp_path: Path
+) -> None:
+    """Pages come from a per-process cache keyed by content version: an ingest must replace them, no restart."""
+    edited = tmp_path / "sample"
+    shutil.copytree(sample.root, edited)
+    pages_file = edited / "episodes" / "ep01-the-stolen-lights" / "pages.yaml"
+    listed = yaml.safe_load(pages_file.read_text(encoding="utf-8"))
+    listed["pages"][2]["text"] = "Marlo: The lamps went out and a saffron kite flew over the pier!"
+    async with open_client(_with_model(sample, twin)) as http:
+        created = await open_at(http, 3)
+        await ask(http, created["session_id"], "What did Marlo say?")
+        assert "saffron kite" not in _prompt(twin)[1]
+        pages_file.write_text(yaml.safe_dump(listed, sort_keys=False), encoding="utf-8")
+        await ingest(sample.settings, edited)
+        await ask(http, created["session_id"], "What did Marlo say?")
+    assert "saffron kite" in _prompt(twin)[1]

@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from wordllama import WordLlamaInference
 
 from scriptorium.core.embeddings import Embedder, build_embedder, ensure_compatible
-from scriptorium.core.embeddings.offline import OfflineEmbedder, batches
+from scriptorium.core.embeddings.offline import OfflineEmbedder, batches, load_model
 from scriptorium.core.embeddings.remote import RemoteEmbedder
 from scriptorium.core.errors import ConfigurationError, ModelError
 from scriptorium.core.settings import Settings
@@ -130,7 +131,9 @@ async def test_offline_related_sentences_are_closer_than_unrelated_ones() -> Non
     assert float(food @ bread) > float(food @ stocks) + 0.3
 
 
-async def test_offline_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_offline_loads_and_embeds_bulk_in_a_worker_thread_and_short_questions_inline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     threads: list[int] = []
     original = OfflineEmbedder.embed_sync
 
@@ -139,8 +142,12 @@ async def test_offline_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) 
         return original(self, texts)
 
     monkeypatch.setattr(OfflineEmbedder, "embed_sync", spy)
-    await _OFFLINE.embed(["hello"])
-    assert threads and threads[0] != threading.get_ident()
+    fresh = OfflineEmbedder()
+    await fresh.embed(["who is Pim?"])  # the first call loads the model: never on the event loop
+    await fresh.embed(["lamps and fog " * 200])  # bulk work
+    await fresh.embed(["who is Pim?", "and Wren?"])  # a question once loaded
+    here = threading.get_ident()
+    assert threads[0] != here and threads[1] != here and threads[2] == here
 
 
 def test_offline_batches_keep_padding_small_and_cover_every_text() -> None:
@@ -171,6 +178,15 @@ print(json.dumps({"lazy": lazy, "events": events, "shape": list(vectors.shape), 
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"lazy": True, "events": [], "shape": [2, 256], "name": "offline:wordllama-l2-256"}
     assert not (tmp_path / ".cache").exists()
+
+
+def test_offline_weights_stay_half_precision_and_give_the_float32_vectors() -> None:
+    model = load_model()
+    assert model.embedding.dtype == np.float16
+    texts = ["Wren lights the lamps of Saltwhistle.", "a", "", "Pim, the clockwork heron, " * 40]
+    reference = WordLlamaInference(model.embedding.astype(np.float32), model.tokenizer)
+    expected = reference.embed(texts, norm=False, batch_size=len(texts))
+    assert np.array_equal(model.embed(texts, norm=False, batch_size=len(texts)), expected)
 
 
 def test_offline_refuses_other_models(make_settings: MakeSettings) -> None:

@@ -6,7 +6,7 @@ read it, so nothing they do can widen the boundary:
 
 - `answer_offline.OfflineAnswerer`: an extractive answer (sentence scoring against the question) with page
   citations, streamed word by word; no model, deterministic, labelled "offline".
-- `answer_model.ModelAnswerer`: a configured chat model through pydantic-ai `Agent.run_stream`, with the
+- `answer_model.ModelAnswerer`: a configured chat model streamed over plain HTTP (`core.llm.stream`), with the
   passages passed as delimited data.
 """
 

@@ -75,7 +75,9 @@ class Episode(Base):
 class Page(Base):
     """A story page. `global_index` (0-based across the series) is the cursor unit and the page's own debut.
 
-    `recap` is the cumulative "story so far" through this page: the only summary a prompt may carry.
+    `recap` says in a sentence or two what happens on this page. A page-mode prompt's "story so far" joins the
+    recaps of the episode's pages before the visible one (newest kept when long): the only summary a prompt may
+    carry, and by construction it ends at the cursor.
     """
 
     __tablename__ = "companion_pages"

@@ -151,7 +151,8 @@ class RetrievalCache:
     """Per (series, kind) candidates keyed by content version, plus a small LRU of query embeddings.
 
     The content version is re-read on every call by default (one indexed single-row query), so a re-ingest reaches
-    a running server at once; `check_every=N` re-reads it at most every N seconds instead.
+    a running server at once; `check_every=N` re-reads it at most every N seconds instead. A caller that has just
+    read the series row in the same transaction (a chat turn) passes its `version` and saves the query.
     """
 
     def __init__(self, max_queries: int = 512, check_every: float = 0.0) -> None:
@@ -170,8 +171,11 @@ class RetrievalCache:
         self._checked[series_id] = (now, version)
         return version
 
-    async def candidates(self, session: AsyncSession, series_id: str, kind: str) -> Candidates:
-        version = await self._version(session, series_id)
+    async def candidates(
+        self, session: AsyncSession, series_id: str, kind: str, version: int | None = None
+    ) -> Candidates:
+        if version is None:
+            version = await self._version(session, series_id)
         hit = self._candidates.get((series_id, kind))
         if hit is not None and hit[0] == version:
             return hit[1]
@@ -201,15 +205,19 @@ async def retrieve(
     cursor: Cursor,
     k: int,
     cache: RetrievalCache | None = None,
+    version: int | None = None,
 ) -> list[Retrieved]:
-    """The top `k` passages the reader at `cursor` may see, best first (empty when nothing qualifies)."""
+    """The top `k` passages the reader at `cursor` may see, best first (empty when nothing qualifies).
+
+    `version`: the series' content version, when the caller read it in this transaction (see RetrievalCache).
+    """
     if mode not in ("page", "wiki"):
         raise ValidationFailed("mode must be 'page' or 'wiki'", field="mode")
     if cursor.series_id != series_id:
         raise ValidationFailed("cursor belongs to another series", field="cursor")
     k = max(1, min(int(k), 50))
     if cache is not None:
-        candidates = await cache.candidates(session, series_id, mode)
+        candidates = await cache.candidates(session, series_id, mode, version)
         limit = candidates.visible_count(cursor, strict=mode == "page")
     else:
         rows = await session.execute(candidate_query(series_id, mode, boundary_condition(mode, cursor)))

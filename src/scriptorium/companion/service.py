@@ -9,7 +9,9 @@ whole-episode summary.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +49,14 @@ def status_of(episode: Episode, cursor: Cursor | None) -> ReadingStatus:
     return "finished" if cursor.index >= last_index(episode) else "reading"
 
 
-def character_keys(page: Page) -> list[str]:
+class HasCharacters(Protocol):
+    """A page row or a cached page: anything with the page's character list."""
+
+    @property
+    def characters(self) -> Sequence[Any]: ...
+
+
+def character_keys(page: HasCharacters) -> list[str]:
     """Page.characters holds entity slugs (or names, or {"name": ...} objects from older imports)."""
     keys: list[str] = []
     for item in page.characters or []:

@@ -1,20 +1,23 @@
-"""A per-process snapshot of a series' small, slowly changing tables: entities, wiki coverage, episode numbers.
+"""A per-process snapshot of a series' slowly changing tables: entities, wiki coverage, episode numbers, pages.
 
-Chips and the leak guard need these on every question. Reading them once per content version (the number every
-ingest bumps, which arrives with the session row anyway) saves three queries per question, which matters on a
-Pi where each SQLite round trip costs milliseconds. Cutting at the cursor happens in memory with
-`boundary.is_visible`, the same rule the SQL applies, and a re-ingest is picked up on the next question.
+Chips, the leak guard and every page-mode prompt need these on every question. Reading them once per content
+version (the number every ingest bumps, which arrives with the session row anyway) saves four queries per
+question. That matters on a Pi, where each SQLite round trip costs milliseconds under load (four thread hops
+through aiosqlite), and against a hosted PostgreSQL, where each costs a network round trip. Only ingest writes
+these tables, so a snapshot cannot go stale between bumps. Cutting at the cursor happens in memory with
+`boundary.is_visible`, the same rule the SQL applies, and a re-ingest is picked up on the next question. The
+page texts of a 300-page series are well under a megabyte.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, is_visible
-from scriptorium.companion.models import Entity, Episode, Series, WikiArticle, WikiSection
+from scriptorium.companion.models import Entity, Episode, Page, Series, WikiArticle, WikiSection
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,20 @@ class CatalogEntity:
         return {k.lower() for k in (self.slug, self.name, *self.aliases)}
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogPage:
+    """What a chat turn reads of a page: its place, its words and who is on it."""
+
+    id: str
+    episode_id: str
+    number: int
+    global_index: int
+    text: str
+    description: str
+    recap: str
+    characters: tuple[object, ...]
+
+
 @dataclass(frozen=True)
 class Catalog:
     version: int
@@ -37,6 +54,12 @@ class Catalog:
     wiki_debut: dict[str, int]
     """Entity slug -> debut of the earliest wiki section about it."""
     episode_numbers: dict[str, int]
+    pages_by_episode: dict[str, tuple[CatalogPage, ...]] = field(default_factory=dict)
+    """Episode id -> its pages in reading order."""
+
+    def episode_pages(self, episode_id: str, cursor: Cursor) -> list[CatalogPage]:
+        """This episode's pages at or before the cursor, in order."""
+        return [p for p in self.pages_by_episode.get(episode_id, ()) if is_visible(p.global_index, cursor)]
 
     def visible(self, cursor: Cursor) -> list[CatalogEntity]:
         return [e for e in self.entities if is_visible(e.debut_index, cursor)]
@@ -73,11 +96,30 @@ async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalo
         .group_by(WikiArticle.entity_slug)
     )
     numbers = await db.execute(select(Episode.slug, Episode.number).where(Episode.series_id == series_id))
+    pages: dict[str, list[CatalogPage]] = {}
+    rows = await db.execute(
+        select(
+            Page.id,
+            Page.episode_id,
+            Page.number,
+            Page.global_index,
+            Page.text,
+            Page.description,
+            Page.recap,
+            Page.characters,
+        )
+        .where(Page.series_id == series_id)
+        .order_by(Page.global_index)
+    )
+    for page_id, episode_id, number, index, text, description, recap, characters in rows:
+        page = CatalogPage(page_id, episode_id, number, index, text, description, recap, tuple(characters or ()))
+        pages.setdefault(episode_id, []).append(page)
     return Catalog(
         version=version,
         entities=tuple(entities),
         wiki_debut={slug: int(debut) for slug, debut in wiki if slug},
         episode_numbers={slug: number for slug, number in numbers},
+        pages_by_episode={episode: tuple(listed) for episode, listed in pages.items()},
     )
 
 

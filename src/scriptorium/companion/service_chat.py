@@ -4,31 +4,32 @@ This is where the spoiler boundary meets the prompt. Page mode: the visible page
 which end at the cursor) go in directly, the story so far joins the recaps of this episode's pages before them,
 and retrieval returns only pages strictly before the cursor. Wiki mode: only wiki sections whose debut is at or
 before the cursor. Every query uses `boundary.py`; retrieved items are checked once more on the way in, so a
-regression in one layer still cannot put a later page into a prompt. The work is a handful of queries (session,
-pages, history, retrieval); the series catalog comes from a per-content-version cache. The caller releases the
-DB session as soon as this returns (STYLE.md item 14); the question is saved with its answer.
+regression in one layer still cannot put a later page into a prompt. The caller reads the session and its
+history (`sessions.read_turn`, one trip off the event loop); the pages, the rest of the series catalog and the
+retrieval candidates come from caches keyed by the content version that arrives with the session row, so the
+database is touched here only when one of them is stale. The caller
+releases the DB session as soon as this returns (STYLE.md item 14); the question is saved with its answer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion import chips, prompts
+from scriptorium.companion import chips
 from scriptorium.companion.answer import HistoryTurn, Passage, Turn
-from scriptorium.companion.boundary import Cursor, is_before, is_visible, visible_in_series
+from scriptorium.companion.boundary import Cursor, is_before, is_visible
 from scriptorium.companion.chips import ChipEntity
-from scriptorium.companion.models import Page
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.service import character_keys, join_recaps
-from scriptorium.companion.service_catalog import Catalog
-from scriptorium.companion.sessions import SessionView, visible_history
+from scriptorium.companion.service_catalog import Catalog, CatalogPage
+from scriptorium.companion.sessions import ChatMessage, SessionView
 from scriptorium.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,12 @@ RECAP_CHARS = 2000
 _HEADER = re.compile(r"^(Episode \d+ \(.*\), page \d+\.|Characters: .*|Dialogue:)$")
 
 
-def page_passage_text(page: Page, cast: str = "") -> str:
+def page_passage_text(page: CatalogPage, cast: str = "") -> str:
     parts = [cast, page.description.strip(), page.text.strip()]
     return "\n".join(p for p in parts if p)
 
 
-def cast_line(page: Page, catalog: Catalog, cursor: Cursor) -> str:
+def cast_line(page: CatalogPage, catalog: Catalog, cursor: Cursor) -> str:
     """A sentence naming who is on the page ("On this page are Wren Alder and Pim."), from its character list."""
     names = {key: e.name for e in catalog.visible(cursor) for key in e.lookup_keys()}
     listed = list(dict.fromkeys(names[k.lower()] for k in character_keys(page) if k.lower() in names))
@@ -63,14 +64,6 @@ def chunk_body(item: Retrieved) -> tuple[str, str]:
     return f"{item.episode_slug}, page {item.page_number}", "\n".join(body).strip()
 
 
-async def episode_pages(db: AsyncSession, view: SessionView) -> list[Page]:
-    """This episode's pages up to the cursor, in order: the last one or two are on screen, the rest are recaps."""
-    query = select(Page).where(
-        Page.episode_id == view.episode.id, visible_in_series(Page.series_id, Page.global_index, view.cursor)
-    )
-    return list((await db.scalars(query.order_by(Page.global_index))).all())
-
-
 def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
     """Second line of defence behind the SQL boundary: drop (and log) anything retrieval should never return."""
     allowed = is_before(item.global_index, cursor) if mode == "page" else is_visible(item.global_index, cursor)
@@ -79,7 +72,7 @@ def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
     return allowed
 
 
-def _visible_passages(view: SessionView, pages: list[Page], catalog: Catalog) -> list[Passage]:
+def _visible_passages(view: SessionView, pages: list[CatalogPage], catalog: Catalog) -> list[Passage]:
     episode = view.episode
     return [
         Passage(
@@ -164,15 +157,24 @@ async def prepare_turn(
     embedder: Embedder,
     k: int,
     cache: RetrievalCache | None = None,
-    with_history: bool = True,
+    history: Sequence[ChatMessage] = (),
 ) -> Turn:
-    """Everything the answer may use, cut at the session's cursor."""
+    """Everything the answer may use, cut at the session's cursor; `history` comes from `sessions.read_turn`."""
     cursor = view.cursor
-    pages = await episode_pages(db, view)
+    # The last one or two are on screen, the rest are recaps.
+    pages = catalog.episode_pages(view.episode.id, cursor)
     first = cursor.index - 1 if body.spread and view.session.current_page > 1 else cursor.index
     shown = [p for p in pages if p.global_index >= first]
     found = await retrieve(
-        db, embedder, series_id=cursor.series_id, mode=body.mode, query=body.message, cursor=cursor, k=k, cache=cache
+        db,
+        embedder,
+        series_id=cursor.series_id,
+        mode=body.mode,
+        query=body.message,
+        cursor=cursor,
+        k=k,
+        cache=cache,
+        version=view.series.content_version,
     )
     passages = _visible_passages(view, shown, catalog) if body.mode == "page" else []
     passages += _found_passages(found, cursor, body.mode, {p.global_index for p in shown}, catalog)
@@ -185,15 +187,11 @@ async def prepare_turn(
         page_text=page_text,
         entities=_chip_entities(catalog, cursor, on_page, context),
     )
-    history = (
-        [
-            HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
-            for m in await visible_history(db, view, limit=2 * prompts.HISTORY_TURNS)
-            if m.status == "complete" and m.content
-        ]
-        if with_history
-        else []
-    )
+    replayed = [
+        HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
+        for m in history
+        if m.status == "complete" and m.content
+    ]
     earlier = [p.recap for p in pages if p.global_index < first]
     return Turn(
         mode=body.mode,
@@ -205,7 +203,7 @@ async def prepare_turn(
         visible_pages=tuple(p.number for p in shown),
         recap=join_recaps(earlier, RECAP_CHARS) if body.mode == "page" else "",
         passages=tuple(passages),
-        history=tuple(history),
+        history=tuple(replayed),
         suggestions=tuple(suggestions),
         retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible"),
         hidden_names=catalog.hidden_names(cursor, unless_in=context),

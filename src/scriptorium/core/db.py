@@ -115,15 +115,20 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers (the UI, SSE progress) run while a job writes; busy_timeout queues writers.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(settings.db_connect_timeout * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        apply_sqlite_pragmas(dbapi_connection, settings)
 
     return engine
+
+
+def apply_sqlite_pragmas(dbapi_connection: Any, settings: Settings) -> None:
+    """Every SQLite connection, async or not (`db_reads`), gets the same settings."""
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (the UI, SSE progress) run while a job writes; busy_timeout queues writers.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(settings.db_connect_timeout * 1000)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def _postgres_engine(url: URL, settings: Settings) -> AsyncEngine:

@@ -1,4 +1,9 @@
-"""FastAPI dependencies shared by both apps: settings, resources and a database session per request."""
+"""FastAPI dependencies shared by both apps: settings, resources and a database session per request.
+
+Every dependency here is `async def`, even when it awaits nothing: FastAPI runs a plain `def` dependency in its
+thread pool, so each one would cost every request a round trip to a worker thread (milliseconds on a busy loop).
+A test in tests/test_architecture.py keeps it that way for every dependency in the package.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

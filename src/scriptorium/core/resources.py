@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from scriptorium.core.db import create_engine, create_sessionmaker
+from scriptorium.core.db_reads import Reads
 from scriptorium.core.jobs import JobQueue, JobRunner
 from scriptorium.core.settings import Settings
 from scriptorium.core.storage import Storage, build_storage
@@ -32,6 +33,8 @@ class Resources:
     http: httpx.AsyncClient
     storage: Storage
     queue: JobQueue
+    reads: Reads
+    """Groups of short reads in one trip off the event loop (`await resources.reads.run(fn)`)."""
     runner: JobRunner | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     _background: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -81,6 +84,7 @@ class Resources:
                 await closer()
         await self.http.aclose()
         await self.engine.dispose()
+        self.reads.dispose()
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -94,13 +98,15 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
 
 def build_resources(settings: Settings) -> Resources:
     engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
     return Resources(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         http=build_http_client(settings),
         storage=build_storage(settings),
         queue=JobQueue(settings),
+        reads=Reads(settings, sessionmaker),
     )
 
 

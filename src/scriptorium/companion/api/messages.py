@@ -1,15 +1,17 @@
 """`POST /api/sessions/{id}/messages`: ask a question, get the answer as server-sent events.
 
-Order matters (STYLE.md item 14): validate, rate-limit, then load the session, compute the cursor and retrieve
-inside one short-lived DB session, and only then return the stream (the question is saved with its answer). A
-missing session is an `error` frame with HTTP 200, as in the original contract; a too-long message is a 422 and a
-client over its limit a 429 with Retry-After, both before any stream starts.
+Order matters (STYLE.md item 14): validate, rate-limit, then read the session and its history in one trip off
+the event loop (`Resources.reads`), compute the cursor and retrieve, and only then return the stream (the
+question is saved with its answer). A missing session is an `error` frame with HTTP 200, as in the original
+contract; a too-long message is a 422 and a client over its limit a 429 with Retry-After, both before any
+stream starts.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -25,9 +27,10 @@ from scriptorium.companion.api.common import (
     retrieval_cache,
 )
 from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
+from scriptorium.companion.prompts import HISTORY_TURNS
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.service_chat import embed_question, prepare_turn
-from scriptorium.companion.sessions import load_view
+from scriptorium.companion.sessions import read_turn
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
 from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
@@ -72,10 +75,14 @@ async def post_message(
     cache = retrieval_cache(resources)
     # The question's embedding is computed on a worker thread while the session and pages load.
     vector = resources.spawn(embed_question(embedder(resources), cache, body.message))
+    history = 2 * HISTORY_TURNS if answerer.uses_history else 0
     try:
+        view, earlier = await resources.reads.run(
+            partial(read_turn, session_id=normalize_id(session_id), history=history)
+        )
+        await vector
+        # This session touches the database only when a cache is stale (after an ingest).
         async with resources.sessionmaker() as db:
-            view = await load_view(db, normalize_id(session_id))
-            await vector
             turn = await prepare_turn(
                 db,
                 view,
@@ -84,7 +91,7 @@ async def post_message(
                 embedder=embedder(resources),
                 k=settings.companion_retrieval_k,
                 cache=cache,
-                with_history=answerer.uses_history,
+                history=earlier,
             )
     except NotFound as exc:
         await vector

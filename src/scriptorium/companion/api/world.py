@@ -61,7 +61,17 @@ class Position:
     right_page: PageQuery = None
 
 
-PositionQuery = Annotated[Position, Depends()]
+async def position(
+    session_id: SessionQuery = None,
+    episode_slug: SlugQuery = None,
+    page: PageQuery = None,
+    right_page: PageQuery = None,
+) -> Position:
+    """An async dependency, not `Depends(Position)`: FastAPI would build a class in its thread pool."""
+    return Position(session_id, episode_slug, page, right_page)
+
+
+PositionQuery = Annotated[Position, Depends(position)]
 
 
 @router.get("/api/world-graph", summary="Entities and relations the reader has met (full or focus mode)")

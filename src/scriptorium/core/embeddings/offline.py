@@ -1,6 +1,6 @@
 """The default embedder: WordLlama's static `l2_supercat` 256-d model, shipped inside the `wordllama` wheel.
 
-A static model averages per-token vectors, so it needs no neural network: ~50 MB loaded and tens of
+A static model averages per-token vectors, so it needs no neural network: ~55 MB with its imports and tens of
 thousands of short texts per second on one core (see docs/bench/embeddings.md), which suits a 1 GB Pi.
 
 WordLlama looks for its tokenizer in a misnamed folder (`tokenizer/` instead of the bundled `tokenizers/`)
@@ -35,6 +35,8 @@ MAX_CHARS = 16_000
 #: Padded characters per batch (texts are sorted by length first, so padding waste stays small). Small batches
 #: stay in CPU cache: 8k was both fastest and ~55 MB lighter at peak than 64k (bench/embeddings.py).
 BATCH_CHARS = 8_000
+#: Up to this many characters in all, a loaded model embeds on the calling thread (a question: well under 1 ms).
+INLINE_CHARS = 2_000
 
 
 def _import_wordllama() -> Any:
@@ -51,7 +53,13 @@ def _import_wordllama() -> Any:
 
 
 def load_model() -> WordLlamaInference:
-    """Load the bundled model from the installed package, never from the network."""
+    """Load the bundled model from the installed package, never from the network.
+
+    The weights ship as float16 and WordLlama widens them to float32 (33 MB). We keep them float16 (16 MB):
+    its pooling multiplies by a float32 mask before summing in float32, so each row is widened exactly where it
+    is used and the vectors are bit-identical (a test checks). Bulk embedding is ~40% slower; a query still
+    takes ~60 µs.
+    """
     wordllama = _import_wordllama()
     package_dir = Path(wordllama.__file__).parent
     try:
@@ -63,6 +71,7 @@ def load_model() -> WordLlamaInference:
             "The offline embedding model is missing from the installed `wordllama` package; reinstall it "
             "(`pip install --force-reinstall wordllama`) or set EMBEDDING_PROVIDER to a server."
         ) from exc
+    model.embedding = np.ascontiguousarray(model.embedding, dtype=np.float16)
     return model
 
 
@@ -110,6 +119,13 @@ class OfflineEmbedder:
         return normalise_rows(out)
 
     async def embed(self, texts: list[str], *, input_type: InputType = "document") -> NDArray[np.float32]:
+        """Short inputs (a reader's question) inline once the model is loaded; loading and bulk work in a thread.
+
+        A question takes ~60 µs to embed, while a trip to a worker thread and back costs milliseconds on a busy
+        event loop (the thread and the loop take turns holding the GIL), so inline is the faster and fairer way.
+        """
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
+        if self._model is not None and sum(len(text) for text in texts) <= INLINE_CHARS:
+            return self.embed_sync(list(texts))
         return await asyncio.to_thread(self.embed_sync, list(texts))

@@ -10,6 +10,8 @@ Contract:
 - `usage_record(usage, model_name) -> UsageRecord(input_tokens, output_tokens, requests, cost_usd, priced)`:
   estimated cost from a small price table; 0 for local and unknown models.
 - `async warmup(settings, spec) -> None`: bounded, never raises; fire it with `resources.spawn(...)`.
+- `stream.ChatStreamer(spec, settings).stream(system, turns, ...)`: plain-text streaming over httpx in the
+  OpenAI and Anthropic dialects, without pydantic-ai or an SDK (the Companion's chat hot path).
 
 Providers: `openai:`, `ollama:`, `fireworks:`, `openrouter:`, `anthropic:`, `openai-compatible:MODEL@URL`,
 `offline`. See docs/providers.md. Importing this package loads no SDK (the lite server's idle RSS budget):

@@ -33,6 +33,7 @@ PROVIDER_ENV_PREFIXES = (
     "VOYAGE_",
     "LOGFIRE_",
     "AUTH_MODE",
+    "AUTH_LOGIN_",
     "SECRET_KEY",
     "ALLOWED_ORIGINS",
     "CORS_ORIGINS",

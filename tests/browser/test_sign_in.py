@@ -8,15 +8,18 @@ from collections.abc import Callable
 
 import jwt
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import LiveServer
+from tests.twins.gotrue import GoTrueTwin
+from tests.twins.server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 SECRET = "browser-test-secret-" + "x" * 32
 SUPABASE_SECRET = "supabase-jwt-secret-" + "y" * 32
 TOKEN_KEY = "scriptorium.token"
+ANON_KEY = "anon-public-key"
 
 
 @pytest.fixture
@@ -99,6 +102,42 @@ def test_wrong_password_is_reported_without_signing_in(new_page: Callable[..., P
     assert stored_token(page) is None
 
 
+def test_a_sign_out_wins_over_an_account_lookup_still_in_flight(
+    new_page: Callable[..., Page], local_server: LiveServer
+) -> None:
+    """Signing in asks /api/auth/me in the background; if its answer lands after a sign-out it must be ignored.
+
+    CI once saw this under load: the late answer put the account back in the navigation after "Sign out".
+    """
+    page = new_page(local_server.url)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # hold every lookup until the test lets it through
+        held.append(route)
+
+    page.route("**/api/auth/me", hold)
+    page.goto("/signin")
+    register(page, name="Hedy", email="hedy@example.org", password="frequency hopping spread")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_text("Hedy")).to_be_visible()  # from the register answer itself
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "signing in should have asked /api/auth/me"
+
+    nav.get_by_role("button", name="Sign out").click()
+    expect(nav.get_by_role("button", name="Sign out")).to_have_count(0)
+
+    with page.expect_response("**/api/auth/me") as answered:
+        for route in held:
+            route.continue_()
+    assert answered.value.status == 200  # the old token was still valid: only the client can ignore the answer
+    page.wait_for_timeout(250)  # give React a render after the late answer
+    expect(nav.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert stored_token(page) is None
+
+
 def test_a_stale_token_is_dropped_and_sign_in_offered(new_page: Callable[..., Page], local_server: LiveServer) -> None:
     page = new_page(local_server.url)
     page.context.add_init_script(f"localStorage.setItem({TOKEN_KEY!r}, 'not-a-valid-token')")
@@ -134,6 +173,82 @@ def test_supabase_mode_accepts_a_project_token(
     expect(nav.locator(".who")).to_have_text(me["display_name"] or me["email"])
     assert stored_token(page) == token
     expect(page).to_have_url(f"{server.url}/")
+
+
+def supabase_server(start: Callable[..., LiveServer], project: str, **extra: object) -> LiveServer:
+    """A server in supabase mode that names `project` (a GoTrue twin) and its anon key to the UI."""
+    return start(
+        auth_mode="supabase",
+        supabase_jwt_secret=SUPABASE_SECRET,
+        supabase_url=project,
+        supabase_anon_key=ANON_KEY,
+        secret_key=SECRET,
+        **extra,
+    )
+
+
+def test_supabase_mode_signs_in_with_email_and_password_at_the_project(
+    new_page: Callable[..., Page], start_live_server: Callable[..., LiveServer]
+) -> None:
+    twin = GoTrueTwin(secret=SUPABASE_SECRET, anon_key=ANON_KEY)
+    twin.users = {"lin@example.org": "correct horse battery", "new@example.org": "staple battery horse"}
+    twin.unconfirmed = {"new@example.org"}
+    with serve_in_thread(twin) as project:
+        server = supabase_server(start_live_server, project)
+        page = new_page(server.url)
+        page.goto("/signin")
+        form = page.get_by_role("form", name="Sign in")
+
+        form.get_by_label("Email").fill("lin@example.org")
+        form.get_by_label("Password").fill("wrong password")
+        form.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
+        assert stored_token(page) is None
+
+        form.get_by_label("Email").fill("new@example.org")
+        form.get_by_label("Password").fill("staple battery horse")
+        form.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Confirm your email address first")
+
+        form.get_by_label("Email").fill("lin@example.org")
+        form.get_by_label("Password").fill("correct horse battery")
+        form.get_by_role("button", name="Sign in").click()
+
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+        token = stored_token(page)
+        assert token is not None
+        me = page.request.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["email"] == "lin@example.org"
+    # The password went to the project only, with its public key; our server saw a token, never the password.
+    assert [r["headers"]["apikey"] for r in twin.requests] == [ANON_KEY] * 3
+    assert twin.requests[-1]["query"] == {"grant_type": "password"}
+
+
+def test_supabase_mode_signs_in_through_an_oauth_provider_and_clears_the_token_from_the_address(
+    new_page: Callable[..., Page], start_live_server: Callable[..., LiveServer]
+) -> None:
+    twin = GoTrueTwin(secret=SUPABASE_SECRET, anon_key=ANON_KEY)
+    with serve_in_thread(twin) as project:
+        server = supabase_server(start_live_server, project, supabase_oauth_providers=["github"])
+        page = new_page(server.url)
+        page.goto("/signin?next=/scribe")
+        page.get_by_role("link", name="Continue with GitHub").click()  # the twin refuses: no account chosen
+        expect(page.get_by_role("alert")).to_contain_text("cancelled or refused")
+        assert "#" not in page.url and stored_token(page) is None
+
+        twin.oauth_email = "gh@example.org"
+        page.get_by_role("link", name="Continue with GitHub").click()
+        expect(page).to_have_url(f"{server.url}/scribe")
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+        token = stored_token(page)
+        assert token is not None and token not in page.url
+        me = page.request.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["email"] == "gh@example.org"
+        page.close()  # the Scribe page keeps talking to its server; stop it before the servers stop
+    started = [r["query"] for r in twin.requests]
+    assert started[-1] == {"provider": "github", "redirect_to": f"{server.url}/signin?next=/scribe"}
 
 
 def test_account_tabs_work_from_the_keyboard(new_page: Callable[..., Page], local_server: LiveServer) -> None:

@@ -97,6 +97,8 @@ async def test_none_mode_everyone_is_the_local_admin(app_client: Callable[..., A
         "registration_open": False,
         "password_min_length": 10,
         "supabase_url": None,
+        "supabase_anon_key": None,
+        "supabase_oauth_providers": [],
     }
     assert probe.status_code == 200
 
@@ -350,7 +352,7 @@ async def test_bad_supabase_tokens_are_401_with_a_useful_message(
 
 async def test_supabase_issuer_is_checked_when_the_project_url_is_set(supabase_hs: Callable[..., Any]) -> None:
     project = "https://abcd.supabase.co"
-    async with supabase_hs(supabase_url=project) as (http, _):
+    async with supabase_hs(supabase_url=project + "/", supabase_anon_key="anon-public-key") as (http, _):
         good = await http.get("/api/auth/me", headers=bearer(hs256(supabase_claims(iss=f"{project}/auth/v1"))))
         other = await http.get(
             "/api/auth/me", headers=bearer(hs256(supabase_claims(iss="https://evil.supabase.co/auth/v1")))
@@ -359,7 +361,7 @@ async def test_supabase_issuer_is_checked_when_the_project_url_is_set(supabase_h
     assert good.status_code == 200
     assert other.status_code == 401
     assert "different Supabase project" in other.json()["detail"]
-    assert config.json()["supabase_url"] == project
+    assert (config.json()["supabase_url"], config.json()["supabase_anon_key"]) == (project, "anon-public-key")
 
 
 def _rsa_jwk(kid: str) -> tuple[rsa.RSAPrivateKey, dict[str, Any]]:

@@ -9,6 +9,7 @@ import {
   fetchAuthConfig,
   fetchMe,
   login,
+  NO_ACCOUNTS,
   register as registerAccount,
   tokenOf,
   type Account,
@@ -17,8 +18,6 @@ import {
 } from "./api";
 import { AuthContext, type AuthState } from "./context";
 
-const NO_ACCOUNTS: AuthConfig = { mode: "none", registration_open: false, password_min_length: null };
-
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<AuthState["status"]>("loading");
   const [config, setConfig] = useState<AuthConfig>(NO_ACCOUNTS);
@@ -26,17 +25,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<Account | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // An answer to /me describes the token it was asked with. If the token changed while it was in flight (a sign-out
+  // right after signing in, a new sign-in in another tab), the answer is stale and must not sign anyone back in.
   const loadUser = useCallback(async (signal?: AbortSignal) => {
-    if (!tokenStore.get()) {
+    const token = tokenStore.get();
+    if (!token) {
       setUser(null);
       return;
     }
     try {
-      setUser(await fetchMe(signal));
+      const me = await fetchMe(signal);
+      if (tokenStore.get() === token) setUser(me);
     } catch (err) {
       if (isAbortError(err)) return;
       // 401 already cleared the token; any other failure leaves the token for the next attempt.
-      setUser(null);
+      if (tokenStore.get() === token) setUser(null);
     }
   }, []);
 
@@ -78,9 +81,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signInWithToken = useCallback(async (token: string) => {
-    tokenStore.set(token.trim());
+    const trimmed = token.trim();
+    tokenStore.set(trimmed);
     const me = await fetchMe();
-    setUser(me);
+    if (tokenStore.get() === trimmed) setUser(me);
   }, []);
 
   const signOut = useCallback(() => {

@@ -1,12 +1,14 @@
 /**
- * Sign in or create an account (local mode), or paste a Supabase access token (supabase mode). Server-side
- * validation errors appear under the field they name; anything else appears above the button.
+ * Sign in or create an account (local mode); in supabase mode, sign in with email and password at the Supabase
+ * project (when the server names it and its anon key) or paste an access token. Server-side validation errors
+ * appear under the field they name; anything else appears above the button.
  */
 
 import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError } from "../api/client";
 import { TextField } from "../components/TextField";
 import { useAuth } from "./context";
+import { oauthStartUrl, providerLabel, supabasePasswordToken } from "./supabase";
 
 type Tab = "signin" | "register";
 
@@ -26,13 +28,16 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
   const [token, setToken] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | Error | null>(null);
+  const project = auth.config.supabase;
 
-  async function submit(event: FormEvent) {
+  async function submit(event: FormEvent, withToken = false) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      if (auth.mode === "supabase") await auth.signInWithToken(token);
+      if (auth.mode === "supabase" && project && !withToken) {
+        await auth.signInWithToken(await supabasePasswordToken(project, email, password));
+      } else if (auth.mode === "supabase") await auth.signInWithToken(token);
       else if (tab === "signin") await auth.signIn(email, password);
       else await auth.register(email, password, displayName);
       onDone?.();
@@ -52,27 +57,77 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
     error.fieldErrors.every((item) => FORM_FIELDS.includes(item.field));
   const general = error && !underFields ? messageOf(error) : null;
 
+  const alert = general && (
+    <p className="alert alert-error" role="alert">
+      {general}
+    </p>
+  );
+  const tokenField = (
+    <div className="field">
+      <label htmlFor={`${id}-token`}>Access token</label>
+      <textarea
+        id={`${id}-token`}
+        className="textarea mono"
+        required
+        value={token}
+        onChange={(event) => setToken(event.target.value)}
+      />
+    </div>
+  );
+
+  if (auth.mode === "supabase" && project) {
+    return (
+      <div className="stack">
+        <form className="stack" onSubmit={(event) => void submit(event)} aria-label="Sign in">
+          <p className="muted">This server uses Supabase accounts: sign in with your Supabase email and password.</p>
+          <TextField label="Email" type="email" autoComplete="email" required value={email} onValueChange={setEmail} />
+          <TextField
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onValueChange={setPassword}
+          />
+          {alert}
+          <button className="btn btn-primary" type="submit" disabled={busy}>
+            {busy ? "Checking…" : "Sign in"}
+          </button>
+        </form>
+        {project.providers.length > 0 && (
+          <div className="stack-sm" role="group" aria-label="Other ways to sign in">
+            {project.providers.map((provider) => (
+              <a
+                key={provider}
+                className="btn"
+                href={oauthStartUrl(project, provider, window.location.href.replace(/#.*$/, ""))}
+              >
+                Continue with {providerLabel(provider)}
+              </a>
+            ))}
+          </div>
+        )}
+        <details>
+          <summary>Use an access token instead</summary>
+          <form className="stack" onSubmit={(event) => void submit(event, true)} aria-label="Sign in with a token">
+            {tokenField}
+            <button className="btn" type="submit" disabled={busy}>
+              Sign in with the token
+            </button>
+          </form>
+        </details>
+      </div>
+    );
+  }
+
   if (auth.mode === "supabase") {
     return (
-      <form className="stack" onSubmit={submit} aria-label="Sign in with a Supabase token">
+      <form className="stack" onSubmit={(event) => void submit(event, true)} aria-label="Sign in with a Supabase token">
         <p className="muted">
           This server uses Supabase accounts. Paste the access token your Supabase project issued to you.
         </p>
-        <div className="field">
-          <label htmlFor={`${id}-token`}>Access token</label>
-          <textarea
-            id={`${id}-token`}
-            className="textarea mono"
-            required
-            value={token}
-            onChange={(event) => setToken(event.target.value)}
-          />
-        </div>
-        {general && (
-          <p className="alert alert-error" role="alert">
-            {general}
-          </p>
-        )}
+        {tokenField}
+        {alert}
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? "Checking…" : "Sign in"}
         </button>

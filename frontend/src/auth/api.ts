@@ -7,11 +7,21 @@ import { ApiError, apiFetch } from "../api/client";
 
 export type AuthMode = "none" | "local" | "supabase";
 
+/** A Supabase project the browser can sign in to directly (its anon key is public by design). */
+export interface SupabaseProject {
+  url: string;
+  anonKey: string;
+  /** OAuth providers enabled in the project (google, github, ...), offered as buttons. */
+  providers: string[];
+}
+
 export interface AuthConfig {
   mode: AuthMode;
   /** Local mode: whether "Create account" is offered. */
   registration_open: boolean;
   password_min_length: number | null;
+  /** Supabase mode with SUPABASE_URL and SUPABASE_ANON_KEY set: email and password sign-in is offered. */
+  supabase: SupabaseProject | null;
 }
 
 export interface Account {
@@ -34,16 +44,29 @@ export const AUTH_PATHS = {
   me: "/api/auth/me",
 } as const;
 
-const NO_ACCOUNTS: AuthConfig = { mode: "none", registration_open: false, password_min_length: null };
+/** What a server without accounts (or one whose config cannot be read yet) looks like. */
+export const NO_ACCOUNTS: AuthConfig = { mode: "none", registration_open: false, password_min_length: null, supabase: null };
+
+interface ConfigAnswer extends Partial<Omit<AuthConfig, "supabase">> {
+  supabase_url?: string | null;
+  supabase_anon_key?: string | null;
+  supabase_oauth_providers?: string[] | null;
+}
 
 export async function fetchAuthConfig(signal?: AbortSignal): Promise<AuthConfig> {
   try {
-    const config = await apiFetch<Partial<AuthConfig>>(AUTH_PATHS.config, { signal });
+    const config = await apiFetch<ConfigAnswer>(AUTH_PATHS.config, { signal });
     const mode = config?.mode === "local" || config?.mode === "supabase" ? config.mode : "none";
+    const url = config?.supabase_url;
+    const anonKey = config?.supabase_anon_key;
     return {
       mode,
       registration_open: config?.registration_open ?? mode === "local",
       password_min_length: typeof config?.password_min_length === "number" ? config.password_min_length : null,
+      supabase:
+        mode === "supabase" && url && anonKey
+          ? { url: url.replace(/\/+$/, ""), anonKey, providers: config?.supabase_oauth_providers ?? [] }
+          : null,
     };
   } catch (error) {
     // A server without account routes is a single-user install: nothing to sign in to.

@@ -10,6 +10,7 @@ defaults: `lite` (SQLite, in-process jobs, offline providers, local files: one p
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -250,8 +251,16 @@ class Settings(BaseSettings):
     """Signs local tokens and media URLs. Must be changed outside `lite` development."""
     token_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     """Lifetime of local sign-in tokens."""
+    auth_login_attempts: int = Field(10, ge=1, le=10_000)
+    """Sign-ins one client address may try per AUTH_LOGIN_WINDOW_SECONDS; registrations get their own count."""
+    auth_login_window_seconds: float = Field(60.0, gt=0, le=86_400)
+    """Seconds in which spent AUTH_LOGIN_ATTEMPTS refill. Counted per API process: each replica on its own."""
     supabase_url: str = ""
-    """Supabase project URL (JWKS at `/auth/v1/.well-known/jwks.json`)."""
+    """Supabase project URL (JWKS at `/auth/v1/.well-known/jwks.json`); with SUPABASE_ANON_KEY the UI signs in there."""
+    supabase_anon_key: str = ""
+    """Supabase anon (publishable) key: public by design; lets the UI offer email and password sign-in."""
+    supabase_oauth_providers: CommaList = Field(default_factory=list)
+    """OAuth providers enabled in the Supabase project that the UI offers as buttons, e.g. `google,github`."""
     supabase_jwt_secret: SecretStr = SecretStr("")
     """Supabase legacy HS256 JWT secret."""
     supabase_jwks: str = ""
@@ -265,10 +274,26 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     """OTLP/HTTP endpoint for a self-hosted collector."""
 
-    @field_validator("fetch_allow_hosts", "allowed_origins", "cors_origins", "admin_emails", mode="before")
+    @field_validator(
+        "fetch_allow_hosts",
+        "allowed_origins",
+        "cors_origins",
+        "admin_emails",
+        "supabase_oauth_providers",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("supabase_oauth_providers")
+    @classmethod
+    def _provider_names(cls, value: list[str]) -> list[str]:
+        names = [name.lower() for name in value]
+        for name in names:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", name):
+                raise ValueError(f"{name!r} is not a Supabase provider name (like google, github, azure)")
+        return names
 
     @field_validator("allowed_origins", "cors_origins")
     @classmethod

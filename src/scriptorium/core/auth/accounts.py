@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,8 @@ from scriptorium.core.settings import Settings
 
 LOCAL_USER_ID = "local"
 WRONG_CREDENTIALS = "email or password is incorrect"
+FIRST_ACCOUNT_LOCK = 0x5C12_0001
+"""PostgreSQL advisory lock key that serialises local registrations (any fixed 64-bit number of our own)."""
 
 
 class AuthDisabled(ScriptoriumError):
@@ -47,13 +49,13 @@ async def register(session: AsyncSession, settings: Settings, *, email: str, pas
     email = normalize_email(email)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"an account with the email {email!r} already exists; sign in instead")
-    others = await session.scalar(select(func.count()).select_from(User).where(User.id != LOCAL_USER_ID))
-    first = not others
+    password_hash = await asyncio.to_thread(hash_password, password)  # slow: before any lock is taken
+    await _serialize_first_account(session)
     user = User(
         email=email,
         display_name=display_name.strip() or email.split("@", 1)[0],
-        password_hash=await asyncio.to_thread(hash_password, password),
-        role="admin" if first or is_admin_email(settings, email) else "user",
+        password_hash=password_hash,
+        role="admin" if is_admin_email(settings, email) else _admin_if_first_account(),
         created_at=utcnow(),
     )
     session.add(user)
@@ -62,7 +64,31 @@ async def register(session: AsyncSession, settings: Settings, *, email: str, pas
     except IntegrityError:  # the same email registered concurrently
         await session.rollback()
         raise Conflict(f"an account with the email {email!r} already exists; sign in instead") from None
+    await session.refresh(user, ["role"])  # the database decided it
     return user
+
+
+def _admin_if_first_account() -> ColumnElement[str]:
+    """`admin` when no other account exists, decided by the INSERT itself rather than by an earlier count.
+
+    A count followed by an insert lets two registrations at the same instant both see zero and both become admin.
+    Inside the INSERT the check and the write are one statement: SQLite runs it under its single write lock, and
+    on PostgreSQL `_serialize_first_account` makes the statement see every registration committed before it.
+    """
+    others = select(User.id).where(User.id != LOCAL_USER_ID).correlate(None).exists()
+    return case((others, "user"), else_="admin")
+
+
+async def _serialize_first_account(session: AsyncSession) -> None:
+    """On PostgreSQL, queue registrations one at a time until this transaction ends.
+
+    Under READ COMMITTED two concurrent INSERTs cannot see each other's uncommitted row, so the guarded INSERT
+    alone would let both become admin. A transaction-scoped advisory lock (released by commit or rollback, safe
+    behind a transaction pooler) holds the next registration until this one has committed. SQLite needs nothing:
+    it already admits one writer at a time and the INSERT reads under that lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(FIRST_ACCOUNT_LOCK)))
 
 
 async def authenticate(session: AsyncSession, settings: Settings, *, email: str, password: str) -> User:

@@ -18,19 +18,25 @@ from scriptorium.core.auth.schemas import (
 from scriptorium.core.auth.tokens import issue_token
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.models import User
+from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-LOGIN_ATTEMPTS = 10
-"""Password attempts one client address may make per LOGIN_PERIOD_SECONDS (burst, then steady refill)."""
-LOGIN_PERIOD_SECONDS = 60.0
+
+def attempts_limiter(resources: Resources, settings: Settings) -> TokenBucket:
+    """This process's bucket for password attempts: AUTH_LOGIN_ATTEMPTS per AUTH_LOGIN_WINDOW_SECONDS per key.
+
+    In memory, so each API process (replica) counts on its own; docs/security.md says to limit at the proxy too.
+    """
+    return resources.cached(
+        "auth.attempts", lambda: TokenBucket(settings.auth_login_attempts, settings.auth_login_window_seconds)
+    )
 
 
-def _limit(request: Request, resources: ResourcesDep, action: str) -> None:
-    bucket = resources.cached("auth.attempts", lambda: TokenBucket(LOGIN_ATTEMPTS, LOGIN_PERIOD_SECONDS))
+def _limit(request: Request, resources: Resources, settings: Settings, action: str) -> None:
     client = request.client.host if request.client else "unknown"
-    bucket.check(f"{action}:{client}", what=action)
+    attempts_limiter(resources, settings).check(f"{action}:{client}", what=action)
 
 
 def _token_for(settings: Settings, user: User) -> TokenPublic:
@@ -49,7 +55,9 @@ async def auth_config(settings: SettingsDep) -> AuthConfigPublic:
         sign_in_required=mode != "none",
         registration_open=mode == "local",
         password_min_length=PASSWORD_MIN_LENGTH,
-        supabase_url=(settings.supabase_url or None) if mode == "supabase" else None,
+        supabase_url=(settings.supabase_url.rstrip("/") or None) if mode == "supabase" else None,
+        supabase_anon_key=(settings.supabase_anon_key or None) if mode == "supabase" else None,
+        supabase_oauth_providers=settings.supabase_oauth_providers if mode == "supabase" else [],
     )
 
 
@@ -58,7 +66,7 @@ async def register_account(
     body: RegisterRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:
     require_local_mode(settings)
-    _limit(request, resources, "registration")
+    _limit(request, resources, settings, "registration")
     user = await register(session, settings, email=body.email, password=body.password, display_name=body.display_name)
     return _token_for(settings, user)
 
@@ -68,7 +76,7 @@ async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:
     require_local_mode(settings)
-    _limit(request, resources, "sign-in")
+    _limit(request, resources, settings, "sign-in")
     user = await authenticate(session, settings, email=body.email, password=body.password)
     return _token_for(settings, user)
 

@@ -61,3 +61,7 @@ class AuthConfigPublic(BaseModel):
     registration_open: bool
     password_min_length: int
     supabase_url: str | None
+    supabase_anon_key: str | None = None
+    """Public by design (Supabase's anon key): with the URL, the UI signs in with email and password there."""
+    supabase_oauth_providers: list[str] = []
+    """OAuth providers the UI offers (Supabase's authorize redirect), when the URL and anon key are set."""

@@ -39,7 +39,11 @@ def test_batch_progress_review_edit_and_export(
     page.goto("/scribe")
 
     editor = page.get_by_role("textbox", name="Template", exact=True)
+    # The page puts the saved (or sample) template in once the profile loads; type only after that, as a person
+    # would, or a slow load can replace what was typed (seen once in CI under load: the badge said "research").
+    expect(editor).not_to_have_value("")
     editor.fill(TEMPLATE)
+    expect(editor).to_have_value(TEMPLATE)
     expect(page.get_by_test_id("template-type")).to_have_text("general")
     expect(page.locator(".placeholder-chip")).to_have_text(["{{name}}", "{{university}}", "{{research_area}}"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -12,6 +13,7 @@ from scriptorium.core.db import sync_url
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from scriptorium.ops.doctor import run_doctor
+from scriptorium.ops.doctor.remote import TEMPLATE
 from scriptorium.ops.doctor.report import CheckResult, render_text
 from tests.ops.stack import Stack, base_env, doctor_json, run_command, running, scale_services
 from tests.services import fresh_postgres_schema
@@ -288,16 +290,34 @@ async def test_server_without_content_fails_at_companion(
 
 
 @pytest.mark.slow
-async def test_exhausted_scribe_quota_fails_at_scribe(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+async def test_scribe_check_leaves_the_users_quota_and_history_unchanged(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Two doctor runs under a quota of 1: both pass, nothing is counted or listed, and the one real email still
+    fits (then the next is refused, so the quota really is enforced on this server)."""
     with running(tmp_path, SCRIBE_DAILY_QUOTA="1", **NO_INTERNET) as stack:
-        load_sample(stack)
         settings = make_settings(data_dir=Path(stack.env["DATA_DIR"]), job_backend="sqlite")
-        first = await run_doctor(settings, url=stack.url, check_seconds=20)
-        second = await run_doctor(settings, url=stack.url, check_seconds=20)
-    assert statuses(first, "scribe") == {"pass"}, render_text(first)
-    failure = first_failure(second)
-    assert failure.layer == "scribe" and "429" in failure.summary
-    assert "SCRIBE_DAILY_QUOTA" in failure.fix
+        runs = [await run_doctor(settings, url=stack.url, check_seconds=20) for _ in range(2)]
+        engine = create_engine(sync_url(settings))
+        with engine.connect() as conn:
+            probes = conn.execute(text("SELECT count(*) FROM scribe_queue_items WHERE dry_run")).scalar()
+            emails = conn.execute(text("SELECT count(*) FROM scribe_emails")).scalar()
+        engine.dispose()
+        async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
+            profile = (await http.get("/api/user/profile")).json()
+            history = await http.get("/api/email/", params={"include_discarded": "true"})
+            seen = [(await http.get(path)).json() for path in ("/api/queue/", "/api/recipients/")]
+            export = (await http.get("/api/email/export", params={"format": "json"})).json()
+            real = {"email_template": TEMPLATE, "recipient_name": "Ada Lovelace", "recipient_interest": "engines"}
+            first, second = [(await http.post("/api/email/generate", json=real)).status_code for _ in range(2)]
+    for results in runs:
+        check = next(r for r in results if r.layer == "scribe")
+        assert check.status == "pass" and check.summary.startswith("dry-run generation finished"), render_text(results)
+    assert (probes, emails) == (2, 0)  # both checks really ran, as dry runs
+    assert profile["quota"]["used_today"] == 0 and profile["generation_count"] == 0
+    assert history.json() == [] and history.headers["X-Total-Count"] == "0"
+    assert seen == [[], []] and export == {"emails": []}
+    assert (first, second) == (202, 429)
 
 
 def test_cli_exits_non_zero_and_prints_the_fix_under_the_failure(tmp_path: Path) -> None:

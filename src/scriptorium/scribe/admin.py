@@ -2,6 +2,8 @@
 
 The original's shapes and field names are kept; every list is paginated (the original scanned whole tables).
 Weekly buckets are computed in Python over one narrow column pair, so the same code runs on SQLite and PostgreSQL.
+Dry runs (deployment probes) are left out of every figure: they store no email, and their queue rows are filtered
+with `REAL` so a monitor running `scriptorium doctor` does not inflate the counts or the error list.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scriptorium.core.models import User
 from scriptorium.scribe.models import Email, QueueItem, ScribeProfile, Template
 
 WEEKS = 12
+REAL = QueueItem.dry_run.is_(False)
 
 
 class AdminOverview(BaseModel):
@@ -78,14 +81,14 @@ async def _count(session: AsyncSession, model: Any, *conditions: Any) -> int:
 
 async def overview(session: AsyncSession) -> AdminOverview:
     week_ago = utcnow() - timedelta(days=7)
-    rows = await session.execute(select(QueueItem.status, func.count()).group_by(QueueItem.status))
+    rows = await session.execute(select(QueueItem.status, func.count()).where(REAL).group_by(QueueItem.status))
     by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
     finished = sum(by_status.get(s, 0) for s in ("completed", "needs_review", "failed"))
     succeeded = by_status.get("completed", 0) + by_status.get("needs_review", 0)
     durations = (
         await session.execute(
             select(QueueItem.started_at, QueueItem.completed_at).where(
-                QueueItem.status.in_(("completed", "needs_review")), QueueItem.started_at.is_not(None)
+                REAL, QueueItem.status.in_(("completed", "needs_review")), QueueItem.started_at.is_not(None)
             )
         )
     ).all()
@@ -117,6 +120,7 @@ async def users(session: AsyncSession, *, limit: int, offset: int) -> list[Admin
             func.count().label("n"),
             func.sum(case((QueueItem.status == "failed", 1), else_=0)).label("failed"),
         )
+        .where(REAL)
         .group_by(QueueItem.user_id)
         .subquery()
     )
@@ -173,7 +177,7 @@ async def errors(session: AsyncSession, *, limit: int, offset: int) -> list[Admi
     rows = await session.execute(
         select(QueueItem, User)
         .join(User, User.id == QueueItem.user_id)
-        .where(QueueItem.status == "failed")
+        .where(REAL, QueueItem.status == "failed")
         .order_by(QueueItem.created_at.desc(), QueueItem.id)
         .limit(limit)
         .offset(offset)

@@ -4,6 +4,9 @@ Progress is written before each step, and cancellation is checked there, so a ca
 next step. The email, its versions, sources, usage, the queue item's final status and the core job's completion
 commit in one transaction: a worker killed at any instant leaves either nothing (the job runs again after its
 lease lapses) or everything (it never runs again). Concurrency and fairness across users are the core's.
+
+A dry run takes the same path with the pipeline in dry-run mode (no research requests), and its final transaction
+writes only the queue item's status and the job's completion: no email, version, source, usage or counter.
 """
 
 from __future__ import annotations
@@ -75,11 +78,14 @@ def time_limit(ctx: JobContext) -> float:
     return float(settings.llm_timeout_seconds * 4 + settings.research_timeout_seconds * 3)
 
 
-async def _load(ctx: JobContext, item_id: str) -> tuple[QueueItem, Recipient] | None:
+async def _load(ctx: JobContext, item_id: str) -> tuple[QueueItem, Recipient | None] | None:
+    """The active item and its recipient; a dry run has none (its name and interest are on the item)."""
     async with ctx.sessionmaker() as session:
         item = await session.get(QueueItem, item_id)
         if item is None or item.status not in ACTIVE_STATUSES:
             return None
+        if item.recipient_id is None:
+            return (item, None) if item.dry_run else None
         recipient = await session.get(Recipient, item.recipient_id)
         return (item, recipient) if recipient is not None else None
 
@@ -122,13 +128,15 @@ async def generate_email(ctx: JobContext) -> None:
     target = PipelineRecipient(  # name and interest as submitted with this item; contact details as last known
         name=item.recipient_name,
         interest=item.recipient_interest,
-        email=recipient.email,
-        profile_urls=tuple(recipient.profile_urls or ()),
-        affiliation=recipient.institution,
+        email=recipient.email if recipient else None,
+        profile_urls=tuple(recipient.profile_urls or ()) if recipient else (),
+        affiliation=recipient.institution if recipient else None,
     )
     try:
         async with asyncio.timeout(time_limit(ctx)):
-            result = await run_pipeline(item.email_template, target, deps=pipeline_deps(ctx), on_step=tracker)
+            result = await run_pipeline(
+                item.email_template, target, deps=pipeline_deps(ctx), on_step=tracker, dry_run=item.dry_run
+            )
     except (JobCancelled, LeaseLost):
         raise
     except TimeoutError:
@@ -148,21 +156,30 @@ async def finish(ctx: JobContext, item_id: str, result: PipelineResult, live: di
     """Write every effect of the run and complete the job in one transaction."""
     timings = {**live, **{str(step): round(seconds, 3) for step, seconds in result.timings.items()}}
     async with transaction(ctx.sessionmaker) as session:
-        email_id = await _store(session, item_id, result, timings)
-        await ctx.complete(session, result={"email_id": email_id, "status": result.status})
+        email_id, dry_run = await _store(session, item_id, result, timings)
+        outcome: dict[str, Any] = {"email_id": email_id, "status": result.status}
+        if dry_run:
+            outcome |= {"dry_run": True, "composer": result.draft.composer}
+        await ctx.complete(session, result=outcome)
+    if dry_run:  # its tokens are in no usage row, so the log is where an operator sees what probes cost
+        tokens = {key: sum(int(u.get(key, 0) or 0) for u in result.usage) for key in ("input_tokens", "output_tokens")}
+        log.info("dry run finished", extra={"queue_item_id": item_id, "composer": result.draft.composer, **tokens})
 
 
-async def _store(session: AsyncSession, item_id: str, result: PipelineResult, timings: dict[str, float]) -> str:
+async def _store(
+    session: AsyncSession, item_id: str, result: PipelineResult, timings: dict[str, float]
+) -> tuple[str | None, bool]:
+    """Store the email (not for a dry run) and close the item; returns the email id and whether it was a dry run."""
     item = await session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise JobCancelled(item_id)
-    email = await store_result(session, item=item, result=result, timings=timings)
+    email_id = None if item.dry_run else (await store_result(session, item=item, result=result, timings=timings)).id
     changed = await session.execute(
         update(QueueItem)
         .where(QueueItem.id == item_id, QueueItem.status.in_(ACTIVE_STATUSES))
         .values(
             status=result.status,
-            email_id=email.id,
+            email_id=email_id,
             current_step=None,
             step_timings=timings,
             error_message=None,
@@ -173,4 +190,4 @@ async def _store(session: AsyncSession, item_id: str, result: PipelineResult, ti
     )
     if getattr(changed, "rowcount", 0) != 1:
         raise JobCancelled(item_id)
-    return email.id
+    return email_id, item.dry_run

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,7 +105,12 @@ class Recipient(Base):
 
 
 class QueueItem(Base):
-    """One requested email: its inputs (snapshotted), its progress, and the core job that runs it."""
+    """One requested email: its inputs (snapshotted), its progress, and the core job that runs it.
+
+    A `dry_run` item (a deployment probe such as `scriptorium doctor`'s) runs through the same queue and worker but
+    has no recipient row, never becomes an email, and is left out of quota, history, the queue view and admin
+    statistics; the CHECK keeps every other item tied to a recipient.
+    """
 
     __tablename__ = "scribe_queue_items"
     __table_args__ = (
@@ -114,16 +120,18 @@ class QueueItem(Base):
         Index("ix_scribe_queue_items_batch_id", "batch_id"),
         Index("ix_scribe_queue_items_job_id", "job_id", unique=True),
         CheckConstraint(f"status IN ({_quoted(QUEUE_STATUSES)})", name="status"),
+        CheckConstraint("dry_run OR recipient_id IS NOT NULL", name="recipient"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
     job_id: Mapped[str] = mapped_column(String(32), ForeignKey(JOB_FK, ondelete="CASCADE"))
-    recipient_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_recipients.id", ondelete="CASCADE"))
+    recipient_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_recipients.id", ondelete="CASCADE"))
     template_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_templates.id", ondelete="SET NULL"))
     target_email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="SET NULL"))
     batch_id: Mapped[str | None] = mapped_column(String(32))
     origin: Mapped[str] = mapped_column(String(20), default="single")
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     recipient_name: Mapped[str] = mapped_column(String(255))
     recipient_interest: Mapped[str] = mapped_column(String(500))
     email_template: Mapped[str] = mapped_column(Text)

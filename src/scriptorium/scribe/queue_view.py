@@ -84,10 +84,15 @@ async def pending_positions(session: AsyncSession, item_ids: list[str]) -> dict[
 async def list_items(
     session: AsyncSession, *, user_id: str, since_hours: int = 24, batch_id: str | None = None
 ) -> list[QueueItemResponse]:
-    """The user's items from the last `since_hours` hours (always including unfinished ones), oldest first."""
+    """The user's items from the last `since_hours` hours (always including unfinished ones), oldest first.
+
+    Dry runs are left out: they are deployment probes, not the user's work (status polling still finds them).
+    Positions still count them, because a waiting dry run really is ahead in the line.
+    """
     since = utcnow() - timedelta(hours=since_hours)
     query = select(QueueItem).where(
         QueueItem.user_id == user_id,
+        QueueItem.dry_run.is_(False),
         (QueueItem.created_at >= since) | QueueItem.status.in_(ACTIVE_STATUSES),
     )
     if batch_id:
@@ -140,7 +145,7 @@ async def retry_item(session: AsyncSession, *, settings: Settings, user_id: str,
     item = await owned_item(session, user_id=user_id, item_id=item_id)
     if item.status not in ("failed", "cancelled"):
         raise Conflict(f"only failed or cancelled items can be retried; this one is {item.status}")
-    if item.status == "cancelled":
+    if item.status == "cancelled" and not item.dry_run:  # a dry run used its cap when submitted, cancelled or not
         await reserve_emails(session, settings=settings, user_id=user_id, count=1)
     if not await requeue(session, job_id=item.job_id):
         raise Conflict("this item's job is still finishing; try again in a moment")
@@ -169,5 +174,7 @@ def task_status(item: QueueItem) -> TaskStatusResponse:
             "needs_review": item.status == "needs_review",
             "metadata": {"step_timings": item.step_timings},
         }
+        if item.dry_run:
+            result["dry_run"] = True  # and `email_id` is None: a dry run stores no email
     error = item.error_message if item.status == "failed" else None
     return TaskStatusResponse(task_id=item.id, status=state, result=result, error=error, queue_status=item.status)

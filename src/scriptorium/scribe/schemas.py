@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from scriptorium.scribe.quota import DRY_RUNS_PER_DAY
+
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
@@ -34,6 +36,18 @@ TemplateText = Annotated[str, StringConstraints(min_length=20, max_length=5000),
 EmailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email_address)]
 ProfileUrls = Annotated[list[HttpUrl], Field(max_length=5)]
 TemplateTypeName = Literal["research", "book", "general"]
+DRY_RUN_DESCRIPTION = (
+    "A probe of the deployment (what `scriptorium doctor` sends). It goes through the real job queue and worker and "
+    "composes with the configured chat model (the offline mail merge when none is configured), but makes no outside "
+    "research requests (scholarly APIs, web pages, search): the recipient is only a probe. It does not count "
+    "against the daily email quota and is accepted when that quota is used up; dry runs have their own cap of "
+    f"{DRY_RUNS_PER_DAY} per user per UTC day (429 past it). No recipient is saved and no email is stored: a dry "
+    "run never appears in the history, the queue view, exports or admin statistics, and there is nothing to edit "
+    "or regenerate. `GET /api/email/status/{task_id}` reports its progress and completion like any other, with "
+    "`result.dry_run: true` and `result.email_id: null`. A model failure fails a dry run (no retry, no fallback to "
+    "the offline mail merge), so a broken model is reported rather than hidden."
+)
+DryRun = Annotated[bool, Field(description=DRY_RUN_DESCRIPTION)]
 
 
 class Strict(BaseModel):
@@ -93,6 +107,7 @@ class BatchItem(Strict):
 class GenerateEmailRequest(BatchItem):
     email_template: TemplateText | None = None
     template_id: str | None = Field(default=None, max_length=32)
+    dry_run: DryRun = False
 
     @model_validator(mode="after")
     def _one_template(self) -> GenerateEmailRequest:
@@ -106,6 +121,7 @@ class BatchSubmitRequest(Strict):
     email_template: TemplateText | None = None
     template_id: str | None = Field(default=None, max_length=32)
     skip_duplicates: bool = False
+    dry_run: DryRun = False
 
     @model_validator(mode="after")
     def _one_template(self) -> BatchSubmitRequest:
@@ -135,6 +151,7 @@ class TaskResponse(BaseModel):
     task_id: str
     queue_item_id: str
     duplicates: list[DuplicateFlag] = Field(default_factory=list)
+    dry_run: bool = False
 
 
 class BatchSubmitResponse(BaseModel):
@@ -143,6 +160,7 @@ class BatchSubmitResponse(BaseModel):
     batch_id: str
     duplicates: list[DuplicateFlag] = Field(default_factory=list)
     skipped: list[int] = Field(default_factory=list)
+    dry_run: bool = False
 
 
 class RecipientOut(BaseModel):

@@ -3,6 +3,9 @@
 Every function here adds rows to the caller's session and never commits: the API and the CLI commit once, so
 each queue item and its job exist together or not at all (the original committed rows, then dispatched tasks one
 by one, and a broker hiccup left orphans). After the commit the caller rings the queue with `notify`.
+
+A dry run (`dry_run=True`) is queued the same way but touches none of the user's data: no recipient row is created
+or refreshed, no profile is created, and it is checked against the dry-run cap instead of the email quota.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scriptorium.core.settings import Settings
 from scriptorium.scribe.jobs import JOB_KIND
 from scriptorium.scribe.models import Email, QueueItem, Recipient, ScribeProfile, Template
 from scriptorium.scribe.pipeline import validate_template
-from scriptorium.scribe.quota import reserve_emails
+from scriptorium.scribe.quota import reserve_dry_runs, reserve_emails
 from scriptorium.scribe.schemas import BatchItem, DuplicateFlag
 from scriptorium.scribe.service_recipients import find_duplicates, upsert_recipient
 
@@ -77,6 +80,7 @@ async def submit_items(
     template_id: str | None = None,
     origin: str = "batch",
     skip_duplicates: bool = False,
+    dry_run: bool = False,
 ) -> Submission:
     """Queue one email per item with one shared template; raises before writing anything when input is bad."""
     if len(items) > settings.scribe_batch_max:
@@ -93,21 +97,27 @@ async def submit_items(
     if skip_duplicates:
         submission.skipped = sorted({flag.index for flag in submission.duplicates})
     chosen = [item for index, item in enumerate(items) if index not in set(submission.skipped)]
-    await reserve_emails(session, settings=settings, user_id=user_id, count=len(chosen))
-    await get_profile(session, user_id=user_id)
+    if dry_run:
+        await reserve_dry_runs(session, user_id=user_id, count=len(chosen))
+    else:
+        await reserve_emails(session, settings=settings, user_id=user_id, count=len(chosen))
+        await get_profile(session, user_id=user_id)
     cache: dict[str, Recipient] = {}
     for item in chosen:
-        recipient = await upsert_recipient(session, user_id=user_id, item=item, cache=cache)
+        recipient = None if dry_run else await upsert_recipient(session, user_id=user_id, item=item, cache=cache)
         submission.items.append(
             await enqueue(
                 session,
                 settings=settings,
                 user_id=user_id,
                 recipient=recipient,
+                recipient_name=item.recipient_name,
+                recipient_interest=item.recipient_interest,
                 template_text=text,
                 template_id=template_id,
                 batch_id=submission.batch_id,
                 origin=origin,
+                dry_run=dry_run,
             )
         )
     await session.flush()
@@ -119,18 +129,24 @@ async def enqueue(
     *,
     settings: Settings,
     user_id: str,
-    recipient: Recipient,
+    recipient: Recipient | None,
+    recipient_name: str,
+    recipient_interest: str,
     template_text: str,
     template_id: str | None,
     batch_id: str | None,
     origin: str,
     target_email_id: str | None = None,
+    dry_run: bool = False,
 ) -> QueueItem:
     """Add one queue item and its job to the session; the job's payload names only the item.
 
-    The job and recipient rows are flushed first: the tables have no ORM relationships, so the session would
-    not otherwise know to insert them before the queue item that references them.
+    The name and interest are snapshotted as submitted; `recipient` is None only for a dry run. The job and
+    recipient rows are flushed first: the tables have no ORM relationships, so the session would not otherwise
+    know to insert them before the queue item that references them.
     """
+    if recipient is None and not dry_run:
+        raise ValueError("only a dry run may be queued without a recipient")
     item_id = new_id()
     job = submit(
         session,
@@ -145,13 +161,14 @@ async def enqueue(
         id=item_id,
         user_id=user_id,
         job_id=job.id,
-        recipient_id=recipient.id,
+        recipient_id=recipient.id if recipient is not None else None,
         template_id=template_id,
         target_email_id=target_email_id,
         batch_id=batch_id,
         origin=origin,
-        recipient_name=recipient.name,
-        recipient_interest=recipient.interest,
+        dry_run=dry_run,
+        recipient_name=recipient_name,
+        recipient_interest=recipient_interest,
         email_template=template_text,
         status="pending",
         step_timings={},
@@ -183,6 +200,8 @@ async def regenerate(session: AsyncSession, *, settings: Settings, user_id: str,
         settings=settings,
         user_id=user_id,
         recipient=recipient,
+        recipient_name=recipient.name,
+        recipient_interest=recipient.interest,
         template_text=source_item.email_template,
         template_id=source_item.template_id,
         batch_id=None,

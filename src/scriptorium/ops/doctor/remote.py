@@ -139,7 +139,11 @@ async def _stream_answer(ctx: Context, session_id: str) -> dict[str, Any]:
 
 
 async def scribe(ctx: Context) -> CheckResult:
-    """Submit a dry-run generation and poll its status until it finishes."""
+    """Submit a dry-run generation and poll its status until it finishes.
+
+    A dry run goes through the server's queue, worker and chat model but makes no research requests, does not
+    count against the user's daily email quota and leaves nothing in their history (see docs/scribe.md).
+    """
     started = time.perf_counter()
     payload = {
         "email_template": TEMPLATE,
@@ -160,13 +164,16 @@ async def scribe(ctx: Context) -> CheckResult:
         return skipped("scribe", "this server has no Scribe API")
     if submitted.status_code in (401, 403):
         return failed("scribe", "the server requires sign-in", "pass --token with a valid bearer token")
-    if submitted.status_code == 429:
+    if submitted.status_code == 429:  # dry runs skip the email quota but have a daily cap of their own
         return failed(
             "scribe",
             f"generate answered 429: {_json(submitted).get('detail', 'rate limited')}",
-            "this user's daily quota is used up: raise SCRIBE_DAILY_QUOTA on the server or try tomorrow",
+            "this user has used today's dry runs (or, on a server without dry runs, its email quota): "
+            "try after 00:00 UTC or pass --token for another user",
         )
     task_id = _json(submitted).get("task_id")
+    # A server from before dry runs ignores the flag: the check then cost a real email, so say so.
+    kind = "dry-run generation" if _json(submitted).get("dry_run") is True else "generation (not a dry run)"
     if submitted.status_code not in (200, 201, 202) or not task_id:
         return failed("scribe", f"generate answered {submitted.status_code}", "see the server's log")
     status, error = "PENDING", ""
@@ -175,7 +182,7 @@ async def scribe(ctx: Context) -> CheckResult:
         body = _json(polled)
         status, error = str(body.get("status", "")), str(body.get("error") or "")
         if status in SCRIBE_DONE:
-            return passed("scribe", f"dry-run generation finished in {time.perf_counter() - started:.1f} s")
+            return passed("scribe", f"{kind} finished in {time.perf_counter() - started:.1f} s")
         if status in SCRIBE_FAILED:
             return failed("scribe", f"the generation failed: {error or status}", _model_fix(ctx))
         await asyncio.sleep(0.5)

@@ -98,7 +98,7 @@ async def user_queue(
     await _user(session, user_id)
     rows = await session.scalars(
         select(QueueItem)
-        .where(QueueItem.user_id == user_id)
+        .where(QueueItem.user_id == user_id, QueueItem.dry_run.is_(False))  # probes are not the user's work
         .order_by(QueueItem.created_at.desc(), QueueItem.id)
         .limit(clamp(limit))
         .offset(offset)

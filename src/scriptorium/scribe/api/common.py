@@ -55,6 +55,7 @@ async def submit_and_notify(
     template_id: str | None,
     origin: str,
     skip_duplicates: bool = False,
+    dry_run: bool = False,
 ) -> Submission:
     """Queue items and their jobs in one transaction, then ring the queue once per new job."""
     submission = await commit_with_retry(
@@ -68,6 +69,7 @@ async def submit_and_notify(
             template_id=template_id,
             origin=origin,
             skip_duplicates=skip_duplicates,
+            dry_run=dry_run,
         ),
     )
     await resources.queue.notify(len(submission.items))

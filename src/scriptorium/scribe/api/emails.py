@@ -44,9 +44,10 @@ async def generate(
         template_text=body.email_template,
         template_id=body.template_id,
         origin="single",
+        dry_run=body.dry_run,
     )
     item = submission.items[0]
-    return TaskResponse(task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates)
+    return TaskResponse(task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates, dry_run=item.dry_run)
 
 
 @router.get("/status/{task_id}", response_model=TaskStatusResponse, summary="Progress of a queued email")

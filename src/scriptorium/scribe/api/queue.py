@@ -38,13 +38,16 @@ async def batch(
         template_id=body.template_id,
         origin="batch",
         skip_duplicates=body.skip_duplicates,
+        dry_run=body.dry_run,
     )
+    kind = "dry-run items" if body.dry_run else "items"
     return BatchSubmitResponse(
         queue_item_ids=[item.id for item in submission.items],
-        message=f"Successfully queued {len(submission.items)} items",
+        message=f"Successfully queued {len(submission.items)} {kind}",
         batch_id=submission.batch_id,
         duplicates=submission.duplicates,
         skipped=submission.skipped,
+        dry_run=body.dry_run,
     )
 
 

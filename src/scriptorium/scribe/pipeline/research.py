@@ -59,6 +59,31 @@ class SourceSet:
             search=build_search(settings, http),
         )
 
+    @classmethod
+    def silent(cls) -> SourceSet:
+        """Sources that answer empty without any request: a dry run's recipient is a probe, not a person."""
+        empty = NoResearch()
+        return cls(openalex=empty, semantic_scholar=empty, arxiv=empty, profile=empty, search=None)
+
+
+class NoResearch:
+    """Every source protocol at once, answering empty; its page note says why the evidence is empty."""
+
+    name = "dry_run"
+    NOTE = "dry run: no research requests were made"
+
+    async def find_authors(self, query: ResearchQuery) -> list[AuthorRecord]:
+        return []
+
+    async def works(self, author: AuthorRecord, query: ResearchQuery) -> list[PaperRecord]:
+        return []
+
+    async def search(self, query: ResearchQuery) -> list[PaperRecord]:
+        return []
+
+    async def pages(self, query: ResearchQuery) -> PageBatch:
+        return PageBatch(pages=[], notes=[self.NOTE])
+
 
 @dataclass
 class Identity:

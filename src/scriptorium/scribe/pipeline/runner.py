@@ -3,6 +3,10 @@
 The job handler passes `on_step`, called before each step, where it records progress and honours cancellation.
 A failing research source never fails a run; a failing model falls back to the offline merge; in both cases the
 result says so. Input errors raise `ValidationFailed` naming the field.
+
+A dry run (a deployment probe) runs every step but asks no research source, and composes with the configured model
+even with no evidence; a model failure then raises a permanent `ModelError` instead of falling back, because a
+probe that hid a broken model would report a healthy deployment.
 """
 
 from __future__ import annotations
@@ -87,15 +91,24 @@ class _Composed:
 
 
 async def _compose(
-    template: str, analysis: TemplateAnalysis, recipient: Recipient, evidence: Evidence, deps: PipelineDeps
+    template: str,
+    analysis: TemplateAnalysis,
+    recipient: Recipient,
+    evidence: Evidence,
+    deps: PipelineDeps,
+    *,
+    dry_run: bool = False,
 ) -> _Composed:
-    """Model when configured and there is something to write from; the mail merge otherwise."""
-    if is_offline(deps.compose_model) or is_thin(evidence):
+    """Model when configured and there is something to write from (or this is a dry run); the mail merge otherwise."""
+    if is_offline(deps.compose_model) or (is_thin(evidence) and not dry_run):
         draft, notes = compose_offline(template, analysis, recipient, evidence)
         return _Composed(draft, notes=notes)
     try:
         draft, usage = await compose_with_model(template, analysis, recipient, evidence, deps=deps)
     except ModelError as exc:
+        if dry_run:
+            message = f"dry run: the composer model failed ({exc.public_message})"
+            raise ModelError(message, service=exc.service, status=exc.status, transient=False) from None
         logger.warning("composer model failed; using the offline merge", extra={"error": exc.public_message})
         draft, notes = compose_offline(template, analysis, recipient, evidence)
         message = f"The composer model failed ({exc.public_message}); this draft is the offline mail merge."
@@ -110,10 +123,16 @@ async def run_pipeline(
     deps: PipelineDeps,
     on_step: OnStep,
     sources: SourceSet | None = None,
+    dry_run: bool = False,
 ) -> PipelineResult:
-    """Run every step for one recipient and return the draft with its evidence, checks and usage."""
+    """Run every step for one recipient and return the draft with its evidence, checks and usage.
+
+    With `dry_run`, `sources` is ignored: no research source is asked (see the module docstring).
+    """
     template = validate_template(template)
     recipient = validate_recipient(recipient)
+    if dry_run:
+        sources = SourceSet.silent()
     sources = sources or SourceSet.default(deps.settings, deps.http)
     timings: dict[Step, float] = {}
     usage: list[dict[str, Any]] = []
@@ -145,7 +164,7 @@ async def run_pipeline(
         papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
         evidence = build_evidence(query, identity, papers, now=deps.now())
     async with step("compose"):
-        composed = await _compose(template, analysis, recipient, evidence, deps)
+        composed = await _compose(template, analysis, recipient, evidence, deps, dry_run=dry_run)
         usage += composed.usage
     async with step("checks"):
         draft, raws = composed.draft, tuple(p.raw for p in analysis.placeholders)

@@ -194,5 +194,83 @@ def test_install_script_is_strict_and_explains_itself() -> None:
     assert "set -euo pipefail" in source
     usage = subprocess.run([str(PI / "install.sh"), "--help"], capture_output=True, text=True, check=False)
     assert usage.returncode == 0 and "--profile lite" in usage.stdout and "--with-browser" in usage.stdout
+    for variable in ("PREFIX", "DATA_DIR", "CONF_DIR", "UNIT_DIR", "BIN_DIR", "USER", "SKIP_APT"):
+        assert f"SCRIPTORIUM_{variable}=" in usage.stdout
+    assert "set -euo pipefail" not in usage.stdout, "the usage text stops at the end of the header"
     wrong = subprocess.run([str(PI / "install.sh"), "--profile", "huge"], capture_output=True, text=True, check=False)
     assert wrong.returncode == 1 and "--profile must be lite or scale" in wrong.stderr
+
+
+def render(source: Path, **layout: str) -> str:
+    """install.sh's own `render` function, run on one shipped file with the given layout (bash variables)."""
+    function = re.search(r"^render\(\) \{.*?^\}$", (PI / "install.sh").read_text(), re.MULTILINE | re.DOTALL)
+    assert function is not None
+    done = subprocess.run(
+        ["bash", "-c", f'{function.group(0)}\nrender "$0"', str(source)],
+        env={"PATH": os.environ["PATH"], **layout},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+PRODUCTION = {
+    "PREFIX": "/opt/scriptorium",
+    "DATA_DIR": "/var/lib/scriptorium",
+    "CONF_DIR": "/etc/scriptorium",
+    "BIN_DIR": "/usr/local/bin",
+    "SERVICE_USER": "scriptorium",
+    "SERVICE_GROUP": "scriptorium",
+}
+RENDERED = [*UNITS, PI / "scriptorium-cli", PI / "scriptorium.env.example"]
+
+
+@pytest.mark.parametrize("source", RENDERED, ids=lambda path: path.name)
+def test_the_default_layout_installs_the_shipped_files_unchanged(source: Path) -> None:
+    assert render(source, **PRODUCTION) == source.read_text()
+
+
+def test_a_staging_layout_is_written_into_units_and_wrapper_once() -> None:
+    # Each new path contains an old one: a rewrite that ran twice would nest them.
+    staging = {
+        "PREFIX": "/srv/etc/scriptorium/opt/scriptorium",
+        "DATA_DIR": "/srv/opt/scriptorium/var/lib/scriptorium",
+        "CONF_DIR": "/srv/var/lib/scriptorium/etc/scriptorium",
+        "BIN_DIR": "/srv/usr/local/bin",
+        "SERVICE_USER": "scr-staging",
+        "SERVICE_GROUP": "staff",
+    }
+    serve = render(PI / "scriptorium-serve.service", **staging)
+    assert f"ExecStart={staging['PREFIX']}/venv/bin/scriptorium serve --no-migrate\n" in serve
+    assert f"EnvironmentFile={staging['CONF_DIR']}/scriptorium.env\n" in serve
+    assert f"ReadWritePaths={staging['DATA_DIR']}\n" in serve
+    assert "\nUser=scr-staging\n" in serve and "\nGroup=staff\n" in serve
+    wrapper = render(PI / "scriptorium-cli", **staging)
+    assert f"DATA_DIR={staging['DATA_DIR']}\n" in wrapper and f". {staging['CONF_DIR']}/scriptorium.env\n" in wrapper
+    assert f"exec runuser -u scr-staging -- {staging['PREFIX']}/venv/bin/scriptorium" in wrapper
+    # Only the lines naming the service user change: the unit's description still says Scriptorium.
+    assert serve.count("scr-staging") == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SCRIPTORIUM_PREFIX", "opt/scriptorium", "SCRIPTORIUM_PREFIX must be an absolute path"),
+        ("SCRIPTORIUM_DATA_DIR", "/var/lib/my data", "SCRIPTORIUM_DATA_DIR must be an absolute path"),
+        ("SCRIPTORIUM_CONF_DIR", "/etc/a|b", "SCRIPTORIUM_CONF_DIR must be an absolute path"),
+        ("SCRIPTORIUM_USER", "Some User", "SCRIPTORIUM_USER must be a user name"),
+        ("SCRIPTORIUM_SKIP_APT", "yes", "SCRIPTORIUM_SKIP_APT must be 0 or 1"),
+    ],
+)
+def test_install_script_refuses_a_bad_override_before_doing_anything(variable: str, value: str, message: str) -> None:
+    done = subprocess.run(
+        [str(PI / "install.sh"), "--no-start"],
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert "==>" not in done.stdout

@@ -1,6 +1,6 @@
 """Companion chat benchmark: the server's own time before the first token, and many open SSE chats at once.
 
-    .venv/bin/python bench/companion_chat.py [--concurrency 50] [--rounds 10] [--streams 200] [--write]
+    .venv/bin/python bench/companion_chat.py [--concurrency 50] [--rounds 5] [--streams 200] [--python PY] [--write]
 
 Both parts run a real `scriptorium serve` (lite profile: SQLite, offline embeddings) as a subprocess on
 127.0.0.1 with the bundled sample loaded, and a fake streaming LLM (the OpenAI-compatible twin) in a second
@@ -110,7 +110,9 @@ def run_twin(port: int, word_delay: float) -> None:
     from tests.twins.server import serve_in_thread
 
     twin = OpenAITwin()
-    twin.responder = lambda body: "Marlo runs up from the docks: the lamps of Brine Street went out again. " * 6
+    # Only names every reader has met (page 1): a name the reader hasn't reached would trip the leak guard, which
+    # holds the word until the next delta and then stops the answer, so it would measure the guard, not the server.
+    twin.responder = lambda body: "Wren runs up from the docks with Pim: the lamps of Saltwhistle went out again. " * 6
     with serve_in_thread(Stamped(twin, word_delay), port=port):
         while True:
             time.sleep(3600)
@@ -147,10 +149,14 @@ def server_env(data_dir: Path, twin_port: int) -> dict[str, str]:
     }
 
 
+#: The interpreter that runs `serve`: a clean `pip install .` venv measures what a lite user runs (--python).
+SERVER_PYTHON = [sys.executable]
+
+
 def start_server(data_dir: Path, twin_port: int, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**server_env(data_dir, twin_port), **extra}
-    process = start_cli(["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)], env)
+    process = start_cli(["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)], env, SERVER_PYTHON[0])
     wait_healthy(port, timeout=60)
     return process, port
 
@@ -339,12 +345,14 @@ def report(
         ],
     ]
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    install = "the dev venv (overstates RSS)" if SERVER_PYTHON[0] == sys.executable else "a clean `pip install .` venv"
+    load = [*load, ["load average at start / end (1 min)", f"{args.load_before:.1f} / {os.getloadavg()[0]:.1f}", ""]]
     return "\n".join(
         [
             "# Companion chat benchmark",
             "",
             f"Real `scriptorium serve` (lite: SQLite, offline embeddings, the sample comic) on loopback; a fake "
-            f"streaming LLM (the OpenAI-compatible twin) in its own process; {machine}, shared with other work.",
+            f"streaming LLM (the OpenAI-compatible twin) in its own process; {machine}; `serve` runs from {install}.",
             "",
             f"- Readers: {n} readers chat at once; each asks, receives the streamed answer (84 words, one every 30 ms, "
             f"so about 2.5 s), pauses {args.think_min:g}-{args.think_max:g} s and asks again, {args.rounds} times. "
@@ -359,7 +367,8 @@ def report(
             "",
             table(["load", "value", "target"], load),
             "",
-            "Command: `.venv/bin/python bench/companion_chat.py --write`",
+            "Command: `.venv/bin/python bench/companion_chat.py --python /tmp/lite/bin/python --write` "
+            "(`python3 -m venv /tmp/lite && /tmp/lite/bin/pip install .`)",
             "",
         ]
     )
@@ -421,8 +430,11 @@ def main() -> None:
     parser.add_argument("--think-min", type=float, default=3.0, help="shortest pause between questions (s)")
     parser.add_argument("--think-max", type=float, default=8.0, help="longest pause between questions (s)")
     parser.add_argument("--streams", type=int, default=200, help="concurrent SSE chats in part 2")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for `serve` (a clean lite venv)")
     parser.add_argument("--write", action="store_true", help=f"save the table to {OUT.relative_to(ROOT)}")
     args = parser.parse_args()
+    SERVER_PYTHON[0] = args.python
+    args.load_before = os.getloadavg()[0]
     text = asyncio.run(run(args))
     print(text)
     if args.write:

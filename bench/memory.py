@@ -1,6 +1,11 @@
 """Memory budget: RSS of the real `serve` and `worker` processes, idle and busy, with and without Chromium.
 
-    .venv/bin/python bench/memory.py [--jobs 200] [--out docs/bench/memory.md]
+    .venv/bin/python bench/memory.py [--jobs 200] [--python PY] [--scale-python PY] [--out docs/bench/memory.md]
+
+Measure what users run: `--python` a venv with `pip install .` (the lite rows) and `--scale-python` one with
+`pip install '.[postgres,redis]'` (the scale rows). The dev venv overstates: logfire, rich, psycopg and redis get
+imported by FastAPI, httpx and Huey just because they are installed. The browser row needs Playwright, so it runs
+in the interpreter running this script.
 
 Each row starts the real command in a fresh process, waits until it is ready, lets it settle, then reads VmRSS
 (resident now) and VmHWM (the high-water mark) from /proc/<pid>/status. Rows that run a browser report PSS summed
@@ -39,6 +44,8 @@ REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Registers the ops job kinds, then runs the real CLI (what `scriptorium` does once cli.py lists the ops commands).
 LAUNCH = "import sys, scriptorium.ops.jobs; from scriptorium.cli import main; sys.argv[0] = 'scriptorium'; main()"
 PROVIDER_PREFIXES = ("DATABASE_URL", "DB_", "REDIS_", "CHAT_", "EMBEDDING_", "JOB_", "PROFILE", "STORAGE_", "QUEUE_")
+#: Interpreter per profile for the measured processes (set from --python / --scale-python).
+INTERPRETERS = {"lite": sys.executable, "scale": sys.executable}
 ORIGINAL = {
     "lite serve, idle": "API ~80 MB",
     "scale serve (API), idle": "API ~80 MB",
@@ -127,9 +134,11 @@ def environment(**values: str) -> dict[str, str]:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: dict[str, str], log: Path, python: str = sys.executable
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-c", LAUNCH, *args], env=env, stdout=handle, stderr=handle)
+        proc = subprocess.Popen([python, "-c", LAUNCH, *args], env=env, stdout=handle, stderr=handle)
     try:
         yield proc
     finally:
@@ -188,7 +197,7 @@ def lite_rows(work: Path) -> list[Row]:
     env = environment(DATA_DIR=str(work / "lite"), PORT=str(port))
     run_cli(env, "companion", "load-sample")
     url = f"http://127.0.0.1:{port}"
-    with process(["serve"], env, work / "lite-serve.log") as proc:
+    with process(["serve"], env, work / "lite-serve.log", INTERPRETERS["lite"]) as proc:
         wait_healthy(url, proc)
         idle = settle(proc)
         ask_companion(url)
@@ -197,7 +206,7 @@ def lite_rows(work: Path) -> list[Row]:
     # loads at start-up; install.sh does not install that extra, so measure the server without it too.
     bare = {**env, "PYDANTIC_DISABLE_PLUGINS": "__all__", "PORT": str(free_port())}
     bare_url = f"http://127.0.0.1:{bare['PORT']}"
-    with process(["serve"], bare, work / "lite-bare.log") as proc:
+    with process(["serve"], bare, work / "lite-bare.log", INTERPRETERS["lite"]) as proc:
         wait_healthy(bare_url, proc)
         without = settle(proc)
     return [
@@ -261,10 +270,10 @@ def scale_rows(work: Path, jobs: int) -> list[Row]:
             WORKER_CONCURRENCY="16",
         )
         url = f"http://127.0.0.1:{port}"
-        with process(["serve"], env, work / "scale-serve.log") as api:
+        with process(["serve"], env, work / "scale-serve.log", INTERPRETERS["scale"]) as api:
             wait_healthy(url, api)
             api_idle = settle(api)
-            with process(["worker"], env, work / "worker.log") as worker:
+            with process(["worker"], env, work / "worker.log", INTERPRETERS["scale"]) as worker:
                 worker_idle = settle(worker)
                 submit_sleep_jobs(database, env, jobs, 1.0)
                 with Sampler(lambda: status_mb(worker.pid)[0]) as sampler:
@@ -348,8 +357,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200, help="synthetic jobs for the busy worker row")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium for the browser row")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of a `pip install .` venv (lite rows)")
+    parser.add_argument("--scale-python", default=sys.executable, help="interpreter with [postgres,redis] (scale rows)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
     args = parser.parse_args()
+    INTERPRETERS.update(lite=args.python, scale=args.scale_python)
     rows: list[Row] = []
     with TemporaryDirectory(prefix="scriptorium-memory-") as tmp:
         work = Path(tmp)

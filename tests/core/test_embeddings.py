@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from wordllama import WordLlamaInference
+import wordllama
 
 from scriptorium.core.embeddings import Embedder, build_embedder, ensure_compatible
 from scriptorium.core.embeddings.offline import OfflineEmbedder, batches, load_model
@@ -184,9 +184,23 @@ def test_offline_weights_stay_half_precision_and_give_the_float32_vectors() -> N
     model = load_model()
     assert model.embedding.dtype == np.float16
     texts = ["Wren lights the lamps of Saltwhistle.", "a", "", "Pim, the clockwork heron, " * 40]
-    reference = WordLlamaInference(model.embedding.astype(np.float32), model.tokenizer)
+    # The library's own loader (float32) is the reference: same files, same tokenizer, same vectors.
+    reference = wordllama.WordLlama.load(
+        config="l2_supercat", dim=256, cache_dir=Path(wordllama.__file__).parent, disable_download=True
+    )
+    assert np.array_equal(model.embedding.astype(np.float32), reference.embedding)
     expected = reference.embed(texts, norm=False, batch_size=len(texts))
     assert np.array_equal(model.embed(texts, norm=False, batch_size=len(texts)), expected)
+
+
+def test_a_missing_bundled_file_is_a_configuration_error_not_a_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_there(*_args: Any, **kwargs: Any) -> Path:
+        assert kwargs["disable_download"] is True
+        raise FileNotFoundError(kwargs["file_type"])
+
+    monkeypatch.setattr(wordllama.WordLlama, "resolve_file", not_there)
+    with pytest.raises(ConfigurationError, match="pip install --force-reinstall wordllama"):
+        load_model()
 
 
 def test_offline_refuses_other_models(make_settings: MakeSettings) -> None:

@@ -53,25 +53,55 @@ def _import_wordllama() -> Any:
 
 
 def load_model() -> WordLlamaInference:
-    """Load the bundled model from the installed package, never from the network.
+    """Load the bundled model from the installed package, never from the network, keeping its weights float16.
 
-    The weights ship as float16 and WordLlama widens them to float32 (33 MB). We keep them float16 (16 MB):
-    its pooling multiplies by a float32 mask before summing in float32, so each row is widened exactly where it
-    is used and the vectors are bit-identical (a test checks). Bulk embedding is ~40% slower; a query still
-    takes ~60 µs.
+    The weights ship as float16 (16 MB). `WordLlama.load` widens them to float32 (33 MB) in
+    `WordLlamaInference.__init__`, and narrowing that copy afterwards still costs a ~50 MB moment while all three
+    arrays are alive. So we take WordLlama's own file resolution and tokenizer loader and build the inference
+    object around the float16 array as read. Its pooling multiplies by a float32 mask and sums in float32, so
+    each row is widened exactly where it is used and the vectors are bit-identical (a test checks against the
+    float32 model). Bulk embedding is ~40% slower; a query still takes ~60 µs.
     """
     wordllama = _import_wordllama()
-    package_dir = Path(wordllama.__file__).parent
-    try:
-        model: WordLlamaInference = wordllama.WordLlama.load(
-            config=CONFIG, dim=DIMENSION, cache_dir=package_dir, disable_download=True
+    from safetensors import safe_open
+    from wordllama.inference import WordLlamaInference
+
+    class HalfPrecisionInference(WordLlamaInference):  # type: ignore[misc]
+        def __init__(self, embedding: NDArray[np.float16], tokenizer: Any) -> None:
+            # The parent's __init__ without its `embedding.astype(np.float32)`.
+            self.binary = False
+            self.embedding = embedding
+            self.tokenizer = tokenizer
+            self.tokenizer.enable_padding()
+            self.tokenizer.no_truncation()
+
+    loader = wordllama.WordLlama
+    uri = getattr(loader._wordllama, CONFIG)
+
+    def bundled(file_type: str, remote_name: str | None) -> Path:
+        path: Path = loader.resolve_file(
+            config_name=CONFIG,
+            model_uri=uri,
+            dim=DIMENSION,
+            binary=False,
+            file_type=file_type,
+            cache_dir=Path(wordllama.__file__).parent,
+            remote_filename=remote_name,
+            disable_download=True,
         )
+        return path
+
+    try:
+        weights = bundled("weights", uri.remote_filename)
+        tokenizer_file = bundled("tokenizer", uri.remote_tokenizer_filename)
     except FileNotFoundError as exc:
         raise ConfigurationError(
             "The offline embedding model is missing from the installed `wordllama` package; reinstall it "
             "(`pip install --force-reinstall wordllama`) or set EMBEDDING_PROVIDER to a server."
         ) from exc
-    model.embedding = np.ascontiguousarray(model.embedding, dtype=np.float16)
+    with safe_open(weights, framework="np", device="cpu") as tensors:
+        embedding = np.ascontiguousarray(tensors.get_tensor(uri.tensor_key), dtype=np.float16)
+    model: WordLlamaInference = HalfPrecisionInference(embedding, loader.load_tokenizer(tokenizer_file))
     return model
 
 

@@ -231,6 +231,9 @@ class Settings(BaseSettings):
     """Templates generated from a résumé per user per day."""
     scribe_resume_max_bytes: int = Field(5_000_000, ge=10_000)
     """Largest résumé PDF accepted."""
+    scribe_dry_run_retention_days: int = Field(7, ge=1, le=3650)
+    """Days a finished dry run (a `scriptorium doctor` probe) is kept with its job and usage rows; older ones are
+    deleted when the same user submits the next one."""
 
     # --- Companion ------------------------------------------------------------------------------
     companion_message_max_chars: int = Field(2000, ge=1, le=20_000)

@@ -3,7 +3,10 @@
 The original's shapes and field names are kept; every list is paginated (the original scanned whole tables).
 Weekly buckets are computed in Python over one narrow column pair, so the same code runs on SQLite and PostgreSQL.
 Dry runs (deployment probes) are left out of every figure: they store no email, and their queue rows are filtered
-with `REAL` so a monitor running `scriptorium doctor` does not inflate the counts or the error list.
+with `REAL` so a monitor running `scriptorium doctor` does not inflate the counts or the error list. The overview
+shows them apart instead, as `dry_runs`: how many ran and what their model calls cost over the retention window
+(older rows are being deleted): one more count over the queue rows, like the status counts, and one sum over
+usage through its `(dry_run, created_at)` index.
 """
 
 from __future__ import annotations
@@ -17,10 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import utcnow
 from scriptorium.core.models import User
-from scriptorium.scribe.models import Email, QueueItem, ScribeProfile, Template
+from scriptorium.core.settings import Settings
+from scriptorium.scribe.models import Email, QueueItem, ScribeProfile, Template, Usage
 
 WEEKS = 12
 REAL = QueueItem.dry_run.is_(False)
+
+
+class DryRunFigures(BaseModel):
+    """Probes over the last `days` days, never mixed into the user figures above them."""
+
+    days: int
+    runs: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
 
 
 class AdminOverview(BaseModel):
@@ -36,6 +51,7 @@ class AdminOverview(BaseModel):
     needs_review_count: int
     pending_count: int
     processing_count: int
+    dry_runs: DryRunFigures
 
 
 class AdminUserRow(BaseModel):
@@ -79,7 +95,36 @@ async def _count(session: AsyncSession, model: Any, *conditions: Any) -> int:
     return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
 
-async def overview(session: AsyncSession) -> AdminOverview:
+async def dry_run_figures(session: AsyncSession, *, settings: Settings) -> DryRunFigures:
+    days = settings.scribe_dry_run_retention_days
+    since = utcnow() - timedelta(days=days)
+    runs, failed = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(case((QueueItem.status == "failed", 1), else_=0)), 0)).where(
+                QueueItem.dry_run.is_(True), QueueItem.created_at >= since
+            )
+        )
+    ).one()
+    tokens = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Usage.input_tokens), 0),
+                func.coalesce(func.sum(Usage.output_tokens), 0),
+                func.coalesce(func.sum(Usage.cost_usd), 0.0),
+            ).where(Usage.dry_run.is_(True), Usage.created_at >= since)
+        )
+    ).one()
+    return DryRunFigures(
+        days=days,
+        runs=int(runs or 0),
+        failed=int(failed or 0),
+        input_tokens=int(tokens[0]),
+        output_tokens=int(tokens[1]),
+        cost_usd=round(float(tokens[2]), 6),
+    )
+
+
+async def overview(session: AsyncSession, *, settings: Settings) -> AdminOverview:
     week_ago = utcnow() - timedelta(days=7)
     rows = await session.execute(select(QueueItem.status, func.count()).where(REAL).group_by(QueueItem.status))
     by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
@@ -109,6 +154,7 @@ async def overview(session: AsyncSession) -> AdminOverview:
         needs_review_count=by_status.get("needs_review", 0),
         pending_count=by_status.get("pending", 0),
         processing_count=by_status.get("processing", 0),
+        dry_runs=await dry_run_figures(session, settings=settings),
     )
 
 

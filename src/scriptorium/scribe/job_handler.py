@@ -6,7 +6,8 @@ commit in one transaction: a worker killed at any instant leaves either nothing 
 lease lapses) or everything (it never runs again). Concurrency and fairness across users are the core's.
 
 A dry run takes the same path with the pipeline in dry-run mode (no research requests), and its final transaction
-writes only the queue item's status and the job's completion: no email, version, source, usage or counter.
+writes only the queue item's status, its usage rows (marked `dry_run`, so an operator can see what probes cost
+while the user's totals skip them) and the job's completion: no email, version, source or counter.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
 from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
-from scriptorium.scribe.service_store import store_result
+from scriptorium.scribe.service_store import store_result, usage_rows
 
 log = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 1000
@@ -161,7 +162,7 @@ async def finish(ctx: JobContext, item_id: str, result: PipelineResult, live: di
         if dry_run:
             outcome |= {"dry_run": True, "composer": result.draft.composer}
         await ctx.complete(session, result=outcome)
-    if dry_run:  # its tokens are in no usage row, so the log is where an operator sees what probes cost
+    if dry_run:  # the tokens are in its usage rows too; the log puts them beside the worker's other lines
         tokens = {key: sum(int(u.get(key, 0) or 0) for u in result.usage) for key in ("input_tokens", "output_tokens")}
         log.info("dry run finished", extra={"queue_item_id": item_id, "composer": result.draft.composer, **tokens})
 
@@ -169,11 +170,16 @@ async def finish(ctx: JobContext, item_id: str, result: PipelineResult, live: di
 async def _store(
     session: AsyncSession, item_id: str, result: PipelineResult, timings: dict[str, float]
 ) -> tuple[str | None, bool]:
-    """Store the email (not for a dry run) and close the item; returns the email id and whether it was a dry run."""
+    """Store the email (a dry run: only its usage) and close the item; returns the email id and whether it was a dry
+    run."""
     item = await session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise JobCancelled(item_id)
-    email_id = None if item.dry_run else (await store_result(session, item=item, result=result, timings=timings)).id
+    email_id = None
+    if item.dry_run:
+        session.add_all(usage_rows(result, item=item, email_id=None))
+    else:
+        email_id = (await store_result(session, item=item, result=result, timings=timings)).id
     changed = await session.execute(
         update(QueueItem)
         .where(QueueItem.id == item_id, QueueItem.status.in_(ACTIVE_STATUSES))

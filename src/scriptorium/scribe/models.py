@@ -220,16 +220,28 @@ class Source(Base):
 
 
 class Usage(Base):
-    """LLM tokens and estimated cost for one pipeline run of one email."""
+    """LLM tokens and estimated cost for one pipeline run: of one email, or of one dry run.
+
+    A dry run's rows have no email (`email_id` NULL, `dry_run` true; a CHECK keeps every other row tied to an
+    email) and are left out of the user's usage totals; they are deleted with their queue item by retention
+    (`scribe.retention`). `queue_item_id` names the run that spent the tokens (NULL on rows from before s003).
+    """
 
     __tablename__ = "scribe_usage"
     __table_args__ = (
         Index("ix_scribe_usage_email_id", "email_id"),
         Index("ix_scribe_usage_user_id_created_at", "user_id", "created_at"),
+        Index("ix_scribe_usage_queue_item_id", "queue_item_id"),
+        Index("ix_scribe_usage_dry_run_created_at", "dry_run", "created_at"),
+        CheckConstraint("dry_run OR email_id IS NOT NULL", name="email"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    queue_item_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("scribe_queue_items.id", ondelete="CASCADE")
+    )
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(20), default="")
     model: Mapped[str] = mapped_column(String(200), default="")

@@ -2,6 +2,7 @@
 
 Called inside the job's final transaction. A regeneration updates the email it targets (its previous text stays
 as a version, its previous sources stay under the previous generation number), so the history is never lost.
+A dry run stores only its usage (`usage_rows`), marked `dry_run` and tied to its queue item instead of an email.
 """
 
 from __future__ import annotations
@@ -97,21 +98,28 @@ async def store_result(
                 retrieved_at=source.retrieved_at,
             )
         )
-    for usage in result.usage:
-        session.add(
-            Usage(
-                email_id=email.id,
-                user_id=item.user_id,
-                step=str(usage.get("step", ""))[:20],
-                model=str(usage.get("model", ""))[:200],
-                input_tokens=int(usage.get("input_tokens", 0) or 0),
-                output_tokens=int(usage.get("output_tokens", 0) or 0),
-                requests=int(usage.get("requests", 0) or 0),
-                cost_usd=float(usage.get("cost_usd", 0) or 0),
-            )
-        )
+    session.add_all(usage_rows(result, item=item, email_id=email.id))
     await count_generation(session, user_id=item.user_id)
     return email
+
+
+def usage_rows(result: PipelineResult, *, item: QueueItem, email_id: str | None) -> list[Usage]:
+    """One row per model call of this run; a dry run's rows carry no email and are marked so totals skip them."""
+    return [
+        Usage(
+            email_id=email_id,
+            queue_item_id=item.id,
+            dry_run=item.dry_run,
+            user_id=item.user_id,
+            step=str(usage.get("step", ""))[:20],
+            model=str(usage.get("model", ""))[:200],
+            input_tokens=int(usage.get("input_tokens", 0) or 0),
+            output_tokens=int(usage.get("output_tokens", 0) or 0),
+            requests=int(usage.get("requests", 0) or 0),
+            cost_usd=float(usage.get("cost_usd", 0) or 0),
+        )
+        for usage in result.usage
+    ]
 
 
 async def _new_email(session: AsyncSession, item: QueueItem) -> Email:

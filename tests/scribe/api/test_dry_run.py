@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from scriptorium.core.jobs import Job
 from scriptorium.scribe import quota
 from scriptorium.scribe.models import Email, QueueItem, Recipient, Usage
@@ -31,6 +33,11 @@ async def status_of(api: ScribeApi, me: Account, task_id: str) -> dict[str, Any]
 async def profile_of(api: ScribeApi, me: Account) -> dict[str, Any]:
     body: dict[str, Any] = (await api.client.get("/api/user/profile", headers=me.headers)).json()
     return body
+
+
+async def token_sum(api: ScribeApi, *conditions: Any) -> int:
+    async with api.resources.sessionmaker() as session:
+        return int(await session.scalar(select(func.coalesce(func.sum(Usage.input_tokens), 0)).where(*conditions)))
 
 
 async def test_dry_run_uses_the_worker_and_model_but_no_research_no_quota_and_leaves_no_trace(
@@ -66,6 +73,13 @@ async def test_dry_run_uses_the_worker_and_model_but_no_research_no_quota_and_le
             job = await session.get(Job, item.job_id)
             assert job is not None and job.status == "done"
             assert job.result is not None and job.result["composer"] == openai_twin.chat_spec()
+            probe_usage = (await session.scalars(select(Usage))).all()
+        # What the probe cost is recorded, tied to its queue item and to no email ...
+        assert probe_usage, "the model call of a dry run leaves a usage row"
+        assert {(u.dry_run, u.email_id, u.queue_item_id) for u in probe_usage} == {(True, None, task_id)}
+        assert "compose" in {u.step for u in probe_usage}
+        probe_tokens = sum(u.input_tokens for u in probe_usage)
+        assert probe_tokens > 0
 
         profile = await profile_of(api, me)
         assert profile["quota"]["used_today"] == 0
@@ -77,9 +91,12 @@ async def test_dry_run_uses_the_worker_and_model_but_no_research_no_quota_and_le
         assert export == {"emails": []}
         assert (await api.client.get("/api/queue/?since_hours=48", headers=me.headers)).json() == []
         assert (await api.client.get("/api/recipients/", headers=me.headers)).json() == []
-        assert (await api.count(Email), await api.count(Recipient), await api.count(Usage)) == (0, 0, 0)
+        assert (await api.count(Email), await api.count(Recipient)) == (0, 0)
         overview = (await api.client.get("/api/admin/overview", headers=admin.headers)).json()
         assert (overview["total_emails"], overview["pending_count"], overview["success_rate"]) == (0, 0, 0.0)
+        # ... and shown to the operator apart from every user figure.
+        assert overview["dry_runs"]["runs"] == 1 and overview["dry_runs"]["failed"] == 0
+        assert overview["dry_runs"]["input_tokens"] == probe_tokens and overview["dry_runs"]["days"] == 7
         rows = (await api.client.get("/api/admin/users", headers=admin.headers)).json()
         assert next(r for r in rows if r["id"] == me.id)["queue_submissions"] == 0
         assert (await api.client.get(f"/api/admin/users/{me.id}/queue", headers=admin.headers)).json() == []
@@ -104,8 +121,13 @@ async def test_dry_run_uses_the_worker_and_model_but_no_research_no_quota_and_le
         ]
         profile = await profile_of(api, me)
         assert (profile["quota"]["used_today"], profile["generation_count"], profile["usage"]["emails"]) == (1, 1, 1)
+        real_tokens = await token_sum(api, Usage.dry_run.is_(False))
+        assert real_tokens > 0 and await token_sum(api, Usage.dry_run.is_(True)) > probe_tokens  # two probes now
+        assert profile["usage"]["input_tokens"] == real_tokens  # the user's totals are the real email's alone
         overview = (await api.client.get("/api/admin/overview", headers=admin.headers)).json()
         assert overview["total_emails"] == 1 and overview["error_count"] == 0
+        assert overview["dry_runs"]["runs"] == 2
+        assert overview["dry_runs"]["input_tokens"] == await token_sum(api, Usage.dry_run.is_(True))
 
 
 async def test_dry_run_with_the_offline_composer_completes_as_needs_review(scribe_api: ScribeApi) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from scriptorium.core.auth import AdminUser
-from scriptorium.core.deps import SessionDep
+from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.errors import NotFound
 from scriptorium.core.models import User
 from scriptorium.scribe import admin
@@ -39,8 +39,8 @@ async def _user(session: SessionDep, user_id: str) -> User:
 
 
 @router.get("/overview", response_model=admin.AdminOverview)
-async def overview(_: AdminUser, session: SessionDep) -> admin.AdminOverview:
-    return await admin.overview(session)
+async def overview(_: AdminUser, session: SessionDep, settings: SettingsDep) -> admin.AdminOverview:
+    return await admin.overview(session, settings=settings)
 
 
 @router.get("/users", response_model=list[admin.AdminUserRow])

@@ -40,7 +40,7 @@ async def user_response(
                 func.coalesce(func.sum(Usage.input_tokens), 0),
                 func.coalesce(func.sum(Usage.output_tokens), 0),
                 func.coalesce(func.sum(Usage.cost_usd), 0.0),
-            ).where(Usage.user_id == user.id)
+            ).where(Usage.user_id == user.id, Usage.dry_run.is_(False))  # probes are not the user's spending
         )
     ).one()
     return UserResponse(

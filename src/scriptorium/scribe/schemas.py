@@ -43,9 +43,10 @@ DRY_RUN_DESCRIPTION = (
     "against the daily email quota and is accepted when that quota is used up; dry runs have their own cap of "
     f"{DRY_RUNS_PER_DAY} per user per UTC day (429 past it). No recipient is saved and no email is stored: a dry "
     "run never appears in the history, the queue view, exports or admin statistics, and there is nothing to edit "
-    "or regenerate. `GET /api/email/status/{task_id}` reports its progress and completion like any other, with "
-    "`result.dry_run: true` and `result.email_id: null`. A model failure fails a dry run (no retry, no fallback to "
-    "the offline mail merge), so a broken model is reported rather than hidden."
+    "or regenerate; its token usage is recorded apart (the admin overview's `dry_runs`), and a finished dry run is "
+    "deleted after SCRIBE_DRY_RUN_RETENTION_DAYS. `GET /api/email/status/{task_id}` reports its progress and "
+    "completion like any other, with `result.dry_run: true` and `result.email_id: null`. A model failure fails a "
+    "dry run (no retry, no fallback to the offline mail merge), so a broken model is reported rather than hidden."
 )
 DryRun = Annotated[bool, Field(description=DRY_RUN_DESCRIPTION)]
 

@@ -5,7 +5,8 @@ each queue item and its job exist together or not at all (the original committed
 by one, and a broker hiccup left orphans). After the commit the caller rings the queue with `notify`.
 
 A dry run (`dry_run=True`) is queued the same way but touches none of the user's data: no recipient row is created
-or refreshed, no profile is created, and it is checked against the dry-run cap instead of the email quota.
+or refreshed, no profile is created, and it is checked against the dry-run cap instead of the email quota. Its
+submission also deletes the user's expired dry runs (`retention.prune_dry_runs`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from scriptorium.scribe.jobs import JOB_KIND
 from scriptorium.scribe.models import Email, QueueItem, Recipient, ScribeProfile, Template
 from scriptorium.scribe.pipeline import validate_template
 from scriptorium.scribe.quota import reserve_dry_runs, reserve_emails
+from scriptorium.scribe.retention import prune_dry_runs
 from scriptorium.scribe.schemas import BatchItem, DuplicateFlag
 from scriptorium.scribe.service_recipients import find_duplicates, upsert_recipient
 
@@ -98,6 +100,7 @@ async def submit_items(
         submission.skipped = sorted({flag.index for flag in submission.duplicates})
     chosen = [item for index, item in enumerate(items) if index not in set(submission.skipped)]
     if dry_run:
+        await prune_dry_runs(session, settings=settings, user_id=user_id)  # retention, in this same transaction
         await reserve_dry_runs(session, user_id=user_id, count=len(chosen))
     else:
         await reserve_emails(session, settings=settings, user_id=user_id, count=len(chosen))

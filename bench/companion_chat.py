@@ -204,7 +204,10 @@ async def one_chat(http: httpx.AsyncClient, sid: str, question: str) -> dict[str
 async def part_one(
     base: str, twin_port: int, concurrency: int, rounds: int, think: tuple[float, float]
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=concurrency + 10)
+    # Readers pause 3-8 s and uvicorn closes a keep-alive connection after 5 s idle: a client that reuses one just
+    # as the server closes it gets a ReadError (one run aborted on it). Browsers retry that case; we drop idle
+    # connections first instead.
+    limits = httpx.Limits(max_connections=concurrency + 10, keepalive_expiry=2.0)
     counter = iter(range(10**9))
     results: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:

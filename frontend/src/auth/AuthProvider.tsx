@@ -1,6 +1,8 @@
 /**
  * Knows which auth mode the server runs in and who is signed in. The token itself lives in `tokenStore`, so a 401
- * seen by any request (which clears the token) or a sign-out in another tab updates this state too.
+ * seen by any request (which clears the token) or a sign-out in another tab updates this state too. In supabase
+ * mode with a project it also keeps the sign-in fresh (supabaseSession.ts): a due refresh runs before the first
+ * account lookup, and a new token from a refresh is looked up like any other token change.
  */
 
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
@@ -17,6 +19,7 @@ import {
   type AuthMode,
 } from "./api";
 import { AuthContext, type AuthState } from "./context";
+import { keepSessionFresh, refreshNow, sessionStore, type SupabaseSession } from "./supabaseSession";
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<AuthState["status"]>("loading");
@@ -48,6 +51,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     fetchAuthConfig(controller.signal)
       .then(async (config) => {
         setConfig(config);
+        // An expired token would be refused (and cleared) by the lookup below: refresh it first when due.
+        if (config.supabase) await refreshNow(config.supabase);
+        if (controller.signal.aborted) return;
         if (config.mode !== "none") await loadUser(controller.signal);
         setStatus("ready");
       })
@@ -68,6 +74,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [loadUser],
   );
 
+  const project = config.supabase;
+  useEffect(() => (project ? keepSessionFresh(project) : undefined), [project]);
+
   const signIn = useCallback(async (email: string, password: string) => {
     const answer = await login(email, password);
     tokenStore.set(tokenOf(answer));
@@ -80,14 +89,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (answer.user) setUser(answer.user);
   }, []);
 
-  const signInWithToken = useCallback(async (token: string) => {
+  const signInWithToken = useCallback(async (token: string, session?: SupabaseSession | null) => {
     const trimmed = token.trim();
+    // The session goes first: a token without a matching session (a pasted one) drops any older session.
+    if (session && session.accessToken === trimmed) sessionStore.set(session);
     tokenStore.set(trimmed);
     const me = await fetchMe();
     if (tokenStore.get() === trimmed) setUser(me);
   }, []);
 
   const signOut = useCallback(() => {
+    sessionStore.clear(); // the refresh token goes with the access token
     tokenStore.clear();
     setUser(null);
   }, []);

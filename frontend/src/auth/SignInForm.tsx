@@ -8,7 +8,7 @@ import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError } from "../api/client";
 import { TextField } from "../components/TextField";
 import { useAuth } from "./context";
-import { oauthStartUrl, providerLabel, supabasePasswordToken } from "./supabase";
+import { oauthStartUrl, providerLabel, supabasePasswordSignIn } from "./supabase";
 
 type Tab = "signin" | "register";
 
@@ -36,7 +36,8 @@ export function SignInForm({ onDone }: { onDone?: () => void }) {
     setError(null);
     try {
       if (auth.mode === "supabase" && project && !withToken) {
-        await auth.signInWithToken(await supabasePasswordToken(project, email, password));
+        const signedIn = await supabasePasswordSignIn(project, email, password);
+        await auth.signInWithToken(signedIn.token, signedIn.session);
       } else if (auth.mode === "supabase") await auth.signInWithToken(token);
       else if (tab === "signin") await auth.signIn(email, password);
       else await auth.register(email, password, displayName);

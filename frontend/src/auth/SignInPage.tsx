@@ -22,8 +22,8 @@ export default function SignInPage() {
   const [oauthError, setOauthError] = useState<string | null>(null);
   const { status, mode, signInWithToken } = auth;
 
-  // Back from a provider (Supabase's implicit flow): take the token from the fragment, drop the fragment from the
-  // address bar and history, then sign in with it exactly as with a pasted token.
+  // Back from a provider (Supabase's implicit flow): take the tokens from the fragment, drop the fragment from the
+  // address bar and history, then sign in with them like a password sign-in (refreshed before expiry).
   useEffect(() => {
     if (status !== "ready" || mode !== "supabase") return;
     const back = readOAuthReturn(window.location.hash);
@@ -33,7 +33,7 @@ export default function SignInPage() {
       setOauthError(back.error);
       return;
     }
-    signInWithToken(back.token)
+    signInWithToken(back.token, back.session)
       .then(() => navigate(next, { replace: true }))
       .catch((err: unknown) =>
         setOauthError(err instanceof ApiError ? err.message : "Signing in with that account failed. Try again."),

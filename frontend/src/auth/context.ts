@@ -2,6 +2,7 @@
 
 import { createContext, useContext } from "react";
 import type { Account, AuthConfig, AuthMode } from "./api";
+import type { SupabaseSession } from "./supabaseSession";
 
 export interface AuthState {
   /** "loading" until `/api/auth/config` answered; "error" when the server could not be reached. */
@@ -14,8 +15,11 @@ export interface AuthState {
   error: string | null;
   signIn(email: string, password: string): Promise<void>;
   register(email: string, password: string, displayName: string): Promise<void>;
-  /** Supabase mode: use an access token issued by the Supabase project. */
-  signInWithToken(token: string): Promise<void>;
+  /**
+   * Supabase mode: use an access token issued by the Supabase project. With the `session` it came in (password
+   * grant, OAuth return) the sign-in is refreshed before the token expires; a pasted token lasts as long as it does.
+   */
+  signInWithToken(token: string, session?: SupabaseSession | null): Promise<void>;
   signOut(): void;
 }
 

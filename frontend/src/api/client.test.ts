@@ -156,6 +156,18 @@ describe("apiFetch", () => {
     expect(changes).toEqual([null]);
   });
 
+  it("keeps a token that replaced the rejected one while the request was out", async () => {
+    tokenStore.set("expired");
+    routes.set("GET /api/slow-401", (_req, res) => {
+      tokenStore.set("refreshed"); // a refresh lands while this request is on the wire
+      json(res, 401, { detail: "your session has expired; sign in again" });
+    });
+
+    await failure(apiFetch(`${base}/api/slow-401`));
+
+    expect(tokenStore.get()).toBe("refreshed");
+  });
+
   it("says the server is unreachable when nothing listens", async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));

@@ -36,11 +36,15 @@ function isRawBody(body: unknown): body is BodyInit {
   );
 }
 
+function bearer(token: string): string {
+  return `Bearer ${token}`;
+}
+
 function buildRequest(init: ApiInit, accept: string): RequestInit & { headers: Headers } {
   const headers = new Headers(init.headers);
   if (!headers.has("Accept")) headers.set("Accept", accept);
   const token = tokenStore.get();
-  if (token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`);
+  if (token && !headers.has("Authorization")) headers.set("Authorization", bearer(token));
   let body: BodyInit | undefined;
   if (init.body !== undefined && init.body !== null) {
     if (isRawBody(init.body)) {
@@ -64,8 +68,12 @@ async function send(path: string, init: ApiInit, accept: string): Promise<Respon
   }
   if (!response.ok) {
     const error = await errorFromResponse(response);
-    // A rejected token is stale (expired, account gone): forget it so the UI offers sign-in again.
-    if (response.status === 401 && request.headers.has("Authorization") && tokenStore.get()) tokenStore.clear();
+    // A rejected token is stale (expired, account gone): forget it so the UI offers sign-in again. Only the token
+    // this request carried: if it was replaced while the request was out (a refresh, a new sign-in), keep the new one.
+    const current = tokenStore.get();
+    if (response.status === 401 && current && request.headers.get("Authorization") === bearer(current)) {
+      tokenStore.clear();
+    }
     throw error;
   }
   return response;

@@ -184,19 +184,32 @@ def test_a_refused_refresh_token_falls_back_to_sign_in(
     page.close()
 
 
-def test_sign_out_forgets_the_refresh_token(
+def test_sign_out_forgets_the_refresh_token_and_revokes_it_at_the_project(
     new_page: Callable[..., Page], start_live_server: Callable[..., LiveServer], twin: GoTrueTwin, project: str
 ) -> None:
     server = supabase_server(start_live_server, project)
     page = new_page(server.url)
     sign_in_with_password(page, "/")
-    assert stored_session(page) is not None
-    page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+    session = stored_session(page)
+    assert session is not None
+    with page.expect_response(f"{project}/auth/v1/logout?scope=local") as logout:
+        page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
     assert stored_token(page) is None
     assert stored_session(page) is None
+    assert logout.value.status == 204
+    assert logout.value.request.headers["authorization"] == f"Bearer {session['accessToken']}"
+
+    # A copy of the refresh token taken before the sign-out is dead at the project, not just forgotten here.
+    reuse = page.request.post(
+        f"{project}/auth/v1/token?grant_type=refresh_token",
+        headers={"apikey": ANON_KEY},
+        data={"refresh_token": session["refreshToken"]},
+    )
+    assert (reuse.status, reuse.json()["error"]) == (400, "invalid_grant")
+    assert "Not Found" in reuse.json()["error_description"]
     page.wait_for_timeout(LIFETIME * 1000)
-    assert twin.grants("refresh_token") == []  # nothing left to refresh with
+    assert [r["body"]["refresh_token"] for r in twin.grants("refresh_token")] == [session["refreshToken"]]
 
 
 def test_two_tabs_never_spend_the_same_refresh_token(

@@ -16,6 +16,9 @@ answer is a new access token and a new refresh token, and the one sent is spent.
 one "Refresh Token Not Found". `access_token_lifetime` (seconds, default GoTrue's 3600) sets every token's `exp`
 and `expires_in`, so a test can watch a session outlive several short tokens.
 
+`POST /auth/v1/logout?scope=local` with `apikey` and the access token as a bearer revokes the refresh token of
+that sign-in (the token's `session_id` claim), as GoTrue does, and answers 204; a bad or missing token is 401.
+
 `GET /auth/v1/authorize?provider=P&redirect_to=URL` stands in for the whole provider round trip (consent
 included): it redirects to `URL#access_token=...&expires_at=...&expires_in=...&refresh_token=...&token_type=bearer`
 for `oauth_email`, as Supabase's implicit flow does, or to `URL#error=access_denied` when `oauth_email` is empty.
@@ -38,7 +41,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 
@@ -52,8 +55,8 @@ class GoTrueTwin:
     ids: dict[str, str] = field(default_factory=dict)
     oauth_email: str = ""
     access_token_lifetime: int = 3600
-    # Live refresh tokens -> the email they belong to; spent ones are remembered to tell "already used" apart.
-    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    # Live refresh tokens -> (email, session id); spent ones are remembered to tell "already used" apart.
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     spent_refresh_tokens: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -61,6 +64,7 @@ class GoTrueTwin:
             routes=[
                 Route("/auth/v1/token", self.token, methods=["POST"]),
                 Route("/auth/v1/authorize", self.authorize, methods=["GET"]),
+                Route("/auth/v1/logout", self.logout, methods=["POST"]),
             ],
             middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])],
         )
@@ -105,12 +109,31 @@ class GoTrueTwin:
         if refresh_token in self.spent_refresh_tokens:
             reason = "Invalid Refresh Token: Already Used"
             return JSONResponse({"error": "invalid_grant", "error_description": reason}, status_code=400)
-        email = self.refresh_tokens.pop(refresh_token, None)
-        if email is None:
+        owner = self.refresh_tokens.pop(refresh_token, None)
+        if owner is None:
             reason = "Invalid Refresh Token: Refresh Token Not Found"
             return JSONResponse({"error": "invalid_grant", "error_description": reason}, status_code=400)
         self.spent_refresh_tokens.add(refresh_token)
-        return JSONResponse(self.session(email, base_url))
+        email, session_id = owner
+        return JSONResponse(self.session(email, base_url, session_id=session_id))
+
+    async def logout(self, request: Request) -> Response:
+        answer = self._logout_answer(request)
+        self._record(request, None, answer.status_code)
+        return answer
+
+    def _logout_answer(self, request: Request) -> Response:
+        if request.headers.get("apikey") != self.anon_key:
+            return JSONResponse({"message": "Invalid API key"}, status_code=401)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], audience="authenticated")
+        except jwt.PyJWTError:
+            return JSONResponse({"code": 401, "msg": "invalid JWT"}, status_code=401)
+        for refresh_token, (_, session_id) in list(self.refresh_tokens.items()):
+            if session_id == claims.get("session_id"):
+                del self.refresh_tokens[refresh_token]
+        return Response(status_code=204)
 
     async def authorize(self, request: Request) -> RedirectResponse:
         back = request.query_params["redirect_to"]
@@ -123,14 +146,16 @@ class GoTrueTwin:
         self._record(request, None, answer.status_code)
         return answer
 
-    def session(self, email: str, base_url: str) -> dict[str, Any]:
-        """A fresh GoTrue session for `email`: access token, a new single-use refresh token, expiry, user."""
+    def session(self, email: str, base_url: str, *, session_id: str | None = None) -> dict[str, Any]:
+        """A GoTrue session for `email` (a new sign-in unless `session_id` continues one): access token, a new
+        single-use refresh token, expiry, user."""
         refresh_token = secrets.token_urlsafe(16)
-        self.refresh_tokens[refresh_token] = email
+        session_id = session_id or str(uuid.uuid4())
+        self.refresh_tokens[refresh_token] = (email, session_id)
         now = int(time.time())
         user = {"id": self.ids.setdefault(email, str(uuid.uuid4())), "email": email, "aud": "authenticated"}
         return {
-            "access_token": self.access_token(email, base_url, now=now),
+            "access_token": self.access_token(email, base_url, now=now, session_id=session_id),
             "token_type": "bearer",
             "expires_in": self.access_token_lifetime,
             "expires_at": now + self.access_token_lifetime,
@@ -138,7 +163,7 @@ class GoTrueTwin:
             "user": {**user, "role": "authenticated"},
         }
 
-    def access_token(self, email: str, base_url: str, *, now: int | None = None) -> str:
+    def access_token(self, email: str, base_url: str, *, now: int | None = None, session_id: str | None = None) -> str:
         sub = self.ids.setdefault(email, str(uuid.uuid4()))
         issued = int(time.time()) if now is None else now
         claims = {
@@ -149,5 +174,6 @@ class GoTrueTwin:
             "iat": issued,
             "exp": issued + self.access_token_lifetime,
             "iss": f"{base_url.rstrip('/')}/auth/v1",
+            "session_id": session_id or str(uuid.uuid4()),
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")

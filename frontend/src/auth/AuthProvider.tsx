@@ -19,7 +19,7 @@ import {
   type AuthMode,
 } from "./api";
 import { AuthContext, type AuthState } from "./context";
-import { keepSessionFresh, refreshNow, sessionStore, type SupabaseSession } from "./supabaseSession";
+import { keepSessionFresh, refreshNow, revokeSession, sessionStore, type SupabaseSession } from "./supabaseSession";
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<AuthState["status"]>("loading");
@@ -99,10 +99,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signOut = useCallback(() => {
+    const session = sessionStore.get();
+    // Revoke at the project too (best effort, not awaited): the refresh token must not outlive the sign-out.
+    if (project && session && session.accessToken === tokenStore.get()) void revokeSession(project, session);
     sessionStore.clear(); // the refresh token goes with the access token
     tokenStore.clear();
     setUser(null);
-  }, []);
+  }, [project]);
 
   const value = useMemo<AuthState>(
     () => ({

@@ -13,6 +13,7 @@ import {
   refreshNow,
   requestRefresh,
   retryDelay,
+  revokeSession,
   sessionFromGrant,
   sessionStore,
   type SupabaseSession,
@@ -139,6 +140,25 @@ describe("one refresh request", () => {
         kind: "unavailable",
       });
     }
+  });
+});
+
+describe("revoking at sign-out", () => {
+  it("asks the project to end this sign-in with its access token and the anon key", async () => {
+    const { fetchImpl, sent } = fakeFetch(() => new Response(null, { status: 204 }));
+    expect(await revokeSession(project, session({ accessToken: "a9" }), fetchImpl)).toBe(true);
+    expect(sent[0]?.url).toBe("https://abcd.supabase.co/auth/v1/logout?scope=local");
+    expect(sent[0]?.init.method).toBe("POST");
+    const headers = new Headers(sent[0]?.init.headers);
+    expect([headers.get("apikey"), headers.get("Authorization")]).toEqual(["anon-key", "Bearer a9"]);
+    expect(sent[0]?.init.keepalive).toBe(true);
+  });
+
+  it("never throws: an unreachable or refusing project does not block signing out", async () => {
+    const down = fakeFetch(() => Promise.reject(new TypeError("Failed to fetch"))).fetchImpl;
+    expect(await revokeSession(project, session(), down)).toBe(false);
+    const refuses = fakeFetch(() => Response.json({ msg: "invalid JWT" }, { status: 401 })).fetchImpl;
+    expect(await revokeSession(project, session(), refuses)).toBe(false);
   });
 });
 

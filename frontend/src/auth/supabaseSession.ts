@@ -138,6 +138,29 @@ export async function requestRefresh(
   return session ? { kind: "refreshed", session } : { kind: "unavailable" };
 }
 
+/**
+ * Ask the project to end this sign-in (GoTrue's `POST /auth/v1/logout?scope=local`), which revokes its refresh
+ * token: without it, a copy of the refresh token taken before sign-out would keep minting access tokens. Best
+ * effort and never throws: signing out locally must not wait for, or depend on, the project answering.
+ */
+export async function revokeSession(
+  project: SupabaseProject,
+  session: SupabaseSession,
+  fetchImpl: typeof fetch = fetch,
+): Promise<boolean> {
+  try {
+    const response = await fetchImpl(`${project.url}/auth/v1/logout?scope=local`, {
+      method: "POST",
+      headers: { apikey: project.anonKey, Authorization: `Bearer ${session.accessToken}` },
+      keepalive: true, // survives the page navigating away right after "Sign out"
+      signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined,
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 let memorySession: SupabaseSession | null = null;
 
 function storage(): Storage | null {

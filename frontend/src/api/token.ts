@@ -11,7 +11,8 @@ type Listener = (token: string | null) => void;
 const listeners = new Set<Listener>();
 let memoryToken: string | null = null;
 
-function storage(): Storage | null {
+/** localStorage when this environment has a usable one (not in Node tests, not when blocked), else null. */
+export function storage(): Storage | null {
   try {
     return typeof localStorage === "undefined" ? null : localStorage;
   } catch {

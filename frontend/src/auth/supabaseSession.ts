@@ -13,7 +13,7 @@
  * already rotated the token, this one adopts the result instead of spending the old refresh token twice.
  */
 
-import { tokenStore } from "../api/token";
+import { storage, tokenStore } from "../api/token";
 import type { SupabaseProject } from "./api";
 
 export const SESSION_KEY = "scriptorium.supabase.session";
@@ -162,14 +162,6 @@ export async function revokeSession(
 }
 
 let memorySession: SupabaseSession | null = null;
-
-function storage(): Storage | null {
-  try {
-    return typeof localStorage === "undefined" ? null : localStorage;
-  } catch {
-    return null;
-  }
-}
 
 /** The stored session, degrading to memory like `tokenStore` (private mode, Node tests). */
 export const sessionStore = {

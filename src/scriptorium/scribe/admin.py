@@ -22,6 +22,7 @@ from scriptorium.core.db import utcnow
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.models import Email, QueueItem, ScribeProfile, Template, Usage
+from scriptorium.scribe.usage import token_totals
 
 WEEKS = 12
 REAL = QueueItem.dry_run.is_(False)
@@ -105,22 +106,14 @@ async def dry_run_figures(session: AsyncSession, *, settings: Settings) -> DryRu
             )
         )
     ).one()
-    tokens = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(Usage.input_tokens), 0),
-                func.coalesce(func.sum(Usage.output_tokens), 0),
-                func.coalesce(func.sum(Usage.cost_usd), 0.0),
-            ).where(Usage.dry_run.is_(True), Usage.created_at >= since)
-        )
-    ).one()
+    tokens = await token_totals(session, Usage.dry_run.is_(True), Usage.created_at >= since)
     return DryRunFigures(
         days=days,
         runs=int(runs or 0),
         failed=int(failed or 0),
-        input_tokens=int(tokens[0]),
-        output_tokens=int(tokens[1]),
-        cost_usd=round(float(tokens[2]), 6),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        cost_usd=tokens.cost_usd,
     )
 
 

@@ -25,6 +25,7 @@ from scriptorium.scribe.schemas import (
     UserResponse,
 )
 from scriptorium.scribe.service import get_profile
+from scriptorium.scribe.usage import token_totals
 
 router = APIRouter(prefix="/api/user", tags=["scribe: user"])
 
@@ -34,15 +35,8 @@ async def user_response(
 ) -> UserResponse:
     quota = await email_quota(session, settings=settings, user_id=user.id)
     emails = await session.scalar(select(func.count()).select_from(Email).where(Email.user_id == user.id))
-    tokens = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(Usage.input_tokens), 0),
-                func.coalesce(func.sum(Usage.output_tokens), 0),
-                func.coalesce(func.sum(Usage.cost_usd), 0.0),
-            ).where(Usage.user_id == user.id, Usage.dry_run.is_(False))  # probes are not the user's spending
-        )
-    ).one()
+    # Probes (dry runs) are not the user's spending.
+    tokens = await token_totals(session, Usage.user_id == user.id, Usage.dry_run.is_(False))
     return UserResponse(
         id=user.id,
         email=user.email,
@@ -61,9 +55,9 @@ async def user_response(
         ),
         usage=UsageTotals(
             emails=int(emails or 0),
-            input_tokens=int(tokens[0]),
-            output_tokens=int(tokens[1]),
-            cost_usd=round(float(tokens[2]), 6),
+            input_tokens=tokens.input_tokens,
+            output_tokens=tokens.output_tokens,
+            cost_usd=tokens.cost_usd,
         ),
     )
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.ratelimit import SlidingWindowLimiter
-from scriptorium.companion.retrieval import RetrievalCache
 from scriptorium.companion.service import ReaderContext
 from scriptorium.companion.service_catalog import CatalogCache
 from scriptorium.companion.sessions import load_view, reader_from_token
 from scriptorium.core.embeddings import Embedder, build_embedder
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
+
+if TYPE_CHECKING:
+    from scriptorium.companion.retrieval import RetrievalCache
 
 READER_HEADER = "x-reader-token"
 
@@ -69,8 +71,15 @@ def embedder(resources: Resources) -> Embedder:
 
 
 def retrieval_cache(resources: Resources) -> RetrievalCache:
-    """Per-process candidate matrices, refreshed whenever a series' content version moves (re-ingest)."""
-    return resources.cached("companion.retrieval_cache", RetrievalCache)
+    """Per-process candidate matrices, refreshed whenever a series' content version moves (re-ingest).
+
+    Retrieval (and numpy under it) is imported on the first question, not at start-up
+    (tests/test_startup_imports.py guards that).
+    """
+    from scriptorium.companion.retrieval import RetrievalCache
+
+    cache: RetrievalCache = resources.cached("companion.retrieval_cache", RetrievalCache)
+    return cache
 
 
 def catalog_cache(resources: Resources) -> CatalogCache:

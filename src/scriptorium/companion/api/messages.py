@@ -29,7 +29,6 @@ from scriptorium.companion.api.common import (
 from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.prompts import HISTORY_TURNS
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.service_chat import embed_question, prepare_turn
 from scriptorium.companion.sessions import read_turn
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
@@ -70,6 +69,9 @@ async def post_message(
     if not body.message.strip():
         raise ValidationFailed("message is empty; type a question", field="message")
     limiter(resources).hit(client_key(request))
+    # Retrieval and numpy load with the first question, so a server nobody chats with stays small and starts fast.
+    from scriptorium.companion.service_chat import embed_question, prepare_turn
+
     started, asked_at = time.monotonic(), utcnow()
     answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
     cache = retrieval_cache(resources)

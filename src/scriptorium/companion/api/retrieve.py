@@ -14,7 +14,6 @@ from scriptorium.companion.api.common import client_key, embedder, limiter, retr
 from scriptorium.companion.api.world import resolve_cursor
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.models import Episode, Series
-from scriptorium.companion.retrieval import retrieve
 from scriptorium.companion.schemas import RetrievedChunk, RetrieveRequest, RetrieveResponse
 from scriptorium.core.deps import ResourcesDep, SessionDep
 from scriptorium.core.errors import NotFound, ValidationFailed
@@ -48,6 +47,8 @@ async def post_retrieve(
     body: RetrieveRequest, request: Request, db: SessionDep, resources: ResourcesDep
 ) -> RetrieveResponse:
     limiter(resources).hit(client_key(request))
+    from scriptorium.companion.retrieval import retrieve  # with numpy, on first use (see api/common.py)
+
     cursor = await _cursor(db, body)
     found = await retrieve(
         db,

@@ -2,7 +2,8 @@
 
 Each of these costs start-up time and idle memory on a 1 GB Pi (numpy alone ~11 MB and ~0.13 s). They load with
 the first request that needs them: numpy and the embedder with the first Companion question, the Scribe pipeline
-(trafilatura, lxml, pypdf, feedparser, pydantic-ai) with the first generation, Pillow with the first image. A
+(its source clients, trafilatura, lxml, pypdf, feedparser, pydantic-ai) with the first generation, Pillow with the
+first image, PyJWT (and cryptography under it) with the first token (never in AUTH_MODE=none, the lite default). A
 module-level import added anywhere on the start-up path shows up here, in a fresh interpreter.
 """
 
@@ -14,7 +15,8 @@ import sys
 from pathlib import Path
 
 HEAVY = ["numpy", "wordllama", "safetensors", "pydantic_ai", "openai", "anthropic", "trafilatura", "lxml", "pypdf",
-         "feedparser", "PIL", "playwright"]  # fmt: skip
+         "feedparser", "PIL", "playwright", "jwt",
+         "scriptorium.scribe.pipeline.research", "scriptorium.scribe.pipeline.runner"]  # fmt: skip
 
 SCRIPT = """
 import asyncio, json, sys

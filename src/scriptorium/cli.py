@@ -6,15 +6,19 @@ Each command builds `Settings` once; a bad setting prints one line naming the va
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.settings import Settings, load_settings, masked
+
+if TYPE_CHECKING:
+    from scriptorium.core.resources import Resources
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
@@ -91,12 +95,51 @@ async def _work(settings: Settings) -> None:
 
     load_job_handlers()
     async with open_resources(settings) as resources:
+        if not await _wait_for_job_table(resources, stop):
+            return
         resources.start_jobs(consume=True)
         click.echo(
             f"worker: {settings.worker_concurrency} concurrent jobs on {settings.effective_job_backend}",
             err=True,
         )
         await stop.wait()
+
+
+#: Seconds between looks at a database that is not ready yet.
+DATABASE_POLL_SECONDS = 2.0
+
+
+async def _wait_for_job_table(resources: Resources, stop: asyncio.Event) -> bool:
+    """Wait until the database is reachable and migrated; False if asked to stop first.
+
+    Workers and the API often start together (systemd, Fly, compose) and `serve` migrates at start, so a worker
+    that finds no tables waits rather than exits. It says what it is waiting for once per change of state, not
+    with a traceback from every job sweep.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scriptorium.core.jobs.store import job_table_exists
+
+    said = ""
+    while not stop.is_set():
+        try:
+            if await job_table_exists(resources.engine):
+                return True
+            message = (
+                "worker: the database has no job tables yet; waiting for `scriptorium migrate` "
+                "(`scriptorium serve` runs it at start unless given --no-migrate)"
+            )
+        except (SQLAlchemyError, OSError) as exc:
+            message = (
+                f"worker: cannot reach the database ({type(exc).__name__}); retrying every "
+                f"{DATABASE_POLL_SECONDS:g} s. Check DATABASE_URL and that the server is up."
+            )
+        if message != said:
+            click.echo(message, err=True)
+            said = message
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=DATABASE_POLL_SECONDS)
+    return False
 
 
 @cli.command()

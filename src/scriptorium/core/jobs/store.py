@@ -10,8 +10,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, func, inspect, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from scriptorium.core.db import utcnow
 from scriptorium.core.jobs.models import Job
@@ -21,6 +21,12 @@ FAIRNESS_WINDOW = timedelta(hours=6)
 
 class LeaseLost(Exception):
     """This worker no longer owns the job (its lease lapsed and someone else claimed it, or it was cancelled)."""
+
+
+async def job_table_exists(engine: AsyncEngine) -> bool:
+    """Whether the database has been migrated far enough to hold jobs (a worker started first has nothing to do)."""
+    async with engine.connect() as connection:
+        return bool(await connection.run_sync(lambda sync: inspect(sync).has_table(Job.__tablename__)))
 
 
 def submit(

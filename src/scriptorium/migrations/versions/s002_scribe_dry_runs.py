@@ -6,7 +6,7 @@ for every item that is not a dry run. Existing rows are real runs (`dry_run` def
 
 Revision ID: s002
 Revises: s001
-Create Date: 2026-11-24 10:00:00.000000
+Create Date: 2026-11-22 15:00:00.000000
 """
 
 from collections.abc import Sequence

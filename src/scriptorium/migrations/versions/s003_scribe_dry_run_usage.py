@@ -8,7 +8,7 @@ Existing rows are real runs (`dry_run` defaults to false) with no queue item rec
 
 Revision ID: s003
 Revises: s002
-Create Date: 2026-11-26 10:00:00.000000
+Create Date: 2026-11-22 17:20:00.000000
 """
 
 from collections.abc import Sequence

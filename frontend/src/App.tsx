@@ -1,6 +1,6 @@
 /**
  * Routes. Each app is its own lazily loaded chunk, so opening the reader never downloads Scribe and the start
- * page stays small. Apps own everything under their prefix (`/scribe/*`, `/read/*`) with nested `<Routes>`.
+ * page stays small. Apps own everything under their prefix (`/scribe/*`, `/read/*`, `/admin/*`) with nested `<Routes>`.
  */
 
 import { lazy, Suspense, type ReactNode } from "react";
@@ -14,6 +14,7 @@ import NotFound from "./pages/NotFound";
 const ScribeApp = lazy(() => import("./scribe/ScribeApp"));
 const ReaderApp = lazy(() => import("./companion/ReaderApp"));
 const SignInPage = lazy(() => import("./auth/SignInPage"));
+const AdminApp = lazy(() => import("./admin/AdminApp"));
 
 function Lazy({ children }: { children: ReactNode }) {
   return (
@@ -41,6 +42,14 @@ export default function App() {
           element={
             <Lazy>
               <ReaderApp />
+            </Lazy>
+          }
+        />
+        <Route
+          path="admin/*"
+          element={
+            <Lazy>
+              <AdminApp />
             </Lazy>
           }
         />

@@ -1,7 +1,9 @@
-/** The shell around every page: skip link, top navigation with both apps and the account corner, footer. */
+/** The shell around every page: skip link, top navigation with both apps (and Admin for admins), the account corner, footer. */
 
 import { Link, NavLink, Outlet } from "react-router-dom";
+import { isAdmin } from "../admin/access";
 import { AccountMenu } from "../auth/AccountMenu";
+import { useAuth } from "../auth/context";
 
 export function Logo() {
   return (
@@ -13,6 +15,7 @@ export function Logo() {
 }
 
 export function Layout() {
+  const auth = useAuth();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -31,6 +34,11 @@ export function Layout() {
             <li>
               <NavLink to="/read">Reader</NavLink>
             </li>
+            {isAdmin(auth) && (
+              <li>
+                <NavLink to="/admin">Admin</NavLink>
+              </li>
+            )}
           </ul>
           <div className="topnav-account">
             <AccountMenu />

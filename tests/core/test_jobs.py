@@ -330,3 +330,43 @@ async def test_a_burst_of_claimers_on_postgres_never_comes_back_empty(make_setti
             claimed = await burst_of_claims(resources, jobs_count=100, claimers=32)
     assert all(job is not None for job in claimed)
     assert len({job.id for job in claimed if job}) == 32
+
+
+async def test_a_database_outage_logs_one_traceback_then_one_line_per_sweep(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = runner_for(resources, Registry(), lease=1)  # a sweep every 0.5 s
+    outage = {"on": True}
+    real_sweep = runner.sweep
+
+    async def sweep() -> int:
+        if outage["on"]:
+            raise ConnectionRefusedError("database restarting")
+        return await real_sweep()
+
+    monkeypatch.setattr(runner, "sweep", sweep)
+    caplog.set_level("WARNING", logger="scriptorium.core.jobs.runner")
+
+    def said(text: str) -> bool:
+        return any(record.getMessage() == text for record in caplog.records)
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(100):
+            if condition():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"log never showed it: {[r.getMessage() for r in caplog.records]}")
+
+    task = asyncio.create_task(runner.sweep_forever())
+    try:
+        await until(lambda: sum(r.getMessage().startswith("job sweep") for r in caplog.records) >= 3)
+        outage["on"] = False
+        await until(lambda: said("job sweep works again"))
+    finally:
+        runner._stopping = True
+        task.cancel()
+    messages = [(record.getMessage(), record.exc_info is not None) for record in caplog.records]
+    assert messages[0] == ("job sweep failed; will retry", True)
+    assert ("job sweep still failing; will retry", False) in messages
+    assert all(with_trace is False for _, with_trace in messages[1:])
+    assert messages[-1] == ("job sweep works again", False)

@@ -223,12 +223,26 @@ class JobRunner:
         return claimable
 
     async def sweep_forever(self) -> None:
+        """Sweep every half lease. Through an outage (the database restarting) the log gets one traceback, then
+        one line per failed sweep, then one line when sweeps work again, instead of a traceback every time."""
         interval = max(0.5, self.lease_seconds / 2)
+        failures = 0
         while not self._stopping:
             try:
                 await self.sweep()
-            except Exception:
-                log.warning("job sweep failed; will retry", exc_info=True)
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    log.warning("job sweep failed; will retry", exc_info=True)
+                else:
+                    log.warning(
+                        "job sweep still failing; will retry",
+                        extra={"failures": failures, "error": type(exc).__name__},
+                    )
+            else:
+                if failures:
+                    log.warning("job sweep works again", extra={"failures": failures})
+                failures = 0
             await asyncio.sleep(interval)
 
     async def stop(self, grace_seconds: float = 5.0) -> None:

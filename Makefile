@@ -48,8 +48,12 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(VENV)/.installed-dev
+# The frontend's own typecheck covers what `npm run build` does not: its tests and config files.
+typecheck: $(VENV)/.installed-dev $(if $(NPM),frontend/node_modules/.installed)
 	$(BIN)/mypy
+ifneq ($(NPM),)
+	cd frontend && npm run --silent typecheck
+endif
 
 test: $(VENV)/.installed-dev frontend lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup

@@ -47,7 +47,7 @@ describe("Supabase password sign-in", () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it("returns the access token with the refresh token and expiry from the password grant", async () => {
-    const fetchMock = vi.fn(async () =>
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) =>
       Response.json({ access_token: "a1", refresh_token: "r1", expires_in: 3600, expires_at: 1_700_003_600 }),
     );
     vi.stubGlobal("fetch", fetchMock);

@@ -241,6 +241,8 @@ def test_admin_sees_the_figures_the_api_reports_and_opens_a_user(
 
     # Pages of two, through the address bar and the Next button, against the API's own second page.
     page.goto(f"/admin/users/{ada.id}?per_page=2")
+    # A direct link has no row from the list: the heading comes from GET /api/admin/users/{id}.
+    expect(page.get_by_test_id("admin-user-name")).to_have_text("Ada Lovelace")
     expect(emails).to_have_count(2)
     pager = page.get_by_role("navigation", name="Email pages")
     expect(pager).to_contain_text("1–2 of 3")
@@ -255,6 +257,7 @@ def test_admin_sees_the_figures_the_api_reports_and_opens_a_user(
     missing = open_as(new_page, admin_server, admin)
     missing.goto("/admin/users/nobody")
     expect(missing.get_by_text("There is no user with this id.")).to_be_visible()
+    expect(missing.get_by_test_id("admin-user-name")).to_have_text("User nobody")
 
 
 def test_the_page_fits_a_phone(

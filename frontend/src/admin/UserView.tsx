@@ -2,8 +2,8 @@
  * `/admin/users/:id`: one account's emails (paginated by the API's `page`/`per_page`, kept in the address so a
  * reload or a shared link shows the same page), its queue (probes excluded by the server) and its templates.
  *
- * There is no `GET /api/admin/users/{id}`: the heading uses the row the users table passed along, or, on a direct
- * link, looks the account up in the first page of `/api/admin/users` and otherwise names it by id.
+ * The heading uses the row the users table passed along, or, on a direct link, `GET /api/admin/users/{id}`; an
+ * unknown id is named by id (its sections then say there is no such user).
  */
 
 import type { ReactNode } from "react";
@@ -33,11 +33,8 @@ function useAccount(id: string): AdminUserRow | null {
   const location = useLocation();
   const passed = (location.state as { user?: AdminUserRow } | null)?.user;
   const known = passed?.id === id ? passed : null;
-  const lookup = useLoad(
-    (signal) => (known ? Promise.resolve([known]) : adminApi.users(LIST_MAX, 0, signal)),
-    [id, known === null],
-  );
-  return known ?? lookup.data?.find((row) => row.id === id) ?? null;
+  const lookup = useLoad((signal) => (known ? Promise.resolve(known) : adminApi.user(id, signal)), [id, known === null]);
+  return known ?? lookup.data ?? null;
 }
 
 function Header({ id, account }: { id: string; account: AdminUserRow | null }) {

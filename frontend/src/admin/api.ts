@@ -30,6 +30,7 @@ export const adminApi = {
     apiFetch<AdminError[]>(`/api/admin/errors?${query({ limit, offset })}`, { signal }),
   users: (limit: number, offset: number, signal?: AbortSignal) =>
     apiFetch<AdminUserRow[]>(`/api/admin/users?${query({ limit, offset })}`, { signal }),
+  user: (id: string, signal?: AbortSignal) => apiFetch<AdminUserRow>(user(id), { signal }),
   userEmails: (id: string, page: number, perPage: number, signal?: AbortSignal) =>
     apiFetch<PaginatedEmails>(`${user(id)}/emails?${query({ page, per_page: perPage })}`, { signal }),
   userQueue: (id: string, signal?: AbortSignal) =>

@@ -151,7 +151,8 @@ async def overview(session: AsyncSession, *, settings: Settings) -> AdminOvervie
     )
 
 
-async def users(session: AsyncSession, *, limit: int, offset: int) -> list[AdminUserRow]:
+async def users(session: AsyncSession, *, limit: int, offset: int, user_id: str | None = None) -> list[AdminUserRow]:
+    """Users with their figures, most generations first; `user_id` narrows it to that one user's row."""
     emails = select(Email.user_id, func.count().label("n")).group_by(Email.user_id).subquery()
     queue = (
         select(
@@ -164,7 +165,7 @@ async def users(session: AsyncSession, *, limit: int, offset: int) -> list[Admin
         .subquery()
     )
     generated = func.coalesce(ScribeProfile.generation_count, 0)
-    rows = await session.execute(
+    query = (
         select(User, ScribeProfile, emails.c.n, queue.c.n, queue.c.failed)
         .outerjoin(ScribeProfile, ScribeProfile.user_id == User.id)
         .outerjoin(emails, emails.c.user_id == User.id)
@@ -173,6 +174,7 @@ async def users(session: AsyncSession, *, limit: int, offset: int) -> list[Admin
         .limit(limit)
         .offset(offset)
     )
+    rows = await session.execute(query if user_id is None else query.where(User.id == user_id))
     return [
         AdminUserRow(
             id=user.id,

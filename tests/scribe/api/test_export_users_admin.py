@@ -158,6 +158,9 @@ async def test_admin_views_report_totals_activity_and_errors(scribe_api: ScribeA
     users = (await scribe_api.client.get("/api/admin/users", headers=admin.headers)).json()
     mine = next(u for u in users if u["id"] == me.id)
     assert (mine["actual_email_count"], mine["queue_submissions"], mine["generation_count"]) == (2, 2, 2)
+    one = await scribe_api.client.get(f"/api/admin/users/{me.id}", headers=admin.headers)
+    assert one.json() == mine  # the same row, whatever its place in the list
+    assert (await scribe_api.client.get("/api/admin/users/nobody", headers=admin.headers)).status_code == 404
     emails = (await scribe_api.client.get(f"/api/admin/users/{me.id}/emails?per_page=1", headers=admin.headers)).json()
     assert (emails["total"], emails["pages"], len(emails["items"])) == (2, 2, 1)
     queue = (await scribe_api.client.get(f"/api/admin/users/{me.id}/queue", headers=admin.headers)).json()

@@ -50,6 +50,15 @@ async def users(
     return await admin.users(session, limit=clamp(limit), offset=offset)
 
 
+@router.get("/users/{user_id}", response_model=admin.AdminUserRow)
+async def user_row(user_id: str, _: AdminUser, session: SessionDep) -> admin.AdminUserRow:
+    """One user's row of `/users` (for a page opened from a link rather than from the list)."""
+    found = await admin.users(session, limit=1, offset=0, user_id=user_id)
+    if not found:
+        raise NotFound("no such user")
+    return found[0]
+
+
 @router.get("/users/{user_id}/emails", response_model=PaginatedEmails)
 async def user_emails(
     user_id: str,

@@ -442,7 +442,17 @@ def main() -> None:
     print(text)
     if args.write:
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(text, encoding="utf-8")
+        OUT.write_text(text.rstrip("\n") + "\n\n" + hand_written_notes(OUT), encoding="utf-8")
+
+
+NOTES_HEADING = "## Reading it"
+
+
+def hand_written_notes(path: Path) -> str:
+    """The page's hand-written part (from `NOTES_HEADING` on), which a rerun keeps below the new tables."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = old.find(NOTES_HEADING)
+    return old[start:] if start >= 0 else ""
 
 
 if __name__ == "__main__":

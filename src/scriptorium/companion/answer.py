@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from scriptorium.companion.boundary import Cursor
+from scriptorium.core.llm.stream import ChatTurn
 
 Mode = Literal["page", "wiki"]
 PassageRole = Literal["visible", "earlier", "wiki"]
@@ -52,10 +53,8 @@ class Suggestion:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryTurn:
-    role: Literal["user", "assistant"]
-    content: str
+HistoryTurn = ChatTurn
+"""An earlier message of the conversation: the same value the model client sends, so no conversion between them."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ TEMPERATURE = 0.3
 
 def messages_for(turn: Turn) -> list[ChatTurn]:
     """History as plain user/assistant turns, then this turn's notes and question."""
-    past = [ChatTurn(t.role, t.content) for t in prompts.history(turn.history)]
-    return [*past, ChatTurn("user", prompts.user_prompt(turn))]
+    return [*prompts.history(turn.history), ChatTurn("user", prompts.user_prompt(turn))]
 
 
 class ModelAnswerer:

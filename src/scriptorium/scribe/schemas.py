@@ -238,6 +238,7 @@ class CheckOut(BaseModel):
     name: str
     passed: bool
     detail: str = ""
+    sentences: list[str] = []  # the draft's offending sentences verbatim; rows stored before the field have none
 
 
 class SourceOut(BaseModel):

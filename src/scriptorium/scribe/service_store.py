@@ -22,7 +22,9 @@ def claims_json(result: PipelineResult) -> list[dict[str, Any]]:
 
 
 def checks_json(result: PipelineResult) -> list[dict[str, Any]]:
-    return [{"name": c.name, "passed": c.passed, "detail": c.message} for c in result.checks]
+    return [
+        {"name": c.name, "passed": c.passed, "detail": c.message, "sentences": list(c.sentences)} for c in result.checks
+    ]
 
 
 def metadata_json(result: PipelineResult, timings: dict[str, float]) -> dict[str, Any]:

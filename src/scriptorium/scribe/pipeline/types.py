@@ -120,11 +120,17 @@ class Draft:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One deterministic post-check; `message` is written for the person reviewing the draft."""
+    """One deterministic post-check; `message` is written for the person reviewing the draft.
+
+    `sentences` are the offending sentences exactly as they stand in the subject or body, so the review UI can
+    highlight the text behind each reason by plain substring search (empty when the reason is not about a
+    sentence, e.g. the length check).
+    """
 
     name: str
     passed: bool
     message: str
+    sentences: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,6 +18,7 @@ from scriptorium import apps
 from scriptorium.core.auth.api import router as auth_router
 from scriptorium.core.errors import RateLimited, ScriptoriumError
 from scriptorium.core.health import health_report
+from scriptorium.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
 from scriptorium.core.telemetry import (
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 REPO_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 PACKAGED_DIST = Path(__file__).resolve().parent / "static"
+UPLOAD_FORM_OVERHEAD = 64_000  # multipart boundaries and the other form fields around an uploaded file
 
 
 def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
@@ -74,6 +76,15 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added innermost first, so a request passes request id → security headers → CORS → body cap → routes.
+
+    CORS sits outside the body cap so that a 413 is still readable by a cross-origin client.
+    """
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_max_bytes=settings.request_max_bytes,
+        upload_max_bytes=max(settings.request_max_bytes, settings.scribe_resume_max_bytes + UPLOAD_FORM_OVERHEAD),
+    )
     origins = settings.origins
     if origins:
         wildcard = "*" in origins
@@ -93,6 +104,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
 
@@ -129,9 +141,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str | list | dict) else "request failed"
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }.get(exc.status_code, "http_error")
         return JSONResponse(_error_body(code, detail), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

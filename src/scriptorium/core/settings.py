@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     """Address `scriptorium serve` binds."""
     port: int = Field(8000, ge=1, le=65535)
     """Port `scriptorium serve` binds."""
+    request_max_bytes: int = Field(2_000_000, ge=10_000)
+    """Largest request body accepted (JSON and forms); larger ones get 413 before they are read. Uploads
+    (`multipart/form-data`) may be as large as the résumé limit plus form overhead."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Minimum log level."""
     log_format: LogFormat = "auto"
@@ -413,6 +416,9 @@ def masked(settings: Settings) -> dict[str, Any]:
             value = str(value)
         elif name in {"database_url", "database_url_override", "redis_url"}:
             value = _mask_url(value)
+        elif name == "llm_extra_headers":
+            # These carry a proxy's credentials (Modal-Key/Modal-Secret): show which headers are set, not their values.
+            value = {header: "***" for header in value}
         data[name] = value
     data["effective_database_url"] = _mask_url(settings.effective_database_url)
     data["effective_redis_url"] = _mask_url(settings.effective_redis_url)

@@ -62,6 +62,7 @@ class JobQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Any = None
         self._consumer_lock = threading.Lock()
+        self._ring_failing = False
 
     # --- ringing -------------------------------------------------------------------------------
     def ring(self, count: int = 1) -> None:
@@ -70,9 +71,28 @@ class JobQueue:
             self._wake()
 
     async def notify(self, count: int = 1) -> None:
-        """Ring from async code without blocking the loop on the queue's I/O."""
-        if count > 0:
+        """Ring from async code without blocking the loop on the queue's I/O; best effort, never raises.
+
+        Callers ring after their job rows are committed, and the rows are the truth: when the doorbell is
+        unreachable (Redis down) every worker's sweep rings for claimable rows once it is back. Raising here would
+        answer an accepted request with an error, and a client retrying it would get its work twice. The log gets
+        one line when ringing starts failing and one when it works again, not one per request.
+        """
+        if count <= 0:
+            return
+        try:
             await asyncio.to_thread(self.ring, count)
+        except Exception as exc:
+            if not self._ring_failing:
+                self._ring_failing = True
+                log.warning(
+                    "job queue unreachable; jobs stay pending until a sweep rings for them",
+                    extra={"error": type(exc).__name__},
+                )
+            return
+        if self._ring_failing:
+            self._ring_failing = False
+            log.warning("job queue reachable again")
 
     def pending_messages(self) -> int:
         return int(self.huey.pending_count())

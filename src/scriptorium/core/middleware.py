@@ -1,0 +1,151 @@
+"""Pure-ASGI guards every response passes through: a request body cap and security headers.
+
+Both are ASGI middleware rather than FastAPI dependencies because they must act before anything parses the body:
+a 200 MB JSON body to a public route would otherwise be buffered whole by the framework (measured: `serve` went
+from 118 to 539 MB peak), which ends the process on a 1 GB Pi.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scriptorium.core.telemetry import request_id_var
+
+UPLOAD_TYPES = (b"multipart/form-data",)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised inside `receive` when a streamed (chunked) body passes the cap mid-way.
+
+    An `HTTPException` because FastAPI turns any other exception raised while it reads a body into a 400; this one
+    it re-raises, and the app's handler answers 413 in the one error shape.
+    """
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(413, f"The request body is larger than the {_size(cap)} allowed here.")
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over a cap with 413 in the one error shape, before any byte is parsed.
+
+    A declared `Content-Length` over the cap is refused at once, without reading the body. A body sent without a
+    length (chunked) is counted as it arrives and refused the moment it passes the cap, so memory stays bounded
+    either way. Uploads (`multipart/form-data`) get their own, larger cap: the résumé PDF and the recipients CSV.
+    """
+
+    def __init__(self, app: ASGIApp, *, json_max_bytes: int, upload_max_bytes: int) -> None:
+        self.app = app
+        self.json_max_bytes = json_max_bytes
+        self.upload_max_bytes = upload_max_bytes
+
+    def _cap(self, headers: dict[bytes, bytes]) -> int:
+        content_type = headers.get(b"content-type", b"").lower()
+        return self.upload_max_bytes if content_type.startswith(UPLOAD_TYPES) else self.json_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        cap = self._cap(headers)
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > cap
+            except ValueError:
+                await _send_error(send, 400, "bad_request", "Content-Length is not a number")
+                return
+            if too_big:
+                await _send_too_large(send, cap)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > cap:
+                    raise BodyTooLarge(cap)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_too_large(send, cap)
+
+
+def _size(cap: int) -> str:
+    return f"{cap / 1_000_000:.1f} MB" if cap >= 1_000_000 else f"{cap // 1000} kB"
+
+
+async def _send_too_large(send: Send, cap: int) -> None:
+    await _send_error(send, 413, "payload_too_large", BodyTooLarge(cap).detail)
+
+
+async def _send_error(send: Send, status: int, code: str, detail: str) -> None:
+    body = json.dumps({"detail": detail, "code": code, "request_id": request_id_var.get()}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# Sent on every response unless the route set its own (the media route keeps its stricter CSP).
+# No Cross-Origin-Resource-Policy: the original companion client loads page images from another origin.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Add `SECURITY_HEADERS` to each response that does not already carry the header.
+
+    `frame-ancestors 'none'` (and `X-Frame-Options` for old browsers) stops another site from framing the UI with
+    a signed-in user behind it; `nosniff` stops a browser from running an upload or an export as script.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_defaults(list(message.get("headers") or []), SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _with_defaults(
+    headers: list[tuple[bytes, bytes]], defaults: Iterable[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    return headers + [(name, value) for name, value in defaults if name not in present]

@@ -82,11 +82,18 @@ class Turn:
 
 @dataclass
 class Reply:
-    """Filled in while an answerer streams: the passages it relied on, and token usage when known."""
+    """Filled in while an answerer streams: the passages it relied on, and token usage.
+
+    An extractive answerer knows what it quoted and fills `used`; a model's answer is read for its citations
+    after the leak guard has cut it (`cites_by_text`), so only text the reader saw can cite a page. Usage a
+    provider never reported (a stream closed early) is estimated and flagged, not recorded as 0/0.
+    """
 
     used: list[Passage] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    cites_by_text: bool = False
+    usage_estimated: bool = False
 
 
 class Answerer(Protocol):

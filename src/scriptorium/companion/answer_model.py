@@ -40,26 +40,44 @@ class ModelAnswerer:
 
     async def stream(self, turn: Turn, reply: Reply) -> AsyncGenerator[str]:
         usage = StreamUsage()
+        system, messages = prompts.system_prompt(turn), messages_for(turn)
+        produced: list[str] = []
+        # Citations come from the text the reader is shown (chat.py reads its markers after the leak guard).
+        reply.cites_by_text = True
         with llm.model_errors(self.provider.partition(":")[0] or "llm"):
             deltas = self.streamer.stream(
-                prompts.system_prompt(turn),
-                messages_for(turn),
-                max_tokens=prompts.ANSWER_MAX_TOKENS,
-                temperature=TEMPERATURE,
-                usage=usage,
+                system, messages, max_tokens=prompts.ANSWER_MAX_TOKENS, temperature=TEMPERATURE, usage=usage
             )
             try:
                 async for delta in deltas:
+                    produced.append(delta)
                     yield delta
             finally:
+                # Runs on a normal end and when the guard or a disconnect closes us early: the model read the
+                # prompt either way, so an answer cut off before the provider's usage chunk still costs tokens.
                 await deltas.aclose()
-        reply.used = list(turn.passages)
-        reply.input_tokens = usage.input_tokens
-        reply.output_tokens = usage.output_tokens
+                record_usage(reply, usage, system, messages, "".join(produced))
 
     async def aclose(self) -> None:
         """Close the pooled connections (`Resources.aclose` calls this at shutdown)."""
         await self.streamer.aclose()
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token for English text, the usual rule of thumb (never 0 for non-empty text)."""
+    return (len(text) + 3) // 4
+
+
+def record_usage(reply: Reply, usage: StreamUsage, system: str, messages: list[ChatTurn], produced: str) -> None:
+    """Reported usage when the provider sent it; otherwise an estimate from the prompt and the text produced."""
+    reply.input_tokens = usage.input_tokens
+    reply.output_tokens = usage.output_tokens
+    if not usage.input_tokens:
+        reply.input_tokens = estimate_tokens(system) + sum(estimate_tokens(m.content) for m in messages)
+        reply.usage_estimated = True
+    if not usage.output_tokens and produced:
+        reply.output_tokens = estimate_tokens(produced)
+        reply.usage_estimated = True
 
 
 def build_answerer(settings: Settings) -> Answerer:

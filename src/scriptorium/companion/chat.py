@@ -25,6 +25,7 @@ from typing import Any
 
 from sse_starlette import ServerSentEvent
 
+from scriptorium.companion import citing
 from scriptorium.companion.answer import Answerer, Passage, Reply, Turn
 from scriptorium.companion.answer_stream import LeakGuard, Pacer
 from scriptorium.companion.schemas import CitationPublic
@@ -84,6 +85,13 @@ def to_sse(event: Event) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=name)
 
 
+def used_passages(turn: Turn, outcome: Outcome) -> list[Passage]:
+    """What the answer relied on: what an extractive answer quoted, or what a model's shown text cites."""
+    if outcome.reply.cites_by_text:
+        return citing.cited(turn, outcome.text)
+    return outcome.reply.used
+
+
 def citations(turn: Turn, used: list[Passage]) -> list[dict[str, Any]]:
     """Sources of the answer (visible pages first), all at or before the cursor by construction."""
     ordered = sorted(used, key=lambda p: (p.role != "visible", p.global_index))
@@ -107,6 +115,14 @@ class Outcome:
     text: str = ""
     status: str = "complete"
     reply: Reply = field(default_factory=Reply)
+
+
+def token_counts(reply: Reply) -> dict[str, Any]:
+    """Saved with the answer; `estimated` marks counts the provider never reported (a stream closed early)."""
+    counts: dict[str, Any] = {"input": reply.input_tokens, "output": reply.output_tokens}
+    if reply.usage_estimated:
+        counts["estimated"] = True
+    return counts
 
 
 async def save_exchange(
@@ -140,10 +156,10 @@ async def save_exchange(
         status=outcome.status,
         provider=provider,
         retrieved_doc_ids=list(turn.retrieved_doc_ids),
-        citations=citations(turn, reply.used),
+        citations=citations(turn, used_passages(turn, outcome)),
         suggestions=[{"mode": s.mode, "text": s.text} for s in turn.suggestions],
         latency_ms=int((time.monotonic() - started) * 1000),
-        token_counts={"input": reply.input_tokens, "output": reply.output_tokens},
+        token_counts=token_counts(reply),
         created_at=max(utcnow(), asked_at + timedelta(microseconds=1)),
     )
     await writer.write([question, answer])
@@ -207,7 +223,7 @@ async def stream_answer(
     yield DoneEvent(
         message_id=message_id,
         retrieved_doc_ids=list(turn.retrieved_doc_ids),
-        citations=citations(turn, outcome.reply.used),
+        citations=citations(turn, used_passages(turn, outcome)),
         suggestions=[{"mode": s.mode, "text": s.text} for s in turn.suggestions],
         provider=answerer.provider,
         status=outcome.status,

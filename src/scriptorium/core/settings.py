@@ -245,6 +245,10 @@ class Settings(BaseSettings):
     """Chat messages per client per minute."""
     companion_retrieval_k: int = Field(6, ge=1, le=50)
     """Passages retrieved per question."""
+    companion_legacy_image_urls: bool = False
+    """Give `GET /api/episodes/{slug}` image links for every page even without a session, for the original
+    companion's client (it never sends one). Trades away the guarantee that images past a reader's page need a
+    session: anyone can then view every page of an episode. See docs/companion.md."""
 
     # --- HTTP and auth --------------------------------------------------------------------------
     allowed_origins: CommaList = Field(default_factory=list)

@@ -22,12 +22,21 @@ from scriptorium.core.errors import Conflict, NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.jobs import JOB_KIND
-from scriptorium.scribe.models import Email, QueueItem, Recipient, ScribeProfile, Template
+from scriptorium.scribe.models import Email, EmailVersion, QueueItem, Recipient, ScribeProfile, Template
 from scriptorium.scribe.pipeline import validate_template
 from scriptorium.scribe.quota import reserve_dry_runs, reserve_emails
 from scriptorium.scribe.retention import prune_dry_runs
 from scriptorium.scribe.schemas import BatchItem, DuplicateFlag
 from scriptorium.scribe.service_recipients import find_duplicates, upsert_recipient
+
+# Version kinds written by a person: regenerating over one of these asks first.
+MANUAL_KINDS: tuple[str, ...] = ("edited", "restored")
+
+
+class EditWouldBeReplaced(Conflict):
+    """Regenerating would replace the user's own text; the client asks, then sends `confirm_replace_edit=true`."""
+
+    code = "edit_would_be_replaced"
 
 
 @dataclass
@@ -181,11 +190,36 @@ async def enqueue(
     return item
 
 
-async def regenerate(session: AsyncSession, *, settings: Settings, user_id: str, email_id: str) -> QueueItem:
-    """Queue a fresh run for an existing email; on success it becomes the email's next version."""
+async def current_kind(session: AsyncSession, email: Email) -> str | None:
+    """How the email's current text came to be: generated, regenerated, edited, restored, ..."""
+    return await session.scalar(
+        select(EmailVersion.kind).where(EmailVersion.email_id == email.id, EmailVersion.version == email.version)
+    )
+
+
+async def regenerate(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: str,
+    email_id: str,
+    confirm_replace_edit: bool = False,
+    batch_id: str | None = None,
+) -> QueueItem:
+    """Queue a fresh run for an existing email; on success it becomes the email's next version.
+
+    When the current text is the user's own edit, nothing is queued unless `confirm_replace_edit` says they agreed:
+    the edit would stay in the versions list, but silently moving a person's words out of the way is the bug this
+    guards against.
+    """
     email = await session.get(Email, email_id)
     if email is None or email.user_id != user_id:
         raise NotFound("no such email")
+    if not confirm_replace_edit and await current_kind(session, email) in MANUAL_KINDS:
+        raise EditWouldBeReplaced(
+            "this email's current text is your edit; regenerating replaces it (the edit stays in the versions). "
+            "Send confirm_replace_edit=true to go ahead"
+        )
     active = await session.scalar(
         select(QueueItem.id).where(
             QueueItem.target_email_id == email.id, QueueItem.status.in_(("pending", "processing"))
@@ -207,7 +241,7 @@ async def regenerate(session: AsyncSession, *, settings: Settings, user_id: str,
         recipient_interest=recipient.interest,
         template_text=source_item.email_template,
         template_id=source_item.template_id,
-        batch_id=None,
+        batch_id=batch_id,
         origin="regenerate",
         target_email_id=email.id,
     )

@@ -49,8 +49,10 @@ async def list_emails(
     q: str | None = None,
     status: str | None = None,
     ids: Sequence[str] | None = None,
+    include_review: bool = True,
 ) -> tuple[list[Email], int]:
-    """Newest first, with the total matching count for pagination."""
+    """Newest first, with the total matching count for pagination; `include_review=False` (exports) leaves out
+    drafts that need review."""
     conditions = [Email.user_id == user_id]
     if not include_discarded:
         conditions.append(Email.displayed.is_(True))
@@ -58,6 +60,8 @@ async def list_emails(
         conditions.append(_search(q))  # type: ignore[arg-type]
     if status:
         conditions.append(Email.status == status)
+    if not include_review:
+        conditions.append(Email.status != "needs_review")
     if ids is not None:
         conditions.append(Email.id.in_(list(ids)))
     total = await session.scalar(select(func.count()).select_from(Email).where(*conditions))
@@ -135,6 +139,32 @@ async def update_email(session: AsyncSession, *, email: Email, change: EmailUpda
                 claims=email.claims,
             )
         )
+    email.updated_at = utcnow()
+    await session.flush()
+    return email
+
+
+async def restore_version(session: AsyncSession, *, email: Email, version: int) -> Email:
+    """Bring back an earlier text as the newest version (kind `restored`); nothing in between is lost."""
+    old = await session.scalar(
+        select(EmailVersion).where(EmailVersion.email_id == email.id, EmailVersion.version == version)
+    )
+    if old is None:
+        raise NotFound("no such version")
+    email.subject = old.subject
+    email.email_message = old.body
+    email.claims = list(old.claims or [])
+    email.version += 1
+    session.add(
+        EmailVersion(
+            email_id=email.id,
+            version=email.version,
+            kind="restored",
+            subject=old.subject,
+            body=old.body,
+            claims=email.claims,
+        )
+    )
     email.updated_at = utcnow()
     await session.flush()
     return email

@@ -34,7 +34,7 @@ async def test_exports_parse_back_in_every_format(scribe_api: ScribeApi) -> None
     }
     chen = next(e for e in emails.values() if e["recipient_name"] == "Dr. Maria Chen")
 
-    as_csv = await scribe_api.client.get("/api/email/export?format=csv", headers=me.headers)
+    as_csv = await scribe_api.client.get("/api/email/export?format=csv&include_review=true", headers=me.headers)
     assert as_csv.headers["content-disposition"] == 'attachment; filename="scribe-emails.csv"'
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert {row["id"] for row in rows} == set(emails)
@@ -44,12 +44,14 @@ async def test_exports_parse_back_in_every_format(scribe_api: ScribeApi) -> None
     assert row["recipient_email"] == "m.chen@northbridge.example"
     assert row["is_confident"] == "true"
 
-    as_json = (await scribe_api.client.get("/api/email/export?format=json", headers=me.headers)).json()
+    as_json = (
+        await scribe_api.client.get("/api/email/export?format=json&include_review=true", headers=me.headers)
+    ).json()
     record = next(r for r in as_json["emails"] if r["id"] == chen["id"])
     assert record["claims"] == chen["claims"]
     assert {s["id"] for s in record["sources"]} == {s["source_key"] for s in chen["sources"]}
 
-    as_zip = await scribe_api.client.get("/api/email/export?format=eml", headers=me.headers)
+    as_zip = await scribe_api.client.get("/api/email/export?format=eml&include_review=true", headers=me.headers)
     assert as_zip.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(as_zip.content)) as archive:
         names = archive.namelist()

@@ -28,6 +28,11 @@ async def test_another_users_resources_are_not_found_everywhere(scribe_api: Scri
         ("PATCH", f"/api/email/{email_id}", {"displayed": False}),
         ("PATCH", f"/api/email/{email_id}", {"email_message": "mine now"}),
         ("POST", f"/api/email/{email_id}/regenerate", None),
+        ("POST", f"/api/email/{email_id}/regenerate?confirm_replace_edit=true", None),
+        ("POST", f"/api/email/{email_id}/versions/1/restore", None),
+        ("GET", f"/api/email/{email_id}/batch", None),
+        ("GET", f"/api/queue/batches/{done['batch_id']}", None),
+        ("POST", f"/api/queue/batches/{done['batch_id']}/retry", None),
         ("DELETE", f"/api/queue/{pending}", None),
         ("POST", f"/api/queue/{item_id}/retry", None),
         ("GET", f"/api/templates/{template}", None),
@@ -47,11 +52,11 @@ async def test_another_users_resources_are_not_found_everywhere(scribe_api: Scri
     assert (await scribe_api.client.get("/api/templates/", headers=stranger.headers)).json() == []
     assert (await scribe_api.client.get("/api/recipients/", headers=stranger.headers)).json() == []
     export = await scribe_api.client.get("/api/email/export?format=json", headers=stranger.headers)
-    assert export.json() == {"emails": []}
+    assert export.json()["emails"] == []
     export_by_id = await scribe_api.client.get(
         f"/api/email/export?format=json&ids={email_id}", headers=stranger.headers
     )
-    assert export_by_id.json() == {"emails": []}
+    assert export_by_id.json()["emails"] == []
 
     # Nothing the stranger tried changed the owner's data.
     email = (await scribe_api.client.get(f"/api/email/{email_id}", headers=owner.headers)).json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +12,18 @@ from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Conflict
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_and_notify
-from scriptorium.scribe.export import MEDIA_TYPES, ExportFormat, eml_filename, export_bytes, to_eml
+from scriptorium.scribe.batches import batch_of, review
+from scriptorium.scribe.export import (
+    MEDIA_TYPES,
+    WARNING_HEADER,
+    ExportFormat,
+    eml_filename,
+    export_bytes,
+    header_value,
+    summarize,
+    to_eml,
+    warnings_of,
+)
 from scriptorium.scribe.models import Source
 from scriptorium.scribe.queue_view import owned_item, task_status
 from scriptorium.scribe.schemas import (
@@ -24,8 +35,16 @@ from scriptorium.scribe.schemas import (
     TaskResponse,
     TaskStatusResponse,
 )
+from scriptorium.scribe.schemas_review import BatchReview
 from scriptorium.scribe.service import regenerate
-from scriptorium.scribe.service_emails import detail, list_emails, owned_email, to_response, update_email
+from scriptorium.scribe.service_emails import (
+    detail,
+    list_emails,
+    owned_email,
+    restore_version,
+    to_response,
+    update_email,
+)
 
 router = APIRouter(prefix="/api/email", tags=["scribe: email"])
 EXPORT_MAX = 5000
@@ -86,12 +105,38 @@ async def export(
     session: SessionDep,
     format: Annotated[ExportFormat, Query()] = "csv",
     include_discarded: bool = False,
+    include_review: Annotated[bool, Query(description="Also export drafts that need review.")] = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    status: StatusFilter = None,
     ids: Annotated[list[str] | None, Query(max_length=EXPORT_MAX)] = None,
 ) -> Response:
+    """Drafts that need review stay out unless `include_review=true` (or `status=needs_review`) asks for them; how
+    many were left out, and how many exported drafts carry a warning, is in `X-Scriptorium-Warning`."""
+    include_review = include_review or status == "needs_review"
     emails, _ = await list_emails(
-        session, user_id=user.id, limit=EXPORT_MAX, offset=0, include_discarded=include_discarded, q=q, ids=ids
+        session,
+        user_id=user.id,
+        limit=EXPORT_MAX,
+        offset=0,
+        include_discarded=include_discarded,
+        q=q,
+        status=status,
+        ids=ids,
+        include_review=include_review,
     )
+    left_out = 0
+    if not include_review:  # counted with the same filters, so the number matches what the user asked for
+        _, left_out = await list_emails(
+            session,
+            user_id=user.id,
+            limit=1,
+            offset=0,
+            include_discarded=include_discarded,
+            q=q,
+            status="needs_review",
+            ids=ids,
+        )
+    summary = summarize(emails, left_out_review=left_out)
     sources: dict[str, list[Source]] = {}
     if emails and format != "eml":
         rows = await session.scalars(select(Source).where(Source.email_id.in_([e.id for e in emails])))
@@ -99,13 +144,16 @@ async def export(
         for source in rows:
             if source.generation == generation[source.email_id]:
                 sources.setdefault(source.email_id, []).append(source)
-    body = export_bytes(format, emails, sources, sender=user.email)
+    body = export_bytes(format, emails, sources, sender=user.email, summary=summary)
     extension = "zip" if format == "eml" else format
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="scribe-emails.{extension}"'},
-    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="scribe-emails.{extension}"',
+        "X-Scriptorium-Exported": str(summary.exported),
+        "X-Scriptorium-Left-Out": str(summary.left_out_review),
+    }
+    if line := summary.line():
+        headers[WARNING_HEADER] = header_value(line)
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
 @router.get("/{email_id}", response_model=EmailDetail, summary="One email with its sources, versions and usage")
@@ -115,12 +163,13 @@ async def get_email(email_id: str, user: CurrentUser, session: SessionDep) -> Em
 
 @router.get("/{email_id}/eml", summary="One email as an .eml draft")
 async def get_eml(email_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    """Asked for by id, so a draft that needs review is served, with its warnings in `X-Scriptorium-Warning` (in the
+    response and in the message itself)."""
     email = await owned_email(session, user_id=user.id, email_id=email_id)
-    return Response(
-        to_eml(email, sender=user.email),
-        media_type="message/rfc822",
-        headers={"Content-Disposition": f'attachment; filename="{eml_filename(email)}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{eml_filename(email)}"'}
+    if warnings := warnings_of(email):
+        headers[WARNING_HEADER] = header_value(" | ".join(warnings))
+    return Response(to_eml(email, sender=user.email), media_type="message/rfc822", headers=headers)
 
 
 @router.patch(
@@ -138,11 +187,48 @@ async def patch_email(email_id: str, body: EmailUpdateRequest, user: CurrentUser
 
 @router.post("/{email_id}/regenerate", status_code=202, response_model=TaskResponse, summary="Write this email again")
 async def regenerate_email(
-    email_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+    email_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    confirm_replace_edit: Annotated[
+        bool, Query(description="Go ahead although the current text is your edit (it stays in the versions).")
+    ] = False,
 ) -> TaskResponse:
+    """409 with code `edit_would_be_replaced` when the current text is a manual edit and the caller did not confirm;
+    409 with code `conflict` while a regeneration is already running."""
     user_id = user.id
     item = await commit_with_retry(
-        session, lambda: regenerate(session, settings=settings, user_id=user_id, email_id=email_id)
+        session,
+        lambda: regenerate(
+            session, settings=settings, user_id=user_id, email_id=email_id, confirm_replace_edit=confirm_replace_edit
+        ),
     )
     await resources.queue.notify(1)
     return TaskResponse(task_id=item.id, queue_item_id=item.id)
+
+
+@router.post(
+    "/{email_id}/versions/{version}/restore",
+    response_model=EmailDetail,
+    summary="Make an earlier version the current text (kept as a new version)",
+)
+async def restore(
+    email_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], user: CurrentUser, session: SessionDep
+) -> EmailDetail:
+    email = await owned_email(session, user_id=user.id, email_id=email_id)
+    await restore_version(session, email=email, version=version)
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise Conflict("the email was changed at the same time; reload it and try again") from None
+    return await detail(session, email)
+
+
+@router.get("/{email_id}/batch", response_model=BatchReview, summary="The batch this email belongs to, to step through")
+async def email_batch(email_id: str, user: CurrentUser, session: SessionDep) -> BatchReview:
+    """The batch's emails in submission order with their verdicts and reasons, where this one stands
+    (`position`, `previous_id`, `next_id`), and a research outage said once."""
+    batch_id = await batch_of(session, user_id=user.id, email_id=email_id)
+    return await review(session, user_id=user.id, batch_id=batch_id, current_email_id=email_id)

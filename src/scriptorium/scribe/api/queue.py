@@ -8,20 +8,23 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sse_starlette import EventSourceResponse
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.resources import Resources
-from scriptorium.scribe.api.common import submit_and_notify
+from scriptorium.scribe.api.common import commit_with_retry, submit_and_notify
+from scriptorium.scribe.batches import retry_unreachable, review
 from scriptorium.scribe.models import ACTIVE_STATUSES
 from scriptorium.scribe.queue_view import cancel_item, list_items, retry_item, to_response
 from scriptorium.scribe.schemas import BatchSubmitRequest, BatchSubmitResponse, MessageResponse, QueueItemResponse
+from scriptorium.scribe.schemas_review import BatchReview, OutageRetryResponse
 
 router = APIRouter(prefix="/api/queue", tags=["scribe: queue"])
 STREAM_POLL_SECONDS = 0.5
 STREAM_PING_SECONDS = 15
+BatchId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]
 SinceHours = Annotated[int, Query(ge=1, le=24 * 90, description="Finished items newer than this are listed.")]
 
 
@@ -118,3 +121,29 @@ async def retry(
     await session.commit()
     await resources.queue.notify(1)
     return to_response(item, None)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchReview, summary="A batch's emails, verdicts and any outage")
+async def batch_review(batch_id: BatchId, user: CurrentUser, session: SessionDep) -> BatchReview:
+    """The emails in submission order (to step through), what is still running, and `outage`: the research
+    sources that could not be reached for the emails that need review, said once for the batch."""
+    return await review(session, user_id=user.id, batch_id=batch_id)
+
+
+@router.post(
+    "/batches/{batch_id}/retry",
+    response_model=OutageRetryResponse,
+    summary="Regenerate the batch's emails that hit a research outage",
+)
+async def batch_retry(
+    batch_id: BatchId, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
+) -> OutageRetryResponse:
+    """Each email of `outage` is regenerated (the old text stays as a version). Emails holding your edit, or
+    already being regenerated, are skipped and listed with the reason."""
+    user_id = user.id
+    answer, jobs = await commit_with_retry(
+        session, lambda: retry_unreachable(session, settings=settings, user_id=user_id, batch_id=batch_id)
+    )
+    if jobs:
+        await resources.queue.notify(jobs)
+    return answer

@@ -1,0 +1,61 @@
+"""Which research sources were unreachable during a run, read from the notes the research step left.
+
+A source that times out or breaks never fails an email: `pipeline.research.bounded` records a note and the run goes
+on with less evidence, so an outage of OpenAlex shows up as emails that need review with the cause buried in each.
+This module turns those notes back into "which sources could not be reached", so a batch can say it once and offer
+one retry. The note shapes read here are the ones `research.bounded` and `sources.http.request` write
+("openalex: timed out after 10 s", "arxiv: HTTP 503 after 3 attempts", "search: exa: connection failed after 3
+attempts", "semantic_scholar: failed (ReadError)"); tests/scribe/test_api_review.py runs the real pipeline
+against a failing twin, so a change of shape there breaks a test here instead of hiding outages.
+
+Only transient failures count: a 4xx such as a refused API key is a configuration problem that a retry cannot fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+SOURCE_LABELS: dict[str, str] = {
+    "openalex": "OpenAlex",
+    "semantic_scholar": "Semantic Scholar",
+    "arxiv": "arXiv",
+    "profile": "their profile pages",
+    "web": "their profile pages",
+    "search": "web search",
+    "exa": "Exa",
+    "searxng": "SearXNG",
+}
+# "<role>: [<service>: ]<what happened>", where what happened is a transient failure.
+_NOTE = re.compile(r"^(?P<role>[a-z][a-z_]*): (?:(?P<service>[a-z][a-z_]*): )?(?P<what>.+)$", re.DOTALL)
+_TRANSIENT = re.compile(
+    r"^(?:timed out after\b"
+    r"|connection failed\b"
+    r"|HTTP (?:429|5\d\d) after\b"
+    r"|failed \([A-Za-z]+\)$"
+    r"|\S+ could not be read \([A-Za-z]+\)$)"
+)
+
+
+def unreachable(notes: Iterable[object]) -> list[str]:
+    """The research roles (`openalex`, `arxiv`, ...) that failed transiently, each once, in order of appearance."""
+    found: list[str] = []
+    for note in notes:
+        match = _NOTE.match(str(note))
+        if match is None or not _TRANSIENT.match(match.group("what")):
+            continue
+        role = match.group("role")
+        if role not in found:
+            found.append(role)
+    return found
+
+
+def label(role: str) -> str:
+    return SOURCE_LABELS.get(role, role)
+
+
+def sentence(roles: list[str]) -> str:
+    """ "Couldn't reach OpenAlex and arXiv": the list in words."""
+    names = [label(role) for role in roles] or ["a research source"]
+    joined = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"Couldn't reach {joined}"

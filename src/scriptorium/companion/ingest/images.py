@@ -4,6 +4,10 @@ SVG pages are scrubbed (scripts, event handlers, foreign objects and external re
 serves them from its own origin; an SVG keeps itself as its thumbnail since it scales for free. Raster pages keep
 their original bytes for display and get a small WebP thumbnail made with Pillow (JPEGs are decoded at reduced size
 via `draft`, which keeps a Raspberry Pi's memory flat on 2,500-pixel scans).
+
+Lettering SVGs (Inkscape flowed text, or an `<image>` linking artwork) are made readable before the scrub: flowed
+text becomes SVG 1.1 text (`flowtext`), the artwork the SVG sits on is embedded when it is on disk (`artwork`), and
+a white page goes under everything so lettering is never dark-on-transparent. Other SVGs keep their bytes' meaning.
 """
 
 from __future__ import annotations
@@ -16,6 +20,16 @@ from pathlib import Path
 
 from lxml import etree
 from PIL import Image, UnidentifiedImageError, features
+
+from scriptorium.companion.ingest.artwork import (
+    ArtworkProblem,
+    add_white_page,
+    embed_artwork,
+    find_artwork,
+    linked_images,
+    load_artwork,
+)
+from scriptorium.companion.ingest.flowtext import convert_flowed_text, has_flowed_text
 
 THUMB_WIDTH = 320
 RASTER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -53,18 +67,44 @@ class ProcessedImage:
 def process_image(path: Path) -> ProcessedImage:
     raw = path.read_bytes()
     if path.suffix.lower() == ".svg" or raw.lstrip()[:5] in (b"<?xml", b"<svg ", b"<svg\n"):
-        return _process_svg(raw)
+        return _process_svg(raw, path)
     return _process_raster(raw)
 
 
-def _process_svg(raw: bytes) -> ProcessedImage:
-    data, width, height = sanitize_svg(raw)
-    digest = hashlib.sha256(data).hexdigest()
-    return ProcessedImage(data, "image/svg+xml", width, height, digest, None, "image/svg+xml")
+def _process_svg(raw: bytes, source: Path | None = None) -> ProcessedImage:
+    root = _parse_svg(raw)
+    width, height = _svg_size(root)
+    thumb: bytes | None = None
+    thumb_type = "image/svg+xml"
+    if has_flowed_text(root) or linked_images(root):
+        convert_flowed_text(root)
+        found = find_artwork(source, root) if source is not None else None
+        _scrub(root)
+        add_white_page(root, (width, height))
+        if found is not None:
+            try:
+                artwork = load_artwork(found)
+            except ArtworkProblem as exc:
+                raise ImageProblem(str(exc)) from None
+            embed_artwork(root, artwork, (width, height))
+            # The artwork alone makes a light raster thumbnail; the SVG with the embedded art would be ~100x larger.
+            with Image.open(io.BytesIO(artwork.data)) as image:
+                thumb, thumb_type = _thumbnail(image)
+    else:
+        _scrub(root)
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return ProcessedImage(data, "image/svg+xml", width, height, hashlib.sha256(data).hexdigest(), thumb, thumb_type)
 
 
 def sanitize_svg(raw: bytes) -> tuple[bytes, int, int]:
     """Return scrubbed SVG bytes and the page size in pixels (from width/height, else the viewBox)."""
+    root = _parse_svg(raw)
+    _scrub(root)
+    width, height = _svg_size(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), width, height
+
+
+def _parse_svg(raw: bytes) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
     try:
         root = etree.fromstring(raw, parser)
@@ -72,6 +112,11 @@ def sanitize_svg(raw: bytes) -> tuple[bytes, int, int]:
         raise ImageProblem(f"not a readable SVG ({exc.msg})") from None
     if etree.QName(root).localname != "svg":
         raise ImageProblem("not an SVG document (root element is not <svg>)")
+    return root
+
+
+def _scrub(root: etree._Element) -> None:
+    """Remove scripts, foreign content, event handlers and every reference outside the document."""
     for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
@@ -91,8 +136,6 @@ def sanitize_svg(raw: bytes) -> tuple[bytes, int, int]:
                 del element.attrib[name]
         if etree.QName(element).localname == "style" and element.text and _EXTERNAL_CSS.search(element.text):
             element.text = ""
-    width, height = _svg_size(root)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), width, height
 
 
 def _svg_size(root: etree._Element) -> tuple[int, int]:

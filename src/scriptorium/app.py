@@ -18,7 +18,12 @@ from scriptorium import apps
 from scriptorium.core.auth.api import router as auth_router
 from scriptorium.core.errors import RateLimited, ScriptoriumError
 from scriptorium.core.health import health_report
-from scriptorium.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from scriptorium.core.middleware import (
+    INTERNAL_ERROR_MESSAGE,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
+)
 from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
 from scriptorium.core.telemetry import (
@@ -76,15 +81,18 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Added innermost first, so a request passes request id → security headers → CORS → body cap → routes.
+    """A request passes, outermost first: request id → security headers → CORS → last-resort errors → body cap.
 
-    CORS sits outside the body cap so that a 413 is still readable by a cross-origin client.
+    Starlette wraps the last one added outermost, so they are added here from the inside out.
+
+    CORS sits outside the body cap and the last-resort answer so that a 413, 500 or 503 is readable cross-origin.
     """
     app.add_middleware(
         BodyLimitMiddleware,
         json_max_bytes=settings.request_max_bytes,
         upload_max_bytes=max(settings.request_max_bytes, settings.scribe_resume_max_bytes + UPLOAD_FORM_OVERHEAD),
     )
+    app.add_middleware(UnhandledErrorMiddleware)
     origins = settings.origins
     if origins:
         wildcard = "*" in origins
@@ -152,9 +160,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Only reached for errors raised outside UnhandledErrorMiddleware (in the middleware stack itself).
         log.error("unhandled error", exc_info=exc)
-        message = "Something went wrong on our side. It has been logged; quote the request id if it repeats."
-        return JSONResponse(_error_body("internal_error", message), 500)
+        return JSONResponse(_error_body("internal_error", INTERNAL_ERROR_MESSAGE), 500)
 
 
 def _add_health(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""Pure-ASGI guards every response passes through: a request body cap and security headers.
+"""Pure-ASGI guards every request passes through: a body cap, security headers, and the last-resort answer.
 
 Both are ASGI middleware rather than FastAPI dependencies because they must act before anything parses the body:
 a 200 MB JSON body to a public route would otherwise be buffered whole by the framework (measured: `serve` went
@@ -8,12 +8,15 @@ from 118 to 539 MB peak), which ends the process on a 1 GB Pi.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scriptorium.core.telemetry import request_id_var
+
+log = logging.getLogger("scriptorium.app")
 
 UPLOAD_TYPES = (b"multipart/form-data",)
 
@@ -95,19 +98,21 @@ async def _send_too_large(send: Send, cap: int) -> None:
     await _send_error(send, 413, "payload_too_large", BodyTooLarge(cap).detail)
 
 
-async def _send_error(send: Send, status: int, code: str, detail: str) -> None:
+async def _send_error(
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+    close: bool = True,
+) -> None:
+    """Send the one error shape. `close` for refusals whose body was never read (the connection is spent)."""
     body = json.dumps({"detail": detail, "code": code, "request_id": request_id_var.get()}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -149,3 +154,79 @@ def _with_defaults(
 ) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     return headers + [(name, value) for name, value in defaults if name not in present]
+
+
+# A dependency that is down is the operator's problem to fix and the client's cue to retry, not a bug: 503 with
+# Retry-After and the dependency's name, and one log line without a traceback.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+_DATABASE_ERRORS = ("OperationalError", "InterfaceError", "TimeoutError", "DisconnectionError")
+
+
+def outage_of(exc: BaseException) -> str | None:
+    """`database` or `queue` when `exc` says that dependency is unreachable; None for anything else.
+
+    Decided by the exception's module and class so that neither driver has to be imported to ask.
+    """
+    module = type(exc).__module__
+    name = type(exc).__name__
+    if module.startswith("sqlalchemy.") and name in _DATABASE_ERRORS:
+        return "database"
+    if module.startswith("sqlalchemy.") and getattr(exc, "connection_invalidated", False):
+        return "database"
+    if module.startswith("redis.") and name in {"ConnectionError", "TimeoutError", "BusyLoadingError"}:
+        return "queue"
+    return None
+
+
+class UnhandledErrorMiddleware:
+    """Answer what no route handled inside the request-id middleware, and never re-raise.
+
+    Starlette's own last-resort handler runs outside every middleware (so its 500 said `request_id: "-"`) and
+    re-raises after answering, so uvicorn logged a second traceback and dropped the kept-alive connection, failing
+    the client's next request too. Here a dependency outage becomes a 503 naming it, anything else a 500 with the
+    real request id, and the exception ends here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            dependency = outage_of(exc)
+            if dependency is not None:
+                log.warning(
+                    "%s unreachable; answered 503",
+                    dependency,
+                    extra={"error": type(exc).__name__, "path": scope["path"]},
+                )
+            else:
+                log.error("unhandled error", exc_info=exc)
+            if started:
+                return  # a stream already under way: the server ends it; nothing more can be said
+            if dependency is not None:
+                await _send_error(
+                    send,
+                    503,
+                    f"{dependency}_unavailable",
+                    f"The {dependency} is not reachable right now; try again in a few seconds.",
+                    extra_headers=[(b"retry-after", str(OUTAGE_RETRY_AFTER_SECONDS).encode())],
+                    close=False,
+                )
+            else:
+                await _send_error(send, 500, "internal_error", INTERNAL_ERROR_MESSAGE, close=False)
+
+
+INTERNAL_ERROR_MESSAGE = "Something went wrong on our side. It has been logged; quote the request id if it repeats."

@@ -1,0 +1,115 @@
+"""What no route handles is answered inside the request-id middleware and never re-raised (issue 11, finding 3).
+
+A database outage is a 503 naming the dependency with `Retry-After`, not a 500; any other error is a 500 with the
+real request id. The ASGI transport here re-raises app exceptions (its default), so an app that answers and then
+re-raises (what made uvicorn log twice and drop the kept-alive connection) fails these tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+
+from scriptorium.app import create_app
+from scriptorium.core.middleware import outage_of
+from scriptorium.core.settings import Settings
+from scriptorium.migrations import upgrade
+
+
+class _Records(logging.Handler):
+    """Collects what the app logs (its logger does not propagate to pytest's caplog handler)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _traceback(record: logging.LogRecord) -> bool:
+    """The redaction filter renders a record's traceback into `exc_text` and clears `exc_info`: count both."""
+    return bool(record.exc_info or record.exc_text)
+
+
+@pytest.fixture
+def app_log() -> Iterator[_Records]:
+    handler = _Records()
+    logger = logging.getLogger("scriptorium")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def _app_with(make_settings: Callable[..., Settings], exc: Exception) -> FastAPI:
+    settings = make_settings()
+    upgrade(settings)
+    app = create_app(settings)
+
+    @app.get("/api/test-raises")
+    async def raises() -> None:
+        raise exc
+
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all route
+    return app
+
+
+@pytest.fixture
+def outage_client(make_settings: Callable[..., Settings]) -> Callable[[Exception], AsyncIterator[httpx.AsyncClient]]:
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def open_client(exc: Exception) -> AsyncIterator[httpx.AsyncClient]:
+        app = _app_with(make_settings, exc)
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        ):
+            yield http
+
+    return open_client  # type: ignore[return-value]
+
+
+async def test_a_database_outage_is_a_503_naming_it_with_retry_after_and_the_request_id(
+    outage_client: Callable[[Exception], AsyncIterator[httpx.AsyncClient]], app_log: _Records
+) -> None:
+    down = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection to server at 127.0.0.1 refused"))
+    async with outage_client(down) as http:  # type: ignore[attr-defined]
+        response = await http.get("/api/test-raises", headers={"X-Request-ID": "req-outage-0001"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert body["code"] == "database_unavailable"
+    assert body["request_id"] == "req-outage-0001"
+    assert "127.0.0.1" not in response.text and "SELECT" not in response.text
+    lines = [r for r in app_log.records if "unreachable" in r.getMessage()]
+    assert len(lines) == 1 and not _traceback(lines[0]), "an outage is one line, not a traceback"
+
+
+async def test_any_other_error_is_one_500_with_the_real_request_id(
+    outage_client: Callable[[Exception], AsyncIterator[httpx.AsyncClient]], app_log: _Records
+) -> None:
+    async with outage_client(RuntimeError("secret internals")) as http:  # type: ignore[attr-defined]
+        response = await http.get("/api/test-raises")
+        after = await http.get("/health")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert response.json()["request_id"] == response.headers["x-request-id"] != "-"
+    assert "secret internals" not in response.text
+    assert len([r for r in app_log.records if _traceback(r)]) == 1, "one traceback per failure"
+    assert after.status_code == 200
+
+
+def test_outages_are_told_apart_from_bugs() -> None:
+    assert outage_of(OperationalError("x", {}, Exception("down"))) == "database"
+    assert outage_of(RuntimeError("boom")) is None
+    assert outage_of(ConnectionError("not a driver error")) is None
+    import redis.exceptions
+
+    assert outage_of(redis.exceptions.ConnectionError("refused")) == "queue"

@@ -16,6 +16,7 @@ from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
 from scriptorium.scribe.pipeline.research import Identity, Papers
 from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
 from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
+from scriptorium.scribe.sources.addressed import addressed_reason
 from scriptorium.scribe.sources.arxiv import relevance
 from scriptorium.scribe.sources.text import (
     institution_matches,
@@ -31,13 +32,13 @@ MAX_SENTENCES_PER_PAGE = 4
 _LIMITS = {"research": (5, 1), "book": (2, 3), "general": (3, 1)}  # (papers, books) per template type
 _URL_OR_EMAIL = re.compile(
     r"(?i)\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b[\w-]+\.(?:example|com|org|net|io)\b"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}/\S*"  # any bare domain followed by a path: `soildata.ru/register`
 )
+# Blunt injections that name no letter or reader ("ignore previous instructions", "as an AI"); the structural
+# classifier in `sources.addressed` covers everything that speaks to the letter's writer or reader.
 _INSTRUCTION = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,60}\b(?:instruction|prompt|rule|previous|above|earlier)"
-    r"|\bsystem prompt\b|\bas an ai\b|\blanguage models?\b|\bai (?:assistant|model|agent|system)s?\b|\bassistant:"
-    r"|\bllms?\b|\bchatgpt\b|\bchatbots?\b"
-    r"|\b(?:must|should|shall)\s+(?:always\s+)?(?:include|add|mention|insert|say|write|tell|praise|recommend)\b"
-    r"|\binclude (?:this|the following)\b|\bnew instructions?\b"
+    r"|\bsystem prompt\b|\bas an ai\b|\bassistant:|\bnew instructions?\b"
 )
 _ABBREVIATION = re.compile(r"(?:\b(?:Dr|Prof|Mr|Mrs|Ms|Mx|St|Jr|Sr|vs|al|Assoc|Asst)|\b[A-Z]|\be\.g|\bi\.e)\.$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
@@ -74,32 +75,63 @@ def split_sentences(text: str) -> list[str]:
     return pieces
 
 
-def clean_sentences(text: str) -> tuple[list[str], int]:
-    """Sentences safe to quote as facts, and how many were dropped for looking like instructions or links."""
-    kept, dropped = [], 0
+@dataclass
+class Screened:
+    """Sentences safe to quote, and how many were dropped and why (shown to the user in the evidence notes)."""
+
+    kept: list[str] = field(default_factory=list)
+    addressed: int = 0
+    links: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.addressed + self.links
+
+    def describe(self) -> str:
+        parts = []
+        if self.addressed:
+            parts.append(f"{self.addressed} addressed to the letter's writer or reader")
+        if self.links:
+            parts.append(f"{self.links} carrying links or addresses")
+        return ", ".join(parts)
+
+
+def screen(text: str, *, min_chars: int = 20) -> Screened:
+    """Every sentence of `text` that is a statement, not a request to whoever writes or reads the letter."""
+    out = Screened()
     for raw in split_sentences(text):
         sentence = " ".join(raw.split())
-        if not 20 <= len(sentence) <= 300:
+        if not min_chars <= len(sentence) <= 300:
             continue
-        if _INSTRUCTION.search(sentence) or _URL_OR_EMAIL.search(sentence):
-            dropped += 1
-            continue
-        kept.append(sentence)
-    return kept, dropped
+        if _INSTRUCTION.search(sentence) or addressed_reason(sentence):
+            out.addressed += 1
+        elif _URL_OR_EMAIL.search(sentence):
+            out.links += 1
+        else:
+            out.kept.append(sentence)
+    return out
+
+
+def clean_sentences(text: str) -> tuple[list[str], int]:
+    """Sentences safe to quote as facts, and how many were dropped for looking like instructions or links."""
+    screened = screen(text)
+    return screened.kept, screened.dropped
 
 
 def _page_facts(b: _Builder, page: PageRecord, query: ResearchQuery, when: datetime | None) -> None:
-    sentences, dropped = clean_sentences(page.text)
+    screened = screen(page.text)
     surname = last_name(query.name).lower()
-    relevant = [s for s in sentences if surname in s.lower() or topic_overlap(query.interest, s)]
+    relevant = [s for s in screened.kept if surname in s.lower() or topic_overlap(query.interest, s)]
     chosen = relevant[:MAX_SENTENCES_PER_PAGE]
-    if dropped:
+    if screened.dropped:
         b.notes.append(
-            f"{page.via}: ignored {dropped} sentence(s) on {page.url[:200]} that carried links or instructions"
+            f"{page.via} ({page.kind}): ignored {screened.dropped} sentence(s) on {page.url[:200]}: "
+            f"{screened.describe()}"
         )
     if not chosen:
         return
-    source_id = b.add_source(page.kind, page.url, page.title, " ".join(chosen), when)
+    title = page.title if screen(page.title, min_chars=1).kept else page.url
+    source_id = b.add_source(page.kind, page.url, title, " ".join(chosen), when)
     for sentence in chosen:
         b.fact(sentence, (source_id,), "bio", sentence)
 
@@ -130,11 +162,33 @@ def _rank(papers: list[PaperRecord], interest: str) -> list[PaperRecord]:
     return sorted(papers, key=lambda p: (relevance(p, interest), p.year or 0), reverse=True)
 
 
+def _abstract_excerpt(b: _Builder, record: PaperRecord) -> str:
+    """The abstract's statements only: a sentence buried in an abstract that speaks to the letter's writer is
+    dropped (and counted in the notes) like one on a web page."""
+    fallback = f"{record.title}. {', '.join(record.authors[:6])}. {record.venue}"
+    if not record.abstract:
+        return fallback
+    screened = screen(record.abstract, min_chars=1)
+    if screened.dropped:
+        b.notes.append(
+            f"{record.kind}: ignored {screened.dropped} sentence(s) in the abstract of {record.url[:200]}: "
+            f"{screened.describe()}"
+        )
+    return " ".join(screened.kept) or fallback
+
+
 def _paper_facts(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery, papers: Papers) -> None:
     groups: dict[str, list[PaperRecord]] = {}
     for verdict in verdicts:
-        if verdict.citable:
-            groups.setdefault(normalize_title(verdict.paper.title), []).append(verdict.paper)
+        if not verdict.citable:
+            continue
+        if addressed_reason(verdict.paper.title) or _URL_OR_EMAIL.search(verdict.paper.title):
+            b.notes.append(
+                f"{verdict.paper.kind}: a work listed at {verdict.paper.url[:200]} was not cited: its title reads "
+                "as a request to the letter's writer, not a title"
+            )
+            continue
+        groups.setdefault(normalize_title(verdict.paper.title), []).append(verdict.paper)
     leaders = [records[0] for records in groups.values()]
     max_papers, max_books = _LIMITS[query.template_type]
     chosen = _rank([p for p in leaders if p.is_book], query.interest)[:max_books]
@@ -142,7 +196,7 @@ def _paper_facts(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery
     for leader in chosen:
         ids = []
         for record in groups[normalize_title(leader.title)][:3]:
-            excerpt = record.abstract or f"{record.title}. {', '.join(record.authors[:6])}. {record.venue}"
+            excerpt = _abstract_excerpt(b, record)
             ids.append(
                 b.add_source(record.kind, record.url, record.title, excerpt, papers.retrieved_at.get(record.kind))
             )

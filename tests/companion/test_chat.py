@@ -96,9 +96,13 @@ async def test_message_cap_and_empty_messages_are_422_naming_the_field(sample: I
         bad_mode = await http.post(
             f"/api/sessions/{created['session_id']}/messages", json={"message": "hi", "mode": "x"}
         )
-    assert long.status_code == 422 and long.json()["field"] == "message" and "50" in long.json()["detail"]
-    assert blank.status_code == 422 and blank.json()["field"] == "message"
-    assert bad_mode.status_code == 422
+    # Refusals keep their status but arrive as an event stream with one `error` frame (the original client
+    # reads the body as a stream without checking the status; see api/stream_errors.py).
+    (too_long,), (empty,), (mode,) = (parse_sse(r.text) for r in (long, blank, bad_mode))
+    assert long.status_code == 422 and too_long.event == "error"
+    assert too_long.data["field"] == "message" and "50" in too_long.data["message"]
+    assert blank.status_code == 422 and empty.data["field"] == "message"
+    assert bad_mode.status_code == 422 and mode.data["code"] == "validation_error" and mode.data["field"] == "mode"
 
 
 async def test_rate_limit_answers_429_with_retry_after(sample: IngestedSeries) -> None:
@@ -112,7 +116,8 @@ async def test_rate_limit_answers_429_with_retry_after(sample: IngestedSeries) -
     assert first.status_code == second.status_code == 200
     assert third.status_code == 429
     assert 1 <= int(third.headers["retry-after"]) <= 60
-    assert third.json()["code"] == "rate_limited"
+    assert third.headers["content-type"].startswith("text/event-stream")
+    assert [(f.event, f.data["code"]) for f in parse_sse(third.text)] == [("error", "rate_limited")]
 
 
 async def test_unknown_session_is_an_error_frame_as_in_the_original(sample: IngestedSeries) -> None:

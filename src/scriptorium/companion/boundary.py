@@ -87,3 +87,14 @@ def is_visible(debut_index: int, cursor: Cursor) -> bool:
 def is_before(debut_index: int, cursor: Cursor) -> bool:
     """Page-mode rule for values already in memory."""
     return debut_index < cursor.index
+
+
+def page_reach(cursor: Cursor, last_shown: int) -> Cursor:
+    """The page-mode retrieval bound when the reader may be looking at an earlier page than the furthest reached.
+
+    Page-mode retrieval is "strictly before" because the visible page goes into the prompt directly. When the
+    reader has gone back, the furthest page is reached but not on screen, so it must stay retrievable: the bound
+    moves one past the cursor, which admits exactly the pages at or before it (the visible ones are left out by
+    the caller). Used only for page chunks, whose debut is their own page; never for wiki or entities.
+    """
+    return Cursor(cursor.series_id, cursor.index + 1) if last_shown < cursor.index else cursor

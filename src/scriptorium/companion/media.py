@@ -99,3 +99,24 @@ def content_type_for(key: str) -> str:
     if key.endswith(".webp"):
         return "image/webp"
     return guessed or "application/octet-stream"
+
+
+async def every_page_image(
+    db: AsyncSession, settings: Settings, episode_id: str
+) -> dict[str, tuple[str | None, str | None, dict[str, int]]]:
+    """Signed (image, thumbnail, size) for every page of an episode, whatever the reader's position.
+
+    Only for COMPANION_LEGACY_IMAGE_URLS: the original companion's client fetches an episode once, never sends a
+    session, and would show broken images past page 1 otherwise. The caller decides when that trade applies.
+    """
+    rows = await db.execute(
+        select(Page.id, Page.image_key, Page.thumb_key, Page.width, Page.height).where(Page.episode_id == episode_id)
+    )
+    return {
+        page_id: (
+            signed_url(settings, image_key),
+            signed_url(settings, thumb_key or image_key),
+            {"width": width, "height": height},
+        )
+        for page_id, image_key, thumb_key, width, height in rows
+    }

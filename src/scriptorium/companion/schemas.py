@@ -84,8 +84,11 @@ class SessionCreate(BaseModel):
 
 
 class SessionCreated(BaseModel):
+    """`current_page` is the page on screen; `furthest_page` the furthest reached (what the companion knows)."""
+
     session_id: str
     current_page: int
+    furthest_page: int
     reader_token: str
     episode_slug: str
     page_count: int
@@ -93,12 +96,18 @@ class SessionCreated(BaseModel):
 
 
 class SessionUpdate(BaseModel):
+    """`spread: true` says the page after `current_page` is on screen too (the original's spread: left page sent)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     current_page: int
+    spread: bool = False
 
 
 class Ok(BaseModel):
     ok: bool = True
     current_page: int
+    furthest_page: int
     pages: list[PagePublic] = Field(default_factory=list)
 
 
@@ -136,6 +145,7 @@ class SessionPublic(BaseModel):
     episode_slug: str
     episode_number: int
     current_page: int
+    furthest_page: int
     page_count: int
     cursor_index: int
     messages: list[MessagePublic]

@@ -43,13 +43,18 @@ async def open_session(
         await db.commit()
         session, resumed = previous, True
     else:
-        start = min(previous.current_page, max(episode.page_count, 1)) if previous is not None else 1
+        # A new chat starts where the reader is and keeps what they have reached: it is a new conversation,
+        # not a new reading.
+        last = max(episode.page_count, 1)
+        start = min(previous.current_page, last) if previous is not None else 1
+        furthest = min(max(previous.furthest_page, start), last) if previous is not None else 1
         session = ReaderSession(
             reader_id=reader_id,
             series_id=series.id,
             episode_id=episode.id,
             user_email=str(body.user_email) if body.user_email else None,
             current_page=start,
+            furthest_page=furthest,
         )
         db.add(session)
         await db.commit()
@@ -57,6 +62,7 @@ async def open_session(
     return SessionCreated(
         session_id=session.id,
         current_page=session.current_page,
+        furthest_page=max(session.furthest_page, session.current_page),
         reader_token=issue_reader_token(settings, reader_id),
         episode_slug=episode.slug,
         page_count=episode.page_count,
@@ -64,15 +70,20 @@ async def open_session(
     )
 
 
-async def move_session(db: AsyncSession, settings: Settings, session_id: str, page: int) -> Ok:
-    """Set the reader's page (range-checked); the reply carries the page URLs now visible."""
+async def move_session(db: AsyncSession, settings: Settings, session_id: str, page: int, *, spread: bool = False) -> Ok:
+    """Show `page` (range-checked), and with `spread` the page after it; the furthest page only ever grows.
+
+    The reply carries the page URLs now visible: every page up to the furthest, so a reader who went back can
+    flip forward again without asking.
+    """
     view = await load_view(db, session_id)
     view.session.current_page = check_page(view.episode, page)
+    view.session.furthest_page = max(view.session.furthest_page, view.spread_right(spread))
     view.session.updated_at = utcnow()
     await db.commit()
     moved = SessionView(view.session, view.episode, view.series)
     pages, _ = await page_views(db, settings, moved.episode, moved.cursor)
-    return Ok(current_page=page, pages=[p for p in pages if p.visible])
+    return Ok(current_page=page, furthest_page=view.session.furthest_page, pages=[p for p in pages if p.visible])
 
 
 def message_public(message: ChatMessage) -> MessagePublic:
@@ -97,6 +108,7 @@ async def describe_session(db: AsyncSession, session_id: str) -> SessionPublic:
         episode_slug=view.episode.slug,
         episode_number=view.episode.number,
         current_page=view.session.current_page,
+        furthest_page=max(view.session.furthest_page, view.session.current_page),
         page_count=view.episode.page_count,
         cursor_index=view.cursor.index,
         messages=[message_public(m) for m in messages],

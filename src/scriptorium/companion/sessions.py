@@ -1,13 +1,17 @@
 """Reader sessions and chat history: where a reader is, and what was said there.
 
-A session is one chat in one episode; its `current_page` is the reader's position and therefore the spoiler
-cursor for everything the session asks for. Readers are anonymous: a reader token (`rt1.<reader id>.<hmac>`,
-signed with SECRET_KEY) is handed out when a session is created and, sent back later, resumes the reader's
-position and history in that episode. Nothing is stored for the token itself, so it cannot be enumerated, and a
-forged one fails the signature check.
+A session is one chat in one episode. It keeps two positions: `current_page`, the page on screen, and
+`furthest_page`, the furthest page the reader has reached in it. The spoiler cursor (what the companion knows, which
+images and history it may show) is the furthest page: going back to reread page 1, following a citation or
+opening a deep link moves `current_page` only, so it never makes the companion forget what the reader has already
+seen nor hides the conversation held further on. "This page" questions are answered at `current_page`.
+
+Readers are anonymous: a reader token (`rt1.<reader id>.<hmac>`, signed with SECRET_KEY) is handed out when a
+session is created and, sent back later, resumes the reader's position and history in that episode. Nothing is
+stored for the token itself, so it cannot be enumerated, and a forged one fails the signature check.
 
 Every message records the cursor it was asked at, so history shown or replayed to a model never includes an
-exchange from further ahead than where the reader now is (a reader who flips back gets a shorter history).
+exchange from further ahead than the reader has reached (a new chat opened at an earlier page starts short).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Row, Select, String, Text, bindparam, select
+from sqlalchemy import ForeignKey, Index, Integer, Row, Select, String, Text, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,6 +48,7 @@ class ReaderSession(Base):
     episode_id: Mapped[str] = mapped_column(ForeignKey("companion_episodes.id", ondelete="CASCADE"), index=True)
     user_email: Mapped[str | None] = mapped_column(String(320))
     current_page: Mapped[int] = mapped_column(Integer, default=1)
+    furthest_page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -106,7 +111,20 @@ class SessionView:
 
     @property
     def cursor(self) -> Cursor:
-        return Cursor(self.series.id, self.episode.start_index + self.session.current_page - 1)
+        """The knowledge boundary: the furthest page reached (never below the page on screen)."""
+        furthest = max(self.session.furthest_page or 1, self.session.current_page)
+        return Cursor(self.series.id, self.episode.start_index + furthest - 1)
+
+    @property
+    def page_index(self) -> int:
+        """Global index of the page on screen (the left page of a spread), at or before the cursor."""
+        return self.episode.start_index + self.session.current_page - 1
+
+    def spread_right(self, spread: bool) -> int:
+        """Page number of the rightmost page on screen: with `spread` the page after `current_page`, as the
+        original companion reads it (clamped to the episode's last page)."""
+        page = self.session.current_page
+        return min(page + 1, max(self.episode.page_count, 1)) if spread else page
 
 
 # The two reads of every chat turn are built once with bound parameters: building a select costs more CPU than
@@ -161,15 +179,28 @@ async def latest_for_reader(db: AsyncSession, reader_id: str, episode_id: str) -
 
 
 async def reader_cursor(db: AsyncSession, reader_id: str, series_id: str) -> Cursor | None:
-    """The furthest position this reader has any session at in the series (the picker's boundary)."""
+    """The furthest position this reader has reached in any session of the series (the picker's boundary)."""
     result = await db.execute(
-        select(Episode.start_index + ReaderSession.current_page - 1)
+        select(Episode.start_index + ReaderSession.furthest_page - 1)
         .select_from(ReaderSession)
         .join(Episode, Episode.id == ReaderSession.episode_id)
         .where(ReaderSession.reader_id == reader_id, ReaderSession.series_id == series_id)
     )
     indexes = [int(value) for value in result.scalars()]
     return Cursor(series_id, max(indexes)) if indexes else None
+
+
+async def reach(db: AsyncSession, view: SessionView, page: int) -> SessionView:
+    """Record that the reader has seen `page` (furthest only ever grows); returns the view as it now stands."""
+    if page > view.session.furthest_page:
+        await db.execute(
+            update(ReaderSession)
+            .where(ReaderSession.id == view.session.id, ReaderSession.furthest_page < page)
+            .values(furthest_page=page)
+        )
+        await db.commit()
+        view.session.furthest_page = page
+    return view
 
 
 def check_page(episode: Episode, page: int) -> int:

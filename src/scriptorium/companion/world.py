@@ -95,11 +95,18 @@ def _edge(relation: Relation, where: tuple[int, int]) -> GraphEdge:
 
 
 async def _focus(
-    db: AsyncSession, cursor: Cursor, entities: list[Entity], relations: list[Relation], first_visible: int
+    db: AsyncSession,
+    cursor: Cursor,
+    entities: list[Entity],
+    relations: list[Relation],
+    first_visible: int,
+    last_visible: int,
 ) -> tuple[list[Entity], list[Relation]] | None:
     pages = await db.scalars(
         select(Page).where(
-            visible_in_series(Page.series_id, Page.global_index, cursor), Page.global_index >= first_visible
+            visible_in_series(Page.series_id, Page.global_index, cursor),
+            Page.global_index >= first_visible,
+            Page.global_index <= last_visible,
         )
     )
     keys = {key.lower() for page in pages for key in character_keys(page)}
@@ -115,13 +122,22 @@ async def _focus(
 
 
 async def world_graph(
-    db: AsyncSession, settings: Settings, cursor: Cursor, *, mode: GraphMode, first_visible: int | None = None
+    db: AsyncSession,
+    settings: Settings,
+    cursor: Cursor,
+    *,
+    mode: GraphMode,
+    first_visible: int | None = None,
+    last_visible: int | None = None,
 ) -> WorldGraphPublic:
-    """The graph at `cursor`; `first_visible` is the left page of a spread for focus mode (default: the cursor)."""
+    """The graph at `cursor`; focus mode centres on the pages on screen, `first_visible` to `last_visible`
+    (default: the cursor), which may be behind the cursor when the reader went back."""
     entities = await visible_entities(db, cursor)
     relations = await visible_relations(db, cursor, {e.id for e in entities})
     if mode == "focus":
-        focused = await _focus(db, cursor, entities, relations, min(first_visible or cursor.index, cursor.index))
+        last = min(cursor.index if last_visible is None else last_visible, cursor.index)
+        first = min(last if first_visible is None else first_visible, last)
+        focused = await _focus(db, cursor, entities, relations, first, last)
         if focused is not None:
             entities, relations = focused
     where = await _positions(

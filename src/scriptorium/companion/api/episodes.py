@@ -1,4 +1,8 @@
-"""`GET /api/episodes` (the picker) and `GET /api/episodes/{slug}` (one episode's pages), gated by position."""
+"""`GET /api/episodes` (the picker) and `GET /api/episodes/{slug}` (one episode's pages), gated by position.
+
+With COMPANION_LEGACY_IMAGE_URLS on, an episode asked for without a session (the original companion's client
+never sends one) lists image links for every page; story text and page characters stay gated.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from scriptorium.companion.api.common import SESSION_QUERY_PATTERN, reader_context
+from scriptorium.companion.media import every_page_image
 from scriptorium.companion.schemas import SLUG_PATTERN, EpisodeDetailPublic, EpisodeListPublic
 from scriptorium.companion.service import episode_detail, list_episodes
 from scriptorium.core.deps import SessionDep, SettingsDep
@@ -41,4 +46,20 @@ async def get_episode(
     reader_token: TokenQuery = None,
 ) -> EpisodeDetailPublic:
     context = await reader_context(db, settings, request, session_id=session_id, reader_token=reader_token)
-    return await episode_detail(db, settings, slug, context)
+    detail = await episode_detail(db, settings, slug, context)
+    if settings.companion_legacy_image_urls and context.view is None:
+        detail = with_every_image(detail, await every_page_image(db, settings, detail.id))
+    return detail
+
+
+def with_every_image(
+    detail: EpisodeDetailPublic, images: dict[str, tuple[str | None, str | None, dict[str, int]]]
+) -> EpisodeDetailPublic:
+    """The episode with image links on pages past the position too (`visible` still says where the reader is)."""
+    pages = []
+    for page in detail.pages:
+        if page.image_url is None and page.id in images:
+            image, thumb, size = images[page.id]
+            page = page.model_copy(update={"image_url": image, "thumbnail_url": thumb, "image_metadata": size})
+        pages.append(page)
+    return detail.model_copy(update={"pages": pages})

@@ -3,8 +3,10 @@
 Order matters (STYLE.md item 14): validate, rate-limit, then read the session and its history in one trip off
 the event loop (`Resources.reads`), compute the cursor and retrieve, and only then return the stream (the
 question is saved with its answer). A missing session is an `error` frame with HTTP 200, as in the original
-contract; a too-long message is a 422 and a client over its limit a 429 with Retry-After, both before any
-stream starts.
+contract. A refused request (a bad body or too long a message, 422; over the rate limit, 429 with Retry-After)
+keeps its status code but its body is an event stream too, one `error` frame: the original client reads the
+body as a stream without looking at the status, so a JSON body would show it an empty bubble
+(`stream_errors.py`).
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from scriptorium.companion.api.common import (
     normalize_id,
     retrieval_cache,
 )
+from scriptorium.companion.api.stream_errors import StreamErrorsRoute
 from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.prompts import HISTORY_TURNS
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.sessions import read_turn
+from scriptorium.companion.sessions import reach, read_turn
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
 from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
 
-router = APIRouter()
+router = APIRouter(route_class=StreamErrorsRoute)
 
 PING_SECONDS = 15
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -85,6 +88,8 @@ async def post_message(
         await vector
         # This session touches the database only when a cache is stale (after an ingest).
         async with resources.sessionmaker() as db:
+            # With `spread` the page after the current one is on screen: the reader has reached it.
+            view = await reach(db, view, view.spread_right(body.spread))
             turn = await prepare_turn(
                 db,
                 view,

@@ -45,9 +45,9 @@ async def _warm_embedder(resources: Resources) -> None:
         log.warning("companion: embedder warm-up failed", exc_info=True)
 
 
-@router.patch("/api/sessions/{session_id}", summary="Move the reader (the spoiler cursor) to another page")
+@router.patch("/api/sessions/{session_id}", summary="Show another page; the furthest page reached never goes down")
 async def update_session(session_id: SessionId, body: SessionUpdate, db: SessionDep, settings: SettingsDep) -> Ok:
-    return await move_session(db, settings, normalize_id(session_id), body.current_page)
+    return await move_session(db, settings, normalize_id(session_id), body.current_page, spread=body.spread)
 
 
 @router.get("/api/sessions/{session_id}", summary="A session's position and its history up to that position")

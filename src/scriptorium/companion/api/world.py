@@ -1,8 +1,9 @@
 """`GET /api/world-graph` and `GET /api/world-graph/entities/{slug}`, cut at the reader's position.
 
-The cursor comes from the session when `session_id` is given (the position the server keeps). The original's
-`episode_slug` + `page` (+ `right_page`) parameters still work for clients written for it: the page is clamped
-into the episode and the rightmost visible page is the cursor, as there.
+The cursor comes from the session when `session_id` is given (the furthest page the server has seen the reader
+reach). The original's `episode_slug` + `page` (+ `right_page`) parameters still work for clients written for it:
+the page is clamped into the episode, the rightmost visible page is the cursor, and node kinds use the original's
+names (`coven`, not our `faction`), as there.
 """
 
 from __future__ import annotations
@@ -28,6 +29,36 @@ SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 PageQuery = Annotated[int | None, Query(ge=1)]
 
 
+async def resolve_position(
+    db: AsyncSession,
+    *,
+    session_id: str | None,
+    episode_slug: str | None,
+    page: int | None,
+    right_page: int | None,
+    spread: bool = False,
+) -> tuple[Cursor, int, int]:
+    """(cursor, first and last visible page index) from the session, or from the original's parameters.
+
+    With a session the cursor is the furthest page reached, and the visible pages are the current page and,
+    with `spread`, the one after it (the original's spread: the client sends the left page), which counts as
+    reached. Without one, the rightmost visible page (`right_page`, else `page`) is the cursor, as there.
+    """
+    if session_id:
+        view = await load_view(db, normalize_id(session_id))
+        first = view.page_index
+        last = first + view.spread_right(spread) - view.session.current_page
+        return Cursor(view.series.id, max(view.cursor.index, last)), first, last
+    if not episode_slug or page is None:
+        raise ValidationFailed("give session_id, or episode_slug and page", field="session_id")
+    episode, series = await episode_by_slug(db, episode_slug)
+    count = max(episode.page_count, 1)
+    left = min(page, count)
+    right = min(max(right_page or left, left), count)
+    cursor = Cursor(series.id, episode.start_index + right - 1)
+    return cursor, episode.start_index + left - 1, cursor.index
+
+
 async def resolve_cursor(
     db: AsyncSession,
     *,
@@ -37,18 +68,22 @@ async def resolve_cursor(
     right_page: int | None,
     spread: bool = False,
 ) -> tuple[Cursor, int]:
-    """(cursor, index of the leftmost visible page) from the session, or from the original's parameters."""
-    if session_id:
-        view = await load_view(db, normalize_id(session_id))
-        left = view.cursor.index - 1 if spread and view.session.current_page > 1 else view.cursor.index
-        return view.cursor, left
-    if not episode_slug or page is None:
-        raise ValidationFailed("give session_id, or episode_slug and page", field="session_id")
-    episode, series = await episode_by_slug(db, episode_slug)
-    count = max(episode.page_count, 1)
-    left = min(page, count)
-    right = min(max(right_page or left, left), count)
-    return Cursor(series.id, episode.start_index + right - 1), episode.start_index + left - 1
+    """(cursor, index of the leftmost visible page): `resolve_position` without the last visible page."""
+    cursor, first, _ = await resolve_position(
+        db, session_id=session_id, episode_slug=episode_slug, page=page, right_page=right_page, spread=spread
+    )
+    return cursor, first
+
+
+# The original's entity kinds, for clients written for it (they drop kinds they do not know). Ingest folds
+# `coven` (and `school`, `group`) into our `faction`; our own UI, which passes a session, keeps our names.
+ORIGINAL_KINDS = {"faction": "coven", "concept": "object"}
+
+
+def original_kinds(graph: WorldGraphPublic) -> WorldGraphPublic:
+    """The graph with node kinds renamed to the original's vocabulary."""
+    nodes = [n.model_copy(update={"kind": ORIGINAL_KINDS.get(n.kind, n.kind)}) for n in graph.nodes]
+    return graph.model_copy(update={"nodes": nodes})
 
 
 @dataclass(frozen=True)
@@ -78,8 +113,10 @@ PositionQuery = Annotated[Position, Depends(position)]
 async def get_world_graph(
     db: SessionDep, settings: SettingsDep, at: PositionQuery, spread: bool = False, mode: GraphMode = "full"
 ) -> WorldGraphPublic:
-    cursor, left = await resolve_cursor(db, **asdict(at), spread=spread)
-    return await world_graph(db, settings, cursor, mode=mode, first_visible=left)
+    cursor, first, last = await resolve_position(db, **asdict(at), spread=spread)
+    graph = await world_graph(db, settings, cursor, mode=mode, first_visible=first, last_visible=last)
+    # The original's call names no session: answer it in the original's kinds.
+    return graph if at.session_id else original_kinds(graph)
 
 
 @router.get("/api/world-graph/entities/{slug}", summary="One entity with its wiki summary up to the position")

@@ -21,6 +21,7 @@ from scriptorium.core.llm.stream import ChatTurn
 
 Mode = Literal["page", "wiki"]
 PassageRole = Literal["visible", "earlier", "wiki"]
+CARD_PREFIX = "card:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,11 @@ class Passage:
     episode_number: int | None = None
     page_number: int | None = None
     score: float = 0.0
+
+    @property
+    def is_card(self) -> bool:
+        """An entity card (what the world graph says about someone as of the cursor), not a page or wiki section."""
+        return self.doc_id.startswith(CARD_PREFIX)
 
     def label(self, current_episode: int | None) -> str:
         """Short citation label: `page 3`, `episode 1, page 3` or the wiki title."""

@@ -38,6 +38,25 @@ DEICTIC = re.compile(r"\b(this|current|these)\s+(page|spread|panel|scene)s?\b|\b
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])")
 SPEAKER_LINE = re.compile(r"^\s*([A-Z][\w .'-]{0,40}?)\s*:\s*(.+)$")
+IDENTITY = re.compile(
+    r"^(?:so|and|ok|okay|wait|hey|remind me)?[\s,]*(?:(?:who|what)(?:'s|’s|\s+(?:is|are|was|were))\s+(?!.*\b(?:doing|"
+    r"saying|holding|wearing|on this page|on the page|here|happen\w*)\b)|(?:what kind of \w+|what sort of \w+)\s+"
+    r"(?:is|are)\s+|tell me (?:more )?about\s|what do (?:we|you|i) know about\s)",
+    re.IGNORECASE,
+)
+DESCRIBE = re.compile(
+    r"\bwhat(?:'s|’s| is| are)?\s+(?:\w+\s+){0,2}(?:happen\w*|going on|doing)\b"
+    r"|\bwhat (?:does|do) (?:it|this|that|they|the \w+|this \w+|that \w+) say\b"
+    r"|\bwho(?:'s|’s| is| are)? (?:on|in) (?:this|the) (?:page|panel|picture|scene)\b"
+    r"|\bwho(?:'s|’s| is| are) here\b|\bwhat(?:'s|’s| is) (?:written|on (?:this|the) (?:page|sign|poster))\b"
+    r"|\b(?:summari[sz]e|describe) (?:this|the) page\b|\bwho (?:appears|shows up)\b|\bwhat do(?:es)? (?:the )?"
+    r"(?:sign|poster|notice|banner)s? (?:say|read)\b",
+    re.IGNORECASE,
+)
+SIGNAGE = re.compile(r"\b(?:sign|poster|notice|placard|banner|label|written|writing|board|announcement)s?\b", re.I)
+PAGE_NUMBER = re.compile(r"\bpage\s+(\d{1,4})\b", re.IGNORECASE)
+CARD_SENTENCES = 2
+DESCRIBE_WORDS = 110
 
 
 def stem(word: str) -> str:
@@ -119,9 +138,101 @@ def _jaccard(a: list[str], b: list[str]) -> float:
 
 
 def select(turn: Turn) -> list[Candidate]:
-    """The sentences the answer will quote, best first, non-redundant, within the word budget."""
+    """The sentences the answer will quote, in the order they will be said.
+
+    Two question shapes get a direct answer before sentence scoring, because scoring words cannot answer them:
+    "who/what is X" (X's card as of the cursor, then one sentence of the story about X) and questions about the
+    page itself ("what happens on page 3", "what does the sign say", "who is here": the visible page, read in
+    order). Everything else is ranked sentence by sentence.
+    """
+    return identity(turn) or describe(turn) or ranked(turn)
+
+
+def _variants(name: str) -> list[str]:
+    first = name.split()[0] if " " in name else ""
+    return [v for v in (name, first) if len(v) >= 3 and v.lower() not in {"the", "keeper", "miss", "sir", "old"}]
+
+
+def _names(text: str, name: str) -> bool:
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, re.IGNORECASE) for v in _variants(name))
+
+
+def identity(turn: Turn) -> list[Candidate]:
+    """X's card (its first sentences) and the best sentence of the story naming X, for "who/what is X"."""
+    question = turn.question.strip()
+    if not IDENTITY.search(question):
+        return []
+    cards = [p for p in turn.passages if p.is_card]
+    named = sorted((c for c in cards if _names(question, c.title)), key=lambda c: -len(c.title))
+    if not named and turn.mode == "page":
+        named = cards  # page mode carries only the cards the question named (an alias, say)
+    if not named:
+        return []
+    card = named[0]
+    chosen = [Candidate(text, card, i, terms(text)) for i, text in enumerate(sentences(card.text)[:CARD_SENTENCES])]
+    stories = [c for c in _scored(turn) if not c.passage.is_card and c.score > 0 and _names(c.text, card.title)]
+    if stories:
+        chosen.append(max(stories, key=lambda c: (c.score, c.passage.global_index)))
+    return chosen
+
+
+def _sign_lines(text: str) -> list[str]:
+    """Lines that read like lettering on a sign or poster: no closing punctuation, mostly capitalised, not repeated."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    counts = Counter(lines)
+    found = []
+    for line in lines:
+        words = re.findall(r"[^\W\d_][\w'’]*", line)
+        if not words or counts[line] > 1 or line[-1] in ".!?…:" or SPEAKER_LINE.match(line) or len(line) < 4:
+            continue
+        if sum(w[0].isupper() for w in words) * 2 >= len(words):
+            found.append(line)
+    return found
+
+
+def describe(turn: Turn) -> list[Candidate]:
+    """A page question answered from the page itself: its cast, description and lettering, in reading order."""
+    question = turn.question.strip()
+    if turn.mode != "page" or not DESCRIBE.search(question):
+        return []
+    targets = list(turn.visible)
+    if asked := PAGE_NUMBER.search(question):
+        number = int(asked.group(1))
+        same_episode = (None, turn.episode_number)
+        targets = [p for p in turn.passages if p.kind == "page" and p.page_number == number]
+        targets = [p for p in targets if p.episode_number in same_episode] or targets
+    chosen: list[Candidate] = []
+    for passage in targets[:2]:
+        signs = _sign_lines(passage.text) if SIGNAGE.search(question) else []
+        if signs:
+            quoted = [f"“{line}”" for line in signs]
+            listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+            chosen.append(Candidate(f"The lettering reads {listed}.", passage, len(chosen), terms(" ".join(signs))))
+        chosen.extend(
+            Candidate(text, passage, len(chosen) + i, terms(text))
+            for i, text in enumerate(sentences(passage.text))
+            if text.strip() not in signs
+        )
+    kept: list[Candidate] = []
+    words = 0
+    for candidate in chosen:
+        length = len(candidate.text.split())
+        if kept and words + length > DESCRIBE_WORDS:
+            break
+        kept.append(candidate)
+        words += length
+    return kept
+
+
+def _scored(turn: Turn) -> list[Candidate]:
     candidates = _candidates(turn)
     _score(turn.question, candidates, turn)
+    return candidates
+
+
+def ranked(turn: Turn) -> list[Candidate]:
+    """The best-scoring sentences, non-redundant, within the word budget, in story order."""
+    candidates = _scored(turn)
     ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: (-c.score, c.order))
     # Supporting sentences must be at least half as relevant as the best one, or they only dilute it.
     ranked = [c for c in ranked if c.score >= RELATIVE_FLOOR * ranked[0].score] if ranked else ranked

@@ -1,19 +1,21 @@
 """Suggestion chips: at most one page question and one wiki question, each answerable within the boundary.
 
-Chips are built from data, not asked of a model: the page chip names someone who is on the visible page and
-is named in its text (so the page itself answers it), the wiki chip names an entity the reader has met that has a
-wiki section they have unlocked. The caller passes only cursor-visible material, so a chip can never name
-someone the reader hasn't reached. Building them needs no model call, so the `done` frame is never held back
-waiting for chips (the original's second, non-streaming call did that).
+Chips are built from data, not asked of a model, and offered only when they would get an answer (`answerable`):
+the page chip names someone who is on the visible page and is named in its text (so the page itself answers it),
+the wiki chip names an entity the reader has met that has an unlocked wiki section or a card. The caller passes
+only cursor-visible material, so a chip can never name someone the reader hasn't reached. Building them needs no
+model call, so the `done` frame is never held back waiting for chips (the original's second, non-streaming call
+did that).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from scriptorium.companion.answer import Suggestion
+from scriptorium.companion.answer import Passage, Suggestion, Turn
+from scriptorium.companion.answer_offline import select
 
 QUESTION_STEMS = (
     "what", "who", "why", "how", "where", "when", "which", "whose", "is", "are", "does", "do", "did", "can",
@@ -102,3 +104,17 @@ def choose(
     """Page chip first, wiki chip second, as the original's `done` frame ordered them; either may be missing."""
     chips = [page_chip(question, page_numbers, page_text, entities), wiki_chip(question, entities)]
     return [chip for chip in chips if chip is not None]
+
+
+def answerable(suggestion: Suggestion, turn: Turn, visible: Sequence[Passage], cards: Sequence[Passage]) -> bool:
+    """Whether asking the chip would get an answer: the offline selection finds something to say.
+
+    The chip's question is put to the same cursor with the passages it would certainly have (the visible page in
+    page mode, the cards it names, and in wiki mode the turn's unlocked wiki sections). Retrieval for the chip's own
+    words could only add passages, so a chip that passes here is answered when clicked; one that fails is dropped
+    rather than offered to say "I can't find that".
+    """
+    wiki = [p for p in turn.passages if p.kind == "wiki" and not p.is_card] if suggestion.mode == "wiki" else []
+    base = list(visible) if suggestion.mode == "page" else []
+    probe = replace(turn, mode=suggestion.mode, question=suggestion.text, passages=(*base, *wiki, *cards))
+    return bool(select(probe))

@@ -27,6 +27,8 @@ class CatalogEntity:
     kind: str
     debut_index: int
     aliases: tuple[str, ...]
+    summary: str = ""
+    """The entity's card text as stored (answers gate it at the reader's position before use)."""
 
     def lookup_keys(self) -> set[str]:
         """Lower-cased ways a page may list it (slug, name, aliases)."""
@@ -82,9 +84,11 @@ class Catalog:
 
 async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalog:
     entities = [
-        CatalogEntity(slug, name, kind, debut, tuple(a for a in aliases or [] if isinstance(a, str) and a.strip()))
-        for slug, name, kind, debut, aliases in await db.execute(
-            select(Entity.slug, Entity.name, Entity.kind, Entity.debut_index, Entity.aliases).where(
+        CatalogEntity(
+            slug, name, kind, debut, tuple(a for a in aliases or [] if isinstance(a, str) and a.strip()), summary or ""
+        )
+        for slug, name, kind, debut, aliases, summary in await db.execute(
+            select(Entity.slug, Entity.name, Entity.kind, Entity.debut_index, Entity.aliases, Entity.summary).where(
                 Entity.series_id == series_id
             )
         )

@@ -1,0 +1,81 @@
+"""Entity cards as passages: what the world graph says about someone, as of the reader's position.
+
+"Who is Carrot?" deserves Carrot's card even when no page or wiki section happens to describe him, in either mode.
+A card goes into a turn when the question names its entity (name, proper alias, or the first word of a longer
+name); in wiki mode the cards that share the most words with the question join too, because the cards are part of
+what the wiki knows. Card summaries are often written with later knowledge ("raised by her godmothers" on a
+character met on page 1), so every card passes through the text gate at the cursor before it becomes a passage:
+sentences naming something that debuts later are withheld, the rest of the card stays.
+
+The gate is `spoilers.NameIndex.gate(text, index)` when the series has a name index; until then (and for series
+ingested before it existed) `catalog_gate` withholds sentences naming any catalog entity that debuts later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from scriptorium.companion.answer import CARD_PREFIX, Mode, Passage
+from scriptorium.companion.answer_offline import sentences, terms
+from scriptorium.companion.boundary import Cursor, is_visible
+from scriptorium.companion.cast import name_variants
+from scriptorium.companion.service_catalog import Catalog, CatalogEntity
+
+Gate = Callable[[str, int], str]
+"""(text, reader's global index) -> the text with every sentence naming something later withheld."""
+
+WIKI_EXTRA_CARDS = 2
+
+
+def catalog_gate(catalog: Catalog) -> Gate:
+    """A sentence-level gate over the catalog's own entities (word boundaries, names and proper aliases)."""
+
+    def gate(text: str, index: int) -> str:
+        later = [e for e in catalog.entities if e.debut_index > index]
+        kept = [s for s in _split(text) if not any(_names_ci(s, e) for e in later)]
+        return " ".join(kept)
+
+    return gate
+
+
+def _split(text: str) -> list[str]:
+    return [s for line in text.splitlines() for s in sentences(line)]
+
+
+def _names_ci(text: str, entity: CatalogEntity) -> bool:
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, re.IGNORECASE) for v in name_variants(entity))
+
+
+def named_in(question: str, entities: Sequence[CatalogEntity]) -> list[CatalogEntity]:
+    """Entities the question names, longest name first (so "Keeper Osric Vell" beats a shorter overlap)."""
+    return sorted((e for e in entities if _names_ci(question, e)), key=lambda e: -len(e.name))
+
+
+def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage | None:
+    text = gate(entity.summary.strip(), cursor.index).strip() if entity.summary.strip() else ""
+    if not text:
+        return None
+    return Passage(
+        doc_id=f"{CARD_PREFIX}{entity.slug}",
+        kind="wiki",
+        role="wiki",
+        text=text,
+        global_index=entity.debut_index,
+        title=entity.name,
+    )
+
+
+def card_passages(catalog: Catalog, cursor: Cursor, question: str, mode: Mode, gate: Gate) -> list[Passage]:
+    """Cards for the entities the question names; in wiki mode also the best word matches (see module docstring)."""
+    visible = [e for e in catalog.visible(cursor) if e.summary.strip() and is_visible(e.debut_index, cursor)]
+    chosen = named_in(question, visible)
+    if mode == "wiki":
+        asked = set(terms(question))
+        overlap = sorted(
+            ((len(asked & set(terms(f"{e.name} {e.summary}"))), e.debut_index, e) for e in visible if e not in chosen),
+            key=lambda item: (-item[0], item[1]),
+        )
+        chosen += [e for n, _, e in overlap[:WIKI_EXTRA_CARDS] if n > 0]
+    cards = (card_passage(e, cursor, gate) for e in chosen)
+    return [card for card in cards if card is not None]

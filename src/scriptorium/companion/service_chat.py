@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -24,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.companion import chips
 from scriptorium.companion.answer import HistoryTurn, Passage, Turn
 from scriptorium.companion.boundary import Cursor, is_before, is_visible, page_reach
+from scriptorium.companion.cards import card_passages, catalog_gate
+from scriptorium.companion.cast import page_cast
 from scriptorium.companion.chips import ChipEntity
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
@@ -43,15 +47,11 @@ def page_passage_text(page: CatalogPage, cast: str = "") -> str:
     return "\n".join(p for p in parts if p)
 
 
-def cast_line(page: CatalogPage, catalog: Catalog, cursor: Cursor) -> str:
-    """A sentence naming who is on the page ("On this page are Wren Alder and Pim."), from its character list."""
-    names = {key: e.name for e in catalog.visible(cursor) for key in e.lookup_keys()}
-    listed = list(dict.fromkeys(names[k.lower()] for k in character_keys(page) if k.lower() in names))
-    if not listed:
-        return ""
-    if len(listed) == 1:
-        return f"On this page is {listed[0]}."
-    return f"On this page are {', '.join(listed[:-1])} and {listed[-1]}."
+def cast_line(
+    page: CatalogPage, catalog: Catalog, cursor: Cursor, earlier: Sequence[CatalogPage] = (), series_title: str = ""
+) -> str:
+    """A sentence naming who is on the page ("On this page are Wren Alder and Pim."): see `cast.page_cast`."""
+    return page_cast(page, catalog, cursor, earlier, series_title).sentence()
 
 
 def chunk_body(item: Retrieved) -> tuple[str, str]:
@@ -74,12 +74,13 @@ def _admit(item: Retrieved, cursor: Cursor, mode: str) -> bool:
 
 def _visible_passages(view: SessionView, pages: list[CatalogPage], catalog: Catalog) -> list[Passage]:
     episode = view.episode
+    before = catalog.episode_pages(episode.id, view.cursor)
     return [
         Passage(
             doc_id=page.id,
             kind="page",
             role="visible",
-            text=page_passage_text(page, cast_line(page, catalog, view.cursor)),
+            text=page_passage_text(page, cast_line(page, catalog, view.cursor, before, view.series.title)),
             global_index=page.global_index,
             title=f"page {page.number}",
             episode_slug=episode.slug,
@@ -126,7 +127,7 @@ def _chip_entities(catalog: Catalog, cursor: Cursor, on_page: set[str], context:
             debut_index=e.debut_index,
             on_page=bool(e.lookup_keys() & on_page),
             mentioned=e.name.lower() in lowered,
-            has_wiki=catalog.has_wiki(e.slug, cursor),
+            has_wiki=catalog.has_wiki(e.slug, cursor) or bool(e.summary.strip()),  # a card answers "who is"
             aliases=e.aliases,
         )
         for e in catalog.visible(cursor)
@@ -184,10 +185,11 @@ async def prepare_turn(
     passages += _found_passages(
         found, reach if body.mode == "page" else cursor, body.mode, {p.global_index for p in shown}, catalog
     )
+    passages += card_passages(catalog, cursor, body.message, body.mode, catalog_gate(catalog))
     page_text = "\n".join(page_passage_text(p) for p in shown)
     context = "\n".join([page_text, *(p.text for p in passages)])
     on_page = {key.lower() for p in shown for key in character_keys(p)}
-    suggestions = chips.choose(
+    offered = chips.choose(
         body.message,
         page_numbers=[p.number for p in shown],
         page_text=page_text,
@@ -199,7 +201,7 @@ async def prepare_turn(
         if m.status == "complete" and m.content
     ]
     earlier = [p.recap for p in pages if p.global_index < first]
-    return Turn(
+    turn = Turn(
         mode=body.mode,
         question=body.message,
         cursor=cursor,
@@ -210,7 +212,11 @@ async def prepare_turn(
         recap=join_recaps(earlier, RECAP_CHARS) if body.mode == "page" else "",
         passages=tuple(passages),
         history=tuple(replayed),
-        suggestions=tuple(suggestions),
         retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible"),
         hidden_names=catalog.hidden_names(cursor, unless_in=context),
     )
+    # A chip is offered only if asking it would get an answer (chips.answerable runs the offline selection).
+    visible = [p for p in passages if p.role == "visible"]
+    cards_for = partial(card_passages, catalog, cursor, gate=catalog_gate(catalog))
+    suggestions = [s for s in offered if chips.answerable(s, turn, visible, cards_for(s.text, s.mode))]
+    return replace(turn, suggestions=tuple(suggestions))

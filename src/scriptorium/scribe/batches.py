@@ -77,6 +77,7 @@ def find_outage(emails: Sequence[Email]) -> Outage | None:
             roles.extend(role for role in missing if role not in roles)
     if not affected:
         return None
+    roles.sort(key=outage.rank)
     count = f"{len(affected)} email{'s' if len(affected) != 1 else ''}"
     return Outage(
         sources=roles,

@@ -38,7 +38,11 @@ _TRANSIENT = re.compile(
 
 
 def unreachable(notes: Iterable[object]) -> list[str]:
-    """The research roles (`openalex`, `arxiv`, ...) that failed transiently, each once, in order of appearance."""
+    """The research roles (`openalex`, `arxiv`, ...) that failed transiently, each once, in a fixed order.
+
+    The order is `SOURCE_LABELS`' (unknown roles after it), not the notes': sources are asked in parallel, so the
+    notes' order is whichever failed first, and the same outage must read the same every time.
+    """
     found: list[str] = []
     for note in notes:
         match = _NOTE.match(str(note))
@@ -47,7 +51,12 @@ def unreachable(notes: Iterable[object]) -> list[str]:
         role = match.group("role")
         if role not in found:
             found.append(role)
-    return found
+    return sorted(found, key=rank)
+
+
+def rank(role: str) -> int:
+    order = list(SOURCE_LABELS)
+    return order.index(role) if role in order else len(order)
 
 
 def label(role: str) -> str:

@@ -60,7 +60,7 @@ def test_reader_builds_episodes_from_both_name_forms() -> None:
     assert (second.slug, second.title) == ("ep02-the-paper-bridge", "The Paper Bridge")
     assert [p.text for p in second.pages] == ["A bridge of paper!\nSPLASH", "The bridge was the cat."]
     assert second.pages[0].image is not None and second.pages[0].image.suffix == ".svg"
-    assert sum("lettering SVG is used as the page image" in w for w in bundle.warnings) == 2
+    assert sum("the lettering is drawn on a white page" in w for w in bundle.warnings) == 2
 
 
 def test_language_option_reads_that_language() -> None:

@@ -77,6 +77,16 @@ def find_artwork(svg_path: Path, root: etree._Element) -> Path | None:
     return None
 
 
+def lettering_artwork(svg_path: Path) -> Path | None:
+    """`find_artwork` for a file; None when there is none or the SVG is unreadable (ingest reports that itself)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.parse(str(svg_path), parser).getroot()
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return find_artwork(svg_path, root)
+
+
 def _usable(path: Path, allowed: Path) -> Path | None:
     try:
         resolved = path.resolve()

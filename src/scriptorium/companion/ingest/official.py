@@ -4,8 +4,10 @@ Files are found by name, wherever they sit under the root: rendered pages `<lang
 E01P01.jpg` (hi-res preferred over low-res), text-free art `gfx_...`, and per-language lettering SVGs (`lang/en/E01P01
 .svg` or the 2017 long name). P00 is the title banner and the highest P the credits page; story pages are the ones in
 between, numbered by their P. Page text comes from the official transcript when present (speaker and reading order),
-else from the SVG text objects in document order. A page with lettering but no artwork uses the lettering SVG as its
-image, with a warning.
+else from the SVG text objects in document order. The page image is the website's rendered page for the language
+(`hi-res/` over `low-res/`), taken as it is; else the lettering SVG, which images.py turns into a page browsers draw
+(flowed text converted, the artwork it links or an official `gfx-only/` render embedded, a white page beneath); else
+the text-free artwork alone. Falling back past the rendered page is said in a warning.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from scriptorium.companion.ingest.artwork import lettering_artwork
 from scriptorium.companion.ingest.bundle import EpisodeSpec, PageSpec
 from scriptorium.companion.ingest.transcript import read_transcript
 
@@ -187,11 +190,18 @@ def _pick_image(episode: _Episode, number: int) -> tuple[Path | None, str]:
     for variant in ("hi", "lo"):
         if variant in variants:
             return variants[variant], ""
-    if "gfx" in variants:
-        return variants["gfx"], "no lettered page image; using the text-free artwork"
     svg = episode.svgs.get(number)
     if svg is not None:
-        return svg, "no page artwork found; the lettering SVG is used as the page image (text and balloons only)"
+        if lettering_artwork(svg) is not None:
+            return svg, ""
+        if "gfx" in variants:
+            return svg, (
+                f"the artwork {variants['gfx'].name} is not beside the lettering SVG, one folder up or in "
+                "low-res/ or hi-res/gfx-only/, so the lettering is drawn on a white page without it"
+            )
+        return svg, "no page artwork found; the lettering is drawn on a white page (text and balloons only)"
+    if "gfx" in variants:
+        return variants["gfx"], "no rendered page or lettering SVG; using the text-free artwork"
     return None, ""
 
 

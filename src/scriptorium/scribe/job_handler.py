@@ -73,8 +73,15 @@ def pipeline_deps(ctx: JobContext) -> PipelineDeps:
     )
 
 
+#: Kept between the pipeline's deadline and the hard limit: the final transaction must fit after the run.
+STORE_RESERVE_SECONDS = 5.0
+
+
 def time_limit(ctx: JobContext) -> float:
-    """A hard ceiling for one run, generous enough for every per-call timeout to fire first."""
+    """A hard ceiling for one run. The pipeline gets a deadline STORE_RESERVE_SECONDS before it and fits its model
+    calls into the time left (falling back to rules or the offline merge when a call runs out), so the ceiling is
+    a backstop: a slow model ends in a stored draft, not in a timeout that reruns the whole job, research and all.
+    """
     settings = ctx.resources.settings
     return float(settings.llm_timeout_seconds * 4 + settings.research_timeout_seconds * 3)
 
@@ -134,9 +141,16 @@ async def generate_email(ctx: JobContext) -> None:
         affiliation=recipient.institution if recipient else None,
     )
     try:
-        async with asyncio.timeout(time_limit(ctx)):
+        limit = time_limit(ctx)
+        deadline = time.monotonic() + max(limit - STORE_RESERVE_SECONDS, limit / 2)
+        async with asyncio.timeout(limit):
             result = await run_pipeline(
-                item.email_template, target, deps=pipeline_deps(ctx), on_step=tracker, dry_run=item.dry_run
+                item.email_template,
+                target,
+                deps=pipeline_deps(ctx),
+                on_step=tracker,
+                dry_run=item.dry_run,
+                deadline=deadline,
             )
     except (JobCancelled, LeaseLost):
         raise

@@ -65,6 +65,21 @@ async def store_result(
         email.generation += 1
         email.version += 1
         kind = "regenerated"
+    if result.model_draft is not None:  # the model's draft the merge replaced: a version, one below the chosen text
+        await session.flush()
+        model = result.model_draft
+        claims = [{"text": c.text, "source_ids": list(c.source_ids)} for c in model.claims]
+        session.add(
+            EmailVersion(
+                email_id=email.id,
+                version=email.version,
+                kind="model_draft",
+                subject=model.subject[:300],
+                body=model.body,
+                claims=claims,
+            )
+        )
+        email.version += 1
     email.subject = result.draft.subject[:300]
     email.email_message = result.draft.body
     email.template_type = result.analysis.template_type

@@ -96,11 +96,17 @@ async def test_injected_instructions_never_reach_the_model_and_obedience_is_caug
     assert "evil" not in user.lower()
     assert "Ignore previous instructions" not in user
     assert "green roofs" in user  # the page's facts did reach the model
-    assert result.status == "needs_review"
-    links = next(c for c in result.checks if c.name == "links")
-    assert not links.passed
-    assert "http://evil.example/apply" in links.message
-    assert "grants@evil.example" in links.message
+    # The obedient draft fails the links check; the offline merge passes everything, so the user gets the merge
+    # and the model's draft is kept (stored as a `model_draft` version), with the reason in the composer check.
+    assert result.status == "completed", result.reasons
+    assert result.draft.composer == "offline"
+    assert "evil" not in result.draft.body
+    assert result.model_draft is not None and "http://evil.example/apply" in result.model_draft.body
+    composer = next(c for c in result.checks if c.name == "composer")
+    assert composer.passed
+    assert "links" in composer.message
+    assert "http://evil.example/apply" in composer.message
+    assert "grants@evil.example" in composer.message
 
 
 async def test_forged_markers_inside_a_page_cannot_close_the_data_block(
@@ -126,10 +132,11 @@ async def test_invented_titles_and_unsourced_claims_are_caught(pipeline_deps: De
         body.replace("{{paper_title}}", book), **{f'She wrote "{book}".': ["S99"]}
     )
     result = await compose(pipeline_deps(email_composer_model=openai_twin.chat_spec()))
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert set(failed) == {"titles", "claims"}
-    assert book in failed["titles"]
-    assert result.status == "needs_review"
+    assert result.model_draft is not None and book in result.model_draft.body
+    composer = next(c for c in result.checks if c.name == "composer")
+    assert "(titles, claims)" in composer.message  # the model draft's failures, by check name
+    assert f'Cited title(s) not found in any source: "{book}"' in composer.message
+    assert result.draft.composer == "offline" and book not in result.draft.body  # the merge the user gets
 
 
 async def test_machine_sounding_output_is_caught(pipeline_deps: Deps, openai_twin: OpenAITwin) -> None:
@@ -139,10 +146,11 @@ async def test_machine_sounding_output_is_caught(pipeline_deps: Deps, openai_twi
     )
     openai_twin.responder = lambda request: filled(body)
     result = await compose(pipeline_deps(email_composer_model=openai_twin.chat_spec()))
-    style = next(c for c in result.checks if c.name == "style")
-    assert not style.passed
+    composer = next(c for c in result.checks if c.name == "composer")
+    assert "(style)" in composer.message
     for tell in ("em dash", "semicolon", '"delve"', '"groundbreaking"', '"I hope this email finds you well"'):
-        assert tell in style.message
+        assert tell in composer.message
+    assert next(c for c in result.checks if c.name == "style").passed  # the merge the user gets reads as written
 
 
 async def test_a_failing_model_falls_back_to_the_offline_merge(pipeline_deps: Deps, openai_twin: OpenAITwin) -> None:
@@ -154,7 +162,9 @@ async def test_a_failing_model_falls_back_to_the_offline_merge(pipeline_deps: De
     assert not composer.passed
     assert "offline mail merge" in composer.message
     assert result.status == "needs_review"
-    assert result.usage == []
+    [usage] = result.usage  # the failed call is accounted: one call, no answer, so no tokens were reported
+    assert usage["step"] == "compose" and usage["failed"] is True
+    assert usage["requests"] >= 1 and usage["input_tokens"] == 0
 
 
 async def test_both_model_steps_record_usage(pipeline_deps: Deps, openai_twin: OpenAITwin) -> None:
@@ -170,4 +180,6 @@ async def test_both_model_steps_record_usage(pipeline_deps: Deps, openai_twin: O
     assert [u["step"] for u in result.usage] == ["template", "compose"]
     assert all(u["model"] == spec for u in result.usage)
     assert result.analysis.classified_by == spec
-    assert "Placeholders left to fill: {{last_name}}, {{research_area}}, {{paper_title}}." in result.reasons
+    composer = next(c for c in result.checks if c.name == "composer")  # the lazy draft lost to the merge
+    assert "Placeholders left to fill: {{last_name}}, {{research_area}}, {{paper_title}}." in composer.message
+    assert result.model_draft is not None and result.model_draft.body == TEMPLATE

@@ -7,6 +7,10 @@ result says so. Input errors raise `ValidationFailed` naming the field.
 A dry run (a deployment probe) runs every step but asks no research source, and composes with the configured model
 even with no evidence; a model failure then raises a permanent `ModelError` instead of falling back, because a
 probe that hid a broken model would report a healthy deployment.
+
+Model calls are bounded by the time the job has left (`deadline`, see `Budget`) and their usage is kept when they
+fail. A model draft that fails its checks is compared with the offline merge, and the user gets the draft that
+fails fewer checks; a merge that wins keeps the model's draft as `PipelineResult.model_draft` (stored as a version).
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 
 from scriptorium.core.errors import ModelError, ValidationFailed
 from scriptorium.core.llm import is_offline
+from scriptorium.core.llm.bounded import call_budget
 from scriptorium.scribe.pipeline.checks import run_checks
-from scriptorium.scribe.pipeline.compose import compose_with_model
+from scriptorium.scribe.pipeline.compose import compose_with_model, useless_reason
 from scriptorium.scribe.pipeline.evidence import build_evidence
 from scriptorium.scribe.pipeline.merge import compose_offline
 from scriptorium.scribe.pipeline.research import SourceSet, collect_papers, identify
@@ -84,10 +89,48 @@ def _evidence_check(evidence: Evidence, recipient: Recipient) -> CheckResult:
 
 @dataclass
 class _Composed:
+    """The compose step's output: the draft to check, and the model's draft when the merge may replace it."""
+
     draft: Draft
     usage: list[dict[str, Any]] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    merge: Draft | None = None
+    """The offline merge beside a model draft: the checks step gives the user whichever fails fewer checks."""
+    merge_notes: list[str] = field(default_factory=list)
+    model_draft: Draft | None = None
+    """A model draft the merge replaced, kept so the email can store it as a version."""
+
+
+class Budget:
+    """How long each model call may take, so a run finishes before the job's hard limit (`deadline`).
+
+    Without a deadline (tests, tools) each call gets what its settings allow. With one, the optional template
+    classifier gets at most one request timeout and never the time research needs; the composer gets what is left
+    but `CHECKS_RESERVE_SECONDS`. A call cut short falls back (rules, the offline merge) instead of failing the run,
+    so a slow model can no longer push a job past its limit and make it start over, research and all.
+    """
+
+    CHECKS_RESERVE_SECONDS = 3.0
+
+    def __init__(self, settings: Any, deadline: float | None) -> None:
+        self.settings = settings
+        self.deadline = deadline
+
+    def remaining(self) -> float:
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+
+    def research_reserve(self) -> float:
+        """Identification and papers each run their sources in parallel under RESEARCH_TIMEOUT_SECONDS."""
+        return 2 * float(self.settings.research_timeout_seconds) + self.CHECKS_RESERVE_SECONDS
+
+    def template(self) -> float:
+        timeout = float(self.settings.llm_timeout_seconds)
+        return max(0.0, min(timeout, (self.remaining() - self.research_reserve()) / 2))
+
+    def compose(self) -> float:
+        own = call_budget(self.settings.llm_timeout_seconds, self.settings.llm_max_retries)
+        return max(0.0, min(own, self.remaining() - self.CHECKS_RESERVE_SECONDS))
 
 
 async def _compose(
@@ -97,23 +140,80 @@ async def _compose(
     evidence: Evidence,
     deps: PipelineDeps,
     *,
+    budget: float,
     dry_run: bool = False,
 ) -> _Composed:
-    """Model when configured and there is something to write from (or this is a dry run); the mail merge otherwise."""
+    """Model when configured and there is something to write from (or this is a dry run); the mail merge otherwise.
+
+    A model draft comes back with the merge beside it (the checks step picks the better one), except in a dry run,
+    which reports on the model's plumbing. A failed or useless model draft is replaced by the merge, with a failed
+    `composer` check saying why; its usage is kept either way.
+    """
     if is_offline(deps.compose_model) or (is_thin(evidence) and not dry_run):
         draft, notes = compose_offline(template, analysis, recipient, evidence)
         return _Composed(draft, notes=notes)
-    try:
-        draft, usage = await compose_with_model(template, analysis, recipient, evidence, deps=deps)
-    except ModelError as exc:
-        if dry_run:
-            message = f"dry run: the composer model failed ({exc.public_message})"
-            raise ModelError(message, service=exc.service, status=exc.status, transient=False) from None
-        logger.warning("composer model failed; using the offline merge", extra={"error": exc.public_message})
-        draft, notes = compose_offline(template, analysis, recipient, evidence)
-        message = f"The composer model failed ({exc.public_message}); this draft is the offline mail merge."
-        return _Composed(draft, checks=[CheckResult("composer", False, message)], notes=notes)
-    return _Composed(draft, usage=[usage])
+    model_draft, usage, error = await compose_with_model(
+        template, analysis, recipient, evidence, deps=deps, budget_seconds=budget
+    )
+    if dry_run:  # a probe of the model's plumbing: any parsed draft passes, a failed call fails it
+        if error is not None or model_draft is None:
+            why = error.public_message if error is not None else "no draft"
+            status = error.status if error is not None else None
+            message = f"dry run: the composer model failed ({why})"
+            raise ModelError(message, service="compose", status=status, transient=False)
+        return _Composed(model_draft, usage=usage)
+    raws = tuple(p.raw for p in analysis.placeholders)
+    useless = useless_reason(model_draft, template, raws) if model_draft is not None else None
+    merged, notes = compose_offline(template, analysis, recipient, evidence)
+    if error is not None or model_draft is None:
+        why = error.public_message if error is not None else "no draft"
+        logger.warning("composer model failed; using the offline merge", extra={"error": why})
+        message = f"The composer model failed ({why}); this draft is the offline mail merge."
+        return _Composed(merged, usage=usage, checks=[CheckResult("composer", False, message)], notes=notes)
+    if useless is not None:
+        message = f"The composer model's draft was unusable ({useless}); this draft is the offline mail merge."
+        composer = [CheckResult("composer", False, message)]
+        return _Composed(merged, usage=usage, checks=composer, notes=notes, model_draft=model_draft)
+    return _Composed(model_draft, usage=usage, merge=merged, merge_notes=notes)
+
+
+@dataclass
+class _Checked:
+    draft: Draft
+    checks: list[CheckResult]
+    notes: list[str]
+    model_draft: Draft | None
+
+
+def _check(composed: _Composed, template: str, analysis: TemplateAnalysis, recipient: Recipient,
+           evidence: Evidence) -> _Checked:  # fmt: skip
+    """Check the draft; when a model draft fails and the merge beside it fails fewer checks, the merge wins.
+
+    Fewer failed checks is the measure because every check names a problem the reviewer would have to fix. A tie
+    keeps the model's draft: the user configured a model, and its draft reads better when both are equally sound.
+    """
+    raws = tuple(p.raw for p in analysis.placeholders)
+    evidence_check = _evidence_check(evidence, recipient)
+
+    def checked(draft: Draft) -> list[CheckResult]:
+        return run_checks(draft, template=template, template_raws=raws, recipient=recipient, evidence=evidence)
+
+    checks = [evidence_check, *composed.checks, *checked(composed.draft)]
+    failed = [c.name for c in checks if not c.passed]
+    if composed.merge is None or not failed:
+        return _Checked(composed.draft, checks, composed.notes, composed.model_draft)
+    merge_checks = [evidence_check, *checked(composed.merge)]
+    merge_failed = [c.name for c in merge_checks if not c.passed]
+    if len(merge_failed) >= len(failed):
+        return _Checked(composed.draft, checks, composed.notes, None)
+    model_reasons = [c.message for c in checks if not c.passed and c.name != "evidence"]
+    message = (
+        f"The model's draft failed {len(failed)} check(s) ({', '.join(failed)}) and the offline mail merge "
+        f"{len(merge_failed)}, so this draft is the merge; the model's draft is kept as a version. "
+        f"The model's draft: {' '.join(model_reasons)}"
+    )
+    note = CheckResult("composer", True, message)
+    return _Checked(composed.merge, [*merge_checks, note], [*composed.merge_notes, message], composed.draft)
 
 
 async def run_pipeline(
@@ -124,11 +224,15 @@ async def run_pipeline(
     on_step: OnStep,
     sources: SourceSet | None = None,
     dry_run: bool = False,
+    deadline: float | None = None,
 ) -> PipelineResult:
     """Run every step for one recipient and return the draft with its evidence, checks and usage.
 
-    With `dry_run`, `sources` is ignored: no research source is asked (see the module docstring).
+    With `dry_run`, `sources` is ignored: no research source is asked (see the module docstring). `deadline`
+    (a `time.monotonic()` value) is when the caller's hard limit falls: model calls are fitted into the time
+    left (see `Budget`).
     """
+    budget = Budget(deps.settings, deadline)
     template = validate_template(template)
     recipient = validate_recipient(recipient)
     if dry_run:
@@ -147,7 +251,9 @@ async def run_pipeline(
             timings[name] = round(time.perf_counter() - started, 4)
 
     async with step("template"):
-        analysis, template_usage = await analyze_template_with_usage(template, deps=deps)
+        analysis, template_usage = await analyze_template_with_usage(
+            template, deps=deps, budget_seconds=budget.template()
+        )
         usage += template_usage
     query = ResearchQuery(
         name=clean_name(recipient.name),
@@ -164,22 +270,24 @@ async def run_pipeline(
         papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
         evidence = build_evidence(query, identity, papers, now=deps.now())
     async with step("compose"):
-        composed = await _compose(template, analysis, recipient, evidence, deps, dry_run=dry_run)
+        composed = await _compose(
+            template, analysis, recipient, evidence, deps, budget=budget.compose(), dry_run=dry_run
+        )
         usage += composed.usage
     async with step("checks"):
-        draft, raws = composed.draft, tuple(p.raw for p in analysis.placeholders)
-        checks = [_evidence_check(evidence, recipient), *composed.checks]
-        checks += run_checks(draft, template=template, template_raws=raws, recipient=recipient, evidence=evidence)
+        checked = _check(composed, template, analysis, recipient, evidence)
+    checks = checked.checks
     confident = all(check.passed for check in checks)
     reasons = [check.message for check in checks if not check.passed]
     return PipelineResult(
         analysis=analysis,
         evidence=evidence,
-        draft=draft,
+        draft=checked.draft,
         checks=checks,
         is_confident=confident,
         status="completed" if confident else "needs_review",
-        reasons=reasons + (composed.notes if not confident else []),
+        reasons=reasons + (checked.notes if not confident else []),
         usage=usage,
         timings=timings,
+        model_draft=checked.model_draft,
     )

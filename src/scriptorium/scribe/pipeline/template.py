@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from scriptorium.core.errors import ValidationFailed
-from scriptorium.core.llm import UsageRecord, is_offline, usage_record
+from scriptorium.core.llm import UsageRecord, is_offline
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.types import PipelineDeps, Placeholder, TemplateAnalysis, TemplateType
 
@@ -110,31 +110,49 @@ _CLASSIFIER_PROMPT = (
 )
 
 
+#: The answer is one enum value in a tool call or a short JSON object: a few dozen tokens, with room for a preamble.
+CLASSIFIER_MAX_TOKENS = 100
+
+
 async def analyze_template_with_usage(
-    text: str, *, deps: PipelineDeps
+    text: str, *, deps: PipelineDeps, budget_seconds: float | None = None
 ) -> tuple[TemplateAnalysis, list[dict[str, Any]]]:
-    """Rules first; a configured model may override the type. Any model failure keeps the rule result."""
+    """Rules first; a configured model may override the type. Any model failure keeps the rule result.
+
+    The classifier is optional (the rules are good), so its call gets at most one request's timeout
+    (LLM_TIMEOUT_SECONDS) or `budget_seconds`, whichever is smaller, and its usage is kept when it fails.
+    """
     rules = analyze_rules(validate_template(text))
     if is_offline(deps.template_model):
         return rules, []
     from pydantic_ai import Agent  # loaded on first use: the lite server's idle memory budget
 
-    try:
-        model = deps.model(deps.template_model)
-        agent = Agent(model, output_type=_Classification, system_prompt=_CLASSIFIER_PROMPT)
-        run = await agent.run(f"<template>\n{text}\n</template>")
-    except Exception as exc:  # a classifier outage must not fail the email
-        logger.warning("template classifier failed; using rules", extra={"error": type(exc).__name__})
+    from scriptorium.core.llm.bounded import run_bounded
+
+    timeout = deps.settings.llm_timeout_seconds
+    agent = Agent(deps.model(deps.template_model), output_type=_Classification, system_prompt=_CLASSIFIER_PROMPT)
+    run = await run_bounded(
+        agent,
+        f"<template>\n{text}\n</template>",
+        service="template",
+        model_name=deps.template_model,
+        budget_seconds=min(timeout, budget_seconds) if budget_seconds is not None else timeout,
+        settings=deps.settings,
+        max_tokens=CLASSIFIER_MAX_TOKENS,
+    )
+    usage = [usage_dict(run.usage, step="template", model=deps.template_model) | {"failed": not run.ok}]
+    usage = usage if run.usage.requests else []  # no row when the budget allowed no request
+    if run.error is not None:  # a classifier outage must not fail the email
+        logger.warning("template classifier failed; using rules", extra={"error": run.error.public_message})
         warning = "The template classifier model failed; the type was chosen by rules."
-        return TemplateAnalysis(rules.placeholders, rules.template_type, (*rules.warnings, warning)), []
-    usage = usage_dict(usage_record(run.usage, deps.template_model), step="template", model=deps.template_model)
+        return TemplateAnalysis(rules.placeholders, rules.template_type, (*rules.warnings, warning)), usage
     analysis = TemplateAnalysis(
         placeholders=rules.placeholders,
         template_type=run.output.template_type,
         warnings=rules.warnings,
         classified_by=deps.template_model,
     )
-    return analysis, [usage]
+    return analysis, usage
 
 
 async def analyze_template(text: str, *, deps: PipelineDeps) -> TemplateAnalysis:

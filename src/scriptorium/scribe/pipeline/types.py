@@ -146,6 +146,9 @@ class PipelineResult:
     reasons: list[str]
     usage: list[dict[str, Any]]
     timings: dict[Step, float]
+    model_draft: Draft | None = None
+    """The model's draft when the offline merge replaced it (it failed more checks, or was unusable): kept so the
+    email stores it as a version (kind `model_draft`) instead of losing what the model wrote."""
 
 
 def _utcnow() -> datetime:

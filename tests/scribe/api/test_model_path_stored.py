@@ -1,0 +1,53 @@
+"""The real-model path as stored (issue 10, item 8): a model draft that loses to the offline merge is kept as a
+`model_draft` version, and calls that failed are still `scribe_usage` rows with their tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from scriptorium.scribe.models import Usage
+from tests.scribe.api.conftest import CHEN, RESEARCH
+from tests.twins.llm import OpenAITwin
+
+PAPER = "Coevolution-guided sampling of protein folding intermediates"
+INVENTED = "Congratulations on your 2023 Guggenheim Fellowship, see bit.ly/chen-lab for details."
+
+
+def is_classifier(request: dict[str, Any]) -> bool:
+    return any("classify" in str(m.get("content")) for m in request["messages"] if m["role"] == "system")
+
+
+async def test_a_worse_model_draft_is_kept_as_a_version_and_failed_calls_are_accounted(
+    scribe_api_factory: Any, openai_twin: OpenAITwin
+) -> None:
+    def reply(request: dict[str, Any]) -> dict[str, Any]:
+        if is_classifier(request):
+            return {"template_type": "limerick"}  # unusable twice: the call fails after a re-ask
+        body = RESEARCH.split("\n", 2)[2]
+        body = body.replace("{{last_name}}", "Chen").replace("{{paper_title}}", PAPER)
+        body = body.replace("{{university}}", "University of Northbridge").replace("{{research_area}}", "folding")
+        return {"subject": "Your paper", "body": f"{body}\n\n{INVENTED}", "claims": []}
+
+    openai_twin.responder = reply
+    async with scribe_api_factory(chat_provider=openai_twin.chat_spec(), llm_max_retries=0) as api:
+        me = await api.user()
+        [item] = await api.submit_and_finish(me, RESEARCH, CHEN)
+        email = (await api.client.get(f"/api/email/{item['email_id']}", headers=me.headers)).json()
+
+        assert email["composer"] == "offline"  # the merge passed the checks the model's draft failed
+        assert INVENTED not in email["email_message"] and PAPER in email["email_message"]
+        versions = {v["kind"]: v for v in email["versions"]}
+        assert set(versions) == {"model_draft", "generated"}
+        assert INVENTED in versions["model_draft"]["body"]
+        assert versions["generated"]["version"] == versions["model_draft"]["version"] + 1 == email["version"]
+
+        classifier_requests = [r for r in openai_twin.requests if is_classifier(r.body)]
+        async with api.resources.sessionmaker() as session:
+            stored = (await session.scalars(select(Usage).where(Usage.email_id == email["id"]))).all()
+        rows = {u.step: u for u in stored}
+        assert set(rows) == {"template", "compose"}
+        assert rows["template"].requests == len(classifier_requests) == 2
+        assert rows["template"].input_tokens > 0  # the failed classifier's tokens, not 0
+        assert sum(u["input_tokens"] for u in email["usage"]) == sum(u.input_tokens for u in stored)

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scriptorium import apps
@@ -131,6 +132,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         if exc.status_code >= 500:
             log.error("request failed: %s", exc.public_message, exc_info=exc)
         return JSONResponse(_error_body(exc.code, exc.public_message, **extra), exc.status_code, headers=headers)
+
+    @app.exception_handler(StaleDataError)
+    async def _raced(_: Request, exc: StaleDataError) -> JSONResponse:
+        # An UPDATE or DELETE matched no row: another request deleted or replaced it between our read and write
+        # (PATCH and DELETE of one template at once). That is the client's race to resolve, not a server error.
+        message = "This item was changed or deleted by another request at the same time; reload it and try again."
+        return JSONResponse(_error_body("conflict", message), 409)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,11 +3,11 @@ placeholders found and the detected type, computed by the pipeline's determinist
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import new_id, utcnow
-from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.errors import NotFound, ValidationFailed
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.models import ScribeProfile, Template
 from scriptorium.scribe.pipeline.template import analyze_rules
@@ -141,6 +141,12 @@ async def update_template(
 
 
 async def delete_template(session: AsyncSession, *, user_id: str, template_id: str) -> None:
-    template = await owned_template(session, user_id=user_id, template_id=template_id)
-    await session.delete(template)
-    await session.flush()
+    """Delete by statement and count: a concurrent delete that won the race leaves nothing to delete (404)."""
+    await owned_template(session, user_id=user_id, template_id=template_id)
+    result = await session.execute(
+        delete(Template)
+        .where(Template.id == template_id, Template.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound("template not found")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from scriptorium.scribe import service
 from scriptorium.scribe import templates as template_service
 from scriptorium.scribe.models import Template
 from tests.scribe.api.conftest import GENERAL, ScribeApi
@@ -27,7 +28,7 @@ async def test_a_write_that_loses_to_a_concurrent_delete_is_409_or_404(
         "/api/templates/", json={"template_text": GENERAL, "name": "Advice"}, headers=me.headers
     )
     template_id = created.json()["id"]
-    real_owned = template_service.owned_template
+    real_owned = service.owned_template
 
     async def read_then_lose_the_race(*args: Any, **kwargs: Any) -> Template:
         template = await real_owned(*args, **kwargs)

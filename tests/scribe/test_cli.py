@@ -57,16 +57,25 @@ def test_generate_waits_with_progress_then_export_parses_back(cli_env: Path) -> 
     assert "queued 0 email(s)" in again.output
     assert "already queued or emailed" in again.output
 
-    assert runner.invoke(cli, ["scribe", "export", "--format", "csv", "--out", "out/emails.csv"]).exit_code == 0
+    ready_only = runner.invoke(cli, ["scribe", "export", "--format", "csv", "--out", "out/ready.csv"])
+    assert "1 draft(s) that need review were left out" in ready_only.output
+    rows = list(csv.DictReader(io.StringIO((cli_env / "out/ready.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["recipient_name"] for r in rows] == ["Dr. Tomás Okafor"]  # drafts that need review stay out by default
+    export_csv = ["scribe", "export", "--format", "csv", "--out", "out/emails.csv", "--include-review"]
+    assert runner.invoke(cli, export_csv).exit_code == 0
     rows = list(csv.DictReader(io.StringIO((cli_env / "out/emails.csv").read_text(encoding="utf-8-sig"))))
     assert sorted(r["recipient_name"] for r in rows) == ["Dr. Tomás Okafor", "Quentin Aldridge-Vey"]
 
-    assert runner.invoke(cli, ["scribe", "export", "--format", "json", "--out", "out/emails.json"]).exit_code == 0
+    export_json = ["scribe", "export", "--format", "json", "--out", "out/emails.json", "--include-review"]
+    assert runner.invoke(cli, export_json).exit_code == 0
     data = json.loads((cli_env / "out/emails.json").read_text())
     okafor = next(e for e in data["emails"] if e["recipient_name"] == "Dr. Tomás Okafor")
     assert okafor["sources"] and okafor["claims"]
 
-    assert runner.invoke(cli, ["scribe", "export", "--format", "eml", "--out", "out/eml"]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["scribe", "export", "--format", "eml", "--out", "out/eml", "--include-review"]).exit_code
+        == 0
+    )
     files = sorted((cli_env / "out/eml").glob("*.eml"))
     assert len(files) == 2
     messages = [BytesParser(policy=policy.default).parsebytes(f.read_bytes()) for f in files]

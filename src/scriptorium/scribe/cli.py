@@ -203,20 +203,26 @@ async def _rows(resources: Resources, ids: list[str]) -> list[Any]:
 )
 @click.option("--user", "user_email", default=None, help="Account email (default: the local user in AUTH_MODE=none).")
 @click.option("--include-discarded", is_flag=True, help="Also export emails you discarded.")
-def export(fmt: str, out: Path, user_email: str | None, include_discarded: bool) -> None:
+@click.option("--include-review", is_flag=True, help="Also export drafts that need review (they say so inside).")
+def export(fmt: str, out: Path, user_email: str | None, include_discarded: bool, include_review: bool) -> None:
     """Write your emails as CSV, JSON or .eml drafts."""
-    from scriptorium.scribe.export import eml_filename, export_bytes, to_eml
+    from scriptorium.scribe.export import eml_filename, export_bytes, summarize, to_eml
 
     settings = _settings()
     emails, sources = asyncio.run(_load_export(settings, user_email, include_discarded))
+    left_out = 0 if include_review else sum(1 for email in emails if email.status == "needs_review")
+    emails = [email for email in emails if include_review or email.status != "needs_review"]
+    summary = summarize(emails, left_out_review=left_out)
     if fmt == "eml" and out.suffix != ".zip":
         out.mkdir(parents=True, exist_ok=True)
         for email in emails:
             (out / eml_filename(email)).write_bytes(to_eml(email))
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(export_bytes(fmt, emails, sources))  # type: ignore[arg-type]
+        out.write_bytes(export_bytes(fmt, emails, sources, summary=summary))  # type: ignore[arg-type]
     click.echo(f"exported {len(emails)} email(s) to {out}", err=True)
+    if line := summary.line():
+        click.echo(f"warning: {line}", err=True)
 
 
 async def _load_export(

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lxml import etree
+from PIL import Image
 from sqlalchemy import select
 from tests.companion.conftest import FIXTURES, ingest
 from tests.services import require
 
 from scriptorium.companion.ingest import IngestError
 from scriptorium.companion.ingest.bundle import resolve
+from scriptorium.companion.ingest.images import process_image
 from scriptorium.companion.ingest.official import extract_svg_blocks
 from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.ingest.transcript import read_transcript
@@ -85,6 +88,39 @@ async def test_official_ingest_stores_raster_pages_with_thumbnails(make_settings
     assert (first.content_type, first.width, first.height) == ("image/jpeg", 124, 175)
     assert thumb[:4] == b"RIFF" and first.thumb_key != first.image_key
     assert [(n, p.number, p.global_index) for n, p in rows] == [(1, 1, 0), (1, 2, 1), (2, 1, 2), (2, 2, 3)]
+
+
+async def test_rendered_pages_are_taken_as_they_are_else_lettering_over_artwork(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """low-res/<lang>_…P01.jpg is the page as published; without a render, the lettering SVG carries the gfx art."""
+    root = tmp_path / "official"
+    shutil.copytree(OFFICIAL, root)
+    episode = root / "ep01_The-Test-Kettle"
+    for path in (episode / "hi-res").glob("en_*E01P0*.jpg"):
+        path.unlink()
+    Image.new("RGB", (124, 175), (30, 160, 60)).save(episode / "lang/gfx_Pepper-and-Carrot_by-David-Revoy_E01P02.png")
+    bundle = read_content(root)
+    first = bundle.episodes[0]
+    low = episode / "low-res/en_Pepper-and-Carrot_by-David-Revoy_E01P01.jpg"
+    assert first.pages[0].image == low
+    assert process_image(low).data == low.read_bytes()  # the website's render, byte for byte
+    assert first.pages[1].image == episode / "lang/en/E01P02.svg"
+    assert not [w for w in bundle.warnings if "E01P02" in w]  # the art was found: nothing to warn about
+    settings = make_settings()
+    upgrade(settings)
+    await ingest(settings, root)
+    async with open_resources(settings) as resources, resources.sessionmaker() as session:
+        page = (await session.scalars(select(Page).join(Episode).where(Episode.number == 1, Page.number == 2))).one()
+        data = await resources.storage.get(page.image_key)
+        thumb = await resources.storage.get(page.thumb_key)
+    assert (page.content_type, page.width, page.height) == ("image/svg+xml", 2481, 3503)
+    svg = etree.fromstring(data)
+    lines = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}tspan")]
+    # The fixture's boxes are 100 units wide at the default 16px: the paragraphs wrap, no word is lost.
+    assert " ".join(lines) == "Who put a cat in the kettle? TEA SHOP" and len(lines) > 3
+    assert b"data:image/jpeg;base64," in data and b"gfx_art" not in data
+    assert thumb[:4] == b"RIFF" and page.thumb_key != page.image_key  # a WebP of the art, not the whole SVG
 
 
 def test_gap_in_official_pages_is_reported(tmp_path: Path) -> None:

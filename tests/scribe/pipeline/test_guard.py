@@ -24,6 +24,8 @@ HISTORIAN_TITLES = {
     "Pricking, ruling and the economics of parchment",
     "Scribal hands in the Dunes Abbey cartulary",
 }
+ORCID = "0000-0002-1825-0097"
+OTHER = "0000-0001-5109-3700"
 OTHER_CHENS = {
     "Strain-tuned superconductivity in layered nickelate films",
     "Phonon transport in twisted bilayer graphene",
@@ -96,12 +98,57 @@ def test_papers_need_verified_authorship() -> None:
     namesake = PaperRecord("openalex", "W2", "Protein folding in yeast", "u2", author_ids=("A9",))
     on_topic = PaperRecord("arxiv", "X1", "Folding of small proteins", "u3")
     off_topic = PaperRecord("arxiv", "X2", "Phonons in graphene", "u4")
-    elsewhere = PaperRecord("arxiv", "X3", "Protein folding rates", "u5", affiliations=("Kestrel Polytechnic",))
+    same_place = PaperRecord("arxiv", "X3", "Protein folding rates", "u5", affiliations=("University of Northbridge",))
     assert guard.verify(own).reason == "listed under the verified OpenAlex author"
-    assert guard.verify(namesake).reason is not None  # another author id, but on topic: allowed by the topic rule
-    assert guard.verify(on_topic).citable
+    # Topic agreement alone never makes a paper citable: a namesake in the same field writes on the same topic.
+    assert not guard.verify(namesake).citable
+    assert not guard.verify(on_topic).citable
     assert not guard.verify(off_topic).citable
-    assert not guard.verify(elsewhere).citable  # an affiliation that disagrees vetoes the topic rule
+    assert not guard.verify(same_place).citable  # nor does a shared institution: it is not an identity
+
+
+def test_an_orcid_ties_a_paper_to_the_recipient() -> None:
+    biologist = AuthorRecord(
+        "openalex", "A1", "Maria Chen", "https://openalex.org/A1", ("University of Northbridge",), orcid=ORCID
+    )
+    guard = PaperGuard(query("protein folding"), AuthorChoice(biologist, "test"), None)
+    split_profile = PaperRecord(
+        "openalex", "W7", "Chaperones and folding", "u7", author_ids=("A8",), author_orcids=(ORCID,)
+    )
+    other = PaperRecord("openalex", "W8", "Chaperones and misfolding", "u8", author_ids=("A9",), author_orcids=(OTHER,))
+    assert guard.verify(split_profile).reason == "an author carries the recipient's ORCID"
+    assert not guard.verify(other).citable
+    # With no accepted profile, an ORCID on the user's own profile page is the identity.
+    page = f"Maria Chen, Kestrel Polytechnic. ORCID: https://orcid.org/{ORCID}"
+    unaccepted = PaperGuard(query("protein folding"), AuthorChoice(None, "none"), None, [page])
+    assert unaccepted.verify(split_profile).citable
+    assert not unaccepted.verify(other).citable
+
+
+def test_a_title_listed_on_the_users_profile_page_is_citable_and_a_phrase_is_not() -> None:
+    page = (
+        "Maria Chen leads the folding group. Selected publications: Coevolution-guided sampling of protein folding "
+        "intermediates (2025); a review of folding."
+    )
+    guard = PaperGuard(query("protein folding"), AuthorChoice(None, "none"), None, [page])
+    listed = PaperRecord("arxiv", "X1", "Coevolution-guided sampling of protein folding intermediates", "u1")
+    unlisted = PaperRecord("arxiv", "X2", "Coevolution-guided sampling of RNA folding", "u2")
+    short = PaperRecord("arxiv", "X3", "Folding group", "u3")  # words on the page, but not a listed title
+    assert guard.verify(listed).reason == "listed on the recipient's own profile page"
+    assert not guard.verify(unlisted).citable
+    assert not guard.verify(short).citable
+
+
+def test_an_orcid_on_the_profile_page_picks_the_profile_over_topic_and_place() -> None:
+    biologist = author("A1", "University of Northbridge", ("Protein Folding",))
+    historian = AuthorRecord(
+        "openalex", "A2", "Maria Chen", "https://openalex.org/A2", ("Eastmarch University",),
+        ("Medieval Manuscripts",), orcid=ORCID,
+    )  # fmt: skip
+    page = [f"Maria Chen (ORCID {ORCID}) reads the margins of twelfth-century manuscripts."]
+    choice = choose_author([biologist, historian], query("protein folding", "University of Northbridge"), page)
+    assert choice.author is historian
+    assert "ORCID" in choice.reason
 
 
 def test_ambiguity_disables_the_topic_rule() -> None:

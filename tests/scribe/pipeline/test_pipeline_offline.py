@@ -134,9 +134,10 @@ async def test_papers_matched_by_topic_alone_need_review(deps: Deps, scholarly_t
     recipient = Recipient("Maria Chen", "protein folding")
     result = await run_pipeline(RESEARCH, recipient, deps=deps(), on_step=StepLog())
     assert not result.evidence.author_verified
-    assert any(s.kind == "arxiv" for s in result.evidence.sources)  # on-topic preprints were found ...
-    assert result.status == "needs_review"  # ... but nobody confirmed whose they are
-    assert result.reasons[0].startswith("Could not confirm which Maria Chen this is")
+    assert scholarly_twin.requests_to("arxiv")  # on-topic preprints were found ...
+    assert not any(s.kind == "arxiv" for s in result.evidence.sources)  # ... but topic is not identity: none cited
+    assert any(n.startswith("arxiv:") and "authorship not verified" in n for n in result.evidence.notes)
+    assert result.status == "needs_review"
 
 
 async def test_a_hostile_page_contributes_facts_only(deps: Deps, scholarly_twin: ScholarlyTwin) -> None:

@@ -237,7 +237,7 @@ def build_evidence(query: ResearchQuery, identity: Identity, papers: Papers, *, 
         else:
             b.notes.append(f"{page.via}: {page.url[:200]} is not clearly about this {query.name}; not used")
 
-    guard = PaperGuard(query, choice, identity.s2_verified)
+    guard = PaperGuard(query, choice, identity.s2_verified, [page.text for page in identity.profile_pages])
     verdicts = [guard.verify(p) for p in papers.openalex]
     guard.remember(verdicts)
     later = [guard.verify(p) for p in [*papers.semantic_scholar, *papers.arxiv]]

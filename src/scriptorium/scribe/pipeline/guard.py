@@ -2,26 +2,30 @@
 
 Two researchers can share a name (a computational biologist and a medieval historian both called Maria Chen).
 A name search alone returns both, and the original system cited whichever it found first. Here a profile is
-accepted only when its affiliation or its topics agree with what the user told us, and a paper is citable only
-when its authorship is verified: listed under the accepted OpenAlex author id, under a Semantic Scholar profile
-whose affiliation agrees, with the same title as a verified work, with an agreeing affiliation, or on the
-recipient's topic. Everything else is kept out of the email and only mentioned in the evidence notes.
+accepted only when its ORCID, affiliation or topics agree with what the user told us, and a paper is citable only
+when it is tied to the recipient's identity: listed under the accepted OpenAlex author id, carrying the
+recipient's ORCID, listed on a profile page the user gave, under a Semantic Scholar profile whose affiliation
+agrees, or with the same title as one of those. Topic agreement never makes a paper citable: a namesake in the
+same field writes on the same topic, so the topic cannot tell them apart. Everything else is kept out of the
+email and only mentioned in the evidence notes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scriptorium.scribe.sources.arxiv import category_words
 from scriptorium.scribe.sources.base import AuthorRecord, PaperRecord, ResearchQuery
 from scriptorium.scribe.sources.text import (
     institution_matches,
     normalize_title,
+    orcid_ids,
     text_mentions_institution,
     topic_overlap,
 )
 
 AFFILIATION_WEIGHT = 3
+ORCID_WEIGHT = 10  # an ORCID on the user's own profile page is identity, not a hint: it outweighs everything
+MIN_LISTED_TITLE_WORDS = 4  # a profile page "lists" a title only when the whole title appears, and it is not a phrase
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class AuthorChoice:
 def judge_author(author: AuthorRecord, query: ResearchQuery, profile_texts: list[str]) -> tuple[int, list[str]]:
     """A score (>0 means accepted) with the reasons a reviewer can check."""
     score, reasons = 0, []
+    if author.orcid and any(author.orcid in orcid_ids(text) for text in profile_texts):
+        score += ORCID_WEIGHT
+        reasons.append(f"the profile page gives its ORCID ({author.orcid})")
     if query.affiliation and author.institutions:
         agreeing = [i for i in author.institutions if institution_matches(i, query.affiliation)]
         if agreeing:
@@ -64,6 +71,12 @@ def choose_author(candidates: list[AuthorRecord], query: ResearchQuery, profile_
     """The best-agreeing profile; none when nothing agrees or two different people agree equally well."""
     if not candidates:
         return AuthorChoice(None, "no profile under this name")
+    page_orcids = set().union(*(orcid_ids(t) for t in profile_texts)) if profile_texts else set()
+    by_orcid = [a for a in candidates if a.orcid and a.orcid in page_orcids]
+    if len(by_orcid) == 1:  # the user's own page names this profile's ORCID: no topic or place can outvote it
+        best = by_orcid[0]
+        reasons = judge_author(best, query, profile_texts)[1]
+        return AuthorChoice(best, "; ".join(reasons), tuple(a for a in candidates if a is not best))
     judged = [(*judge_author(a, query, profile_texts), a) for a in candidates]
     accepted = sorted((j for j in judged if j[0] > 0), key=lambda j: (j[0], j[2].works_count), reverse=True)
     if not accepted:
@@ -105,36 +118,45 @@ class PaperVerdict:
 
 
 class PaperGuard:
-    """Verifies papers against the accepted author, the verified Semantic Scholar profile and the interest."""
+    """Citable papers are the ones tied to the recipient's identity; the topic is never enough."""
 
-    def __init__(self, query: ResearchQuery, openalex: AuthorChoice, s2_verified: AuthorRecord | None) -> None:
+    def __init__(
+        self,
+        query: ResearchQuery,
+        openalex: AuthorChoice,
+        s2_verified: AuthorRecord | None,
+        profile_texts: list[str] | None = None,
+    ) -> None:
         self._query = query
         self._openalex = openalex
         self._s2 = s2_verified
         self._verified_titles: set[str] = set()
-        self._institutions = tuple(openalex.author.institutions if openalex.author else ())
+        texts = profile_texts or []
+        self._orcids = set().union(*(orcid_ids(t) for t in texts)) if texts else set()
+        if openalex.author is not None and openalex.author.orcid:
+            self._orcids.add(openalex.author.orcid)
+        self._page_text = " ".join(normalize_title(t) for t in texts)
 
     def remember(self, verdicts: list[PaperVerdict]) -> None:
         """Titles of already verified papers vouch for the same paper found elsewhere."""
         self._verified_titles.update(normalize_title(v.paper.title) for v in verdicts if v.citable)
 
+    def _listed_on_profile_page(self, title: str) -> bool:
+        normalized = normalize_title(title)
+        if len(normalized.split()) < MIN_LISTED_TITLE_WORDS or not self._page_text:
+            return False
+        return f" {normalized} " in f" {self._page_text} "
+
     def verify(self, paper: PaperRecord) -> PaperVerdict:
         author = self._openalex.author
         if paper.kind == "openalex" and author is not None and author.author_id in paper.author_ids:
             return PaperVerdict(paper, "listed under the verified OpenAlex author")
+        if self._orcids & set(paper.author_orcids):
+            return PaperVerdict(paper, "an author carries the recipient's ORCID")
         if paper.kind == "semantic_scholar" and self._s2 is not None and self._s2.author_id in paper.author_ids:
             return PaperVerdict(paper, "listed under the Semantic Scholar profile whose affiliation agrees")
         if normalize_title(paper.title) in self._verified_titles:
             return PaperVerdict(paper, "same title as a verified work")
-        hints = [h for h in (self._query.affiliation, *self._institutions) if h]
-        if paper.affiliations and hints:
-            if any(institution_matches(aff, hint) for aff in paper.affiliations for hint in hints):
-                return PaperVerdict(paper, "author affiliation agrees")
-            return PaperVerdict(paper, None)
-        if self._openalex.ambiguous:
-            return PaperVerdict(paper, None)  # two same-topic namesakes: the topic cannot tell them apart
-        text = f"{paper.title} {paper.abstract} {category_words(paper.categories)}"
-        shared = topic_overlap(self._query.interest, text)
-        if shared:
-            return PaperVerdict(paper, f"on the recipient's topic ({', '.join(sorted(shared))})")
+        if self._listed_on_profile_page(paper.title):
+            return PaperVerdict(paper, "listed on the recipient's own profile page")
         return PaperVerdict(paper, None)

@@ -40,6 +40,7 @@ class AuthorRecord:
     works_count: int = 0
     alternative_names: tuple[str, ...] = ()
     homepage: str | None = None
+    orcid: str | None = None  # bare `0000-0002-1825-0097`: the one identity that survives across directories
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class PaperRecord:
     affiliations: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     found_via: str = ""
+    author_orcids: tuple[str, ...] = ()  # bare ORCID iDs of the authors, when the source lists them
 
     @property
     def is_book(self) -> bool:

@@ -13,7 +13,7 @@ import httpx
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.sources.base import AuthorRecord, PaperRecord, ResearchQuery
 from scriptorium.scribe.sources.http import get_json, headers_for
-from scriptorium.scribe.sources.text import name_matches
+from scriptorium.scribe.sources.text import name_matches, orcid_ids
 
 _AUTHORS_PER_SEARCH = 10
 _WORKS_PER_AUTHOR = 25
@@ -62,6 +62,7 @@ def parse_author(data: dict[str, Any]) -> AuthorRecord:
         topics=tuple(topics),
         works_count=int(data.get("works_count") or 0),
         alternative_names=tuple(str(n) for n in data.get("display_name_alternatives") or []),
+        orcid=next(iter(orcid_ids(str(data.get("orcid") or ""))), None),
     )
 
 
@@ -83,6 +84,7 @@ def parse_work(data: dict[str, Any]) -> PaperRecord:
         work_type=str(data.get("type") or "article"),
         categories=tuple(_names(data.get("topics"), "display_name")),
         found_via="openalex author id",
+        author_orcids=tuple(sorted(orcid_ids(" ".join(_names(authorships, "author", "orcid"))))),
     )
 
 

@@ -158,3 +158,11 @@ def text_mentions_institution(text: str, institution: str) -> bool:
         return False
     words = set(re.findall(r"[a-z0-9]+", fold(text)))
     return key <= words
+
+
+_ORCID = re.compile(r"\b(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\b")
+
+
+def orcid_ids(text: str | None) -> set[str]:
+    """Bare ORCID iDs in `text`: `https://orcid.org/0000-0002-1825-0097` or `ORCID 0000-0002-1825-0097`."""
+    return set(_ORCID.findall(text or ""))

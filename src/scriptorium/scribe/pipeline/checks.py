@@ -9,31 +9,48 @@ from __future__ import annotations
 
 import difflib
 import re
-from urllib.parse import urlsplit
 
+from scriptorium.scribe.pipeline.attribution import QUOTED, attribute
+from scriptorium.scribe.pipeline.links import Allowed, Link, find_links, stray_links
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
-from scriptorium.scribe.pipeline.style import new_tells
+from scriptorium.scribe.pipeline.sentences import Sentence, containing, split_draft
+from scriptorium.scribe.pipeline.style import new_tells, tell_spans
 from scriptorium.scribe.pipeline.types import CheckResult, Draft, Evidence, Recipient
 from scriptorium.scribe.sources.text import fold, last_name, normalize_title
 
 SUBJECT_MAX_CHARS = 200
 BODY_MAX_CHARS = 8000
-_QUOTED = re.compile(r"“([^”\n]{8,300})”|\"([^\"\n]{8,300})\"|\*([^*\n]{8,300})\*|(?<!\w)_([^_\n]{8,300})_(?!\w)")
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>()\"'\]]+")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_DOMAIN = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|ai|co|uk|de|fr|example|info|biz|xyz)\b")
 
 
 def _text(draft: Draft) -> str:
     return f"{draft.subject}\n{draft.body}"
 
 
+def _outside_links(text: str, raw: str) -> bool:
+    """False when every occurrence of `raw` is part of a link: `[at]` in `name [at] host (dot) edu` is no slot."""
+    links = [(link.start, link.end) for link in find_links(text)]
+    spans = [(m.start(), m.end()) for m in re.finditer(re.escape(raw), text)]
+    return any(not any(a <= start and end <= b for a, b in links) for start, end in spans)
+
+
 def check_placeholders(draft: Draft, template_raws: tuple[str, ...]) -> CheckResult:
-    left = [raw for raw in template_raws if raw in _text(draft)]
-    left += [p.raw for p in find_placeholders(_text(draft))[0] if p.raw not in left]
+    text = _text(draft)
+    left = [raw for raw in template_raws if raw in text]
+    left += [p.raw for p in find_placeholders(text)[0] if p.raw not in left and _outside_links(text, p.raw)]
     if left:
-        return CheckResult("placeholders", False, f"Placeholders left to fill: {', '.join(left)}.")
+        spans = [
+            (part, m.start(), m.end())
+            for raw in left
+            for part, t in _parts(draft)
+            for m in re.finditer(re.escape(raw), t)
+        ]
+        message = f"Placeholders left to fill: {', '.join(left)}."
+        return CheckResult("placeholders", False, message, _verbatim(_located(draft, spans)))
     return CheckResult("placeholders", True, "Every placeholder is filled.")
+
+
+def _parts(draft: Draft) -> tuple[tuple[str, str], tuple[str, str]]:
+    return (("subject", draft.subject), ("body", draft.body))
 
 
 def check_recipient_name(draft: Draft, recipient: Recipient) -> CheckResult:
@@ -55,7 +72,7 @@ def _title_known(span: str, titles: list[str]) -> bool:
 
 def cited_titles(text: str) -> list[str]:
     """Quoted or emphasised spans of at least two words: how titles are cited in prose."""
-    spans = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+    spans = [next(g for g in m.groups() if g) for m in QUOTED.finditer(text)]
     return [s.strip() for s in spans if len(s.split()) >= 2]
 
 
@@ -77,41 +94,75 @@ def check_claims(draft: Draft, evidence: Evidence) -> CheckResult:
     return CheckResult("claims", True, f"{len(draft.claims)} claim(s), each backed by a source.")
 
 
-def _url_key(url: str) -> str:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    host = (parts.hostname or "").removeprefix("www.")
-    path = re.sub(r"v\d+$", "", parts.path.rstrip("/")) if "arxiv" in host else parts.path.rstrip("/")
-    return f"{host}{path}{'?' + parts.query if parts.query else ''}".lower()
+def _short(sentence: str, limit: int = 80) -> str:
+    return f"“{sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + '…'}”"
+
+
+def _verbatim(sentences: list[Sentence]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.text for s in sentences))
+
+
+def _located(draft: Draft, spans: list[tuple[str, int, int]]) -> list[Sentence]:
+    """The sentences of the draft holding each `(part, start, end)` span."""
+    sentences = split_draft(draft.subject, draft.body)
+    found = [containing(sentences, part, start, end) for part, start, end in spans]
+    return [s for s in found if s is not None]
 
 
 def check_links(draft: Draft, evidence: Evidence, template: str, recipient: Recipient) -> CheckResult:
-    """Every URL, domain and email address must come from the template, a source URL or the recipient."""
-    text = _text(draft)
-    source_keys = {_url_key(s.url) for s in evidence.sources}
-    source_hosts = {_url_key(s.url).split("/")[0] for s in evidence.sources}
-    strays = []
-    for match in _URL.finditer(text):
-        url = match.group(0).rstrip(".,;:!?")
-        if url not in template and _url_key(url) not in source_keys:
-            strays.append(url)
-    allowed_emails = {e.lower() for e in _EMAIL.findall(template)} | {(recipient.email or "").lower()}
-    without_urls = _URL.sub(" ", text)
-    strays += [e for e in _EMAIL.findall(without_urls) if e.lower() not in allowed_emails]
-    for domain in _DOMAIN.findall(_EMAIL.sub(" ", without_urls)):
-        if domain.lower() not in template.lower() and domain.lower().removeprefix("www.") not in source_hosts:
-            strays.append(domain)
+    """Every URL, bare domain and address (plain or obfuscated) must come from the template, a source or the user."""
+    allowed = Allowed.build(template, [s.url for s in evidence.sources], recipient.email)
+    strays: list[tuple[str, Link]] = [
+        (part, link) for part, text in _parts(draft)
+        for link in stray_links(text, allowed)
+    ]  # fmt: skip
     if strays:
-        return CheckResult("links", False, f"Link or address not in the template or sources: {', '.join(strays[:3])}.")
+        listed = ", ".join(dict.fromkeys(link.text for _, link in strays[:3]))
+        sentences = _located(draft, [(part, link.start, link.end) for part, link in strays])
+        message = f"Link or address not in the template or sources: {listed}."
+        return CheckResult("links", False, message, _verbatim(sentences))
     return CheckResult("links", True, "No link or address beyond the template and sources.")
+
+
+def check_attribution(
+    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+) -> CheckResult:
+    """Every name, number, title or work description must be the template's, the user's or a cited source's."""
+    findings, claim_reasons = attribute(
+        draft, template=template, template_raws=template_raws, recipient=recipient, evidence=evidence
+    )
+    if not findings and not claim_reasons:
+        return CheckResult("attribution", True, "Every specific is in the template, your input or a cited source.")
+    parts = [f"in {_short(f.sentence.text)}, {f.reason}" for f in findings[:3]]
+    if len(findings) > 3:
+        parts.append(f"and {len(findings) - 3} more sentence(s)")
+    parts += claim_reasons[:3]
+    message = f"Facts no source supports: {'; '.join(parts)}."
+    return CheckResult("attribution", False, message, _verbatim([f.sentence for f in findings]))
+
+
+def _protected_spans(text: str, protected: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for span in {p for p in protected if p and len(p) >= 3}:
+        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(span), text, flags=re.IGNORECASE)]
+    return spans
 
 
 def check_style(draft: Draft, template: str, evidence: Evidence, recipient: Recipient) -> CheckResult:
     protected = [s.title for s in evidence.sources] + [recipient.interest, recipient.affiliation or ""]
     found = new_tells(_text(draft), template, protected)
-    if found:
-        listed = ", ".join(f"{name} ×{count}" for name, count in found.items())
-        return CheckResult("style", False, f"Phrases or punctuation that read as machine-written: {listed}.")
-    return CheckResult("style", True, "No AI-tell words, phrases or punctuation beyond the template's own.")
+    if not found:
+        return CheckResult("style", True, "No AI-tell words, phrases or punctuation beyond the template's own.")
+    listed = ", ".join(f"{name} ×{count}" for name, count in found.items())
+    spans: list[tuple[str, int, int]] = []
+    for part, text in _parts(draft):
+        shielded = _protected_spans(text, protected)
+        for name, start, end in tell_spans(text):
+            if name in found and not any(start < b and a < end for a, b in shielded):
+                spans.append((part, start, end))
+    sentences = [s for s in _located(draft, spans) if s.text not in template]  # the template's own stay unmarked
+    message = f"Phrases or punctuation that read as machine-written: {listed}."
+    return CheckResult("style", False, message, _verbatim(sentences))
 
 
 def check_length(draft: Draft, template: str, template_raws: tuple[str, ...]) -> CheckResult:
@@ -136,6 +187,9 @@ def run_checks(draft: Draft, *, template: str, template_raws: tuple[str, ...], r
         check_titles(draft, evidence, template),
         check_claims(draft, evidence),
         check_links(draft, evidence, template, recipient),
+        check_attribution(
+            draft, template=template, template_raws=template_raws, recipient=recipient, evidence=evidence
+        ),
         check_style(draft, template, evidence, recipient),
         check_length(draft, template, template_raws),
     ]

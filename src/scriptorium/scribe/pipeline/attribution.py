@@ -1,0 +1,328 @@
+"""Sentence-level attribution: every specific in a draft must come from the template, the user or a cited source.
+
+A model that misbehaves writes fluent sentences with facts nobody gave it ("Congratulations on your 2023
+Guggenheim Fellowship", citing a real source id), or describes a namesake's work in plain words. Checking that
+claim ids exist catches none of that, so this module reads the finished text instead.
+
+Each sentence of the subject and body is one of:
+
+- template text: its specifics are all in the template's own words or in what the user typed about the
+  recipient (name, interest, affiliation, address); the sender's facts live in the template, so they pass;
+- a claim: its remaining specifics appear in the title, excerpt, URL or fact metadata of the sources cited by
+  the claims tied to it (a claim is tied to a sentence when they share a specific or most content words);
+  a sentence no claim ties to is held to the whole verified evidence instead;
+- generic text: no specifics at all.
+
+Specifics are found structurally, not from a phrase list: runs of capitalised words that do not start the
+sentence (names, institutions, places, awards), acronyms and camel-case words anywhere, numbers and years,
+quoted titles, and what follows "your work/paper/book on ..." (a description of work, the way a namesake's
+paper slips in without quotes). Links and placeholders are left to their own checks. Each claim is also checked
+on its own: its specifics must be in the sources it cites, so a real id cannot vouch for an invented fact.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from scriptorium.scribe.pipeline.links import find_links
+from scriptorium.scribe.pipeline.placeholders import find_placeholders
+from scriptorium.scribe.pipeline.sentences import Sentence, split_draft
+from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Recipient, Source
+from scriptorium.scribe.sources.text import fold, normalize_title, terms
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SpecificKind = Literal["name", "number", "title", "topic"]
+
+QUOTED = re.compile(r"“([^”\n]{8,300})”|\"([^\"\n]{8,300})\"|\*([^*\n]{8,300})\*|(?<!\w)_([^_\n]{8,300})_(?!\w)")
+_TOKEN = re.compile(r"[^\W_][\w'’-]*")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?![\w])")
+_TOPIC = re.compile(
+    r"(?i)\b(?:work|research|paper|papers|book|books|article|articles|study|studies|project|projects|findings|"
+    r"thesis|preprint|talk|lecture|publications?|contributions?|writing)\s+(?:on|about|into|regarding|concerning|"
+    r"exploring|examining|investigating)\s+(?P<topic>[^,.;:!?()\n]{3,160}?)"
+    r"(?=\s*[,.;:!?()\n]|\s+(?:at|with|which|that|since|because|when|while|during|and\s+(?:I|would|how|your|my|"
+    r"it|its|the\s+way))\b|\s*$)"
+)
+_CONNECTORS = _words("of for and the de la le du des von van der den in on y di da del & at")
+_HONORIFICS = _words("dr prof professor mr mrs ms mx dear sir madam dame hi hello hey")
+_IGNORED = _words(
+    """i i'm i'd i've i'll i’m i’d i’ve i’ll ok okay ps p.s re fwd phd msc bsc ma ba mba md ai
+    monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+    september october november december"""
+)
+_INITIAL_WORDS = _words(
+    """a an the this that these those my our your his her their its i we you he she they it dear hello hi hey
+    congratulations congrats thanks thank best kind warm warmest sincerely regards cheers yours respectfully in
+    as at on since after before when while last next first also and but so if for with from to by of about
+    after during recently having reading following given please would could should can may might will just
+    what how why where who whom which there here professor dr prof"""
+)
+
+
+@dataclass(frozen=True)
+class Specific:
+    """A name, number, title or work description as written in a sentence."""
+
+    text: str
+    kind: SpecificKind
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A sentence with specifics nothing supports, and the reason in words."""
+
+    sentence: Sentence
+    unsupported: tuple[Specific, ...]
+    reason: str
+
+
+def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, min(end, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _is_cap(token: str) -> bool:
+    return token[0].isupper()
+
+
+def _is_strong(token: str) -> bool:
+    """Acronyms (`MIT`, `NSF`) and camel case (`AlphaFold`, `DeepMind`): names wherever they stand."""
+    letters = [c for c in token if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return fold(token) not in _IGNORED
+    return any(c.isupper() for c in token[1:]) and any(c.islower() for c in token)
+
+
+def _name_runs(text: str) -> list[str]:
+    """Runs of capitalised words (with `of`, `for`, `de` ... inside), skipping the sentence's opening word."""
+    tokens = list(_TOKEN.finditer(text))
+    runs: list[str] = []
+    current: list[re.Match[str]] = []
+    initial_index = 0
+
+    def close() -> None:
+        while current and fold(current[-1].group(0)) in _CONNECTORS:
+            current.pop()
+        while current and (fold(current[0].group(0)).rstrip(".") in _HONORIFICS or _is_ignored(current[0])):
+            current.pop(0)
+        if current:
+            runs.append(text[current[0].start() : current[-1].end()])
+        current.clear()
+
+    for index, match in enumerate(tokens):
+        token = match.group(0)
+        gap = text[tokens[index - 1].end() : match.start()] if index else ""
+        if index and not re.fullmatch(r"[ \t]+|-", gap):
+            close()
+            if re.search(r"[:!?]|—", gap):
+                initial_index = index  # a new clause after a colon or a full stop starts like a sentence
+        initial = index == initial_index or (index and re.search(r"[\"“(‘']\s*$", gap) is not None)
+        if _is_ignored(match):
+            close()
+            continue
+        if _is_cap(token):
+            if initial and not _is_strong(token) and fold(token) in _INITIAL_WORDS:
+                close()
+                continue
+            if initial and not _is_strong(token) and _next_is_lower(tokens, index):
+                close()  # `Congratulations on ...`, `Stanford has ...`: one capitalised opener says nothing
+                continue
+            current.append(match)
+        elif current and fold(token) in _CONNECTORS:
+            current.append(match)
+        else:
+            close()
+    close()
+    return runs
+
+
+def _is_ignored(match: re.Match[str]) -> bool:
+    return fold(match.group(0)).rstrip(".").replace("’", "'") in _IGNORED
+
+
+def _next_is_lower(tokens: list[re.Match[str]], index: int) -> bool:
+    if index + 1 >= len(tokens):
+        return True
+    nxt = tokens[index + 1].group(0)
+    return not _is_cap(nxt) or fold(nxt) in _IGNORED
+
+
+def specifics(text: str) -> list[Specific]:
+    """The specifics of one sentence (links and placeholders excluded: their own checks judge them)."""
+    hidden = [(link.start, link.end) for link in find_links(text)]
+    hidden += [(m.start(), m.end()) for p in find_placeholders(text)[0] for m in re.finditer(re.escape(p.raw), text)]
+    masked = _mask(text, hidden)
+    found: list[Specific] = []
+    title_spans = []
+    for match in QUOTED.finditer(masked):
+        title = next(g for g in match.groups() if g).strip()
+        if len(title.split()) >= 2:
+            found.append(Specific(title, "title"))
+            title_spans.append((match.start(), match.end()))
+    masked = _mask(masked, title_spans)
+    for match in _TOPIC.finditer(masked):
+        if terms(match.group("topic")):
+            found.append(Specific(match.group("topic").strip(), "topic"))
+    found += [Specific(run, "name") for run in _name_runs(masked)]
+    found += [Specific(m.group(0), "number") for m in _NUMBER.finditer(masked)]
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    """A body of text specifics are looked up in: its folded words, acronyms, normalised text and titles."""
+
+    words: frozenset[str]
+    acronyms: frozenset[str]
+    normalized: str
+    titles: tuple[str, ...]
+    stems: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Iterable[str], titles: Iterable[str] = ()) -> _Corpus:
+        joined = "\n".join(t for t in texts if t)
+        words = frozenset(re.findall(r"[a-z0-9]+", fold(joined)))
+        acronyms = frozenset(_acronym(run) for run in _name_runs(joined) if len(run.split()) >= 2)
+        titled = tuple(normalize_title(t) for t in titles if t)
+        return cls(words, acronyms, normalize_title(joined), titled, frozenset(terms(joined)))
+
+    def supports(self, specific: Specific) -> bool:
+        if specific.kind == "topic":
+            stems = terms(specific.text)
+            return len(stems - self.stems) * 2 <= len(stems)
+        if specific.kind == "title":
+            wanted = normalize_title(specific.text)
+            if wanted and f" {wanted} " in f" {self.normalized} ":
+                return True
+            return any(difflib.SequenceMatcher(None, wanted, title).ratio() >= 0.9 for title in self.titles)
+        words = [w for w in re.findall(r"[a-z0-9]+", fold(re.sub(r"['’]s\b", "", specific.text)))]
+        words = [w for w in words if w not in _CONNECTORS] or words
+        if specific.kind == "number":
+            words = [re.sub(r"(?<=\d)(?:st|nd|rd|th|s)$", "", w) for w in words]
+        if words and all(w in self.words for w in words):
+            return True
+        token = specific.text.strip()
+        return token.isupper() and 2 <= len(token) <= 8 and fold(token) in self.acronyms
+
+
+def _acronym(run: str) -> str:
+    return "".join(w[0] for w in fold(run).split() if w not in _CONNECTORS)
+
+
+def _source_texts(source: Source, evidence: Evidence) -> list[str]:
+    facts = [f"{f.text} {f.value}" for f in evidence.facts if source.id in f.source_ids]
+    return [source.title, source.excerpt, source.url, *facts]
+
+
+def _quote(sentence: str, limit: int = 70) -> str:
+    return f"“{sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + '…'}”"
+
+
+def _listed(items: list[str]) -> str:
+    quoted = [f"'{i}'" for i in items]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The inputs an attribution needs, digested once per draft."""
+
+    allowed: _Corpus
+    everything: _Corpus
+    per_source: dict[str, _Corpus]
+    evidence: Evidence
+
+    @classmethod
+    def build(
+        cls, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+    ) -> Attribution:
+        static = template
+        for raw in template_raws:
+            static = static.replace(raw, " ")
+        given = [recipient.name, recipient.interest, recipient.affiliation or "", recipient.email or ""]
+        per_source = {s.id: _Corpus.of(_source_texts(s, evidence), [s.title]) for s in evidence.sources}
+        everything = _Corpus.of(
+            [t for s in evidence.sources for t in _source_texts(s, evidence)], [s.title for s in evidence.sources]
+        )
+        return cls(_Corpus.of([static, *given]), everything, per_source, evidence)
+
+    def needed(self, text: str) -> list[Specific]:
+        """Specifics of `text` that neither the template nor the user's own input accounts for."""
+        return [s for s in specifics(text) if not self.allowed.supports(s)]
+
+    def tied(self, sentence: str, needed: list[Specific], claims: list[Claim]) -> list[Claim]:
+        """Claims about this sentence: they state one of its specifics, or share most of its content words."""
+        sentence_terms = terms(sentence)
+        tied = []
+        for claim in claims:
+            claim_corpus = _Corpus.of([claim.text])
+            shared = sentence_terms & terms(claim.text)
+            smaller = min(len(sentence_terms), len(terms(claim.text)))
+            if any(claim_corpus.supports(s) for s in needed) or (smaller >= 2 and len(shared) * 2 >= smaller):
+                tied.append(claim)
+        return tied
+
+    def cited(self, claims: list[Claim]) -> tuple[list[str], _Corpus]:
+        ids = [i for c in claims for i in c.source_ids if i in self.per_source]
+        ids = list(dict.fromkeys(ids))
+        sources = [s for s in self.evidence.sources if s.id in ids]
+        texts = [t for s in sources for t in _source_texts(s, self.evidence)]
+        return ids, _Corpus.of(texts, [s.title for s in sources])
+
+    def judge(self, sentence: Sentence, claims: list[Claim]) -> Finding | None:
+        needed = self.needed(sentence.text)
+        if not needed:
+            return None
+        tied = [c for c in self.tied(sentence.text, needed, claims) if set(c.source_ids) & set(self.per_source)]
+        if not tied:  # held to the whole verified evidence (a claim with unknown ids is the `claims` check's)
+            missing = [s for s in needed if not self.everything.supports(s)]
+            if not missing:
+                return None
+            reason = f"{_listed([s.text for s in missing])} {'is' if len(missing) == 1 else 'are'} in no source"
+            return Finding(sentence, tuple(missing), reason)
+        ids, corpus = self.cited(tied)
+        missing = [s for s in needed if not corpus.supports(s)]
+        if not missing:
+            return None
+        elsewhere = [s.text for s in missing if self.everything.supports(s)]
+        where = ", ".join(ids)
+        reason = f"{_listed([s.text for s in missing])} {'is' if len(missing) == 1 else 'are'} not in {where}, "
+        reason += "the source its claim cites" if len(ids) <= 1 else "the sources its claims cite"
+        if elsewhere:
+            reason += f" ({_listed(elsewhere)} appear{'s' if len(elsewhere) == 1 else ''} in another source)"
+        return Finding(sentence, tuple(missing), reason)
+
+    def judge_claim(self, claim: Claim) -> str | None:
+        """A claim's own specifics must be in the sources it cites: a real id cannot vouch for an invented fact."""
+        needed = self.needed(claim.text)
+        ids, corpus = self.cited([claim])
+        missing = [s.text for s in needed if not corpus.supports(s)]
+        if not missing or not ids:
+            return None  # no valid id at all is the `claims` check's reason
+        verb = "never mentions" if len(ids) == 1 else "never mention"
+        return f"the claim {_quote(claim.text)} cites {', '.join(ids)}, which {verb} {_listed(missing)}"
+
+
+def attribute(
+    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+) -> tuple[list[Finding], list[str]]:
+    """Unsupported sentences of the draft, and reasons about claims whose own specifics their sources lack."""
+    attribution = Attribution.build(template, template_raws, recipient, evidence)
+    findings = [
+        finding
+        for sentence in split_draft(draft.subject, draft.body)
+        if (finding := attribution.judge(sentence, draft.claims)) is not None
+    ]
+    claim_reasons = [r for c in draft.claims if (r := attribution.judge_claim(c)) is not None]
+    return findings, claim_reasons

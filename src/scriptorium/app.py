@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scriptorium import apps
+from scriptorium import apps, ui
 from scriptorium.core.auth.api import router as auth_router
 from scriptorium.core.errors import RateLimited, ScriptoriumError
 from scriptorium.core.health import health_report
@@ -36,8 +35,6 @@ from scriptorium.core.telemetry import (
 
 log = logging.getLogger(__name__)
 
-REPO_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
-PACKAGED_DIST = Path(__file__).resolve().parent / "static"
 UPLOAD_FORM_OVERHEAD = 64_000  # multipart boundaries and the other form fields around an uploaded file
 
 
@@ -77,7 +74,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     app.include_router(auth_router)
     for router in apps.routers():
         app.include_router(router)
-    _mount_ui(app, settings)
+    ui.mount(app, settings)
     return app
 
 
@@ -178,29 +175,3 @@ def _add_health(app: FastAPI) -> None:
     async def health(request: Request) -> JSONResponse:
         report = await health_report(request.app.state.resources)
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
-
-
-def static_dir(settings: Settings) -> Path | None:
-    for candidate in (settings.static_dir, PACKAGED_DIST, REPO_DIST):
-        if candidate is not None and (Path(candidate) / "index.html").is_file():
-            return Path(candidate).resolve()
-    return None
-
-
-def _mount_ui(app: FastAPI, settings: Settings) -> None:
-    """Serve the built single-page app; unknown non-API paths get `index.html` so deep links work."""
-    root = static_dir(settings)
-
-    @app.get("/{path:path}", include_in_schema=False)
-    async def ui(path: str) -> Response:
-        if path.startswith(("api/", "health", "docs", "openapi.json")):
-            return JSONResponse(_error_body("not_found", f"no route {('/' + path)!r}"), 404)
-        if root is None:
-            return JSONResponse(
-                _error_body("not_found", "the UI is not built: run `make run` (needs npm) or `make frontend`"),
-                404,
-            )
-        candidate = (root / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(root):
-            return FileResponse(candidate)
-        return FileResponse(root / "index.html")

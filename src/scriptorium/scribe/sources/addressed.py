@@ -31,14 +31,15 @@ _MODAL_ALWAYS = _words("should must shall ought")
 # Nouns naming the letter, a part of it, or the act of writing one.
 LETTER_NOUNS = _words(
     """letter letters email emails mail mails message messages correspondence communications inquiry inquiries
-    enquiry enquiries outreach reply replies note notes salutation greeting greetings"""
+    enquiry enquiries outreach reply replies note notes salutation greeting greetings paragraph paragraphs
+    postscript sign-off"""
 )
 # People the letter's author may be called: a request on them needs a modal or a passive (`students should`),
 # because "her students want to ..." is a fact about a lab.
 WRITER_NOUNS = _words(
     """writer writers sender senders correspondent correspondents student students applicant applicants
     whoever anyone anybody everyone everybody somebody someone visitor visitors reader readers
-    requester requesters candidate candidates"""
+    requester requesters candidate candidates writing drafting composing"""
 )
 AI_NOUNS = _words(
     """ai assistant assistants chatbot chatbots bot bots llm llms gpt chatgpt copilot instruction instructions"""

@@ -54,7 +54,7 @@ _TOPIC = re.compile(
 _CONNECTORS = _words("of for and the de la le du des von van der den in on y di da del & at")
 _HONORIFICS = _words("dr prof professor mr mrs ms mx dear sir madam dame hi hello hey")
 _IGNORED = _words(
-    """i i'm i'd i've i'll i’m i’d i’ve i’ll ok okay ps p.s re fwd phd msc bsc ma ba mba md ai
+    """i i'm i'd i've i'll i’m i’d i’ve i’ll ok okay ps p.s re fwd phd msc bsc ma ba mba md ai cv pdf asap fyi
     monday tuesday wednesday thursday friday saturday sunday january february march april june july august
     september october november december"""
 )

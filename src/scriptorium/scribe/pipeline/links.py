@@ -121,10 +121,13 @@ def find_links(text: str) -> list[Link]:
 
 
 def _looks_obfuscated(raw: str) -> bool:
-    """`a [at] b (dot) edu`, `a at b dot edu`, `a @ b.edu`: an address a reader can reassemble."""
+    """`a [at] b (dot) edu`, `a at b dot edu`, `a @ b.edu`: an address a reader can reassemble.
+
+    A plain " at " needs a worded "dot" too: "slides are at bit.ly/x" is a domain after a preposition.
+    """
     lowered = raw.lower()
     bracketed = re.search(r"[\[\(\{<]\s*(?:at|@|dot|\.)\s*[\]\)\}>]", lowered) is not None
-    worded = re.search(r"\sat\s", lowered) is not None
+    worded = re.search(r"\sat\s", lowered) is not None and re.search(r"\sdot\s|[\[\(\{<]\s*dot", lowered) is not None
     spaced_at = re.search(r"\s@|@\s", raw) is not None
     return bracketed or worded or spaced_at
 

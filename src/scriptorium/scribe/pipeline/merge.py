@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from scriptorium.scribe.pipeline.links import carries_link
 from scriptorium.scribe.pipeline.placeholders import fill
 from scriptorium.scribe.pipeline.template import is_sender_placeholder
 from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Fact, Placeholder, Recipient, TemplateAnalysis
@@ -60,15 +61,20 @@ def _slots(recipient: Recipient, evidence: Evidence) -> _Slots:
     }
     facts: dict[str, Fact] = {}
     why: dict[str, str] = {}
-    for slot, kind in (("paper", "paper"), ("book", "book"), ("institution", "affiliation")):
-        fact = next((f for f in evidence.facts if f.kind == kind and f.value), None)
-        if fact is not None:
-            values[slot], facts[slot] = fact.value, fact
-    if "institution" not in values and recipient.affiliation:
-        values["institution"] = recipient.affiliation
     why["paper"] = "no paper could be verified as theirs"
     why["book"] = "no book could be verified as theirs"
     why["institution"] = "no affiliation was found or given"
+    for slot, kind in (("paper", "paper"), ("book", "book"), ("institution", "affiliation")):
+        found = [f for f in evidence.facts if f.kind == kind and f.value]
+        # A title is text from a source, not a link the user allowed: one carrying a URL, domain or address
+        # (`... data at soildata.ru/samples`) would paste that link into the email, so the next one is used.
+        fact = next((f for f in found if not carries_link(f.value)), None)
+        if fact is not None:
+            values[slot], facts[slot] = fact.value, fact
+        elif found:
+            why[slot] = f"the only verified {kind} {'title' if kind != 'affiliation' else 'name'} carries a link"
+    if "institution" not in values and recipient.affiliation:
+        values["institution"] = recipient.affiliation
     return _Slots(values, facts, why)
 
 

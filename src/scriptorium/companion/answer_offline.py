@@ -45,7 +45,7 @@ IDENTITY = re.compile(
     re.IGNORECASE,
 )
 DESCRIBE = re.compile(
-    r"\bwhat(?:'s|’s| is| are)?\s+(?:\w+\s+){0,2}(?:happen\w*|going on|doing)\b"
+    r"\bwhat(?:'s|’s| is| are)?\s+(?:\w+\s+){0,2}(?:happen\w*|going on|doing|saying)\b"
     r"|\bwhat (?:does|do) (?:it|this|that|they|the \w+|this \w+|that \w+) say\b"
     r"|\bwho(?:'s|’s| is| are)? (?:on|in) (?:this|the) (?:page|panel|picture|scene)\b"
     r"|\bwho(?:'s|’s| is| are) here\b|\bwhat(?:'s|’s| is) (?:written|on (?:this|the) (?:page|sign|poster))\b"
@@ -55,6 +55,9 @@ DESCRIBE = re.compile(
 )
 SIGNAGE = re.compile(r"\b(?:sign|poster|notice|placard|banner|label|written|writing|board|announcement)s?\b", re.I)
 PAGE_NUMBER = re.compile(r"\bpage\s+(\d{1,4})\b", re.IGNORECASE)
+CAST_QUESTION = re.compile(r"^\W*(?:so |and |then )?(?:who|where)\b", re.IGNORECASE)
+CAST_SENTENCE = re.compile(r"^(?:On this page (?:is|are) |No one is named on this page; |This takes place in )")
+"""The sentences `cast.Cast.sentence` writes (kept in step with it)."""
 CARD_SENTENCES = 2
 DESCRIBE_WORDS = 110
 
@@ -153,8 +156,10 @@ def _variants(name: str) -> list[str]:
     return [v for v in (name, first) if len(v) >= 3 and v.lower() not in {"the", "keeper", "miss", "sir", "old"}]
 
 
-def _names(text: str, name: str) -> bool:
-    return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, re.IGNORECASE) for v in _variants(name))
+def _names(text: str, name: str, *, possessive: bool = True) -> bool:
+    """Whether `text` names `name` (whole words); `possessive=False` skips "Pepper's godmothers" (not about Pepper)."""
+    tail = r"(?![\w-])" if possessive else r"(?![\w-]|['’]s\b)"
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", text, re.IGNORECASE) for v in _variants(name))
 
 
 def identity(turn: Turn) -> list[Candidate]:
@@ -163,8 +168,8 @@ def identity(turn: Turn) -> list[Candidate]:
     if not IDENTITY.search(question):
         return []
     cards = [p for p in turn.passages if p.is_card]
-    named = sorted((c for c in cards if _names(question, c.title)), key=lambda c: -len(c.title))
-    if not named and turn.mode == "page":
+    named = sorted((c for c in cards if _names(question, c.title, possessive=False)), key=lambda c: -len(c.title))
+    if not named and turn.mode == "page" and not any(_names(question, c.title) for c in cards):
         named = cards  # page mode carries only the cards the question named (an alias, say)
     if not named:
         return []
@@ -230,10 +235,30 @@ def _scored(turn: Turn) -> list[Candidate]:
     return candidates
 
 
+def _rankable(candidate: Candidate, turn: Turn) -> bool:
+    """Cards answer "who is X" (see `identity`); in page mode a story question is answered from the story. The
+    sentence listing who is on the page names everyone, so it would win every question that names anyone: it
+    answers "who" and "where" questions only."""
+    if candidate.passage.is_card and turn.mode == "page":
+        return False
+    return not CAST_SENTENCE.match(candidate.text) or CAST_QUESTION.match(turn.question) is not None
+
+
+def _reply(best: Candidate, candidates: list[Candidate], chosen: list[Candidate]) -> Candidate | None:
+    """The line right after the best one on the same page: in a comic the next balloon is often the answer
+    ("I would like eight pumpkinstars" / "Here you are, that's 60Ko")."""
+    if best.passage.kind != "page":
+        return None
+    following = next((c for c in candidates if c.order == best.order + 1), None)
+    if following is None or following.passage is not best.passage or following in chosen:
+        return None
+    return None if CAST_SENTENCE.match(following.text) else following
+
+
 def ranked(turn: Turn) -> list[Candidate]:
     """The best-scoring sentences, non-redundant, within the word budget, in story order."""
     candidates = _scored(turn)
-    ranked = sorted((c for c in candidates if c.score > 0), key=lambda c: (-c.score, c.order))
+    ranked = sorted((c for c in candidates if c.score > 0 and _rankable(c, turn)), key=lambda c: (-c.score, c.order))
     # Supporting sentences must be at least half as relevant as the best one, or they only dilute it.
     ranked = [c for c in ranked if c.score >= RELATIVE_FLOOR * ranked[0].score] if ranked else ranked
     if not ranked and turn.mode == "page" and (DEICTIC.search(turn.question.lower()) or not terms(turn.question)):
@@ -250,6 +275,10 @@ def ranked(turn: Turn) -> list[Candidate]:
         words += length
         if len(chosen) == MAX_SENTENCES:
             break
+    on_screen = [c for c in chosen if c.passage.role == "visible"]
+    reply = _reply(on_screen[0], candidates, chosen) if on_screen else None
+    if reply is not None and words + len(reply.text.split()) <= MAX_WORDS:
+        chosen.append(reply)
     return sorted(chosen, key=lambda c: (c.passage.global_index, c.order))
 
 

@@ -8,6 +8,8 @@ on this page?" named nobody. Three signals are joined instead, each about this p
 - the world graph's debuts: a character or creature whose debut is this page is on it;
 - names in the page's text: a character or creature named in the lettering ("Hey look, it's Pepper").
 
+Places are linked the same way (debut or name on the page) and said as "This takes place in Komona."
+
 When none of them names anyone, the answer says so and offers the best honest context rather than nothing: the
 cast linked to this episode's earlier pages, or else the characters the series is named after. Only entities
 visible at the cursor are considered, so this can never name someone the reader has not met.
@@ -25,6 +27,7 @@ from scriptorium.companion.service import character_keys
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
 
 CAST_KINDS = frozenset({"character", "creature"})
+PLACE_KINDS = frozenset({"place"})
 TITLES = frozenset({"the", "keeper", "miss", "sir", "lady", "lord", "master", "mister", "old", "young", "mr", "mrs"})
 
 
@@ -35,16 +38,21 @@ class Cast:
     on_page: tuple[str, ...]
     context: tuple[str, ...] = ()
     context_from: Literal["", "episode", "series"] = ""
+    places: tuple[str, ...] = ()
 
     def sentence(self) -> str:
-        """One sentence for the page's passage; empty when there is nothing to say."""
+        """One or two sentences for the page's passage; empty when there is nothing to say.
+
+        answer_offline.CAST_SENTENCE recognises these openings, so keep the two in step.
+        """
+        where = f" This takes place in {_join(self.places)}." if self.places else ""
         if self.on_page:
-            return f"On this page {'is' if len(self.on_page) == 1 else 'are'} {_join(self.on_page)}."
+            return f"On this page {'is' if len(self.on_page) == 1 else 'are'} {_join(self.on_page)}.{where}"
         if self.context_from == "episode":
-            return f"No one is named on this page; so far this episode has shown {_join(self.context)}."
+            return f"No one is named on this page; so far this episode has shown {_join(self.context)}.{where}"
         if self.context_from == "series":
-            return f"No one is named on this page; the series follows {_join(self.context)}."
-        return ""
+            return f"No one is named on this page; the series follows {_join(self.context)}.{where}"
+        return where.strip()
 
 
 def _join(names: Sequence[str]) -> str:
@@ -64,11 +72,12 @@ def names(text: str, entity: CatalogEntity) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text) for v in name_variants(entity))
 
 
-def linked(page: CatalogPage, visible: Sequence[CatalogEntity]) -> list[str]:
-    """Names linked to this page by its list, its debuts and its text, in that order, each once."""
+def linked(page: CatalogPage, visible: Sequence[CatalogEntity], kinds: frozenset[str] = CAST_KINDS) -> list[str]:
+    """Names of `kinds` linked to this page by its list, its debuts and its text, in that order, each once."""
     by_key = {key: e for e in visible for key in e.lookup_keys()}
-    found: list[CatalogEntity] = [by_key[k.lower()] for k in character_keys(page) if k.lower() in by_key]
-    cast = [e for e in visible if e.kind in CAST_KINDS]
+    listed = [by_key[k.lower()] for k in character_keys(page) if k.lower() in by_key]
+    found: list[CatalogEntity] = [e for e in listed if e.kind in kinds or kinds == CAST_KINDS]
+    cast = [e for e in visible if e.kind in kinds]
     found += [e for e in cast if e.debut_index == page.global_index]
     text = "\n".join((page.description, page.text))
     found += [e for e in cast if names(text, e)]
@@ -81,12 +90,13 @@ def page_cast(
     """The page's cast, or the episode's so far, or the series' title characters (see the module docstring)."""
     visible = catalog.visible(cursor)
     on_page = linked(page, visible)
+    places = tuple(linked(page, visible, PLACE_KINDS))
     if on_page:
-        return Cast(tuple(on_page))
+        return Cast(tuple(on_page), places=places)
     so_far = list(dict.fromkeys(n for p in earlier if p.global_index < page.global_index for n in linked(p, visible)))
     if so_far:
-        return Cast((), tuple(so_far), "episode")
+        return Cast((), tuple(so_far), "episode", places)
     titled = [e.name for e in visible if e.kind in CAST_KINDS and names(series_title, e)]
     if titled:
-        return Cast((), tuple(titled), "series")
-    return Cast(())
+        return Cast((), tuple(titled), "series", places)
+    return Cast((), places=places)

@@ -9,10 +9,12 @@ sends 90 KB instead of 284 KB to a new visitor without a build step or a compres
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.routing import compile_path
 
 from scriptorium.core.settings import Settings
 from scriptorium.core.telemetry import request_id_var
@@ -82,6 +84,9 @@ def mount(app: FastAPI, settings: Settings) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     async def ui(path: str, request: Request) -> Response:
         if path.startswith(RESERVED_PREFIXES):
+            allowed = _methods_elsewhere(request)
+            if allowed:
+                return _method_not_allowed(allowed)
             return _not_found(f"no route {('/' + path)!r}")
         if root is None:
             return _not_found("the UI is not built: run `make run` (needs npm) or `make frontend`")
@@ -90,6 +95,24 @@ def mount(app: FastAPI, settings: Settings) -> None:
             hashed = path.startswith(HASHED_DIR)
             return _file_response(request, candidate, IMMUTABLE if hashed else REVALIDATE, gzipped)
         return _file_response(request, root / "index.html", REVALIDATE, gzipped)
+
+
+def _methods_elsewhere(request: Request) -> list[str]:
+    """Methods the API offers on this path: the UI's GET catch-all shadows the router's own 405 for GET.
+
+    Read from the OpenAPI document (public API) rather than the router's internals, which FastAPI changes.
+    """
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(request.app.state, "api_methods", None)
+    if table is None:
+        paths = request.app.openapi().get("paths", {})
+        table = [(compile_path(path)[0], sorted(m.upper() for m in ops)) for path, ops in paths.items()]
+        request.app.state.api_methods = table
+    return sorted({m for pattern, methods in table if pattern.match(request.url.path) for m in methods})
+
+
+def _method_not_allowed(allowed: list[str]) -> JSONResponse:
+    body = {"detail": "Method Not Allowed", "code": "method_not_allowed", "request_id": request_id_var.get()}
+    return JSONResponse(body, 405, headers={"Allow": ", ".join(allowed)})
 
 
 def _not_found(detail: str) -> JSONResponse:

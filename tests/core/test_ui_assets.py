@@ -69,3 +69,15 @@ async def test_api_paths_never_fall_back_to_the_ui(ui_client: httpx.AsyncClient)
     response = await ui_client.get("/api/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_get_on_a_post_only_api_path_is_405_with_a_correct_allow(ui_client: httpx.AsyncClient) -> None:
+    response = await ui_client.get("/api/auth/login")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["code"] == "method_not_allowed"
+    # `/api/queue/{item_id}` takes DELETE on the same path: both are allowed there, GET is not.
+    batch = await ui_client.get("/api/queue/batch")
+    assert batch.status_code == 405 and batch.headers["allow"] == "DELETE, POST"
+    put = await ui_client.put("/api/auth/login")
+    assert put.status_code == 405 and put.headers["allow"] == "POST"

@@ -250,8 +250,9 @@ async def test_text_naming_an_entity_before_its_debut_is_flagged(
     edit(root / "wiki/kettle.yaml", lambda d: d["sections"][0].update(text="A kettle where Tomo hides."))
     report = await ingest(db, root)
     flagged = [w for w in report.warnings if "before its debut" in w]
-    assert flagged == [f"{root / 'wiki/kettle.yaml'}: wiki section 'kettle' / 'Overview' names 'Tomo' before its debut"
-                       " (possible spoiler)"]  # fmt: skip
+    where = f"{root / 'wiki/kettle.yaml'}: wiki section 'kettle' / 'Overview'"
+    assert flagged == [f"{where} names 'Tomo' (debuts at episode 1 page 2) before its debut; sentence withheld:"
+                       " 'A kettle where Tomo hides.'"]  # fmt: skip
 
 
 def test_sample_content_has_no_early_mentions() -> None:

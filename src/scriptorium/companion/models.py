@@ -149,6 +149,9 @@ class Entity(Base):
     x: Mapped[float | None] = mapped_column(Float)
     y: Mapped[float | None] = mapped_column(Float)
     image_key: Mapped[str | None] = mapped_column(String(512))
+    summary_versions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Summaries "as of" a page: `[{"from": <global index>, "text": ...}]`, oldest first; the latest version at
+    or before the cursor replaces `summary` (which is the version of the entity's debut)."""
 
 
 class Relation(Base):
@@ -196,3 +199,21 @@ class Chunk(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     embedding_model: Mapped[str] = mapped_column(String(200), default="")
     embedding_dim: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SpoilerName(Base):
+    """One name the story can mention, with the first page that shows it (`spoilers.py` gates text with these).
+
+    Built by ingest from every entity name and alias, wiki title and proper name found in prose, including content
+    that `--skip-unreached` dropped. `debut_index` is NULL when no page places the name: such a name is never shown.
+    `source` says where it came from (`entity`, `alias`, `title`, `prose`).
+    """
+
+    __tablename__ = "companion_names"
+    __table_args__ = (UniqueConstraint("series_id", "name", name="uq_companion_names_series_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    series_id: Mapped[str] = mapped_column(ForeignKey("companion_series.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    debut_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(32), default="prose")

@@ -7,7 +7,10 @@ The boundary is applied before anything is scored:
 - with a `RetrievalCache` (what a server uses), a series' chunks are held sorted by debut, and each query scores
   only the prefix the cursor allows (`searchsorted` on the debut column): later rows are never scored, and BM25's
   document statistics come from that prefix alone, so even term rarity cannot hint at what lies ahead.
-Every returned item is checked against the same rule once more before it leaves this module.
+Every returned item is checked against the same rule once more before it leaves this module, and its text goes
+through the text gate (`spoilers.NameIndex.gate`): a sentence naming anything that debuts after the reader's page
+is withheld, and a wiki passage left with no sentence is dropped. (Ranking still sees the whole stored text, so a
+passage can rank on a withheld sentence's words; it is served without them.)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.companion.boundary import Cursor, before_in_series, is_before, is_visible, visible_in_series
 from scriptorium.companion.content import content_version, tokenize, unpack_vectors
 from scriptorium.companion.models import Chunk, Episode, Page, WikiArticle, WikiSection
+from scriptorium.companion.spoilers import NameIndex, name_index
 from scriptorium.core.embeddings import Embedder
 from scriptorium.core.errors import UpstreamError, ValidationFailed
 
@@ -206,10 +210,15 @@ async def retrieve(
     k: int,
     cache: RetrievalCache | None = None,
     version: int | None = None,
+    names: NameIndex | None = None,
+    known_through: int | None = None,
 ) -> list[Retrieved]:
     """The top `k` passages the reader at `cursor` may see, best first (empty when nothing qualifies).
 
     `version`: the series' content version, when the caller read it in this transaction (see RetrievalCache).
+    `names`: the series' name index when the caller holds it (else it is loaded, cached per content version).
+    `known_through`: the reader's furthest page for the text gate, when `cursor` is only a retrieval bound (it
+    defaults to the cursor).
     """
     if mode not in ("page", "wiki"):
         raise ValidationFailed("mode must be 'page' or 'wiki'", field="mode")
@@ -227,16 +236,36 @@ async def retrieve(
         return []
     vector = await _query_vector(embedder, query, candidates, cache)
     allowed = is_before if mode == "page" else is_visible
+    if names is None:
+        names = await name_index(session, series_id)
+    reader = cursor.index if known_through is None else min(known_through, cursor.index)
     out = []
     for row, score in rank(candidates, limit, tokenize(query), vector, k):
         debut = int(candidates.debuts[row])
         if not allowed(debut, cursor):
             raise AssertionError("retrieval ranked a row past the cursor")
         key, kind, text, episode_slug, page_number, title = candidates.rows[row]
+        gated = gate_passage(names, kind, text, reader)
+        if gated is None:
+            continue
         out.append(
-            Retrieved(candidates.ids[row], kind, text, episode_slug, page_number, debut, score, key, title or "")
+            Retrieved(candidates.ids[row], kind, gated, episode_slug, page_number, debut, score, key, title or "")
         )
     return out
+
+
+def gate_passage(names: NameIndex, kind: str, text: str, index: int) -> str | None:
+    """A passage's text as the reader at `index` may see it; None for a wiki passage with nothing left to say.
+
+    A wiki chunk's first line is its title (and heading); a page chunk always keeps its place line.
+    """
+    if kind != "wiki":
+        return names.gate(text, index)
+    head, _, body = text.partition("\n")
+    kept = names.gate(body, index)
+    if not kept.strip():
+        return None
+    return f"{head if not names.late_names(head, index) else 'Wiki'}\n{kept}"
 
 
 async def _query_vector(

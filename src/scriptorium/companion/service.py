@@ -4,7 +4,8 @@ Everything a response carries about the comic goes through the cursor: an episod
 its number, title and length only (no story text, no cover); a page past the position is listed without image
 URLs or characters, so a client can lay out the book without being able to show what comes next. The story text
 in the picker is the episode's page recaps joined up to the reader's page (all of them once finished), never a
-whole-episode summary.
+whole-episode summary. Every such text also goes through the text gate (`spoilers.py`): a sentence naming
+something that debuts after the reader's page is withheld.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from scriptorium.companion.schemas import (
     ReadingStatus,
 )
 from scriptorium.companion.sessions import ReaderSession, SessionView, episode_by_slug, reader_cursor
+from scriptorium.companion.spoilers import name_index
 from scriptorium.core.settings import Settings
 
 
@@ -92,15 +94,20 @@ def join_recaps(recaps: list[str], max_chars: int) -> str:
 
 async def story_so_far(db: AsyncSession, episode: Episode, cursor: Cursor, *, max_chars: int = 480) -> str:
     """This episode's page recaps up to the cursor: each says what happened on its page, so together they tell
-    the episode so far without a word about later pages (the SQL boundary keeps those out)."""
+    the episode so far without a word about later pages (the SQL boundary keeps those out, the text gate any
+    sentence that names something later)."""
     query = select(Page.recap).where(
         Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
     )
-    return join_recaps(list((await db.scalars(query.order_by(Page.global_index))).all()), max_chars)
+    names = await name_index(db, cursor.series_id)
+    recaps = (await db.scalars(query.order_by(Page.global_index))).all()
+    return join_recaps([names.gate(recap, cursor.index) for recap in recaps], max_chars)
 
 
 async def _picker_summary(db: AsyncSession, episode: Episode, cursor: Cursor) -> str | None:
-    return (await story_so_far(db, episode, cursor)) or episode.summary.strip() or None
+    names = await name_index(db, cursor.series_id)
+    teaser = names.gate(episode.summary.strip(), cursor.index)
+    return (await story_so_far(db, episode, cursor)) or teaser or None
 
 
 async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderContext) -> EpisodeListPublic:
@@ -166,11 +173,13 @@ async def page_views(
     """All pages of the episode (gated) and the characters seen so far on its visible pages."""
     pages = list((await db.scalars(select(Page).where(Page.episode_id == episode.id).order_by(Page.number))).all())
     avatars = await _visible_characters(db, settings, cursor)
+    names = await name_index(db, cursor.series_id)
     out: list[PagePublic] = []
     seen: dict[str, CharacterRef] = {}
     for page in pages:
         visible = is_visible(page.global_index, cursor) and page.series_id == cursor.series_id
         refs = [avatars.get(key.lower()) or CharacterRef(id=key, name=_pretty(key)) for key in character_keys(page)]
+        refs = [ref for ref in refs if not names.late_names(ref.name, cursor.index)]
         if visible:
             seen.update({ref.name: ref for ref in refs})
         out.append(

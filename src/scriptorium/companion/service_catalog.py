@@ -6,7 +6,8 @@ question. That matters on a Pi, where each SQLite round trip costs milliseconds 
 through aiosqlite), and against a hosted PostgreSQL, where each costs a network round trip. Only ingest writes
 these tables, so a snapshot cannot go stale between bumps. Cutting at the cursor happens in memory with
 `boundary.is_visible`, the same rule the SQL applies, and a re-ingest is picked up on the next question. The
-page texts of a 300-page series are well under a megabyte.
+page texts of a 300-page series are well under a megabyte. The series' name index (the text gate's, see
+`spoilers.py`) is loaded with it, so a question costs no extra query for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, is_visible
 from scriptorium.companion.models import Entity, Episode, Page, Series, WikiArticle, WikiSection
+from scriptorium.companion.spoilers import NameIndex, load_name_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class Catalog:
     episode_numbers: dict[str, int]
     pages_by_episode: dict[str, tuple[CatalogPage, ...]] = field(default_factory=dict)
     """Episode id -> its pages in reading order."""
+    names: NameIndex = field(default_factory=lambda: NameIndex(()))
+    """The text gate's name index for this content version."""
 
     def episode_pages(self, episode_id: str, cursor: Cursor) -> list[CatalogPage]:
         """This episode's pages at or before the cursor, in order."""
@@ -71,15 +75,21 @@ class Catalog:
         return debut is not None and is_visible(debut, cursor)
 
     def hidden_names(self, cursor: Cursor, *, unless_in: str) -> frozenset[str]:
-        """Names and aliases of entities past the cursor (for the leak guard; never sent anywhere)."""
+        """Every name the reader may not see yet: entity names and aliases past the cursor, and every entry of the
+        name index that debuts later or has no known debut (for the answer guards; never sent anywhere).
+
+        A name the turn's own (gated) context contains is left out: the reader is looking at it.
+        """
         names = {
             candidate
             for e in self.entities
             if not is_visible(e.debut_index, cursor)
             for candidate in (e.name, *e.aliases)
-            if len(candidate) >= 3 and candidate not in unless_in
+            if len(candidate) >= 2
         }
-        return frozenset(names)
+        names |= self.names.hidden_at(cursor.index)
+        context = set(self.names.names_in(unless_in))
+        return frozenset(n for n in names if n not in context and not (len(n) > 3 and n in unless_in))
 
 
 async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalog:
@@ -120,6 +130,7 @@ async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalo
         pages.setdefault(episode_id, []).append(page)
     return Catalog(
         version=version,
+        names=await load_name_index(db, series_id, version=(version,)),
         entities=tuple(entities),
         wiki_debut={slug: int(debut) for slug, debut in wiki if slug},
         episode_numbers={slug: number for slug, number in numbers},

@@ -4,11 +4,13 @@ This is where the spoiler boundary meets the prompt. Page mode: the visible page
 which end at the cursor) go in directly, the story so far joins the recaps of this episode's pages before them,
 and retrieval returns only pages strictly before the cursor. Wiki mode: only wiki sections whose debut is at or
 before the cursor. Every query uses `boundary.py`; retrieved items are checked once more on the way in, so a
-regression in one layer still cannot put a later page into a prompt. The caller reads the session and its
-history (`sessions.read_turn`, one trip off the event loop); the pages, the rest of the series catalog and the
-retrieval candidates come from caches keyed by the content version that arrives with the session row, so the
-database is touched here only when one of them is stale. The caller
-releases the DB session as soon as this returns (STYLE.md item 14); the question is saved with its answer.
+regression in one layer still cannot put a later page into a prompt. Text is gated too: every page text, recap,
+card and retrieved passage goes through the series' name index (`spoilers.py`) at the furthest page, so a sentence
+naming something the reader has not met never reaches a prompt, a chip or an offline quote. The caller reads
+the session and its history (`sessions.read_turn`, one trip off the event loop); the pages, the rest of the series
+catalog and the retrieval candidates come from caches keyed by the content version that arrives with the session
+row, so the database is touched here only when one of them is stale. The caller releases the DB session as soon
+as this returns (STYLE.md item 14); the question is saved with its answer.
 """
 
 from __future__ import annotations
@@ -80,7 +82,10 @@ def _visible_passages(view: SessionView, pages: list[CatalogPage], catalog: Cata
             doc_id=page.id,
             kind="page",
             role="visible",
-            text=page_passage_text(page, cast_line(page, catalog, view.cursor, before, view.series.title)),
+            text=catalog.names.gate(
+                page_passage_text(page, cast_line(page, catalog, view.cursor, before, view.series.title)),
+                view.cursor.index,
+            ),
             global_index=page.global_index,
             title=f"page {page.number}",
             episode_slug=episode.slug,
@@ -180,13 +185,17 @@ async def prepare_turn(
         k=k,
         cache=cache,
         version=view.series.content_version,
+        names=catalog.names,
+        known_through=cursor.index,
     )
     passages = _visible_passages(view, shown, catalog) if body.mode == "page" else []
     passages += _found_passages(
         found, reach if body.mode == "page" else cursor, body.mode, {p.global_index for p in shown}, catalog
     )
-    passages += card_passages(catalog, cursor, body.message, body.mode, catalog_gate(catalog))
-    page_text = "\n".join(page_passage_text(p) for p in shown)
+    # The text gate: every sentence naming something past the furthest page is withheld (see spoilers.py).
+    gate = catalog.names.gate if len(catalog.names) else catalog_gate(catalog)
+    passages += card_passages(catalog, cursor, body.message, body.mode, gate)
+    page_text = "\n".join(gate(page_passage_text(p), cursor.index) for p in shown)
     context = "\n".join([page_text, *(p.text for p in passages)])
     on_page = {key.lower() for p in shown for key in character_keys(p)}
     offered = chips.choose(
@@ -200,7 +209,7 @@ async def prepare_turn(
         for m in history
         if m.status == "complete" and m.content
     ]
-    earlier = [p.recap for p in pages if p.global_index < first]
+    earlier = [gate(p.recap, cursor.index) for p in pages if p.global_index < first]
     turn = Turn(
         mode=body.mode,
         question=body.message,
@@ -217,6 +226,6 @@ async def prepare_turn(
     )
     # A chip is offered only if asking it would get an answer (chips.answerable runs the offline selection).
     visible = [p for p in passages if p.role == "visible"]
-    cards_for = partial(card_passages, catalog, cursor, gate=catalog_gate(catalog))
+    cards_for = partial(card_passages, catalog, cursor, gate=gate)
     suggestions = [s for s in offered if chips.answerable(s, turn, visible, cards_for(s.text, s.mode))]
     return replace(turn, suggestions=tuple(suggestions))

@@ -5,6 +5,10 @@ from who is on the visible page(s), adds one hop over membership, home and famil
 returns every visible relation among those nodes; with nobody on the page it falls back to `full`, as the
 original did. A relation can debut after both of its ends (a secret revealed later), so relations are filtered
 on their own debut as well as their ends'.
+
+Rows are cut by `boundary.py`; their text by `spoilers.NameIndex.gate`: a summary is the latest version "as of" a
+page at or before the cursor, and every sentence of it (and of a card's wiki summary and section headings) that
+names something the reader has not met is withheld.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from scriptorium.companion.media import signed_url
 from scriptorium.companion.models import Entity, Episode, Page, Relation, WikiArticle, WikiSection
 from scriptorium.companion.schemas import EntityDetailPublic, GraphEdge, GraphMode, GraphNode, WorldGraphPublic
 from scriptorium.companion.service import character_keys, entity_keys
+from scriptorium.companion.spoilers import NameIndex, name_index
 from scriptorium.core.errors import NotFound
 from scriptorium.core.settings import Settings
 
@@ -65,13 +70,24 @@ def spiral_layout(entities: Sequence[Entity]) -> dict[str, tuple[float, float]]:
     }
 
 
-def _node(settings: Settings, entity: Entity, xy: tuple[float, float], where: tuple[int, int]) -> GraphNode:
+def summary_as_of(entity: Entity, index: int) -> str:
+    """The entity's summary as of page `index`: the latest version that starts at or before it."""
+    text = entity.summary
+    for version in entity.summary_versions or []:
+        if isinstance(version, dict) and isinstance(version.get("from"), int) and version["from"] <= index:
+            text = str(version.get("text") or "")
+    return text
+
+
+def _node(
+    settings: Settings, entity: Entity, xy: tuple[float, float], where: tuple[int, int], summary: str
+) -> GraphNode:
     return GraphNode(
         id=entity.id,
         slug=entity.slug,
         name=entity.name,
         kind=entity.kind,
-        summary=entity.summary,
+        summary=summary,
         image_url=signed_url(settings, entity.image_key),
         x=xy[0],
         y=xy[1],
@@ -81,13 +97,13 @@ def _node(settings: Settings, entity: Entity, xy: tuple[float, float], where: tu
     )
 
 
-def _edge(relation: Relation, where: tuple[int, int]) -> GraphEdge:
+def _edge(relation: Relation, where: tuple[int, int], summary: str) -> GraphEdge:
     return GraphEdge(
         id=relation.id,
         source=relation.source_id,
         target=relation.target_id,
         kind=relation.label,
-        summary=relation.summary,
+        summary=summary,
         episode_debut=where[0],
         page_debut=where[1],
         debut_index=relation.debut_index,
@@ -144,9 +160,14 @@ async def world_graph(
         db, cursor.series_id, [e.debut_index for e in entities] + [r.debut_index for r in relations]
     )
     layout = spiral_layout(entities)
+    names = await name_index(db, cursor.series_id)
+    at = cursor.index
     return WorldGraphPublic(
-        nodes=[_node(settings, e, layout[e.id], where.get(e.debut_index, (0, 0))) for e in entities],
-        edges=[_edge(r, where.get(r.debut_index, (0, 0))) for r in relations],
+        nodes=[
+            _node(settings, e, layout[e.id], where.get(e.debut_index, (0, 0)), entity_summary(names, e, at))
+            for e in entities
+        ],
+        edges=[_edge(r, where.get(r.debut_index, (0, 0)), names.gate(r.summary, at)) for r in relations],
         mode=mode,
         cursor_index=cursor.index,
     )
@@ -169,13 +190,30 @@ async def entity_detail(db: AsyncSession, settings: Settings, cursor: Cursor, sl
         [entity.debut_index, *[n.debut_index for n in neighbours], *[r.debut_index for r in relations]],
     )
     layout = spiral_layout([entity, *neighbours])
+    names = await name_index(db, cursor.series_id)
+    at = cursor.index
+    texts = [names.gate(s.text.strip(), at) for s in sections]
     return EntityDetailPublic(
-        node=_node(settings, entity, layout[entity.id], where.get(entity.debut_index, (0, 0))),
-        wiki_summary=_clip(" ".join(s.text.strip() for s in sections)),
-        wiki_sections=[s.heading for s in sections if s.heading],
-        relations=[_edge(r, where.get(r.debut_index, (0, 0))) for r in relations],
-        neighbours=[_node(settings, n, layout[n.id], where.get(n.debut_index, (0, 0))) for n in neighbours],
+        node=_node(
+            settings,
+            entity,
+            layout[entity.id],
+            where.get(entity.debut_index, (0, 0)),
+            entity_summary(names, entity, at),
+        ),
+        wiki_summary=_clip(" ".join(t for t in texts if t)),
+        wiki_sections=[s.heading for s in sections if s.heading and not names.late_names(s.heading, at)],
+        relations=[_edge(r, where.get(r.debut_index, (0, 0)), names.gate(r.summary, at)) for r in relations],
+        neighbours=[
+            _node(settings, n, layout[n.id], where.get(n.debut_index, (0, 0)), entity_summary(names, n, at))
+            for n in neighbours
+        ],
     )
+
+
+def entity_summary(names: NameIndex, entity: Entity, index: int) -> str:
+    """What a card says at page `index`: the summary as of that page, without sentences naming anything later."""
+    return names.gate(summary_as_of(entity, index), index)
 
 
 async def visible_sections(db: AsyncSession, cursor: Cursor, entity_slug: str) -> list[WikiSection]:

@@ -31,13 +31,17 @@ class IngestError(ValidationFailed):
 
 @dataclass(frozen=True)
 class Debut:
-    """A first appearance as (episode number, page number), or `END` (visible only once everything is read)."""
+    """A first appearance as (episode number, page number), or `END`: no page places it, so it is never shown.
+
+    (`END` once meant "the end of the ingested content", which let a partial import reveal later lore on its last
+    page; a debut nothing places is unknown, and unknown is hidden.)
+    """
 
     episode: int
     page: int
 
     def __str__(self) -> str:
-        return "the end" if self == END else f"episode {self.episode} page {self.page}"
+        return "unknown" if self == END else f"episode {self.episode} page {self.page}"
 
 
 END = Debut(-1, -1)
@@ -103,6 +107,8 @@ class EntitySpec:
     x: float | None = None
     y: float | None = None
     image: Path | None = None
+    summary_as_of: list[tuple[Debut, str]] = field(default_factory=list)
+    """Later versions of the summary, each shown from its debut on (the X-Ray model: a card "as of" a page)."""
 
 
 @dataclass
@@ -144,6 +150,13 @@ class Resolved:
     entity_debuts: dict[str, int]
     relation_debuts: dict[tuple[str, str, str], int]
     warnings: list[str]
+    every_entity: list[EntitySpec] = field(default_factory=list)
+    """Every entity read, including those dropped as unreached: the name index must know them all."""
+    every_relation: list[RelationSpec] = field(default_factory=list)
+    every_article: list[tuple[ArticleSpec, list[SectionSpec]]] = field(default_factory=list)
+    """Every article with every section read (before unreached or unplaceable ones were dropped)."""
+    summary_versions: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    """Entity slug -> [(debut index, summary)] for versions after the debut, oldest first."""
 
 
 def normalize_kind(kind: str) -> str | None:
@@ -159,7 +172,8 @@ def resolve(bundle: Bundle, *, skip_unreached: bool = False) -> Resolved:
 
     def index_of(debut: Debut, where: str, source: Path, *, derived: bool = False) -> int | None:
         if debut == END:
-            return total - 1 if total else None
+            warnings.append(f"{source}: skipped {where}: no page places it (debut unknown), so it is never shown")
+            return None
         count = page_counts.get(debut.episode)
         if count is not None and debut.page == LAST_PAGE:
             return starts[debut.episode] + count - 1
@@ -177,6 +191,8 @@ def resolve(bundle: Bundle, *, skip_unreached: bool = False) -> Resolved:
         return None
 
     every_entity = list(bundle.entities)
+    every_relation = list(bundle.relations)
+    every_article = [(article, list(article.sections)) for article in bundle.articles]
     defined = {e.slug for e in every_entity}
     entity_debuts = _resolve_entities(bundle, index_of, problems)
     relation_debuts = _resolve_relations(bundle, entity_debuts, defined, index_of, problems, warnings)
@@ -185,9 +201,37 @@ def resolve(bundle: Bundle, *, skip_unreached: bool = False) -> Resolved:
         bundle, entity_debuts, defined, index_of, problems, warnings, name_patterns(unreached)
     )
     _check_page_characters(bundle, starts, entity_debuts, warnings)
+    versions = _resolve_versions(bundle, entity_debuts, index_of)
     if problems:
         raise IngestError(problems)
-    return Resolved(bundle, starts, total, section_debuts, entity_debuts, relation_debuts, warnings)
+    return Resolved(
+        bundle,
+        starts,
+        total,
+        section_debuts,
+        entity_debuts,
+        relation_debuts,
+        warnings,
+        every_entity=every_entity,
+        every_relation=every_relation,
+        every_article=every_article,
+        summary_versions=versions,
+    )
+
+
+def _resolve_versions(bundle: Bundle, debuts: dict[str, int], index_of: _IndexOf) -> dict[str, list[tuple[int, str]]]:
+    """Each kept entity's later summaries as (index, text), oldest first; versions past the content are skipped."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for entity in bundle.entities:
+        versions: dict[int, str] = {}
+        for debut, text in entity.summary_as_of:
+            where = f"summary of {entity.slug!r} as of {debut}"
+            index = index_of(debut, where, entity.source, derived=True)
+            if index is not None:
+                versions[max(index, debuts[entity.slug])] = text
+        if versions:
+            out[entity.slug] = sorted(versions.items())
+    return out
 
 
 def _check_page_characters(bundle: Bundle, starts: dict[int, int], debuts: dict[str, int], warnings: list[str]) -> None:
@@ -321,7 +365,10 @@ def _resolve_wiki(
     warnings: list[str],
     unreached: list[tuple[str, re.Pattern[str]]],
 ) -> dict[tuple[str, int], int]:
-    """Section debut = explicit, else its entity's debut (first section) or the end; never before its entity.
+    """Section debut = explicit, else its entity's debut (first section); never before its entity.
+
+    A section nothing places (a derived debut of `END`: a topic article, or a later section of an entity's article
+    without a debut) is unknown and skipped: it is never shown, rather than shown once the last ingested page is.
 
     An article about an entity that was not reached (skipped as unreleased) is dropped whole, and a section with a
     guessed debut that names such an entity is dropped too: either would introduce that entity early.
@@ -345,7 +392,7 @@ def _resolve_wiki(
         for section in article.sections:
             where = f"wiki section {article.slug!r} / {section.heading or len(kept_sections) + 1!r}"
             if section.debut is None:
-                index = floor if entity is not None else index_of(END, where, section.source)
+                index = floor if entity is not None else index_of(END, where, section.source, derived=True)
             else:
                 index = index_of(section.debut, where, section.source, derived=section.derived)
             named = next((name for name, pattern in unreached if pattern.search(section.text)), None)

@@ -5,7 +5,8 @@
     episodes/<slug>/pages.yaml      pages: [{number, text, description, recap, characters, image?}]
     episodes/<slug>/pages/NN.svg    (or .png/.jpg/.webp/.gif), one per page
     wiki/<slug>.yaml                title, category, entity, sections: [{heading, text, debut}]
-    world.yaml                      entities: [...], relations: [...]
+    world.yaml                      entities: [...], relations: [...]; an entity may add
+                                    summary_as_of: [{from: "2:3", text: ...}] (its card from that page on)
 
 Files are validated with pydantic models that forbid unknown keys, so a typo is an error naming the file and field.
 """
@@ -98,6 +99,17 @@ class ArticleIn(_Strict):
     sections: list[SectionIn] = Field(min_length=1)
 
 
+class SummaryVersionIn(_Strict):
+    """A later version of an entity's summary, shown from page `from` on (the card "as of" that page)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    from_: DebutIn = Field(alias="from")
+    text: str = Field(min_length=1)
+
+    _coerce = field_validator("from_", mode="before")(_debut)
+
+
 class EntityIn(_Strict):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
@@ -107,6 +119,7 @@ class EntityIn(_Strict):
     aliases: list[str] = []
     x: float | None = None
     y: float | None = None
+    summary_as_of: list[SummaryVersionIn] = []
 
     _coerce = field_validator("debut", mode="before")(_debut)
 
@@ -230,6 +243,7 @@ def _read_world(path: Path, bundle: Bundle) -> None:
                 aliases=list(entity.aliases),
                 x=entity.x,
                 y=entity.y,
+                summary_as_of=[(Debut(v.from_.episode, v.from_.page), v.text) for v in entity.summary_as_of],
             )
         )
     for rel in world.relations:

@@ -1,53 +1,74 @@
-"""Spoiler lint: warn when content names an entity before that entity's debut.
+"""Spoiler lint: report every sentence the text gate will withhold, with its file, item and the names that gate it.
 
 The boundary hides items by their debut, but an item's own text can still name something that debuts later
-("...to keep the Undertow asleep" in a section shown three pages before the Undertow appears). Those are data
-bugs the structure cannot see, so ingestion reports each one, naming the file, the item and the early name.
+("...to keep the Undertow asleep" in a section shown three pages before the Undertow appears). The text gate
+(`companion/spoilers.py`) withholds such sentences at serve time; this lint runs the same gate over the same name
+index (every name, including entities `--skip-unreached` dropped and two-letter names like "Ah") at each item's
+own debut, so what it reports is exactly what a reader at that debut will not be shown until the names debut.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from scriptorium.companion.ingest.bundle import Resolved, name_patterns
+from scriptorium.companion.ingest.bundle import Resolved
+from scriptorium.companion.ingest.names import build_name_entries
+from scriptorium.companion.spoilers import NameEntry, NameIndex, split_sentences
 
-
-def _names(resolved: Resolved) -> list[tuple[int, str, re.Pattern[str]]]:
-    return [
-        (resolved.entity_debuts[entity.slug], name, pattern)
-        for entity in resolved.bundle.entities
-        for name, pattern in name_patterns([entity])
-    ]
+QUOTE_CHARS = 80
 
 
 def _texts(resolved: Resolved) -> Iterator[tuple[int, Path, str, str]]:
+    """(debut, file, what, text) for every text a reader is served, at the debut it is first served."""
     bundle = resolved.bundle
     for episode in bundle.episodes:
         start = resolved.starts[episode.number]
+        yield start, episode.source, f"summary of episode {episode.slug!r}", episode.summary
         for page in episode.pages:
             where = f"page {page.number} of {episode.slug!r}"
-            yield start + page.number - 1, page.source, where, f"{page.text}\n{page.description}\n{page.recap}"
+            index = start + page.number - 1
+            yield index, page.source, f"{where} text", page.text
+            yield index, page.source, f"{where} description", page.description
+            yield index, page.source, f"{where} recap", page.recap
     for article in bundle.articles:
         for position, section in enumerate(article.sections):
             where = f"wiki section {article.slug!r} / {section.heading or position + 1!r}"
             yield resolved.section_debuts[(article.slug, position)], section.source, where, section.text
     for entity in bundle.entities:
         yield resolved.entity_debuts[entity.slug], entity.source, f"entity {entity.slug!r} summary", entity.summary
+        for index, text in resolved.summary_versions.get(entity.slug, []):
+            yield index, entity.source, f"entity {entity.slug!r} summary as of page index {index}", text
     for rel in bundle.relations:
         key = (rel.source_slug, rel.target_slug, rel.label)
         yield resolved.relation_debuts[key], rel.source, f"relation {rel.label!r} summary", rel.summary
 
 
-def early_mentions(resolved: Resolved) -> list[str]:
-    """One warning per (item, name) where the item's text names an entity that debuts after the item."""
-    names = _names(resolved)
+def _position(resolved: Resolved, index: int) -> str:
+    for number, start in sorted(resolved.starts.items(), key=lambda item: -item[1]):
+        if index >= start:
+            return f"episode {number} page {index - start + 1}"
+    return f"page index {index}"
+
+
+def _when(resolved: Resolved, index: NameIndex, name: str) -> str:
+    debut = index.debut_of(name)
+    where = "unknown debut: never shown" if debut is None else f"debuts at {_position(resolved, debut)}"
+    return f"{name!r} ({where})"
+
+
+def early_mentions(resolved: Resolved, names: list[NameEntry] | None = None) -> list[str]:
+    """One warning per withheld sentence: file, item, the gating names with their debuts, and the sentence."""
+    index = NameIndex(names if names is not None else build_name_entries(resolved))
     warnings: list[str] = []
     for debut, source, where, text in _texts(resolved):
+        # An item's debut is at most the last page; the gate at that index is what a reader there is served.
         if not text.strip():
             continue
-        for name_debut, name, pattern in names:
-            if name_debut > debut and pattern.search(text):
-                warnings.append(f"{source}: {where} names {name!r} before its debut (possible spoiler)")
+        for sentence, _ in split_sentences(text):
+            late = index.sentence_late(sentence, debut) if sentence else []
+            if late:
+                quoted = sentence if len(sentence) <= QUOTE_CHARS else sentence[: QUOTE_CHARS - 1] + "…"
+                named = ", ".join(_when(resolved, index, name) for name in late)
+                warnings.append(f"{source}: {where} names {named} before its debut; sentence withheld: {quoted!r}")
     return warnings

@@ -1,8 +1,9 @@
 """The database half of an ingest: upsert by natural key, delete what disappeared, record whether anything changed.
 
 Natural keys: series slug; episode slug; page (episode, number); article slug; section (article, position);
-entity slug; relation (source, target, label); chunk key. Unique columns that may be renumbered (episode numbers,
-page global indexes) are first parked on negative values so a reorder never trips a unique constraint mid-flush.
+entity slug; relation (source, target, label); chunk key; name (the text gate's name index). Unique columns that
+may be renumbered (episode numbers, page global indexes) are first parked on negative values so a reorder never
+trips a unique constraint mid-flush.
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.content import tokenize
 from scriptorium.companion.ingest.bundle import Resolved
-from scriptorium.companion.models import Chunk, Entity, Episode, Page, Relation, Series, WikiArticle, WikiSection
+from scriptorium.companion.models import (
+    Chunk,
+    Entity,
+    Episode,
+    Page,
+    Relation,
+    Series,
+    SpoilerName,
+    WikiArticle,
+    WikiSection,
+)
+from scriptorium.companion.spoilers import NameEntry
 from scriptorium.core.db import Base, new_id, utcnow
 from scriptorium.core.embeddings import Embedder
 
@@ -44,9 +56,12 @@ class ChunkSpec:
 
 
 class Upserter:
-    def __init__(self, session: AsyncSession, resolved: Resolved, embedder: Embedder) -> None:
+    def __init__(
+        self, session: AsyncSession, resolved: Resolved, embedder: Embedder, names: list[NameEntry] | None = None
+    ) -> None:
         self.session = session
         self.resolved = resolved
+        self.names = names or []
         self.embedder = embedder
         self.changed = False
         self.counts: dict[str, int] = {}
@@ -103,6 +118,7 @@ class Upserter:
         pages = await self._pages(images)
         sections = await self._wiki()
         await self._world(entity_images)
+        await self._names()
         await self._chunks(chunks, pages, sections)
         if self.changed:
             found.content_version = (found.content_version or 0) + 1
@@ -238,6 +254,9 @@ class Upserter:
                 x=spec.x,
                 y=spec.y,
                 image_key=image.key if image else None,
+                summary_versions=[
+                    {"from": index, "text": text} for index, text in self.resolved.summary_versions.get(slug, [])
+                ],
             )
             if image:
                 self.stale_keys.discard(image.key)
@@ -257,6 +276,16 @@ class Upserter:
                 Relation(id=new_id(), series_id=sid, source_id=ids[key[0]], target_id=ids[key[1]], label=key[2])
             )
             self._set(relation, summary=rel.summary, debut_index=self.resolved.relation_debuts[key])
+        await self.session.flush()
+
+    async def _names(self) -> None:
+        sid = self.series.id
+        existing = {n.name: n for n in await self._all(SpoilerName, SpoilerName.series_id == sid)}
+        wanted = {entry.name: entry for entry in self.names}
+        await self._remove("names", [n for name, n in existing.items() if name not in wanted])
+        for name, entry in wanted.items():
+            row = existing.get(name) or self._new(SpoilerName(id=new_id(), series_id=sid, name=name))
+            self._set(row, debut_index=entry.debut_index, source=entry.source)
         await self.session.flush()
 
     async def _chunks(

@@ -23,8 +23,10 @@ from tqdm import tqdm
 from scriptorium.companion.content import pack_vector, page_chunk_text, wiki_chunk_text
 from scriptorium.companion.ingest.bundle import IngestError, Resolved
 from scriptorium.companion.ingest.images import ImageProblem, ProcessedImage, process_image
+from scriptorium.companion.ingest.names import build_name_entries
 from scriptorium.companion.ingest.upsert import ChunkSpec, StoredImage, Upserter
 from scriptorium.companion.models import Chunk, Series
+from scriptorium.companion.spoilers import NameEntry
 from scriptorium.core.embeddings import Embedder
 from scriptorium.core.storage import Storage
 
@@ -51,14 +53,18 @@ async def write_bundle(
     storage: Storage,
     embedder: Embedder,
     progress: bool = False,
+    names: list[NameEntry] | None = None,
 ) -> IngestReport:
+    """`names`: the name index (built here from the bundle when not given)."""
     bundle = resolved.bundle
+    if names is None:
+        names = build_name_entries(resolved)
     images, entity_images, stored = await _store_images(resolved, storage, progress)
     chunks = _chunk_specs(resolved)
     async with sessionmaker() as session:
         embedded = await _embed_changed(session, bundle.slug, chunks, embedder, progress)
     async with sessionmaker() as session, session.begin():
-        upserter = Upserter(session, resolved, embedder)
+        upserter = Upserter(session, resolved, embedder, names)
         await upserter.run(images, entity_images, chunks)
         report = IngestReport(
             series_slug=bundle.slug,

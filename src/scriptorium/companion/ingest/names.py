@@ -1,0 +1,173 @@
+"""Build the series-wide name index that the text gate (`companion/spoilers.py`) reads at serve time.
+
+Which strings are names:
+- every entity name and alias and every wiki article title, including entities and articles that
+  `--skip-unreached` dropped (their names still must not appear early);
+- proper names found in prose (wiki sections, entity and relation summaries, episode summaries, page
+  descriptions and recaps): runs of capitalised words that are not all capitals. A run in mid-sentence is a name.
+  A sentence's first word is capitalised anyway, so there it counts only when the same word (or the whole run) is
+  also seen capitalised in mid-sentence somewhere, or is a known name. A single word is no name when the corpus
+  also uses it in lower case ("Potion" in "Potion of Flight": the text says "potion" elsewhere).
+
+Where a name debuts (the first page that shows it; None when nothing does):
+- an entity's name and aliases: its world-graph debut, or an earlier page whose lettering names it;
+- an entity's article title: that entity's debut;
+- every name: the first page whose lettering (what the reader literally reads) names it; names that no declared
+  debut covers (titles of topic articles, prose names) also by the first page whose description or recap does.
+A declared debut beats a curator's prose, so a description that names an entity early does not move the entity;
+the lint reports it and the gate withholds the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from scriptorium.companion.content import STOPWORDS
+from scriptorium.companion.ingest.bundle import Resolved
+from scriptorium.companion.spoilers import NameEntry, NameIndex, name_key, normalize_name, split_sentences
+
+_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_GAP = re.compile(r"^[ \t]+$")
+COMMON_CAPITALISED = frozenset(
+    """after again all also although always another any because before being besides both during each either
+    even every finally first here however instead just later meanwhile most much never next now often once only
+    other perhaps since some soon still such that then there these this those though thus together too until
+    very when whenever where whereas while whilst yes yet episode episodes page pages chapter part book volume
+    mr mrs ms dr""".split()  # noqa: SIM905 (a word list reads better as prose)
+)
+
+
+def _prose(resolved: Resolved) -> Iterator[str]:
+    """Every curated text that could carry a name the story has not shown yet."""
+    bundle = resolved.bundle
+    yield bundle.description
+    for _, sections in resolved.every_article:
+        for section in sections:
+            yield section.text
+    for entity in resolved.every_entity:
+        yield entity.summary
+        yield from (text for _, text in entity.summary_as_of)
+    for relation in resolved.every_relation:
+        yield relation.summary
+    for episode in bundle.episodes:
+        yield episode.summary
+        for page in episode.pages:
+            yield page.description
+            yield page.recap
+
+
+def _runs(sentence: str) -> Iterator[tuple[list[str], bool]]:
+    """(capitalised words, starts the sentence) for each run of capitalised words in one sentence."""
+    words = list(_WORD.finditer(sentence))
+    run: list[str] = []
+    initial = False
+    previous_end = -1
+    for number, match in enumerate(words):
+        word = match.group(0).rstrip("-")
+        capital = word[:1].isupper() and not (len(word) > 1 and word.isupper())
+        joined = run and _GAP.match(sentence[previous_end : match.start()]) is not None
+        if run and (not capital or not joined):
+            yield run, initial
+            run = []
+        if capital:
+            if not run:
+                initial = number == 0
+            run.append(word)
+        previous_end = match.end()
+    if run:
+        yield run, initial
+
+
+def _clean(words: list[str]) -> str:
+    """The run as a name, a trailing possessive dropped ("Squirrel's End" stays, "Saffron's" is "Saffron")."""
+    return _POSSESSIVE.sub("", " ".join(words))
+
+
+def prose_names(texts: Iterable[str], known: set[str], *, vocabulary: Iterable[str] = ()) -> set[str]:
+    """Proper names in free text (see the module docstring for the rules); `vocabulary` adds lower-case usage."""
+    sentences = [s for text in texts if text for s, _ in split_sentences(text) if s]
+    lower: set[str] = set()
+    for sentence in [*sentences, *vocabulary]:
+        lower.update(w for w in _WORD.findall(sentence) if w.islower())
+    runs = [(words, initial) for sentence in sentences for words, initial in _runs(sentence)]
+    mid_words = {w for words, initial in runs for w in (words[1:] if initial else words)}
+    mid_phrases = {_clean(words) for words, initial in runs if not initial}
+    names: set[str] = set()
+    for words, initial in runs:
+        if initial and not (
+            _clean(words) in mid_phrases or words[0] in mid_words or normalize_name(_clean(words)).lower() in known
+        ):
+            words = words[1:]
+        if not words:
+            continue
+        name = normalize_name(_clean(words))
+        if len(words) == 1:
+            bare = name.lower()
+            if len(name) < 2 or bare in lower or bare in STOPWORDS or bare in COMMON_CAPITALISED:
+                continue
+        names.add(name)
+    return names
+
+
+def build_name_entries(resolved: Resolved) -> list[NameEntry]:
+    """Every name of the series with its debut (None when no page places it)."""
+    declared: dict[str, tuple[str, int | None]] = {}
+
+    def declare(name: str, source: str, debut: int | None) -> None:
+        name = normalize_name(name)
+        if len(name) < 2:
+            return
+        old = declared.get(name)
+        if old is None or (debut is not None and (old[1] is None or debut < old[1])):
+            declared[name] = (old[0] if old else source, debut)
+
+    for entity in resolved.every_entity:
+        debut = resolved.entity_debuts.get(entity.slug)
+        declare(entity.name, "entity", debut)
+        for alias in entity.aliases:
+            declare(alias, "alias", debut)
+    for article, _ in resolved.every_article:
+        owner = article.entity_slug
+        declare(article.title, "title", resolved.entity_debuts.get(owner) if owner else None)
+    known = {name.lower() for name in declared}
+    lettering = [page.text for episode in resolved.bundle.episodes for page in episode.pages]
+    found = prose_names(_prose(resolved), known, vocabulary=lettering)
+    prose = {name: ("prose", _part_of(name, declared)) for name in found if name.lower() not in known}
+    candidates = {**prose, **declared}
+    undeclared = {name for name, (_, debut) in candidates.items() if debut is None}
+    placed = _placements(resolved, candidates, undeclared)
+    entries: list[NameEntry] = []
+    for name, (source, debut) in sorted(candidates.items()):
+        first = placed.get(name_key(name, exact=source == "prose"))
+        best = first if debut is None else (debut if first is None else min(debut, first))
+        entries.append(NameEntry(name, best, source))
+    return entries
+
+
+def _part_of(name: str, declared: dict[str, tuple[str, int | None]]) -> int | None:
+    """A prose name that is part of a declared name ("Osric" of "Keeper Osric Vell") debuts with it."""
+    words = f" {name.lower()} "
+    debuts = [debut for full, (_, debut) in declared.items() if debut is not None and words in f" {full.lower()} "]
+    return min(debuts, default=None)
+
+
+def _placements(
+    resolved: Resolved, candidates: dict[str, tuple[str, int | None]], undeclared: set[str]
+) -> dict[str, int]:
+    """Name key -> first page index whose lettering (or, for undeclared names, description or recap) shows it."""
+    everything = NameIndex(NameEntry(name, None, source) for name, (source, _) in candidates.items())
+    loose = NameIndex(NameEntry(name, None, candidates[name][0]) for name in undeclared)
+    first: dict[str, int] = {}
+    for episode in resolved.bundle.episodes:
+        start = resolved.starts[episode.number]
+        # Every episode's title is public (the picker lists them all), so it shows its names from its first page.
+        for name in everything.names_in(episode.title):
+            first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), start)
+        for page in episode.pages:
+            index = start + page.number - 1
+            found = everything.names_in(page.text) + loose.names_in(f"{page.description}\n{page.recap}")
+            for name in found:
+                first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), index)
+    return first

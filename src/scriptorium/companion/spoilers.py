@@ -1,0 +1,293 @@
+"""The text-level spoiler gate: withhold every sentence that names something the reader has not met yet.
+
+`boundary.py` gates rows by their debut, but a row's own text can still carry later knowledge (a card written
+with the whole series in mind: "raised by her three godmothers near Squirrel's End" on page 1). Ingest therefore
+builds a series-wide name index (`companion_names`: every entity name and alias, wiki title and proper name found
+in prose, including content `--skip-unreached` dropped), each with the first page whose text or data shows it,
+or NULL when nothing places it. At serve time every text goes through `NameIndex.gate(text, index)`: it is split
+into sentences (and lines, so dialogue counts), and a sentence naming an entry whose debut is later than the
+reader's page, or unknown, is withheld while the rest of the item stays. The rule is structural: it needs no list
+of spoilery phrases, only the names and where the story first shows them.
+
+Matching: whole words; names of up to three letters ("Ah", "Ko") case-sensitively, so "ah" in a sentence is not
+the school of Ah; longer names case-insensitively, except names found only in prose (`exact`): those are names
+because they are capitalised ("the Great War"), so only the capitalised form is one ("a great war" is not); a
+possessive ("Saffron's") names Saffron. A short name that
+opens a sentence and is followed by "!", "," or "?" is read as an interjection ("Ah! There you are."), not a name.
+
+`SentenceGate` is the streaming variant for a model's answer: text is held until its sentence ends, then
+released or withheld whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scriptorium.companion.models import Series, SpoilerName
+
+SHORT_NAME = 3
+"""Names this long or shorter are matched case-sensitively (whole words)."""
+
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_LINE = re.compile(r"([^\n]*)(\n+|$)")
+_SENTENCE = re.compile(r"(\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|$)|$))(\s*)")
+_OPENERS = "\"'“‘«([-–—…. \t"
+_INTERJECTION_AFTER = "!,?…"
+
+
+def normalize_name(name: str) -> str:
+    """The form a name is indexed under: trimmed, inner spaces collapsed, ’ as ', a leading 'The' dropped."""
+    return _LEADING_THE.sub("", " ".join(name.replace("’", "'").split()))
+
+
+def is_short(name: str) -> bool:
+    return len(name) <= SHORT_NAME
+
+
+def name_key(name: str, *, exact: bool = False) -> str:
+    """Lookup key: short and exact names keep their case (matched case-sensitively), others are lower-cased."""
+    name = normalize_name(name)
+    return name if exact or is_short(name) else name.lower()
+
+
+def split_sentences(text: str) -> list[tuple[str, str]]:
+    """(sentence, following whitespace) pairs that join back to `text`; every line is at least one sentence.
+
+    Leading whitespace comes back as a ("", whitespace) pair so nothing is lost.
+    """
+    pieces: list[tuple[str, str]] = []
+    lead = len(text) - len(text.lstrip())
+    if lead:
+        pieces.append(("", text[:lead]))
+    for line in _LINE.finditer(text[lead:]):
+        body, newline = line.group(1), line.group(2)
+        if not body and not newline:
+            continue
+        found = list(_SENTENCE.finditer(body))
+        if not found:
+            pieces.append(("", body + newline))
+            continue
+        for i, match in enumerate(found):
+            gap = match.group(2) + (newline if i == len(found) - 1 else "")
+            pieces.append((match.group(1), gap))
+    return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class NameEntry:
+    """One indexed name: its text, its debut (global page index, None when nothing places it) and its origin."""
+
+    name: str
+    debut_index: int | None
+    source: str = ""
+
+    @property
+    def exact(self) -> bool:
+        """Matched only as written: a proper name known only from capitalised prose."""
+        return self.source == "prose"
+
+
+def _pattern(names: Iterable[str], flags: int) -> re.Pattern[str] | None:
+    ordered = sorted(set(names), key=lambda n: (-len(n), n))
+    if not ordered:
+        return None
+    alternatives = "|".join(_flexible(n) for n in ordered)
+    return re.compile(rf"(?<![\w&])(?:{alternatives})(?![\w&])", flags)
+
+
+def _flexible(name: str) -> str:
+    """A name as a pattern where any run of spaces matches any whitespace and ' matches ’ (and back)."""
+    parts = [re.escape(word) for word in name.split()]
+    return re.sub(r"['’]", "['’]", r"\s+".join(parts))
+
+
+def _interjection(sentence: str, start: int, end: int) -> bool:
+    before = sentence[:start]
+    return all(c in _OPENERS for c in before) and end < len(sentence) and sentence[end] in _INTERJECTION_AFTER
+
+
+class NameIndex:
+    """Every name of a series with its debut; gates text at a reader's page."""
+
+    def __init__(self, entries: Iterable[NameEntry], *, version: tuple[object, ...] = ()) -> None:
+        self.version = version
+        debuts: dict[str, int | None] = {}
+        shown: dict[str, str] = {}
+        exact: set[str] = set()
+        for entry in entries:
+            name = normalize_name(entry.name)
+            if len(name) < 2:
+                continue
+            key = name_key(name, exact=entry.exact)
+            if entry.exact or is_short(name):
+                exact.add(key)
+            shown.setdefault(key, name)
+            if key not in debuts:
+                debuts[key] = entry.debut_index
+            elif entry.debut_index is not None:
+                old = debuts[key]
+                debuts[key] = entry.debut_index if old is None else min(old, entry.debut_index)
+        self._debuts = debuts
+        self._shown = shown
+        self._long = _pattern((n for k, n in shown.items() if k not in exact), re.IGNORECASE)
+        self._short = _pattern((n for k, n in shown.items() if k in exact), 0)
+        self._exact = exact
+
+    def __len__(self) -> int:
+        return len(self._debuts)
+
+    def entries(self) -> list[NameEntry]:
+        return [
+            NameEntry(self._shown[k], d, "prose" if k in self._exact and not is_short(k) else "")
+            for k, d in sorted(self._debuts.items())
+        ]
+
+    def _key(self, name: str) -> str | None:
+        exact = normalize_name(name)
+        if exact in self._exact and exact in self._debuts:
+            return exact
+        lower = exact.lower()
+        return lower if lower in self._debuts and lower not in self._exact else None
+
+    def debut_of(self, name: str) -> int | None:
+        """The debut of an indexed name (None for unknown or not indexed)."""
+        key = self._key(name)
+        return None if key is None else self._debuts[key]
+
+    def is_late(self, name: str, index: int) -> bool:
+        """True when the reader at `index` may not see this name: it debuts later, or nothing places it."""
+        key = self._key(name)
+        return key is not None and self._late_key(key, index)
+
+    def _late_key(self, key: str, index: int) -> bool:
+        debut = self._debuts[key]
+        return debut is None or debut > index
+
+    def names_in(self, text: str) -> list[str]:
+        """Indexed names the text mentions (matched form, in order of appearance, once each)."""
+        found: dict[str, str] = {}
+        for sentence, _ in split_sentences(text):
+            for key in self._keys_in(sentence):
+                found.setdefault(key, self._shown[key])
+        return list(found.values())
+
+    def _keys_in(self, sentence: str) -> list[str]:
+        keys: list[str] = []
+        if self._long is not None:
+            keys += [normalize_name(m.group(0)).lower() for m in self._long.finditer(sentence)]
+        if self._short is not None:
+            keys += [
+                normalize_name(m.group(0))
+                for m in self._short.finditer(sentence)
+                if not (is_short(m.group(0)) and _interjection(sentence, m.start(), m.end()))
+            ]
+        return [k for k in keys if k in self._debuts]
+
+    def sentence_late(self, sentence: str, index: int) -> list[str]:
+        """Names in one sentence that the reader at `index` may not see yet."""
+        return [self._shown[k] for k in dict.fromkeys(self._keys_in(sentence)) if self._late_key(k, index)]
+
+    def late_names(self, text: str, index: int) -> list[str]:
+        """Every name in `text` that debuts after `index` or has no known debut (for reports and tests)."""
+        late: dict[str, None] = {}
+        for sentence, _ in split_sentences(text):
+            late.update(dict.fromkeys(self.sentence_late(sentence, index)))
+        return list(late)
+
+    def gate(self, text: str, index: int) -> str:
+        """`text` without the sentences that name anything the reader at page `index` has not met."""
+        if not text or not self._debuts:
+            return text
+        kept: list[str] = []
+        withheld = False
+        for sentence, gap in split_sentences(text):
+            if sentence and self.sentence_late(sentence, index):
+                withheld = True
+                continue
+            kept.append(sentence + gap)
+        if not withheld:
+            return text
+        joined = re.sub(r"[ \t]+\n", "\n", "".join(kept))
+        return re.sub(r"\n{3,}", "\n\n", joined).strip()
+
+    def hidden_at(self, index: int) -> frozenset[str]:
+        """Every name the reader at `index` may not see (what a streamed answer must not say)."""
+        return frozenset(self._shown[k] for k, d in self._debuts.items() if d is None or d > index)
+
+    def stream(self, index: int) -> SentenceGate:
+        """A streaming gate for a model's answer at `index`."""
+        return SentenceGate(self, index)
+
+    @classmethod
+    def hiding(cls, names: Iterable[str]) -> NameIndex:
+        """An index where every given name is hidden (no known debut): what a turn's hidden-name set becomes."""
+        return cls(NameEntry(name, None, "hidden") for name in names)
+
+
+@dataclass
+class SentenceGate:
+    """Hold streamed text until its sentence ends, then release it, or withhold it if it names a hidden entry."""
+
+    names: NameIndex
+    index: int
+    pending: str = ""
+    withheld: int = 0
+
+    def feed(self, delta: str) -> str:
+        """Text whose sentences are complete and safe ("" while a sentence is still open)."""
+        self.pending += delta
+        pieces = split_sentences(self.pending)
+        if len(pieces) < 2:
+            return ""
+        *done, (last, last_gap) = pieces
+        self.pending = last + last_gap
+        return self._release(done)
+
+    def flush(self) -> str:
+        """The rest, at the end of the stream (gated like any sentence)."""
+        pieces = split_sentences(self.pending)
+        self.pending = ""
+        return self._release(pieces)
+
+    def _release(self, pieces: list[tuple[str, str]]) -> str:
+        out: list[str] = []
+        for sentence, gap in pieces:
+            if sentence and self.names.sentence_late(sentence, self.index):
+                self.withheld += 1
+                continue
+            out.append(sentence + gap)
+        return "".join(out)
+
+
+async def load_name_index(db: AsyncSession, series_id: str, *, version: tuple[object, ...] = ()) -> NameIndex:
+    rows = await db.execute(
+        select(SpoilerName.name, SpoilerName.debut_index, SpoilerName.source).where(SpoilerName.series_id == series_id)
+    )
+    return NameIndex((NameEntry(name, debut, source) for name, debut, source in rows), version=version)
+
+
+_CACHE: dict[str, NameIndex] = {}
+_CACHE_LIMIT = 32
+
+
+async def name_index(db: AsyncSession, series_id: str) -> NameIndex:
+    """The series' name index, cached per process and reloaded when the series' content changes.
+
+    The key is (content_version, updated_at): the version moves on every ingest, and the timestamp tells apart two
+    databases that hold copies of one series (tests, a restored backup) at the same version.
+    """
+    row = (await db.execute(select(Series.content_version, Series.updated_at).where(Series.id == series_id))).first()
+    version: tuple[object, ...] = (row[0], row[1]) if row is not None else (None, None)
+    hit = _CACHE.get(series_id)
+    if hit is not None and hit.version == version:
+        return hit
+    loaded = await load_name_index(db, series_id, version=version)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[series_id] = loaded
+    return loaded

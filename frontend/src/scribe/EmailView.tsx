@@ -1,16 +1,22 @@
 /**
  * Reviewing one email: the draft beside its evidence. Every claim is a card that names the sources behind it
  * with the excerpt actually used, so checking a fact takes one glance. The verdict (ready or needs review), the
- * reasons and each check are shown above the draft; edit, regenerate, discard, copy and export are one click.
+ * reasons and each check are shown above the draft; the sentence behind a reason is marked in the draft and
+ * numbered after it, and linked to the reason's words (`aria-describedby`). Edit, regenerate, discard, copy and
+ * export are one click; regenerating over the user's own edit, or exporting a draft that is not ready, asks first.
+ * Above the draft, previous / next step through the batch the email came from.
  */
 
-import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useId, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { useToast } from "../components/toast-context";
 import { useDocumentTitle } from "../components/useDocumentTitle";
-import { SOURCE_LABELS, download, formatDate, scribeApi } from "./api";
-import type { EmailDetail, Source } from "./types";
+import { SOURCE_LABELS, fetchFile, formatDate, saveBlob, scribeApi } from "./api";
+import { BatchSteps } from "./BatchSteps";
+import { ConfirmBar, type Ask } from "./ConfirmBar";
+import { segments, type Flag } from "./highlight";
+import type { Check, EmailDetail, Source } from "./types";
 
 const CHECK_LABELS: Record<string, string> = {
   evidence: "Evidence about this person",
@@ -22,7 +28,66 @@ const CHECK_LABELS: Record<string, string> = {
   links: "No invented links or addresses",
   style: "No AI tells",
   length: "Length",
+  attribution: "Every sentence is template text, sourced or generic",
 };
+
+const VERSION_LABELS: Record<string, string> = {
+  generated: "written",
+  regenerated: "rewritten",
+  edited: "your edit",
+  restored: "restored",
+};
+
+interface Reason {
+  text: string;
+  flagged: boolean;
+}
+
+/**
+ * The reasons in words, numbered, plus where each flagged sentence points. A failed check's message is one of the
+ * email's review reasons; a check whose message is not among them (older rows) is added, so no mark is orphaned.
+ */
+function reasonsAndFlags(reviewReasons: string[], checks: Check[]): { reasons: Reason[]; flags: Flag[] } {
+  const reasons: Reason[] = reviewReasons.map((text) => ({ text, flagged: false }));
+  const flags: Flag[] = [];
+  for (const check of checks) {
+    const sentences = (check.sentences ?? []).filter((sentence) => sentence.trim());
+    if (check.passed || sentences.length === 0) continue;
+    let index = reasons.findIndex((reason) => reason.text === check.detail);
+    if (index === -1) {
+      reasons.push({ text: check.detail || (CHECK_LABELS[check.name] ?? check.name), flagged: true });
+      index = reasons.length - 1;
+    }
+    reasons[index] = { ...reasons[index]!, flagged: true };
+    for (const sentence of sentences) flags.push({ sentence, reason: index });
+  }
+  return { reasons, flags };
+}
+
+/** Text with the flagged sentences marked (each linked to its reasons) and leftover placeholders marked inside. */
+function Flagged({ text, flags, placeholders, idFor }: {
+  text: string;
+  flags: Flag[];
+  placeholders: string[];
+  idFor: (reason: number) => string;
+}) {
+  return (
+    <>
+      {segments(text, flags).map((part, index) =>
+        part.reasons.length === 0 ? (
+          <BodyWithLeftovers key={index} body={part.text} placeholders={placeholders} />
+        ) : (
+          <Fragment key={index}>
+            <mark className="flagged" data-testid="flagged-sentence" aria-describedby={part.reasons.map(idFor).join(" ")}>
+              <BodyWithLeftovers body={part.text} placeholders={placeholders} />
+            </mark>
+            <sup className="flag-ref" aria-hidden="true">{part.reasons.map((reason) => reason + 1).join(",")}</sup>
+          </Fragment>
+        ),
+      )}
+    </>
+  );
+}
 
 /** The body with every placeholder still in it marked, so what is left to fill cannot be missed. */
 function BodyWithLeftovers({ body, placeholders }: { body: string; placeholders: string[] }) {
@@ -110,6 +175,8 @@ export function EmailView() {
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
   const [rewriting, setRewriting] = useState(false);
+  const [ask, setAsk] = useState<Ask | null>(null);
+  const reasonPrefix = useId();
   useDocumentTitle(email ? `Email to ${email.recipient_name}` : "Email");
 
   const load = useCallback(() => {
@@ -118,11 +185,33 @@ export function EmailView() {
       .then(setEmail)
       .catch((problem: unknown) => setError(problem instanceof Error ? problem.message : String(problem)));
   }, [id]);
-  useEffect(load, [load]);
+  useEffect(() => {
+    setEditing(false);
+    setAsk(null);
+    load();
+  }, [load]);
 
-  /** Regenerate, then follow the task until the new version is stored and show it. */
-  async function regenerate() {
-    const { task_id } = await scribeApi.regenerate(id);
+  /** Regenerate, then follow the task until the new version is stored and show it. Over the user's own edit the
+   * server answers 409 `edit_would_be_replaced`: ask, and only then send the confirmation. */
+  async function regenerate(confirmed = false) {
+    let task_id: string;
+    try {
+      ({ task_id } = await scribeApi.regenerate(id, confirmed));
+    } catch (problem) {
+      if (problem instanceof ApiError && problem.code === "edit_would_be_replaced" && !confirmed) {
+        setAsk({
+          title: "Replace your edit?",
+          message:
+            "The current text is your edit. Regenerating writes a new draft over it; your edit stays in the " +
+            "version history, where you can restore it.",
+          confirm: "Regenerate anyway",
+          cancel: "Keep my edit",
+          onConfirm: () => void run("Regenerate", () => regenerate(true)),
+        });
+        return;
+      }
+      throw problem;
+    }
     setRewriting(true);
     try {
       for (;;) {
@@ -137,6 +226,25 @@ export function EmailView() {
       setRewriting(false);
       load();
     }
+  }
+
+  /** Download the .eml; when the server warns (needs review, unfilled placeholders), say so before saving. */
+  async function exportEml(current: EmailDetail) {
+    const name = `${current.recipient_name.replace(/\W+/g, "-")}.eml`;
+    const { blob, warning } = await fetchFile(`/api/email/${current.id}/eml`);
+    const why = warning ?? (current.status === "needs_review" ? "this draft needs review" : null);
+    if (!why) return saveBlob(blob, name);
+    setAsk({
+      title: "This draft is not ready to send",
+      message: `${why[0]?.toUpperCase()}${why.slice(1)}.`,
+      confirm: "Download anyway",
+      onConfirm: () => saveBlob(blob, name),
+    });
+  }
+
+  async function restore(version: number) {
+    setEmail(await scribeApi.restoreVersion(id, version));
+    toast(`Version ${version} is the current text again.`, { kind: "ok" });
   }
 
   async function run(label: string, action: () => Promise<unknown>) {
@@ -158,10 +266,14 @@ export function EmailView() {
   const sources = new Map(email.sources.map((source) => [source.source_key, source]));
   const cited = new Set(email.claims.flatMap((claim) => claim.source_ids));
   const uncited = email.sources.filter((source) => !cited.has(source.source_key));
+  const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks);
+  const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
+  const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
 
   return (
     <div className="email-review">
       <section className="stack" aria-labelledby="email-title">
+        <BatchSteps emailId={email.id} revision={email.version} />
         <div className="spread">
           <div>
             <p className="small muted">
@@ -181,29 +293,38 @@ export function EmailView() {
           )}
         </div>
         {!email.displayed && <p className="alert alert-info small">This email is discarded. Restore it to see it in your history.</p>}
-        {email.review_reasons.length > 0 && (
-          <div className="alert review-reasons" role="note">
+        {reasons.length > 0 && (
+          <div className="alert review-reasons" role="note" data-testid="review-reasons">
             <strong>Before sending, look at:</strong>
             <ul className="compact-list">
-              {email.review_reasons.map((reason) => (
-                <li key={reason}>{reason}</li>
+              {reasons.map((reason, index) => (
+                <li key={index} id={reasonId(index)}>
+                  {reason.flagged && (
+                    <span className="flag-ref" title="Marked in the draft">
+                      {index + 1}
+                    </span>
+                  )}{" "}
+                  {reason.text}
+                </li>
               ))}
             </ul>
+            {flags.length > 0 && (
+              <p className="small muted">The sentences behind the numbered reasons are marked in the draft.</p>
+            )}
           </div>
         )}
+        <ConfirmBar ask={ask} onClose={() => setAsk(null)} />
         <div className="card email-card">
           {editing ? (
             <Editor email={email} onSaved={(saved) => (setEmail(saved), setEditing(false))} />
           ) : (
             <>
               <p className="email-subject" data-testid="email-subject">
-                <span className="muted small">Subject</span> {email.subject}
+                <span className="muted small">Subject</span>{" "}
+                <Flagged text={email.subject} flags={flags} placeholders={placeholders} idFor={reasonId} />
               </p>
               <div className="email-body" data-testid="email-body">
-                <BodyWithLeftovers
-                  body={email.email_message}
-                  placeholders={(email.metadata.placeholders as string[] | undefined) ?? []}
-                />
+                <Flagged text={email.email_message} flags={flags} placeholders={placeholders} idFor={reasonId} />
               </div>
             </>
           )}
@@ -219,11 +340,11 @@ export function EmailView() {
             })}>
               Copy
             </button>
-            <button type="button" className="btn" onClick={() => void run("Export", () =>
-              download(`/api/email/${email.id}/eml`, `${email.recipient_name.replace(/\W+/g, "-")}.eml`))}>
+            <button type="button" className="btn" onClick={() => void run("Export", () => exportEml(email))}>
               Export .eml
             </button>
-            <button type="button" className="btn" disabled={rewriting} onClick={() => void run("Regenerate", regenerate)}>
+            <button type="button" className="btn" disabled={rewriting}
+              onClick={() => void run("Regenerate", () => regenerate())}>
               {rewriting ? (
                 <>
                   <span className="spinner" aria-hidden="true" /> Rewriting…
@@ -257,9 +378,25 @@ export function EmailView() {
             <summary>History: {email.versions.length} versions</summary>
             <ol className="version-list">
               {[...email.versions].reverse().map((version) => (
-                <li key={version.version}>
-                  <strong>v{version.version}</strong> {version.kind} · {formatDate(version.created_at)}
-                  <div className="small muted version-subject">{version.subject}</div>
+                <li key={version.version} data-testid="version">
+                  <div className="spread">
+                    <span>
+                      <strong>v{version.version}</strong> {VERSION_LABELS[version.kind] ?? version.kind} ·{" "}
+                      {formatDate(version.created_at)}
+                      {version.version === email.version && <span className="badge badge-muted">current</span>}
+                    </span>
+                    {version.version !== email.version && (
+                      <button type="button" className="btn btn-ghost btn-sm"
+                        onClick={() => void run("Restore", () => restore(version.version))}>
+                        Restore v{version.version}
+                      </button>
+                    )}
+                  </div>
+                  <details>
+                    <summary className="small">Show v{version.version}</summary>
+                    <div className="small version-subject">{version.subject}</div>
+                    <div className="version-body small">{version.body}</div>
+                  </details>
                 </li>
               ))}
             </ol>

@@ -1,12 +1,15 @@
 /**
  * Email history: search, a status filter, discarded emails on request, pages of 20 with the total, and export of
- * exactly what the filter shows (CSV, JSON or a zip of .eml drafts). The filter lives in the URL, so a reload or
+ * exactly what the filter shows (CSV, JSON or a zip of .eml drafts). Drafts that need review stay out of an export
+ * unless the box is ticked, and when the server says an export holds drafts that are not ready (or left some out),
+ * the user reads that before the file is saved. The filter lives in the URL, so a reload or
  * a shared link shows the same page.
  */
 
 import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { download, formatDate, scribeApi, statusBadge, STATUS_LABELS } from "./api";
+import { fetchFile, formatDate, saveBlob, scribeApi, statusBadge, STATUS_LABELS } from "./api";
+import { ConfirmBar, type Ask } from "./ConfirmBar";
 import type { EmailPage } from "./types";
 
 const PAGE = 20;
@@ -16,6 +19,8 @@ export function HistoryView() {
   const [page, setPage] = useState<EmailPage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState(params.get("q") ?? "");
+  const [includeReview, setIncludeReview] = useState(false);
+  const [ask, setAsk] = useState<Ask | null>(null);
   const offset = Number(params.get("offset") ?? 0) || 0;
 
   useEffect(() => {
@@ -40,14 +45,24 @@ export function HistoryView() {
   function exportAs(format: "csv" | "json" | "eml") {
     const search = new URLSearchParams();
     search.set("format", format);
-    for (const key of ["q", "include_discarded"]) {
+    for (const key of ["q", "include_discarded", "status"]) {
       const value = params.get(key);
       if (value) search.set(key, value);
     }
+    if (includeReview) search.set("include_review", "true");
     const name = format === "eml" ? "scribe-emails.zip" : `scribe-emails.${format}`;
-    download(`/api/email/export?${search.toString()}`, name).catch((problem: unknown) =>
-      setError(problem instanceof Error ? problem.message : String(problem)),
-    );
+    setAsk(null);
+    fetchFile(`/api/email/export?${search.toString()}`)
+      .then(({ blob, warning }) => {
+        if (!warning) return saveBlob(blob, name);
+        setAsk({
+          title: "Before you download",
+          message: `${warning}.`,
+          confirm: "Download anyway",
+          onConfirm: () => saveBlob(blob, name),
+        });
+      })
+      .catch((problem: unknown) => setError(problem instanceof Error ? problem.message : String(problem)));
   }
 
   return (
@@ -61,8 +76,13 @@ export function HistoryView() {
           <button type="button" className="btn btn-sm" onClick={() => exportAs("csv")}>CSV</button>
           <button type="button" className="btn btn-sm" onClick={() => exportAs("json")}>JSON</button>
           <button type="button" className="btn btn-sm" onClick={() => exportAs("eml")}>.eml</button>
+          <label className="checkbox small">
+            <input type="checkbox" checked={includeReview} onChange={(event) => setIncludeReview(event.target.checked)} />
+            Include drafts that need review
+          </label>
         </div>
       </div>
+      <ConfirmBar ask={ask} onClose={() => setAsk(null)} />
       <form className="cluster history-filters" role="search" onSubmit={(event) => (event.preventDefault(), update({ q: query }))}>
         <label className="visually-hidden" htmlFor="history-search">Search emails</label>
         <input id="history-search" className="input" type="search" placeholder="Search by name, topic or text"

@@ -1,14 +1,17 @@
 /**
  * The live queue: one row per email with its progress bar and current step, fed by the server-sent snapshot
  * stream (`/api/queue/stream`), with a plain fetch first so the page is never empty while the stream connects.
+ * A finished batch whose drafts need review because research sources were unreachable says so once, at the top,
+ * with one "Retry all".
  */
 
-import { useEffect, useState, type CSSProperties } from "react";
+import { useEffect, useMemo, useState, type CSSProperties } from "react";
 import { Link } from "react-router-dom";
 import { ApiError } from "../api/client";
 import { useToast } from "../components/toast-context";
 import { STATUS_LABELS, STEP_LABELS, scribeApi, statusBadge } from "./api";
-import type { QueueItem } from "./types";
+import { OutageBanner } from "./OutageBanner";
+import type { Outage, QueueItem } from "./types";
 
 export function useQueue(): { items: QueueItem[] | null; error: string | null } {
   const [items, setItems] = useState<QueueItem[] | null>(null);
@@ -34,6 +37,42 @@ export function useQueue(): { items: QueueItem[] | null; error: string | null } 
   return { items, error };
 }
 
+/** Finished batches that have drafts needing review, keyed so a change in any of their items refetches. */
+function reviewableBatches(items: QueueItem[] | null): string[] {
+  const batches = new Map<string, QueueItem[]>();
+  for (const item of items ?? []) {
+    if (item.batch_id) batches.set(item.batch_id, [...(batches.get(item.batch_id) ?? []), item]);
+  }
+  return [...batches.entries()]
+    .filter(([, group]) => group.every((item) => item.status !== "pending" && item.status !== "processing"))
+    .filter(([, group]) => group.some((item) => item.status === "needs_review"))
+    .map(([batchId, group]) => `${batchId}:${group.map((item) => `${item.id}.${item.status}`).join(",")}`);
+}
+
+/** The research outage of each finished batch (asked once per change of the batch's items). */
+function useOutages(items: QueueItem[] | null): [string, Outage][] {
+  const keys = reviewableBatches(items);
+  const signature = keys.join("|");
+  const [outages, setOutages] = useState<Record<string, Outage | null>>({});
+  useEffect(() => {
+    let live = true;
+    for (const key of signature ? signature.split("|") : []) {
+      const batchId = key.split(":")[0] ?? "";
+      scribeApi
+        .batch(batchId)
+        .then((review) => live && setOutages((current) => ({ ...current, [batchId]: review.outage })))
+        .catch(() => undefined); // the banner is a help, not a requirement: the queue still works without it
+    }
+    return () => {
+      live = false;
+    };
+  }, [signature]);
+  return useMemo(() => {
+    const shown = new Set(signature ? signature.split("|").map((key) => key.split(":")[0] ?? "") : []);
+    return Object.entries(outages).filter((entry): entry is [string, Outage] => shown.has(entry[0]) && entry[1] !== null);
+  }, [outages, signature]);
+}
+
 function describe(item: QueueItem): string {
   if (item.status === "pending") {
     if (item.error_message) return item.error_message;
@@ -50,6 +89,7 @@ export function QueueView({ queue }: { queue: { items: QueueItem[] | null; error
   const { items, error } = queue;
   const toast = useToast();
   const [busy, setBusy] = useState<string | null>(null);
+  const outages = useOutages(items);
 
   async function act(item: QueueItem, action: "cancel" | "retry") {
     setBusy(item.id);
@@ -86,6 +126,9 @@ export function QueueView({ queue }: { queue: { items: QueueItem[] | null; error
         </span>
       </div>
       {error && <p className="alert alert-info small">{error}</p>}
+      {outages.map(([batchId, outage]) => (
+        <OutageBanner key={batchId} batchId={batchId} outage={outage} />
+      ))}
       {items.length === 0 ? (
         <div className="empty">
           Nothing queued in the last 24 hours. <Link to="/scribe">Write a batch</Link>.

@@ -7,10 +7,12 @@ import { apiFetch, apiUrl, eventSource, tokenStore, type StreamHandle } from "..
 import type {
   Analysis,
   BatchResult,
+  BatchReview,
   DuplicateFlag,
   EmailDetail,
   EmailPage,
   ImportResult,
+  OutageRetry,
   Profile,
   QueueItem,
   RecipientRow,
@@ -59,21 +61,48 @@ export const scribeApi = {
   email: (id: string) => apiFetch<EmailDetail>(`/api/email/${id}`),
   updateEmail: (id: string, change: { subject?: string; email_message?: string; displayed?: boolean }) =>
     apiFetch<EmailDetail>(`/api/email/${id}`, { method: "PATCH", body: change }),
-  regenerate: (id: string) => apiFetch<{ task_id: string }>(`/api/email/${id}/regenerate`, { method: "POST" }),
+  /** Without `confirmReplaceEdit`, a 409 `edit_would_be_replaced` means the current text is the user's edit. */
+  regenerate: (id: string, confirmReplaceEdit = false) =>
+    apiFetch<{ task_id: string }>(
+      `/api/email/${id}/regenerate${confirmReplaceEdit ? "?confirm_replace_edit=true" : ""}`,
+      { method: "POST" },
+    ),
+  restoreVersion: (id: string, version: number) =>
+    apiFetch<EmailDetail>(`/api/email/${id}/versions/${version}/restore`, { method: "POST" }),
+  emailBatch: (id: string) => apiFetch<BatchReview>(`/api/email/${id}/batch`),
+  batch: (batchId: string) => apiFetch<BatchReview>(`/api/queue/batches/${encodeURIComponent(batchId)}`),
+  retryBatch: (batchId: string) =>
+    apiFetch<OutageRetry>(`/api/queue/batches/${encodeURIComponent(batchId)}/retry`, { method: "POST" }),
   status: (taskId: string) =>
     apiFetch<{ status: "PENDING" | "STARTED" | "SUCCESS" | "FAILURE" | "REVOKED"; error: string | null }>(
       `/api/email/status/${taskId}`,
     ),
 };
 
-/** Fetch a file with the bearer token and save it under `filename`. */
-export async function download(path: string, filename: string): Promise<void> {
+/** A file fetched but not saved yet, with the server's warning about what it holds (if any). */
+export interface Fetched {
+  blob: Blob;
+  warning: string | null;
+}
+
+/** Fetch a file with the bearer token; the caller decides whether to save it after reading `warning`. */
+export async function fetchFile(path: string): Promise<Fetched> {
   const headers = new Headers();
   const token = tokenStore.get();
   if (token) headers.set("Authorization", `Bearer ${token}`);
   const response = await fetch(apiUrl(path), { headers });
   if (!response.ok) throw new Error(`The download failed (HTTP ${response.status}).`);
-  const url = URL.createObjectURL(await response.blob());
+  return { blob: await response.blob(), warning: response.headers.get("X-Scriptorium-Warning") };
+}
+
+/** Fetch a file with the bearer token and save it under `filename`. */
+export async function download(path: string, filename: string): Promise<void> {
+  saveBlob((await fetchFile(path)).blob, filename);
+}
+
+/** Hand a fetched file to the browser as a download. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;

@@ -106,6 +106,8 @@ export interface Check {
   name: string;
   passed: boolean;
   detail: string;
+  /** The draft's offending sentences verbatim; absent on emails stored before checks named them. */
+  sentences?: string[];
 }
 
 export interface Source {
@@ -120,7 +122,8 @@ export interface Source {
 
 export interface Version {
   version: number;
-  kind: "generated" | "edited" | "regenerated";
+  /** generated, regenerated, edited, restored, or a kind added later (e.g. a model draft kept aside). */
+  kind: string;
   subject: string;
   body: string;
   created_at: string;
@@ -158,4 +161,38 @@ export interface EmailPage {
   total: number;
   limit: number;
   offset: number;
+}
+
+export interface BatchEmail {
+  id: string;
+  recipient_name: string;
+  status: "completed" | "needs_review";
+  is_confident: boolean;
+  review_reasons: string[];
+  unreachable: string[];
+  regenerating: boolean;
+}
+
+export interface Outage {
+  sources: string[];
+  labels: string[];
+  message: string;
+  email_ids: string[];
+}
+
+export interface BatchReview {
+  batch_id: string;
+  emails: BatchEmail[];
+  position: number | null;
+  previous_id: string | null;
+  next_id: string | null;
+  pending: number;
+  failed: number;
+  outage: Outage | null;
+}
+
+export interface OutageRetry {
+  queued: { email_id: string; task_id: string }[];
+  skipped: { email_id: string; reason: string }[];
+  message: string;
 }

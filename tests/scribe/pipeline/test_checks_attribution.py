@@ -185,3 +185,9 @@ def test_an_attribution_failure_makes_the_draft_not_confident_with_its_own_reaso
     checks = run_checks(draft, template=TEMPLATE, template_raws=RAWS, recipient=RECIPIENT, evidence=EVIDENCE)
     failed = {c.name: c for c in checks if not c.passed}
     assert set(failed) == {"attribution"}, {n: c.message for n, c in failed.items()}
+
+
+def test_a_title_case_subject_is_judged_by_its_names_not_its_capitals() -> None:
+    assert attribution(GOOD_BODY, subject="Prospective PhD Student Inquiry About Your Protein Folding Research").passed
+    result = attribution(GOOD_BODY, subject="Congratulations On Your Turing Award")
+    assert_fails_on(result, "Congratulations On Your Turing Award", "Turing Award")

@@ -67,6 +67,19 @@ _INITIAL_WORDS = _words(
 )
 
 
+# What outreach subject lines and headings are made of, for lines written in Title Case (where a capital is style).
+_SUBJECT_WORDS = _words(
+    """a an the and or of for to from in on at by with about regarding re your my our you me question questions
+    inquiry enquiry request requests interest interested prospective future potential student students
+    undergraduate graduate doctoral postdoctoral postdoc phd research researcher work works paper papers
+    publication publications article study project projects lab laboratory group opportunity opportunities
+    position positions internship internships application applications advice guidance mentorship meeting
+    call chat conversation collaboration collaborating introduction intro follow up follow-up thanks thank
+    quick brief short note hello greetings admission admissions program programme summer fall spring winter
+    help query queries possible possibility joining join supervision supervisor reading recent new latest"""
+)
+
+
 @dataclass(frozen=True)
 class Specific:
     """A name, number, title or work description as written in a sentence."""
@@ -158,6 +171,28 @@ def _next_is_lower(tokens: list[re.Match[str]], index: int) -> bool:
     return not _is_cap(nxt) or fold(nxt) in _IGNORED
 
 
+def _is_title_case(text: str) -> bool:
+    """`Prospective PhD Student Inquiry About Your Research`: capitals that mark style, not names."""
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) * 10 >= len(words) * 7
+
+
+def _without_subject_words(run: str) -> list[str]:
+    """The parts of a title-case run left once the words subject lines are made of are taken out."""
+    parts: list[str] = []
+    current: list[str] = []
+    for word in run.split():
+        if fold(word).strip(".,:;!?'’") in _SUBJECT_WORDS:
+            if current:
+                parts.append(" ".join(current))
+            current = []
+        else:
+            current.append(word)
+    if current:
+        parts.append(" ".join(current))
+    return [p for p in parts if fold(p) not in _CONNECTORS]
+
+
 def specifics(text: str) -> list[Specific]:
     """The specifics of one sentence (links and placeholders excluded: their own checks judge them)."""
     hidden = [(link.start, link.end) for link in find_links(text)]
@@ -174,7 +209,10 @@ def specifics(text: str) -> list[Specific]:
     for match in _TOPIC.finditer(masked):
         if terms(match.group("topic")):
             found.append(Specific(match.group("topic").strip(), "topic"))
-    found += [Specific(run, "name") for run in _name_runs(masked)]
+    runs = _name_runs(masked)
+    if _is_title_case(masked):
+        runs = [part for run in runs for part in _without_subject_words(run)]
+    found += [Specific(run, "name") for run in runs]
     found += [Specific(m.group(0), "number") for m in _NUMBER.finditer(masked)]
     return list(dict.fromkeys(found))
 

@@ -82,7 +82,10 @@ def check_titles(draft: Draft, evidence: Evidence, template: str) -> CheckResult
     unknown = [s for s in dict.fromkeys(spans) if s not in template and not _title_known(s, titles)]
     if unknown:
         listed = "; ".join(f'"{s}"' for s in unknown[:3])
-        return CheckResult("titles", False, f"Cited title(s) not found in any source: {listed}.")
+        places = [(part, m.start(), m.end()) for span in unknown for part, text in _parts(draft)
+                  for m in re.finditer(re.escape(span), text)]  # fmt: skip
+        message = f"Cited title(s) not found in any source: {listed}."
+        return CheckResult("titles", False, message, _verbatim(_located(draft, places)))
     return CheckResult("titles", True, f"{len(set(spans))} cited title(s), all found in the sources.")
 
 

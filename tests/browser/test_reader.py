@@ -71,3 +71,46 @@ def test_read_flip_ask_and_map_never_reach_past_the_page(
     page.get_by_role("button", name="Ask in wiki mode").click()
     expect(page.locator(".rd-msg-user").last).to_contain_text("Tell me about Marlo Finch")
     expect(page.locator(".rd-msg-assistant").last.locator(".rd-source").first).to_be_visible()
+
+
+def test_going_back_keeps_the_furthest_page_and_the_conversation_across_a_reload(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page(reader_server.url)
+    page.goto("/read")
+    page.locator(".rd-card").first.get_by_role("link").click()
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    for number in range(2, 7):
+        page.keyboard.press("ArrowRight")
+        expect(page.locator(f"img.rd-page[data-page='{number}']")).to_be_visible()
+    expect(page.get_by_test_id("furthest")).to_have_count(0)
+
+    page.get_by_label("Your question").fill("What happens on this page?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".rd-msg-assistant").last.locator(".rd-cite-inline").first).to_be_visible()
+
+    # Back to the first page: the companion keeps what it knows, and the conversation stays.
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("Home")
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 1 of 8")
+    expect(page.get_by_test_id("furthest")).to_contain_text("You're on page 1 of the 6 you've read")
+    expect(page.locator(".rd-chat-hint")).to_contain_text("up to page 6")
+    expect(page.locator(".rd-msg-user")).to_have_text(["What happens on this page?"])
+
+    # A reload on page 1 (the reader token resumes the session): still there.
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/1$"))
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    expect(page.get_by_test_id("furthest")).to_contain_text("You're on page 1 of the 6 you've read")
+    expect(page.locator(".rd-msg-user")).to_have_text(["What happens on this page?"])
+    expect(page.locator(".rd-msg-assistant")).to_have_count(1)
+
+    # And the way back to where the reader had got to.
+    page.get_by_role("button", name="Back to page 6").click()
+    expect(page.locator("img.rd-page[data-page='6']")).to_be_visible()
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 6 of 8")
+    expect(page.get_by_test_id("furthest")).to_have_count(0)
+    loaded = page.locator("img.rd-page[data-page='6']").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert loaded

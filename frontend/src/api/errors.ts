@@ -81,7 +81,11 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   let body: unknown = null;
   try {
     const text = await response.text();
-    body = text ? JSON.parse(text) : null;
+    // The Companion's chat route refuses with an event stream holding one `error` frame (its status kept).
+    const frame = (response.headers.get("Content-Type") ?? "").includes("text/event-stream")
+      ? /^data: ?(.*)$/m.exec(text)?.[1]
+      : undefined;
+    body = frame ? JSON.parse(frame) : text ? JSON.parse(text) : null;
   } catch {
     body = null;
   }

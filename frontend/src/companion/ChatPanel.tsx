@@ -24,7 +24,8 @@ interface ChatMessage {
 
 interface Props {
   sessionId: string;
-  cursor: number;
+  /** The furthest page reached: what the companion knows (the page on screen may be earlier). */
+  furthest: number;
   spread: boolean;
   pendingAsk: Suggestion | null;
   onAsked: () => void;
@@ -98,7 +99,7 @@ function Sources({ citations, onJump }: { citations: Citation[]; onJump: (c: Cit
   );
 }
 
-export function ChatPanel({ sessionId, cursor, spread, pendingAsk, onAsked, onJump, onNewChat, onClose }: Props) {
+export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, onJump, onNewChat, onClose }: Props) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [mode, setMode] = useState<Mode>("page");
   const [draft, setDraft] = useState("");
@@ -198,7 +199,7 @@ export function ChatPanel({ sessionId, cursor, spread, pendingAsk, onAsked, onJu
       <div className="rd-chat-head">
         <div>
           <h2>Companion</h2>
-          <p className="rd-chat-hint">Knows the story up to page {cursor}, never further.</p>
+          <p className="rd-chat-hint">Knows the story up to page {furthest}, never further.</p>
         </div>
         <div className="cluster">
           <button type="button" className="btn btn-sm btn-ghost" onClick={() => void onNewChat()} disabled={busy}>

@@ -1,7 +1,9 @@
 /**
- * One episode: the flipbook, the chat beside it and the world overlay. The session's `current_page` is the
- * spoiler cursor, so every move is sent to the server first; its answer carries the image links the new position
- * allows. In a spread the cursor is the right-hand page, the furthest one the reader can see.
+ * One episode: the flipbook, the chat beside it and the world overlay. Every move is sent to the server, which
+ * keeps the page on screen (`current_page`, the left page of a spread, sent with `spread`) apart from the furthest
+ * page reached (`furthest_page`, the spoiler cursor). Going back never lowers the furthest page: the companion keeps
+ * what it knows and the conversation, and the bar offers the way back to where the reader had got to. Here
+ * `cursor` is the rightmost page on screen.
  */
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -26,6 +28,7 @@ export function Reader() {
   const [detail, setDetail] = useState<EpisodeDetail | null>(null);
   const [pages, setPages] = useState<Map<number, PageView>>(new Map());
   const [cursor, setCursor] = useState(1);
+  const [furthest, setFurthest] = useState(1);
   const [error, setError] = useState<string | null>(null);
   const [worldOpen, setWorldOpen] = useState(false);
   // On a phone the chat is a sheet over the book: start with the book.
@@ -34,6 +37,9 @@ export function Reader() {
   const bookRef = useRef<HTMLDivElement>(null);
   const moving = useRef<AbortController | null>(null);
   const cursorRef = useRef(cursor);
+  // What the server was last told is on screen ("left:spread"): a spread changing under the same cursor must be
+  // sent too, or the server would take the next page for the one beside the cursor.
+  const sentRef = useRef("");
   cursorRef.current = cursor;
 
   const aspect = useMemo(() => {
@@ -69,12 +75,17 @@ export function Reader() {
     (async () => {
       const created = await openSession(slug);
       let page = created.current_page;
+      let reached = created.furthest_page;
       const wanted = Number(pageParam);
       if (Number.isInteger(wanted) && wanted >= 1 && wanted !== page) {
-        page = (await movePage(created.session_id, clamp(wanted, 1, created.page_count), controller.signal)).current_page;
+        const moved = await movePage(created.session_id, clamp(wanted, 1, created.page_count), false, controller.signal);
+        page = moved.current_page;
+        reached = moved.furthest_page;
       }
       if (controller.signal.aborted) return;
+      sentRef.current = `${page}:false`;
       setCursor(page);
+      setFurthest(reached);
       setSession({ ...created, current_page: page });
       await load(created, controller.signal);
       navigate(`/read/${slug}/${page}`, { replace: true });
@@ -90,14 +101,21 @@ export function Reader() {
     (n: number) => {
       if (!session || !detail) return;
       const target = cursorFor(n, detail.page_count, spread);
-      if (target === cursorRef.current) return;
+      // The server is told the left page and whether the next one is on screen too (the original's spread).
+      const shownLeft = leftPage(target, spread);
+      const key = `${shownLeft}:${shownLeft !== target}`;
+      if (target === cursorRef.current && key === sentRef.current) return;
+      sentRef.current = key;
       setCursor(target);
       navigate(`/read/${slug}/${target}`, { replace: true });
       moving.current?.abort();
       const controller = new AbortController();
       moving.current = controller;
-      movePage(session.session_id, target, controller.signal)
-        .then((moved) => merge(moved.pages))
+      movePage(session.session_id, shownLeft, shownLeft !== target, controller.signal)
+        .then((moved) => {
+          merge(moved.pages);
+          setFurthest(moved.furthest_page);
+        })
         .catch((reason: unknown) => {
           if (!isAbortError(reason)) setError(reason instanceof ApiError ? reason.message : "Could not turn the page.");
         });
@@ -131,7 +149,9 @@ export function Reader() {
   const newChat = useCallback(async () => {
     const created = await openSession(slug, false);
     setSession({ ...created });
+    sentRef.current = `${created.current_page}:false`;
     setCursor(created.current_page);
+    setFurthest(created.furthest_page);
   }, [slug]);
 
   if (error && !detail) {
@@ -145,6 +165,8 @@ export function Reader() {
   const count = detail?.page_count ?? 0;
   const left = leftPage(cursor, spread);
   const pill = spread && left !== cursor ? `Pages ${left}–${cursor} of ${count}` : `Page ${cursor} of ${count}`;
+  const onScreen = spread && left !== cursor ? `pages ${left}–${cursor}` : `page ${cursor}`;
+  const behind = detail !== null && cursor < furthest;
 
   return (
     <div className={`rd-reader ${chatOpen ? "rd-chat-open" : ""}`}>
@@ -165,6 +187,17 @@ export function Reader() {
         <span className="rd-pill" aria-live="polite" data-testid="page-pill">
           {detail ? pill : ""}
         </span>
+        {behind && (
+          // In the bar, never above the book: a notice that changed the book's height could flip spread mode.
+          <span className="rd-behind" data-testid="furthest">
+            <span className="rd-behind-text">
+              You're on {onScreen} of the {furthest} you've read
+            </span>
+            <button type="button" className="btn btn-sm" onClick={() => goTo(furthest)}>
+              Back to page {furthest}
+            </button>
+          </span>
+        )}
         <button type="button" className="btn btn-sm" onClick={() => setWorldOpen(true)} disabled={!session}>
           World
         </button>
@@ -203,7 +236,7 @@ export function Reader() {
           <ChatPanel
             key={session.session_id}
             sessionId={session.session_id}
-            cursor={cursor}
+            furthest={Math.max(furthest, cursor)}
             spread={spread && left !== cursor}
             pendingAsk={pendingAsk}
             onAsked={() => setPendingAsk(null)}

@@ -89,8 +89,13 @@ export function getSession(sessionId: string, signal?: AbortSignal): Promise<Ses
   return apiFetch<SessionState>(`/api/sessions/${sessionId}`, { signal });
 }
 
-export function movePage(sessionId: string, page: number, signal?: AbortSignal): Promise<Moved> {
-  return apiFetch<Moved>(`/api/sessions/${sessionId}`, { method: "PATCH", body: { current_page: page }, signal });
+/** Show `page`; with `spread` the page after it is on screen too (the server then counts it as reached). */
+export function movePage(sessionId: string, page: number, spread = false, signal?: AbortSignal): Promise<Moved> {
+  return apiFetch<Moved>(`/api/sessions/${sessionId}`, {
+    method: "PATCH",
+    body: { current_page: page, spread },
+    signal,
+  });
 }
 
 export function ask(

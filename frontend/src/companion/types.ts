@@ -48,7 +48,10 @@ export interface EpisodeDetail {
 
 export interface SessionCreated {
   session_id: string;
+  /** The page on screen (the left page of a spread). */
   current_page: number;
+  /** The furthest page reached: what the companion knows, never lowered by going back. */
+  furthest_page: number;
   reader_token: string;
   episode_slug: string;
   page_count: number;
@@ -58,6 +61,7 @@ export interface SessionCreated {
 export interface Moved {
   ok: boolean;
   current_page: number;
+  furthest_page: number;
   pages: PageView[];
 }
 
@@ -93,6 +97,7 @@ export interface SessionState {
   episode_slug: string;
   episode_number: number;
   current_page: number;
+  furthest_page: number;
   page_count: number;
   cursor_index: number;
   messages: StoredMessage[];

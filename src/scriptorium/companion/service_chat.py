@@ -221,7 +221,8 @@ async def prepare_turn(
         recap=join_recaps(earlier, RECAP_CHARS) if body.mode == "page" else "",
         passages=tuple(passages),
         history=tuple(replayed),
-        retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible"),
+        # Cards are not retrieved chunks: they are cited (with their debut) when used, never listed as retrieved.
+        retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible" and not p.is_card),
         hidden_names=catalog.hidden_names(cursor, unless_in=context),
     )
     # A chip is offered only if asking it would get an answer (chips.answerable runs the offline selection).

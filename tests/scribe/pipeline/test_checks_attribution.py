@@ -117,6 +117,8 @@ def test_a_namesakes_work_described_without_quotes_fails() -> None:
         ("My advisor, Dr. Okafor, speaks highly of you.", ("Okafor",)),
         ("Before Northbridge you spent six years at DeepMind.", ("DeepMind",)),
         ("Your recent study about coral bleaching under ocean heatwaves was a revelation.", ()),
+        ("Congratulations on your recent promotion to full professor.", ()),  # not one capital or digit
+        ("I hear your new lab space opens soon.", ()),
     ],
 )
 def test_paraphrased_inventions_fail_and_name_the_specific(sentence: str, named: tuple[str, ...]) -> None:

@@ -15,8 +15,9 @@ Each sentence of the subject and body is one of:
 
 Specifics are found structurally, not from a phrase list: runs of capitalised words that do not start the
 sentence (names, institutions, places, awards), acronyms and camel-case words anywhere, numbers and years,
-quoted titles, and what follows "your work/paper/book on ..." (a description of work, the way a namesake's
-paper slips in without quotes). Links and placeholders are left to their own checks. Each claim is also checked
+quoted titles, and what follows "your work/paper/book on ...", "congratulations on ..." or "your recent ..."
+(a description of work or of an event, the way a namesake's paper or an invented promotion slips in without a
+single capital). Links and placeholders are left to their own checks. Each claim is also checked
 on its own: its specifics must be in the sources it cites, so a real id cannot vouch for an invented fact.
 """
 
@@ -44,12 +45,19 @@ SpecificKind = Literal["name", "number", "title", "topic"]
 QUOTED = re.compile(r"“([^”\n]{8,300})”|\"([^\"\n]{8,300})\"|\*([^*\n]{8,300})\*|(?<!\w)_([^_\n]{8,300})_(?!\w)")
 _TOKEN = re.compile(r"[^\W_][\w'’-]*")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?![\w])")
-_TOPIC = re.compile(
-    r"(?i)\b(?:work|research|paper|papers|book|books|article|articles|study|studies|project|projects|findings|"
-    r"thesis|preprint|talk|lecture|publications?|contributions?|writing)\s+(?:on|about|into|regarding|concerning|"
-    r"exploring|examining|investigating)\s+(?P<topic>[^,.;:!?()\n]{3,160}?)"
-    r"(?=\s*[,.;:!?()\n]|\s+(?:at|with|which|that|since|because|when|while|during|and\s+(?:I|would|how|your|my|"
-    r"it|its|the\s+way))\b|\s*$)"
+_TOPIC_END = (
+    r"(?P<topic>[^,.;:!?()\n]{3,160}?)(?=\s*[,.;:!?()\n]|\s+(?:at|with|which|that|since|because|when|while|during|"
+    r"and\s+(?:I|would|how|your|my|it|its|the\s+way))\b|\s*$)"
+)
+_TOPICS = (
+    # A description of work: the way a namesake's paper is described without quotes.
+    re.compile(
+        r"(?i)\b(?:work|research|paper|papers|book|books|article|articles|study|studies|project|projects|findings|"
+        r"thesis|preprint|talk|lecture|publications?|contributions?|writing)\s+(?:on|about|into|regarding|"
+        r"concerning|exploring|examining|investigating)\s+" + _TOPIC_END
+    ),
+    # A personal event: "congratulations on your promotion", "your recent appointment".
+    re.compile(r"(?i)(?:\bcongratulations\s+(?:on|for)|\byour\s+(?:recent|new|latest|upcoming))\s+" + _TOPIC_END),
 )
 _CONNECTORS = _words("of for and the de la le du des von van der den in on y di da del & at")
 _HONORIFICS = _words("dr prof professor mr mrs ms mx dear sir madam dame hi hello hey")
@@ -206,9 +214,10 @@ def specifics(text: str) -> list[Specific]:
             found.append(Specific(title, "title"))
             title_spans.append((match.start(), match.end()))
     masked = _mask(masked, title_spans)
-    for match in _TOPIC.finditer(masked):
-        if terms(match.group("topic")):
-            found.append(Specific(match.group("topic").strip(), "topic"))
+    for pattern in _TOPICS:
+        for match in pattern.finditer(masked):
+            if terms(match.group("topic")):
+                found.append(Specific(match.group("topic").strip(), "topic"))
     runs = _name_runs(masked)
     if _is_title_case(masked):
         runs = [part for run in runs for part in _without_subject_words(run)]
@@ -252,6 +261,11 @@ class _Corpus:
             return True
         token = specific.text.strip()
         return token.isupper() and 2 <= len(token) <= 8 and fold(token) in self.acronyms
+
+
+def _narrowest(found: list[Specific]) -> list[Specific]:
+    """Drop a work or event description that holds another unsupported specific: the inner one says it better."""
+    return [s for s in found if s.kind != "topic" or not any(o != s and o.text in s.text for o in found)]
 
 
 def _acronym(run: str) -> str:
@@ -324,13 +338,13 @@ class Attribution:
             return None
         tied = [c for c in self.tied(sentence.text, needed, claims) if set(c.source_ids) & set(self.per_source)]
         if not tied:  # held to the whole verified evidence (a claim with unknown ids is the `claims` check's)
-            missing = [s for s in needed if not self.everything.supports(s)]
+            missing = _narrowest([s for s in needed if not self.everything.supports(s)])
             if not missing:
                 return None
             reason = f"{_listed([s.text for s in missing])} {'is' if len(missing) == 1 else 'are'} in no source"
             return Finding(sentence, tuple(missing), reason)
         ids, corpus = self.cited(tied)
-        missing = [s for s in needed if not corpus.supports(s)]
+        missing = _narrowest([s for s in needed if not corpus.supports(s)])
         if not missing:
             return None
         elsewhere = [s.text for s in missing if self.everything.supports(s)]

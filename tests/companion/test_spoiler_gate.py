@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from scriptorium.companion.answer_stream import SentenceGuard
 from scriptorium.companion.ingest.names import prose_names
-from scriptorium.companion.spoilers import NameEntry, NameIndex, SentenceGate, split_sentences
+from scriptorium.companion.spoilers import HiddenNames, NameEntry, NameIndex, SentenceGate, split_sentences
 
 INDEX = NameIndex(
     [
@@ -133,3 +134,35 @@ def test_the_issue_pepper_card_at_episode_one() -> None:
         "Squirrel's End. Her chaotic potions and spells back her into trouble as often as out of it."
     )
     assert INDEX.gate(card, 0) == "Her chaotic potions and spells back her into trouble as often as out of it."
+
+
+def test_the_chat_guard_withholds_the_sentence_and_stops_at_a_hidden_name() -> None:
+    guard = SentenceGuard(INDEX.hidden_at(3))
+    sent = ""
+    for delta in ["Pepper brews ", "a potion. She then ", "meets Saffron's ", "familiar. Carrot naps."]:
+        sent += guard.feed(delta)
+        if guard.tripped:
+            break
+    sent += guard.flush()
+    assert guard.tripped and sent == "Pepper brews a potion. "
+
+
+def test_the_chat_guard_keeps_case_rules_of_prose_names() -> None:
+    hidden = INDEX.hidden_at(3)
+    assert isinstance(hidden, HiddenNames) and "Great Tree" in hidden.exact and "Saffron" not in hidden.exact
+    guard = SentenceGuard(hidden)
+    text = "Pepper climbs a great tree. " + "Ah, what a view."
+    assert guard.feed(text) + guard.flush() == text and not guard.tripped
+    shouting = SentenceGuard(hidden)
+    assert shouting.feed("SAFFRON is here. ") == "" and shouting.tripped
+
+
+def test_the_chat_guard_releases_a_run_on_sentence_without_splitting_a_name() -> None:
+    guard = SentenceGuard(HiddenNames(["Queen Ysolde"]))
+    sent = ""
+    for i in range(120):
+        sent += guard.feed(f"word{i} ")
+    assert sent.startswith("word0 word1") and len(sent) > 300  # not held until the stream ends
+    sent += guard.feed("Queen ")
+    sent += guard.feed("Ysolde rules")
+    assert guard.tripped and "Queen" not in sent

@@ -1,9 +1,12 @@
-"""What happens to answer text between the answerer and the wire: the leak guard and the pacer.
+"""What happens to answer text between the answerer and the wire: the answer guards and the pacer.
 
-The leak guard is the output-side check the original lacked. A configured model may remember the comic beyond
-the notes it was given; if the name of an entity the reader hasn't met is about to be sent, the guard stops the
-answer there (the caller then says why). It holds back only the few characters that could be the start of such
-a name, so a normal answer is not delayed.
+The guards are the output-side check the original lacked. A configured model may remember the comic beyond the
+notes it was given. `SentenceGuard` (what the chat uses) holds each sentence until it ends and withholds a
+sentence that names anything the reader has not met (every late or unplaced entry of the series' name index,
+with the text gate's matching rules: whole words, case for short and prose-only names, possessives), then stops
+the answer there (the caller says why). `LeakGuard` is the older token-level guard: it holds back only the few
+characters that could start a hidden name and stops before the name, so it adds no delay, but the words before
+the name in that sentence are already out.
 
 The pacer batches deltas into frames: the first text goes out at once (time to first token is what readers
 notice), later text at most once per `window`. A model streams a delta every few milliseconds; sending each as its
@@ -18,8 +21,12 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from scriptorium.companion.spoilers import NameIndex, split_sentences
+
 _WORD_START = re.compile(r"(?<!\w)\w")
 FRAME_SECONDS = 0.1
+MAX_HOLD = 240
+"""Characters of one open sentence a `SentenceGuard` holds before it starts releasing its safe beginning."""
 
 
 @dataclass
@@ -73,6 +80,66 @@ class LeakGuard:
     def flush(self) -> str:
         out, self.pending = ("" if self.tripped else self.pending), ""
         return out
+
+
+@dataclass
+class SentenceGuard:
+    """Release an answer sentence by sentence; at the first sentence naming a hidden name, withhold it and trip.
+
+    Same interface as `LeakGuard` (`feed`, `flush`, `tripped`), so the chat stops there and says why. The text
+    before the withheld sentence is sent; nothing of that sentence or after it is. The open sentence is checked on
+    every delta, so the guard trips as soon as a hidden name appears. A run-on sentence is not held forever: past
+    `MAX_HOLD` characters its beginning goes out, up to a word boundary at least one longest-hidden-name short of
+    the end, so a name can never be split across what was sent and what is held.
+    """
+
+    names: frozenset[str]
+    pending: str = ""
+    tripped: bool = False
+    _index: NameIndex = field(init=False, repr=False)
+    _longest: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = NameIndex.hiding(self.names)
+        self._longest = max((len(n) for n in self.names), default=0)
+
+    def feed(self, delta: str) -> str:
+        """Complete sentences that are safe to send now ("" while one is still open, and once tripped)."""
+        if self.tripped:
+            return ""
+        self.pending += delta
+        pieces = split_sentences(self.pending)
+        if len(pieces) < 2:
+            pieces = [("", ""), *pieces]
+        *done, (last, gap) = pieces
+        self.pending = last + gap
+        out = self._release(done)
+        if not self.tripped and self._index.sentence_late(last, 0):
+            # The open sentence already names a hidden entry: it will be withheld whatever follows, so stop now.
+            self.tripped, self.pending = True, ""
+        elif not self.tripped and len(last) > MAX_HOLD:
+            cut = last.rfind(" ", 0, len(last) - self._longest)
+            if cut > 0:
+                out += last[:cut]
+                self.pending = last[cut:] + gap
+        return out
+
+    def flush(self) -> str:
+        """The last sentence at the end of the stream, if it is safe."""
+        if self.tripped:
+            return ""
+        pieces, self.pending = split_sentences(self.pending), ""
+        return self._release(pieces)
+
+    def _release(self, pieces: list[tuple[str, str]]) -> str:
+        out: list[str] = []
+        for sentence, gap in pieces:
+            if sentence and self._index.sentence_late(sentence, 0):
+                self.tripped = True
+                self.pending = ""
+                break
+            out.append(sentence + gap)
+        return "".join(out)
 
 
 @dataclass

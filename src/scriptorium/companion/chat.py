@@ -6,7 +6,7 @@ suggestions, provider, status}`, `error` `{code, message}` with a message that i
 text. If the client goes away, the task is cancelled, which cancels the model call; the partial answer is saved
 as `stopped` in the background.
 
-Between the answerer and the frames sit the leak guard (`answer_stream.LeakGuard`: the output-side check the
+Between the answerer and the frames sit the leak guard (`answer_stream.SentenceGuard`: the output-side check the
 original lacked) and the pacer (the first words go out at once, later ones at most every 100 ms, which cuts the
 per-frame work of a fast model by several times without a visible difference).
 """
@@ -27,7 +27,7 @@ from sse_starlette import ServerSentEvent
 
 from scriptorium.companion import citing
 from scriptorium.companion.answer import Answerer, Passage, Reply, Turn
-from scriptorium.companion.answer_stream import LeakGuard, Pacer
+from scriptorium.companion.answer_stream import Pacer, SentenceGuard
 from scriptorium.companion.schemas import CitationPublic
 from scriptorium.companion.service_writer import ExchangeWriter
 from scriptorium.companion.sessions import ChatMessage
@@ -171,7 +171,7 @@ async def stream_answer(
     """Tokens as they come, then `done` after the answer is saved; or one `error` frame."""
     message_id = new_id()
     outcome = Outcome()
-    guard = LeakGuard(turn.hidden_names)
+    guard = SentenceGuard(turn.hidden_names)
     pacer = Pacer(window=answerer.pace)
 
     def save(status: str) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, is_visible
 from scriptorium.companion.models import Entity, Episode, Page, Series, WikiArticle, WikiSection
-from scriptorium.companion.spoilers import NameIndex, load_name_index
+from scriptorium.companion.spoilers import HiddenNames, NameIndex, load_name_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +80,17 @@ class Catalog:
 
         A name the turn's own (gated) context contains is left out: the reader is looking at it.
         """
-        names = {
+        entities = {
             candidate
             for e in self.entities
             if not is_visible(e.debut_index, cursor)
             for candidate in (e.name, *e.aliases)
             if len(candidate) >= 2
         }
-        names |= self.names.hidden_at(cursor.index)
+        hidden = self.names.hidden_at(cursor.index)
+        names = HiddenNames(hidden | entities, exact=hidden.exact)
         context = set(self.names.names_in(unless_in))
-        return frozenset(n for n in names if n not in context and not (len(n) > 3 and n in unless_in))
+        return names.keep(lambda n: n not in context and not (len(n) > 3 and n in unless_in))
 
 
 async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalog:

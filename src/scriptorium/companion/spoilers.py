@@ -22,7 +22,7 @@ released or withheld whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -215,9 +215,10 @@ class NameIndex:
         joined = re.sub(r"[ \t]+\n", "\n", "".join(kept))
         return re.sub(r"\n{3,}", "\n\n", joined).strip()
 
-    def hidden_at(self, index: int) -> frozenset[str]:
+    def hidden_at(self, index: int) -> HiddenNames:
         """Every name the reader at `index` may not see (what a streamed answer must not say)."""
-        return frozenset(self._shown[k] for k, d in self._debuts.items() if d is None or d > index)
+        late = [k for k, d in self._debuts.items() if d is None or d > index]
+        return HiddenNames((self._shown[k] for k in late), exact=(self._shown[k] for k in late if k in self._exact))
 
     def stream(self, index: int) -> SentenceGate:
         """A streaming gate for a model's answer at `index`."""
@@ -225,8 +226,28 @@ class NameIndex:
 
     @classmethod
     def hiding(cls, names: Iterable[str]) -> NameIndex:
-        """An index where every given name is hidden (no known debut): what a turn's hidden-name set becomes."""
-        return cls(NameEntry(name, None, "hidden") for name in names)
+        """An index where every given name is hidden (no known debut): what a turn's hidden-name set becomes.
+
+        Names a `HiddenNames` marks exact keep their case rule (a prose name counts only as written).
+        """
+        exact = names.exact if isinstance(names, HiddenNames) else frozenset()
+        return cls(NameEntry(name, None, "prose" if name in exact else "hidden") for name in names)
+
+
+class HiddenNames(frozenset[str]):
+    """A set of names an answer must not say, remembering which count only as written (`exact`)."""
+
+    exact: frozenset[str]
+
+    def __new__(cls, names: Iterable[str] = (), exact: Iterable[str] = ()) -> HiddenNames:
+        made = super().__new__(cls, names)
+        made.exact = frozenset(exact) & made
+        return made
+
+    def keep(self, predicate: Callable[[str], bool]) -> HiddenNames:
+        """The names `predicate` accepts, with their case rules."""
+        kept = [name for name in self if predicate(name)]
+        return HiddenNames(kept, exact=(name for name in kept if name in self.exact))
 
 
 @dataclass

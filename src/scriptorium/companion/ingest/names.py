@@ -96,14 +96,12 @@ def prose_names(texts: Iterable[str], known: set[str], *, vocabulary: Iterable[s
     mid_phrases = {_clean(words) for words, initial in runs if not initial}
     names: set[str] = set()
     for words, initial in runs:
-        if initial and not (
-            _clean(words) in mid_phrases or words[0] in mid_words or normalize_name(_clean(words)).lower() in known
-        ):
+        common = words[0].lower() in STOPWORDS or words[0].lower() in COMMON_CAPITALISED
+        evidence = _clean(words) in mid_phrases or (words[0] in mid_words and not common)
+        if initial and not (evidence or normalize_name(_clean(words)).lower() in known):
             words = words[1:]
-        if not words:
-            continue
-        name = normalize_name(_clean(words))
-        if len(words) == 1:
+        name = normalize_name(_clean(words)) if words else ""
+        if " " not in name:
             bare = name.lower()
             if len(name) < 2 or bare in lower or bare in STOPWORDS or bare in COMMON_CAPITALISED:
                 continue

@@ -1,6 +1,11 @@
-"""Scribe end to end in Chromium: write a batch of three, watch the live queue finish, open an email, read its
-evidence, edit it, save, and export it (as an .eml draft and as CSV) on a live lite server researching against
-the loopback scholarly twin."""
+"""Scribe end to end in Chromium on a live lite server researching against the loopback scholarly twin.
+
+- Write a batch of three, watch the live queue finish, open an email, read its evidence, edit it, save, and export
+  it (as an .eml draft and as CSV: drafts that need review only when ticked, and only after a warning).
+- Review: the sentence behind a failed check is marked in the draft and linked to the reason in words; previous /
+  next step through the batch; regenerating over an edit asks first, and the edit can be restored from the versions.
+- A research outage is said once at the top of the queue, and "Retry all" rewrites those drafts.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,19 @@ from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from scriptorium.core.db import sync_url
+from scriptorium.scribe.models import Email
 from tests.browser.conftest import LiveServer
 from tests.scribe.conftest import GENERAL_TEMPLATE as TEMPLATE
-from tests.scribe.conftest import _scholarly_twin_server, scholarly_twin
+from tests.scribe.conftest import RESEARCH_TEMPLATE, _scholarly_twin_server, scholarly_twin
 from tests.twins.scholarly import ScholarlyTwin
 
 __all__ = ["_scholarly_twin_server", "scholarly_twin"]  # the twin fixtures, shared with the Scribe tests
@@ -89,10 +100,156 @@ def test_batch_progress_review_edit_and_export(
 
     page.get_by_role("link", name="All emails").click()
     expect(page.get_by_test_id("history-range")).to_have_text("1–3 of 3")
-    with page.expect_download() as download:
+    with page.expect_download() as download:  # by default the draft that needs review stays out, and we are told
         page.get_by_role("button", name="CSV").click()
+    expect(page.get_by_text("1 draft that need review was left out", exact=False)).to_be_visible()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {row["recipient_name"] for row in rows} == {"Dr. Tomás Okafor", "Priya Raman"}
+
+    page.get_by_label("Include drafts that need review").check()
+    page.get_by_role("button", name="CSV").click()
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text("1 draft in this export is not ready to send")
+    with page.expect_download() as download:
+        question.get_by_role("button", name="Download anyway").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert {row["recipient_name"] for row in rows} == {"Dr. Tomás Okafor", "Priya Raman", "Quentin Aldridge-Vey"}
+    assert next(r for r in rows if r["recipient_name"] == "Quentin Aldridge-Vey")["warning"].startswith("needs review")
     assert next(r for r in rows if r["recipient_name"] == "Dr. Tomás Okafor")["subject"] == (
         "Advice on first-year engineering success"
     )
+
+
+def _submit_and_wait(server: LiveServer, template: str, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Queue a batch over HTTP and wait on the queue's event stream (`until_done`) until every item is finished."""
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        submitted = client.post("/api/queue/batch", json={"email_template": template, "items": rows})
+        assert submitted.status_code == 201, submitted.text
+        ids = submitted.json()["queue_item_ids"]
+        with client.stream("GET", "/api/queue/stream", params={"until_done": "true"}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: done"):
+                    break
+        by_id = {item["id"]: item for item in client.get("/api/queue/").json()}
+    return [by_id[item_id] for item_id in ids]
+
+
+def _flag_sentence(server: LiveServer, email_id: str, sentence: str, reason: str) -> None:
+    """What the attribution check stores for an unsupported sentence, written into the row as the worker would."""
+    engine = create_engine(sync_url(server.settings))
+    try:
+        with Session(engine) as session:
+            email = session.get(Email, email_id)
+            assert email is not None and sentence in email.email_message
+            check = {"name": "attribution", "passed": False, "detail": reason, "sentences": [sentence]}
+            email.checks = [*email.checks, check]
+            email.review_reasons = [reason]
+            email.status, email.is_confident = "needs_review", False
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def review_server(start_live_server: Callable[..., LiveServer], scholarly_twin: ScholarlyTwin) -> LiveServer:
+    return start_live_server(**scholarly_twin.settings_overrides())
+
+
+def test_review_marks_the_sentence_steps_through_the_batch_and_asks_before_replacing_an_edit(
+    review_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    okafor, priya, quentin = _submit_and_wait(
+        review_server,
+        TEMPLATE,
+        [
+            {"recipient_name": "Dr. Tomás Okafor", "recipient_interest": "engineering education"},
+            {"recipient_name": "Priya Raman", "recipient_interest": "urban stormwater"},
+            {"recipient_name": "Quentin Aldridge-Vey", "recipient_interest": "glacier acoustics"},
+        ],
+    )
+    assert [okafor["status"], priya["status"], quentin["status"]] == ["completed", "completed", "needs_review"]
+    with httpx.Client(base_url=review_server.url) as client:
+        body = client.get(f"/api/email/{okafor['email_id']}").json()["email_message"]
+    flagged = next(line for line in body.splitlines() if line.startswith("I'm a first-year")).split(". ")[0] + "."
+    reason = "'Lakeshore Polytechnic' is in no source: the sentence names an institution nobody confirmed."
+    _flag_sentence(review_server, okafor["email_id"], flagged, reason)
+
+    page = new_page(review_server.url)
+    page.goto(f"/scribe/emails/{okafor['email_id']}")
+    mark = page.get_by_test_id("email-body").get_by_test_id("flagged-sentence")
+    expect(mark).to_have_count(1)
+    expect(mark).to_have_text(flagged)
+    described_by = mark.get_attribute("aria-describedby")
+    assert described_by
+    expect(page.locator(f"[id='{described_by}']")).to_contain_text(reason)  # the reason in words, beside it
+    expect(page.get_by_test_id("review-reasons")).to_contain_text("marked in the draft")
+
+    steps = page.get_by_test_id("batch-steps")
+    expect(steps.get_by_test_id("batch-position")).to_have_text("Email 1 of 3 in this batch · 2 need review")
+    steps.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(f"{review_server.url}/scribe/emails/{priya['email_id']}")
+    expect(page.get_by_test_id("email-body")).to_contain_text("Hello Priya Raman,")
+    expect(steps.get_by_test_id("batch-position")).to_have_text("Email 2 of 3 in this batch · 2 need review")
+    steps.get_by_role("link", name="Next").click()
+    expect(page.get_by_role("heading", name="To Quentin Aldridge-Vey")).to_be_visible()
+    expect(page.get_by_test_id("review-reasons")).to_contain_text("Not enough verified information")
+    expect(steps.get_by_text("Next →")).to_have_attribute("aria-disabled", "true")  # the end of the batch
+    steps.get_by_role("link", name="Previous").click()
+    expect(page.get_by_role("heading", name="To Priya Raman")).to_be_visible()
+
+    # Edit Priya's email, then regenerate: the page asks, and "Keep my edit" keeps it.
+    page.get_by_role("button", name="Edit").click()
+    edited = page.get_by_label("Body").input_value().replace("Thanks,", "With many thanks for your time,")
+    page.get_by_label("Body").fill(edited)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("email-body")).to_contain_text("With many thanks for your time,")
+    page.get_by_role("button", name="Regenerate").click()
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text("Replace your edit?")
+    expect(question.get_by_role("button", name="Keep my edit")).to_be_focused()
+    question.get_by_role("button", name="Keep my edit").click()
+    expect(question).to_have_count(0)
+    expect(page.get_by_text("version 2", exact=False)).to_be_visible()
+
+    page.get_by_role("button", name="Regenerate").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Regenerate anyway").click()
+    expect(page.get_by_text("version 3", exact=False)).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("email-body")).not_to_contain_text("With many thanks for your time,")
+
+    page.get_by_text("History: 3 versions").click()
+    versions = page.get_by_test_id("version")
+    expect(versions.filter(has_text="your edit")).to_have_count(1)
+    page.get_by_role("button", name="Restore v2").click()
+    expect(page.get_by_test_id("email-body")).to_contain_text("With many thanks for your time,")
+    expect(page.get_by_text("version 4", exact=False)).to_be_visible()
+
+
+def test_an_outage_is_said_once_and_retried_from_the_queue(
+    review_server: LiveServer, scholarly_twin: ScholarlyTwin, new_page: Callable[..., Page]
+) -> None:
+    for route in ("openalex.authors", "s2.authors", "arxiv"):
+        scholarly_twin.fail(route, 503)
+    rows = [
+        {"recipient_name": "Dr. Maria Chen", "recipient_interest": "protein folding"},
+        {"recipient_name": "Priya Raman", "recipient_interest": "urban stormwater"},
+    ]
+    items = _submit_and_wait(review_server, RESEARCH_TEMPLATE, rows)
+    assert {item["status"] for item in items} == {"needs_review"}
+
+    page = new_page(review_server.url)
+    page.goto("/scribe/queue")
+    banner = page.get_by_test_id("outage-banner")
+    expect(banner).to_have_count(1)  # once for the batch, not once per email
+    expect(banner).to_contain_text("Couldn't reach OpenAlex, Semantic Scholar and arXiv for 2 emails in this batch.")
+
+    scholarly_twin.reset()
+    banner.get_by_role("button", name="Retry all").click()
+    expect(page.get_by_text("Retrying 2 emails.")).to_be_visible()
+    expect(page.get_by_test_id("queue-summary")).to_have_text("4 of 4 written", timeout=60_000)
+    expect(banner).to_have_count(0)
+    with httpx.Client(base_url=review_server.url) as client:
+        versions = [len(client.get(f"/api/email/{item['email_id']}").json()["versions"]) for item in items]
+        review = client.get(f"/api/queue/batches/{items[0]['batch_id']}").json()
+    assert review["outage"] is None  # every source answered this time; whatever still needs review, it is not that
+    assert versions == [2, 2]  # each rewritten once; the outage drafts stay as version 1
+    assert [e["id"] for e in review["emails"]] == [item["email_id"] for item in items]

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scriptorium.core.text_fields import MultiLineText, SingleLineText
+
 Mode = Literal["page", "wiki"]
 ReadingStatus = Literal["unread", "reading", "finished"]
 GraphMode = Literal["full", "focus"]
@@ -78,8 +80,8 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     episode_slug: str = Field(pattern=SLUG_PATTERN)
-    user_email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
-    reader_token: str | None = Field(default=None, max_length=200)
+    user_email: SingleLineText | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    reader_token: SingleLineText | None = Field(default=None, max_length=200)
     resume: bool = True
 
 
@@ -158,7 +160,7 @@ class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     mode: Mode = "page"
-    message: str = Field(min_length=1)
+    message: MultiLineText = Field(min_length=1)
     spread: bool = False
 
 
@@ -169,7 +171,7 @@ class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     mode: Mode = "page"
-    query: str = Field(min_length=1, max_length=2000)
+    query: MultiLineText = Field(min_length=1, max_length=2000)
     k: int = Field(default=3, ge=1, le=20)
     session_id: str | None = Field(default=None, pattern=ID_PATTERN)
     episode_slug: str | None = Field(default=None, pattern=SLUG_PATTERN)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from scriptorium.core.text_fields import MULTI_LINE, SINGLE_LINE
 from scriptorium.scribe.quota import DRY_RUNS_PER_DAY
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -30,11 +31,17 @@ def _email_address(value: str) -> str:
     return value.lower()
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=255)]
-Interest = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-TemplateText = Annotated[str, StringConstraints(min_length=20, max_length=5000), AfterValidator(_not_blank)]
-EmailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email_address)]
-ProfileUrls = Annotated[list[HttpUrl], Field(max_length=5)]
+# Every text field of a request refuses control characters (SINGLE_LINE / MULTI_LINE, core.text_fields): a NUL
+# is a 500 on PostgreSQL otherwise, and a 422 naming the field on every database with them.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=255), SINGLE_LINE]
+Interest = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), MULTI_LINE]
+TemplateText = Annotated[str, StringConstraints(min_length=20, max_length=5000), MULTI_LINE, AfterValidator(_not_blank)]
+EmailAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320), SINGLE_LINE, AfterValidator(_email_address)
+]
+TemplateId = Annotated[str, StringConstraints(max_length=32), SINGLE_LINE]
+PROFILE_URLS_MAX = 5  # per recipient: every one of them is read (scribe.sources.pages)
+ProfileUrls = Annotated[list[HttpUrl], Field(max_length=PROFILE_URLS_MAX)]
 TemplateTypeName = Literal["research", "book", "general"]
 DRY_RUN_DESCRIPTION = (
     "A probe of the deployment (what `scriptorium doctor` sends). It goes through the real job queue and worker and "
@@ -57,11 +64,11 @@ class Strict(BaseModel):
 
 # --- users -----------------------------------------------------------------------------------------------
 class UserInitRequest(Strict):
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
 
 
 class SavedTemplateRequest(Strict):
-    template: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+    template: Annotated[str, StringConstraints(min_length=1, max_length=10_000), MULTI_LINE, AfterValidator(_not_blank)]
 
 
 class OnboardingRequest(Strict):
@@ -101,13 +108,13 @@ class BatchItem(Strict):
     recipient_name: Name
     recipient_interest: Interest
     recipient_email: EmailAddress | None = None
-    institution: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    institution: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), SINGLE_LINE] | None = None
     profile_urls: ProfileUrls = Field(default_factory=list)
 
 
 class GenerateEmailRequest(BatchItem):
     email_template: TemplateText | None = None
-    template_id: str | None = Field(default=None, max_length=32)
+    template_id: TemplateId | None = None
     dry_run: DryRun = False
 
     @model_validator(mode="after")
@@ -120,7 +127,7 @@ class GenerateEmailRequest(BatchItem):
 class BatchSubmitRequest(Strict):
     items: Annotated[list[BatchItem], Field(min_length=1, max_length=1000)]
     email_template: TemplateText | None = None
-    template_id: str | None = Field(default=None, max_length=32)
+    template_id: TemplateId | None = None
     skip_duplicates: bool = False
     dry_run: DryRun = False
 
@@ -312,9 +319,12 @@ class EmailPage(BaseModel):
 
 class EmailUpdateRequest(Strict):
     displayed: bool | None = None
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = None
+    subject: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), SINGLE_LINE] | None
+    ) = None
     email_message: (
-        Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)] | None
+        Annotated[str, StringConstraints(min_length=1, max_length=20_000), MULTI_LINE, AfterValidator(_not_blank)]
+        | None
     ) = None
 
     @model_validator(mode="after")
@@ -326,11 +336,11 @@ class EmailUpdateRequest(Strict):
 
 # --- templates -------------------------------------------------------------------------------------------
 class TemplateCreateRequest(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SINGLE_LINE] = ""
     template_text: TemplateText | None = None
     pdf_url: HttpUrl | None = None
     user_instructions: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000), MULTI_LINE] | None
     ) = None
 
     @model_validator(mode="after")
@@ -341,7 +351,7 @@ class TemplateCreateRequest(Strict):
 
 
 class TemplateUpdateRequest(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SINGLE_LINE] | None = None
     template_text: TemplateText | None = None
 
 
@@ -368,4 +378,4 @@ class TemplateAnalysisOut(BaseModel):
 
 
 class TemplateAnalyzeRequest(Strict):
-    email_template: Annotated[str, StringConstraints(max_length=20_000)]
+    email_template: Annotated[str, StringConstraints(max_length=20_000), MULTI_LINE]

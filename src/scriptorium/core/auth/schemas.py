@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from scriptorium.core.settings import AuthMode
+from scriptorium.core.text_fields import SINGLE_LINE, SingleLineText
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -22,13 +23,13 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320, examples=["ada@example.org"]), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=320, examples=["ada@example.org"]), AfterValidator(_email), SINGLE_LINE]
 
 
 class RegisterRequest(BaseModel):
     email: Email
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
-    display_name: str = Field("", max_length=200)
+    display_name: SingleLineText = Field("", max_length=200)
 
 
 class LoginRequest(BaseModel):

@@ -171,7 +171,7 @@ def test_review_marks_the_sentence_steps_through_the_batch_and_asks_before_repla
     with httpx.Client(base_url=review_server.url) as client:
         body = client.get(f"/api/email/{okafor['email_id']}").json()["email_message"]
     flagged = next(line for line in body.splitlines() if line.startswith("I'm a first-year")).split(". ")[0] + "."
-    reason = "'Lakeshore Polytechnic' is in no source: the sentence names an institution nobody confirmed."
+    reason = "'first-year engineering student' is in no source and not in the template as written."
     _flag_sentence(review_server, okafor["email_id"], flagged, reason)
 
     page = new_page(review_server.url)

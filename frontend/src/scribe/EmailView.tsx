@@ -376,14 +376,14 @@ export function EmailView() {
         {email.versions.length > 1 && (
           <details className="card">
             <summary>History: {email.versions.length} versions</summary>
-            <ol className="version-list">
+            <ol className="version-list" reversed>
               {[...email.versions].reverse().map((version) => (
                 <li key={version.version} data-testid="version">
                   <div className="spread">
                     <span>
                       <strong>v{version.version}</strong> {VERSION_LABELS[version.kind] ?? version.kind} ·{" "}
                       {formatDate(version.created_at)}
-                      {version.version === email.version && <span className="badge badge-muted">current</span>}
+                      {version.version === email.version && <span className="badge badge-muted version-current">current</span>}
                     </span>
                     {version.version !== email.version && (
                       <button type="button" className="btn btn-ghost btn-sm"

@@ -10,6 +10,7 @@ import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { fetchFile, formatDate, saveBlob, scribeApi, statusBadge, STATUS_LABELS } from "./api";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
+import { useToast } from "../components/toast-context";
 import type { EmailPage } from "./types";
 
 const PAGE = 20;
@@ -21,6 +22,7 @@ export function HistoryView() {
   const [query, setQuery] = useState(params.get("q") ?? "");
   const [includeReview, setIncludeReview] = useState(false);
   const [ask, setAsk] = useState<Ask | null>(null);
+  const toast = useToast();
   const offset = Number(params.get("offset") ?? 0) || 0;
 
   useEffect(() => {
@@ -53,11 +55,19 @@ export function HistoryView() {
     const name = format === "eml" ? "scribe-emails.zip" : `scribe-emails.${format}`;
     setAsk(null);
     fetchFile(`/api/email/export?${search.toString()}`)
-      .then(({ blob, warning }) => {
-        if (!warning) return saveBlob(blob, name);
+      .then(({ blob, flagged, leftOut }) => {
+        if (!flagged) {
+          saveBlob(blob, name);
+          if (leftOut) toast(`${leftOut} draft${leftOut === 1 ? "" : "s"} that need review ${leftOut === 1 ? "was" : "were"} left out. Tick "Include drafts that need review" to add them.`);
+          return;
+        }
         setAsk({
           title: "Before you download",
-          message: `${warning}.`,
+          message:
+            `${flagged} draft${flagged === 1 ? "" : "s"} in this export ${flagged === 1 ? "is" : "are"} not ready to ` +
+            "send: they need review or still hold a placeholder such as {{paper_title}}. Each one says why inside " +
+            "the file." +
+            (leftOut ? ` ${leftOut} other draft${leftOut === 1 ? "" : "s"} that need review ${leftOut === 1 ? "was" : "were"} left out.` : ""),
           confirm: "Download anyway",
           onConfirm: () => saveBlob(blob, name),
         });

@@ -83,6 +83,10 @@ export const scribeApi = {
 export interface Fetched {
   blob: Blob;
   warning: string | null;
+  /** Exported drafts that need review or hold unfilled placeholders (exports only). */
+  flagged: number;
+  /** Drafts that need review and were left out (exports only). */
+  leftOut: number;
 }
 
 /** Fetch a file with the bearer token; the caller decides whether to save it after reading `warning`. */
@@ -92,7 +96,13 @@ export async function fetchFile(path: string): Promise<Fetched> {
   if (token) headers.set("Authorization", `Bearer ${token}`);
   const response = await fetch(apiUrl(path), { headers });
   if (!response.ok) throw new Error(`The download failed (HTTP ${response.status}).`);
-  return { blob: await response.blob(), warning: response.headers.get("X-Scriptorium-Warning") };
+  const count = (name: string) => Number(response.headers.get(name) ?? 0) || 0;
+  return {
+    blob: await response.blob(),
+    warning: response.headers.get("X-Scriptorium-Warning"),
+    flagged: count("X-Scriptorium-Flagged"),
+    leftOut: count("X-Scriptorium-Left-Out"),
+  };
 }
 
 /** Fetch a file with the bearer token and save it under `filename`. */

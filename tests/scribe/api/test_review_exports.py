@@ -41,7 +41,7 @@ async def test_needs_review_drafts_stay_out_of_every_format_unless_asked(scribe_
 
     csv_default = await scribe_api.client.get("/api/email/export?format=csv", headers=me.headers)
     assert [row["id"] for row in _csv_rows(csv_default.content)] == [chen["id"]]
-    assert csv_default.headers["x-scriptorium-left-out"] == "1"
+    assert (csv_default.headers["x-scriptorium-left-out"], csv_default.headers["x-scriptorium-flagged"]) == ("1", "0")
     assert "1 draft(s) that need review were left out" in csv_default.headers["x-scriptorium-warning"]
 
     json_default = (await scribe_api.client.get("/api/email/export?format=json", headers=me.headers)).json()
@@ -54,7 +54,7 @@ async def test_needs_review_drafts_stay_out_of_every_format_unless_asked(scribe_
 
     # Asked for: the draft comes along, and says in every format that it needs review and why.
     asked = await scribe_api.client.get("/api/email/export?format=csv&include_review=true", headers=me.headers)
-    assert asked.headers["x-scriptorium-left-out"] == "0"
+    assert (asked.headers["x-scriptorium-left-out"], asked.headers["x-scriptorium-flagged"]) == ("0", "1")
     rows = {row["id"]: row for row in _csv_rows(asked.content)}
     assert set(rows) == {chen["id"], unknown["id"]}
     assert rows[unknown["id"]]["warning"].startswith("needs review: Not enough verified information")

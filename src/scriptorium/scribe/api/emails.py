@@ -111,7 +111,8 @@ async def export(
     ids: Annotated[list[str] | None, Query(max_length=EXPORT_MAX)] = None,
 ) -> Response:
     """Drafts that need review stay out unless `include_review=true` (or `status=needs_review`) asks for them; how
-    many were left out, and how many exported drafts carry a warning, is in `X-Scriptorium-Warning`."""
+    many were left out, and how many exported drafts carry a warning, is in `X-Scriptorium-Warning` (in words) and in
+    `X-Scriptorium-Left-Out` / `X-Scriptorium-Flagged` (as numbers)."""
     include_review = include_review or status == "needs_review"
     emails, _ = await list_emails(
         session,
@@ -150,6 +151,7 @@ async def export(
         "Content-Disposition": f'attachment; filename="scribe-emails.{extension}"',
         "X-Scriptorium-Exported": str(summary.exported),
         "X-Scriptorium-Left-Out": str(summary.left_out_review),
+        "X-Scriptorium-Flagged": str(summary.with_warnings),
     }
     if line := summary.line():
         headers[WARNING_HEADER] = header_value(line)

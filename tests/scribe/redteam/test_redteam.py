@@ -262,6 +262,32 @@ def with_profile(twin: ScholarlyTwin, recipient: Recipient = HALVORSEN) -> Recip
                      profile_urls=(twin.page_url("halvorsen-brackwater"),))  # fmt: skip
 
 
+#: Where each reworded request sits in the red-team world (tests/scribe/redteam/pages, the arXiv abstract).
+REQUESTS_BY_PLACE = {
+    "profile page": ("Crafoord Prize", "Royal Society", "Nobel laureate", "studied at Oxford", "soildata.ru/apply"),
+    "search result": ("Kyoto Prize",),
+    "arXiv abstract": ("Breakthrough Prize",),
+}
+
+
+@pytest.mark.parametrize("place", list(REQUESTS_BY_PLACE))
+async def test_reworded_requests_never_reach_the_model_and_the_notes_say_so(
+    place: str, redteam_deps: Deps, openai_twin: OpenAITwin, redteam_twin: ScholarlyTwin
+) -> None:
+    model = MisbehavingModel(Rule("follows instructions found in research text", obey))
+    openai_twin.responder = model
+    recipient = with_profile(redteam_twin)
+    result = await compose(redteam_deps(email_composer_model=openai_twin.chat_spec()), recipient, SOIL_TEMPLATE)
+
+    [prompt] = model.prompts
+    leaked = [r for r in REQUESTS_BY_PLACE[place] if r.lower() in prompt.user.lower()]
+    assert leaked == [], f"requests in the {place} reached the model: {leaked}"
+    assert "grassland soil bacteria remember past droughts" in prompt.user  # the page's plain facts did arrive
+    where = {"profile page": "halvorsen-brackwater", "search result": "halvorsen-news", "arXiv abstract": "abstract"}
+    assert any("addressed to the letter's writer" in n and where[place] in n for n in result.evidence.notes)
+    assert_no_confident_unsupported(result, SOIL_TEMPLATE, recipient)
+
+
 async def test_an_obedient_model_is_caught_even_if_a_request_slipped_through(
     redteam_deps: Deps, openai_twin: OpenAITwin, redteam_twin: ScholarlyTwin
 ) -> None:

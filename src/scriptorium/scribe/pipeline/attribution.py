@@ -26,7 +26,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from scriptorium.scribe.pipeline.links import find_links
@@ -121,7 +122,7 @@ def _is_strong(token: str) -> bool:
     """Acronyms (`MIT`, `NSF`) and camel case (`AlphaFold`, `DeepMind`): names wherever they stand."""
     letters = [c for c in token if c.isalpha()]
     if len(letters) >= 2 and all(c.isupper() for c in letters):
-        return fold(token) not in _IGNORED
+        return _lower(token) not in _IGNORED
     return any(c.isupper() for c in token[1:]) and any(c.islower() for c in token)
 
 
@@ -133,9 +134,9 @@ def _name_runs(text: str) -> list[str]:
     initial_index = 0
 
     def close() -> None:
-        while current and fold(current[-1].group(0)) in _CONNECTORS:
+        while current and _lower(current[-1].group(0)) in _CONNECTORS:
             current.pop()
-        while current and (fold(current[0].group(0)).rstrip(".") in _HONORIFICS or _is_ignored(current[0])):
+        while current and (_lower(current[0].group(0)).rstrip(".") in _HONORIFICS or _is_ignored(current[0])):
             current.pop(0)
         if current:
             runs.append(text[current[0].start() : current[-1].end()])
@@ -153,14 +154,14 @@ def _name_runs(text: str) -> list[str]:
             close()
             continue
         if _is_cap(token):
-            if initial and not _is_strong(token) and fold(token) in _INITIAL_WORDS:
+            if initial and not _is_strong(token) and _lower(token) in _INITIAL_WORDS:
                 close()
                 continue
             if initial and not _is_strong(token) and _next_is_lower(tokens, index):
                 close()  # `Congratulations on ...`, `Stanford has ...`: one capitalised opener says nothing
                 continue
             current.append(match)
-        elif current and fold(token) in _CONNECTORS:
+        elif current and _lower(token) in _CONNECTORS:
             current.append(match)
         else:
             close()
@@ -168,15 +169,19 @@ def _name_runs(text: str) -> list[str]:
     return runs
 
 
+def _lower(token: str) -> str:
+    return token.lower() if token.isascii() else fold(token)
+
+
 def _is_ignored(match: re.Match[str]) -> bool:
-    return fold(match.group(0)).rstrip(".").replace("’", "'") in _IGNORED
+    return _lower(match.group(0)).rstrip(".").replace("’", "'") in _IGNORED
 
 
 def _next_is_lower(tokens: list[re.Match[str]], index: int) -> bool:
     if index + 1 >= len(tokens):
         return True
     nxt = tokens[index + 1].group(0)
-    return not _is_cap(nxt) or fold(nxt) in _IGNORED
+    return not _is_cap(nxt) or _lower(nxt) in _IGNORED
 
 
 def _is_title_case(text: str) -> bool:
@@ -226,23 +231,41 @@ def specifics(text: str) -> list[Specific]:
     return list(dict.fromkeys(found))
 
 
-@dataclass(frozen=True)
 class _Corpus:
-    """A body of text specifics are looked up in: its folded words, acronyms, normalised text and titles."""
+    """A body of text specifics are looked up in. Each view (words, stems, acronyms...) is built on first use:
+    most drafts never ask for an acronym, and the sources' text is the bulk of a check's time."""
 
-    words: frozenset[str]
-    acronyms: frozenset[str]
-    normalized: str
-    titles: tuple[str, ...]
-    stems: frozenset[str]
+    def __init__(self, texts: Iterable[str], titles: Iterable[str] = ()) -> None:
+        self._text = "\n".join(t for t in texts if t)
+        self._titles = tuple(t for t in titles if t)
 
     @classmethod
     def of(cls, texts: Iterable[str], titles: Iterable[str] = ()) -> _Corpus:
-        joined = "\n".join(t for t in texts if t)
-        words = frozenset(re.findall(r"[a-z0-9]+", fold(joined)))
-        acronyms = frozenset(_acronym(run) for run in _name_runs(joined) if len(run.split()) >= 2)
-        titled = tuple(normalize_title(t) for t in titles if t)
-        return cls(words, acronyms, normalize_title(joined), titled, frozenset(terms(joined)))
+        return cls(texts, titles)
+
+    @cached_property
+    def folded(self) -> str:
+        return fold(self._text)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(re.findall(r"[a-z0-9]+", self.folded))
+
+    @cached_property
+    def acronyms(self) -> frozenset[str]:
+        return frozenset(_acronym(run) for run in _name_runs(self._text) if len(run.split()) >= 2)
+
+    @cached_property
+    def normalized(self) -> str:
+        return " ".join(re.findall(r"[a-z0-9]+", self.folded))
+
+    @cached_property
+    def titles(self) -> tuple[str, ...]:
+        return tuple(normalize_title(t) for t in self._titles)
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        return frozenset(terms(self._text))
 
     def supports(self, specific: Specific) -> bool:
         if specific.kind == "topic":
@@ -294,6 +317,7 @@ class Attribution:
     everything: _Corpus
     per_source: dict[str, _Corpus]
     evidence: Evidence
+    _cited: dict[tuple[str, ...], _Corpus] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -326,11 +350,13 @@ class Attribution:
         return tied
 
     def cited(self, claims: list[Claim]) -> tuple[list[str], _Corpus]:
-        ids = [i for c in claims for i in c.source_ids if i in self.per_source]
-        ids = list(dict.fromkeys(ids))
-        sources = [s for s in self.evidence.sources if s.id in ids]
-        texts = [t for s in sources for t in _source_texts(s, self.evidence)]
-        return ids, _Corpus.of(texts, [s.title for s in sources])
+        ids = list(dict.fromkeys(i for c in claims for i in c.source_ids if i in self.per_source))
+        key = tuple(ids)
+        if key not in self._cited:
+            sources = [s for s in self.evidence.sources if s.id in ids]
+            texts = [t for s in sources for t in _source_texts(s, self.evidence)]
+            self._cited[key] = _Corpus.of(texts, [s.title for s in sources])
+        return ids, self._cited[key]
 
     def judge(self, sentence: Sentence, claims: list[Claim]) -> Finding | None:
         needed = self.needed(sentence.text)

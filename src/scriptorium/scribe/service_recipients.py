@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import ValidationFailed
 from scriptorium.scribe.models import QueueItem, Recipient
-from scriptorium.scribe.schemas import BatchItem, DuplicateFlag, ImportRowError
+from scriptorium.scribe.schemas import PROFILE_URLS_MAX, BatchItem, DuplicateFlag, ImportRowError
 
 HONORIFICS = frozenset(
     {"dr", "prof", "professor", "mr", "mrs", "ms", "mx", "miss", "sir", "dame", "assoc", "asst", "assistant"}
@@ -126,7 +126,8 @@ async def upsert_recipient(
         recipient.name = item.recipient_name
         recipient.interest = item.recipient_interest
         recipient.institution = item.institution or recipient.institution
-        recipient.profile_urls = list(dict.fromkeys([*recipient.profile_urls, *urls]))[:5]
+        if urls:  # the latest list is what the user vouches for now: read all of it, not the first URLs ever sent
+            recipient.profile_urls = list(dict.fromkeys(urls))[:PROFILE_URLS_MAX]
     cache[key] = recipient
     return recipient
 

@@ -19,7 +19,7 @@ from scriptorium.scribe.sources.base import PageBatch, PageRecord, ResearchQuery
 
 PAGE_ACCEPT = ("text/html", "application/xhtml+xml", "text/plain")
 PAGE_TEXT_CHARS = 20_000
-MAX_PROFILE_URLS = 3
+MAX_PROFILE_URLS = 5  # the request schema's cap (PROFILE_URLS_MAX): every URL the user gives is read
 
 
 async def fetch_page(
@@ -78,5 +78,5 @@ class ProfilePages:
         urls = [(url, "") for url in query.profile_urls[:MAX_PROFILE_URLS]]
         batch = await fetch_pages(self._http, self._settings, urls, kind="web", via=self.name)
         if len(query.profile_urls) > MAX_PROFILE_URLS:
-            batch.notes.append(f"profile: only the first {MAX_PROFILE_URLS} profile URLs were read")
+            batch.notes.append(f"profile: only {MAX_PROFILE_URLS} profile URLs are read; the rest were ignored")
         return batch

@@ -3,7 +3,8 @@
 Each of these costs start-up time and idle memory on a 1 GB Pi (numpy alone ~11 MB and ~0.13 s). They load with
 the first request that needs them: numpy and the embedder with the first Companion question, the Scribe pipeline
 (its source clients, trafilatura, lxml, pypdf, feedparser, pydantic-ai) with the first generation, Pillow with the
-first image, PyJWT (and cryptography under it) with the first token (never in AUTH_MODE=none, the lite default). A
+first image, `limits` (and wrapt under it) with the first rate-limited request, PyJWT (and cryptography under it)
+with the first token (never in AUTH_MODE=none, the lite default). A
 module-level import added anywhere on the start-up path shows up here, in a fresh interpreter.
 """
 
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 HEAVY = ["numpy", "wordllama", "safetensors", "pydantic_ai", "openai", "anthropic", "trafilatura", "lxml", "pypdf",
-         "feedparser", "PIL", "playwright", "jwt",
+         "feedparser", "PIL", "playwright", "jwt", "limits", "wrapt",
          "scriptorium.scribe.pipeline.research", "scriptorium.scribe.pipeline.runner"]  # fmt: skip
 
 SCRIPT = """

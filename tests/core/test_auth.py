@@ -23,9 +23,8 @@ from sqlalchemy import select
 from scriptorium.app import create_app
 from scriptorium.core.auth import AdminUser
 from scriptorium.core.auth.passwords import hash_password, needs_rehash, verify_password
-from scriptorium.core.auth.ratelimit import TokenBucket
 from scriptorium.core.auth.tokens import ISSUER, _signing_key, issue_token
-from scriptorium.core.errors import ConfigurationError, RateLimited
+from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings, load_settings
 from scriptorium.migrations import upgrade
@@ -227,7 +226,7 @@ async def test_login_is_rate_limited_per_client_address(app_client: Callable[...
     assert statuses == [401] * 10
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 6
+    assert 55 <= int(limited.headers["Retry-After"]) <= 60  # 10 per 60 s window: the first attempt frees a slot
     assert elsewhere.status_code == 401
 
 
@@ -475,25 +474,3 @@ def test_passwords_hash_verify_and_rehash() -> None:
     assert not verify_password("not a hash", PASSWORD)
     assert not needs_rehash(stored)
     assert needs_rehash(PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD))
-
-
-def test_token_bucket_allows_a_burst_then_refills() -> None:
-    now = [0.0]
-    bucket = TokenBucket(3, 30.0, clock=lambda: now[0])
-    assert [bucket.take("ip") for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert bucket.take("ip") == pytest.approx(10.0)
-    assert bucket.take("other") == 0.0
-    now[0] = 10.0
-    assert bucket.take("ip") == 0.0
-    with pytest.raises(RateLimited) as caught:
-        bucket.check("ip", what="sign-in")
-    assert caught.value.retry_after == 10
-
-
-def test_token_bucket_memory_is_bounded() -> None:
-    now = [0.0]
-    bucket = TokenBucket(2, 10.0, max_keys=100, clock=lambda: now[0])
-    for n in range(1000):
-        now[0] = n * 0.001
-        bucket.take(f"10.0.{n // 256}.{n % 256}")
-    assert len(bucket._buckets) <= 100

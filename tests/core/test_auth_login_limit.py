@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,6 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from scriptorium.app import create_app
-from scriptorium.core.auth.api import attempts_limiter
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.settings import Settings, load_settings
 from scriptorium.migrations import upgrade
@@ -20,41 +20,33 @@ SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 WRONG = {"email": "ada@example.org", "password": "wrong password"}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_configured_limit_gives_429_with_retry_after_then_the_window_refills(
-    make_settings: MakeSettings,
+async def test_configured_limit_gives_429_with_retry_after_then_the_window_moves_on(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(auth_mode="local", secret_key=SECRET, auth_login_attempts=3, auth_login_window_seconds=30)
     upgrade(settings)
     app = create_app(settings)
-    clock = FakeClock()
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the moving window reads the wall clock
     transport = httpx.ASGITransport(app=app)
     async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        attempts_limiter(app.state.resources, app.state.settings).clock = clock
 
         async def statuses(count: int) -> list[int]:
             return [(await http.post("/api/auth/login", json=WRONG)).status_code for _ in range(count)]
 
         first_window = await statuses(3)
         limited = await http.post("/api/auth/login", json=WRONG)
-        clock.now += 5  # half a token back: still limited, and told to wait the other half
+        now[0] += 20  # the first three attempts are still inside the 30 s window
         still = await http.post("/api/auth/login", json=WRONG)
         registration = await http.post("/api/auth/register", json={**WRONG, "email": "new@example.org"})
-        clock.now += 30  # a full window later the bucket is full again
+        now[0] += 11  # a window after the first attempts they no longer count
         second_window = await statuses(3)
         limited_again = await http.post("/api/auth/login", json=WRONG)
     assert first_window == [401, 401, 401]
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
-    assert limited.headers["Retry-After"] == "10"  # 3 per 30 s: one attempt every 10 s
-    assert (still.status_code, still.headers["Retry-After"]) == (429, "5")
+    assert limited.headers["Retry-After"] == "30"
+    assert (still.status_code, still.headers["Retry-After"]) == (429, "10")
     assert registration.status_code == 201  # registrations are counted apart from sign-ins
     assert second_window == [401, 401, 401]
     assert limited_again.status_code == 429

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.auth.accounts import authenticate, register, require_local_mode
-from scriptorium.core.auth.ratelimit import TokenBucket
 from scriptorium.core.auth.schemas import (
     PASSWORD_MIN_LENGTH,
     AuthConfigPublic,
@@ -18,25 +17,25 @@ from scriptorium.core.auth.schemas import (
 from scriptorium.core.auth.tokens import issue_token
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.models import User
+from scriptorium.core.ratelimit import client_address_key, rate_limiter
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def attempts_limiter(resources: Resources, settings: Settings) -> TokenBucket:
-    """This process's bucket for password attempts: AUTH_LOGIN_ATTEMPTS per AUTH_LOGIN_WINDOW_SECONDS per key.
+async def _limit(request: Request, resources: Resources, settings: Settings, action: str) -> None:
+    """AUTH_LOGIN_ATTEMPTS per AUTH_LOGIN_WINDOW_SECONDS per client and action (sign-in, registration apart).
 
-    In memory, so each API process (replica) counts on its own; docs/security.md says to limit at the proxy too.
+    Counted across every API process when the queue is on Redis (scale), in this process otherwise.
     """
-    return resources.cached(
-        "auth.attempts", lambda: TokenBucket(settings.auth_login_attempts, settings.auth_login_window_seconds)
+    await rate_limiter(resources).hit(
+        action,
+        client_address_key(request.client.host if request.client else None),
+        limit=settings.auth_login_attempts,
+        seconds=settings.auth_login_window_seconds,
+        what=f"{action} attempts",
     )
-
-
-def _limit(request: Request, resources: Resources, settings: Settings, action: str) -> None:
-    client = request.client.host if request.client else "unknown"
-    attempts_limiter(resources, settings).check(f"{action}:{client}", what=action)
 
 
 def _token_for(settings: Settings, user: User) -> TokenPublic:
@@ -66,7 +65,7 @@ async def register_account(
     body: RegisterRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:
     require_local_mode(settings)
-    _limit(request, resources, settings, "registration")
+    await _limit(request, resources, settings, "registration")
     user = await register(session, settings, email=body.email, password=body.password, display_name=body.display_name)
     return _token_for(settings, user)
 
@@ -76,7 +75,7 @@ async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:
     require_local_mode(settings)
-    _limit(request, resources, settings, "sign-in")
+    await _limit(request, resources, settings, "sign-in")
     user = await authenticate(session, settings, email=body.email, password=body.password)
     return _token_for(settings, user)
 

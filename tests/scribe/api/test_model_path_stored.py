@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
 
-from scriptorium.scribe.models import Usage
+from scriptorium.scribe.models import QueueItem, Usage
 from tests.scribe.api.conftest import CHEN, RESEARCH
 from tests.twins.llm import OpenAITwin
 
@@ -51,3 +52,29 @@ async def test_a_worse_model_draft_is_kept_as_a_version_and_failed_calls_are_acc
         assert rows["template"].requests == len(classifier_requests) == 2
         assert rows["template"].input_tokens > 0  # the failed classifier's tokens, not 0
         assert sum(u["input_tokens"] for u in email["usage"]) == sum(u.input_tokens for u in stored)
+
+
+async def test_a_slow_model_ends_in_a_stored_draft_within_the_jobs_limit_not_a_rerun(
+    scribe_api_factory: Any, openai_twin: OpenAITwin
+) -> None:
+    """Every request outlives its timeout: the job still finishes on its first attempt, inside its hard limit."""
+    openai_twin.latency = 60.0
+    overrides = {"chat_provider": openai_twin.chat_spec(), "llm_timeout_seconds": 2.0, "research_timeout_seconds": 0.5}
+    async with scribe_api_factory(**overrides) as api:
+        me = await api.user()
+        started = time.monotonic()
+        [item] = await api.submit_and_finish(me, RESEARCH, CHEN)
+        elapsed = time.monotonic() - started
+
+        limit = 2.0 * 4 + 0.5 * 3  # job_handler.time_limit for these settings
+        assert elapsed < limit
+        assert item["status"] == "needs_review" and item["email_id"]
+        async with api.resources.sessionmaker() as session:
+            queued = await session.get(QueueItem, item["id"])
+            assert queued is not None and queued.attempts == 1  # finished on its first run: nothing was redone
+            stored = (await session.scalars(select(Usage).where(Usage.email_id == item["email_id"]))).all()
+        email = (await api.client.get(f"/api/email/{item['email_id']}", headers=me.headers)).json()
+        assert email["composer"] == "offline"
+        composer = next(c for c in email["checks"] if c["name"] == "composer")
+        assert "did not finish within" in composer["detail"]
+        assert [(u.step, u.requests) for u in stored] == [("compose", 1)]  # the call that timed out, accounted

@@ -77,6 +77,7 @@ def _process_svg(raw: bytes, source: Path | None = None) -> ProcessedImage:
     thumb: bytes | None = None
     thumb_type = "image/svg+xml"
     if has_flowed_text(root) or linked_images(root):
+        root = _unprefixed(root)
         convert_flowed_text(root)
         found = find_artwork(source, root) if source is not None else None
         _scrub(root)
@@ -113,6 +114,21 @@ def _parse_svg(raw: bytes) -> etree._Element:
     if etree.QName(root).localname != "svg":
         raise ImageProblem("not an SVG document (root element is not <svg>)")
     return root
+
+
+def _unprefixed(root: etree._Element) -> etree._Element:
+    """Inkscape declares the SVG namespace twice (`xmlns` and `xmlns:svg`); drop the prefix so elements added
+    here serialize as `<text>`, not `<svg:text>`, which an HTML page inlining the SVG would not understand."""
+    prefixes = {prefix for prefix, uri in root.nsmap.items() if prefix is not None and uri == SVG_NS}
+    if not prefixes or root.nsmap.get(None) != SVG_NS:
+        return root
+    fresh = etree.Element(root.tag, nsmap={p: u for p, u in root.nsmap.items() if p not in prefixes})
+    for name, value in root.attrib.items():
+        fresh.set(name, value)
+    fresh.text = root.text
+    for child in list(root):
+        fresh.append(child)
+    return fresh
 
 
 def _scrub(root: etree._Element) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from tests.companion.clients import answer_text, ask, open_at, open_client
-from tests.companion.conftest import IngestedSeries
+from tests.companion.conftest import IngestedSeries, isolated_settings
+from tests.twins.llm import OpenAITwin, shared_twin
 
 
 async def _session(http: httpx.AsyncClient, sid: str) -> dict[str, Any]:
@@ -150,3 +152,30 @@ async def test_a_spread_is_the_page_sent_and_the_one_after_it(sample: IngestedSe
     # The chat and the world graph agree: Agathe debuts on page 4, the right page of the spread.
     assert "agathe" in {n["slug"] for n in graph["nodes"]} and graph["cursor_index"] == sample.index_of[(1, 4)]
     assert at_end["furthest_page"] == 8  # no page after the last one
+
+
+@pytest.fixture
+def twin() -> OpenAITwin:
+    running = shared_twin(OpenAITwin)
+    running.reset()
+    return running
+
+
+async def test_a_model_is_told_the_page_on_screen_and_how_far_the_reader_has_read(
+    sample: IngestedSeries, twin: OpenAITwin
+) -> None:
+    twin.responder = lambda body: "Wren lights the lamps."
+    settings = isolated_settings(sample.settings.data_dir, chat_provider=twin.chat_spec())
+    async with open_client(settings) as http:
+        created = await open_at(http, 6)
+        await _move(http, created["session_id"], 2)
+        await ask(http, created["session_id"], "Where does the Fog Thief go with the jar?")
+    chats = [r for r in twin.requests if r.path.endswith("/chat/completions") and r.body.get("stream")]
+    messages = chats[-1].body["messages"]
+    system = "\n".join(str(m["content"]) for m in messages if m["role"] == "system")
+    user = str([m for m in messages if m["role"] == "user"][-1]["content"])
+    assert "looking at page 2, and has already read up to page 6" in system
+    assert '<page source="page 2">' in user and '<page source="page 6">' not in user
+    # Page 6 (reached, not on screen) is retrievable; page 7 (the brass key) never is.
+    assert '<earlier_page source="page 6">' in user
+    assert "brass key" not in user.lower()

@@ -74,6 +74,11 @@ def system_prompt(turn: Turn) -> str:
         position = f"looking at page {pages[0]}"
     else:
         position = "at the start"
+    # After going back, the reader has read past the page on screen: the notes reach the furthest page.
+    shown = [p.global_index for p in turn.visible]
+    ahead = turn.cursor.index - max(shown) if shown and pages else 0
+    if ahead > 0:
+        position += f", and has already read up to page {pages[-1] + ahead}"
     blocks = [
         _VOICE.format(series=_attr(turn.series_title)),
         _SPOILERS.format(

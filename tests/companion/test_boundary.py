@@ -12,6 +12,7 @@ from scriptorium.companion.boundary import (
     before_in_series,
     is_before,
     is_visible,
+    page_reach,
     strictly_before,
     visible_in_series,
     visible_through,
@@ -75,3 +76,15 @@ async def test_sql_conditions_select_exactly_the_debuted_rows(sample: IngestedSe
             )
         ).all() == []
     assert max(every) == 15  # the sample really has late wiki sections to protect
+
+
+@pytest.mark.parametrize(
+    ("last_shown", "admits"), [(5, [0, 1, 2, 3, 4]), (3, [0, 1, 2, 3, 4, 5]), (0, [0, 1, 2, 3, 4, 5])]
+)
+def test_page_reach_admits_reached_pages_only_when_the_reader_went_back(last_shown: int, admits: list[int]) -> None:
+    """On the furthest page, page-mode retrieval stays strictly before it (the page is in the prompt); behind it,
+    the furthest page is reached but not on screen, so it is admitted, and never one page more."""
+    cursor = Cursor("s", 5)
+    reach = page_reach(cursor, last_shown)
+    assert [i for i in range(10) if is_before(i, reach)] == admits
+    assert reach.series_id == "s"

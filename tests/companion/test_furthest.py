@@ -179,3 +179,37 @@ async def test_a_model_is_told_the_page_on_screen_and_how_far_the_reader_has_rea
     # Page 6 (reached, not on screen) is retrievable; page 7 (the brass key) never is.
     assert '<earlier_page source="page 6">' in user
     assert "brass key" not in user.lower()
+
+
+def test_c004_starts_existing_sessions_at_their_current_page(sample: IngestedSeries) -> None:
+    """Sessions from before c004 have only ever been where they are: their furthest page is their current page."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from scriptorium.core.db import sync_url
+    from scriptorium.migrations import alembic_config, upgrade
+
+    settings = sample.settings
+    command.downgrade(alembic_config(settings), "c003")
+    engine = create_engine(sync_url(settings))
+    try:
+        with engine.begin() as connection:
+            episode_id, series_id = connection.execute(
+                text("SELECT id, series_id FROM companion_episodes ORDER BY number LIMIT 1")
+            ).one()
+            connection.execute(
+                text(
+                    "INSERT INTO companion_reader_sessions (id, reader_id, series_id, episode_id, current_page,"
+                    " created_at, updated_at) VALUES (:id, :reader, :series, :episode, 5, :now, :now)"
+                ),
+                {"id": "a" * 32, "reader": "b" * 32, "series": series_id, "episode": episode_id, "now": "2026-12-01"},
+            )
+        upgrade(settings)
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT current_page, furthest_page FROM companion_reader_sessions WHERE id = :id"),
+                {"id": "a" * 32},
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == (5, 5)

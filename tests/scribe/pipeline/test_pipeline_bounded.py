@@ -133,3 +133,11 @@ async def test_a_rewrite_that_drops_the_template_is_useless_too(pipeline_deps: D
     composer = next(c for c in result.checks if c.name == "composer")
     assert not composer.passed and "of the template's own words" in composer.message
     assert result.draft.composer == "offline"
+
+
+async def test_a_classifier_that_cannot_be_built_leaves_the_rules_in_charge(pipeline_deps: Deps) -> None:
+    deps = pipeline_deps(template_parser_model="openai:gpt-4o-mini", openai_api_key="", openai_base_url="")
+    result = await run(deps)
+    assert result.analysis.classified_by == "rules"
+    assert "The template classifier model failed; the type was chosen by rules." in result.analysis.warnings
+    assert result.usage == []  # no request was made, so nothing to account

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.errors import ScriptoriumError, ValidationFailed
 from scriptorium.core.llm import UsageRecord, is_offline
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.types import PipelineDeps, Placeholder, TemplateAnalysis, TemplateType
@@ -129,8 +129,14 @@ async def analyze_template_with_usage(
 
     from scriptorium.core.llm.bounded import run_bounded
 
+    warning = "The template classifier model failed; the type was chosen by rules."
+    try:
+        model = deps.model(deps.template_model)
+    except ScriptoriumError as exc:  # e.g. a missing key: the rules still classify, and the warning says why not
+        logger.warning("template classifier unavailable; using rules", extra={"error": exc.public_message})
+        return TemplateAnalysis(rules.placeholders, rules.template_type, (*rules.warnings, warning)), []
     timeout = deps.settings.llm_timeout_seconds
-    agent = Agent(deps.model(deps.template_model), output_type=_Classification, system_prompt=_CLASSIFIER_PROMPT)
+    agent = Agent(model, output_type=_Classification, system_prompt=_CLASSIFIER_PROMPT)
     run = await run_bounded(
         agent,
         f"<template>\n{text}\n</template>",
@@ -144,7 +150,6 @@ async def analyze_template_with_usage(
     usage = usage if run.usage.requests else []  # no row when the budget allowed no request
     if run.error is not None:  # a classifier outage must not fail the email
         logger.warning("template classifier failed; using rules", extra={"error": run.error.public_message})
-        warning = "The template classifier model failed; the type was chosen by rules."
         return TemplateAnalysis(rules.placeholders, rules.template_type, (*rules.warnings, warning)), usage
     analysis = TemplateAnalysis(
         placeholders=rules.placeholders,

@@ -32,6 +32,7 @@ from scriptorium.core.telemetry import (
     configure_tracing,
     request_id_var,
 )
+from scriptorium.core.text_guard import ControlCharacterMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
     CORS sits outside the body cap and the last-resort answer so that a 413, 500 or 503 is readable cross-origin.
     """
+    app.add_middleware(ControlCharacterMiddleware)  # NUL in a path or query: 422, not a database error
     app.add_middleware(
         BodyLimitMiddleware,
         json_max_bytes=settings.request_max_bytes,

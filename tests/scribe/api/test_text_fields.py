@@ -166,3 +166,28 @@ def test_companion_request_text_refuses_control_characters_but_keeps_line_breaks
         with pytest.raises(ValidationError) as caught:
             model.model_validate({field: value, **extra})
         assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/email/?q=a%00b", "q"),
+        ("/api/email/export?q=x%1Bz", "q"),
+        ("/api/recipients/?q=a%00b", "q"),
+        ("/api/queue/?batch_id=a%00b", "batch_id"),
+        ("/api/email/abc%00def", "path"),
+        ("/api/templates/abc%7Fdef", "path"),
+    ],
+)
+async def test_a_nul_in_a_query_or_path_is_a_422_not_a_database_error(api: ScribeApi, path: str, field: str) -> None:
+    account = await api.user()
+    response = await api.client.get(path, headers=account.headers)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["detail"]] == [field]
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_ordinary_queries_with_accents_and_spaces_still_work(api: ScribeApi) -> None:
+    account = await api.user()
+    response = await api.client.get("/api/email/?q=Tom%C3%A1s%20Okafor", headers=account.headers)
+    assert response.status_code == 200, response.text

@@ -75,7 +75,15 @@ def test_words_wrap_inside_the_region_one_tspan_per_line() -> None:
 
 @pytest.mark.parametrize(
     ("declaration", "x", "anchor"),
-    [("text-align:center", "300", "middle"), ("text-align:end", "500", "end"), ("text-anchor:middle", "300", "middle")],
+    [
+        ("text-align:center", "300", "middle"),
+        ("text-align:end", "500", "end"),
+        ("text-align:right", "500", "end"),
+        ("text-align:justify", "100", "start"),
+        ("text-anchor:middle", "300", "middle"),
+        ("direction:rtl", "500", "start"),  # right-to-left: a line starts at the right edge
+        ("direction:rtl;text-align:left", "100", "end"),  # ... and a physical left is that text's end
+    ],
 )
 def test_alignment_places_lines_on_the_region_edge_or_centre(declaration: str, x: str, anchor: str) -> None:
     body = f'<flowPara style="{declaration}">{LOREM}</flowPara>'

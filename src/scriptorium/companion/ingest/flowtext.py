@@ -12,7 +12,8 @@ Layout, as Inkscape does it, with one estimate:
   (readable beats faithful, and our widths are estimates);
 - a line is `line-height` times its largest font size tall (a percentage is a factor, as in Inkscape 0.91), with
   its baseline at half the leading plus an ascent of 0.8 em below the line's top;
-- `text-align` (else `text-anchor`) places the line at the region's left edge, centre or right edge;
+- `text-align` (else `text-anchor`) places the line at the region's left edge, centre or right edge, with
+  `direction: rtl` turning a logical start into the right edge (Arabic and Persian translations);
 - glyph widths are estimated, since the comic's font (Lavi) is not on the reader's machine and the browser
   substitutes its own: an average advance of 0.52 em, with narrower punctuation and wider capitals and m/w
   (`advance`). A word wider than the box gets a line of its own and is not split.
@@ -296,10 +297,11 @@ def _line_element(
     line: list[list[Piece]], box: Box, style: TextStyle, para_style: str, baseline: float
 ) -> etree._Element:
     tspan = etree.Element(f"{{{SVG_NS}}}tspan", nsmap={None: SVG_NS})
-    x = box.x + {"start": 0.0, "middle": box.width / 2, "end": box.width}[style.align]
+    fraction, anchor = style.placement()
+    x = box.x + fraction * box.width
     tspan.set("x", _num(x))
     tspan.set("y", _num(baseline))
-    tspan.set("text-anchor", style.align)
+    tspan.set("text-anchor", anchor)
     if para_style:
         tspan.set("style", _clean_style(para_style))
     last: etree._Element | None = None

@@ -26,7 +26,7 @@ _KEYWORD_SIZES = {
     "xx-large": 32.0,
 }
 _LENGTH = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z%]*)\s*$")
-_LAYOUT_PROPERTIES = ("font-size", "line-height", "text-align", "text-anchor")
+_LAYOUT_PROPERTIES = ("font-size", "line-height", "text-align", "text-anchor", "direction")
 
 
 def parse_style(value: str | None) -> dict[str, str]:
@@ -58,7 +58,8 @@ class TextStyle:
     font_size: float = DEFAULT_FONT_SIZE
     line_height: float = DEFAULT_LINE_HEIGHT
     line_height_absolute: bool = False
-    align: str = "start"  # start | middle | end, as an SVG text-anchor
+    align: str = "start"  # logical start | middle | end, or physical left | right (text-align's own words)
+    rtl: bool = False  # `direction: rtl`: a logical start is the right edge
 
     def line_advance(self, font_size: float) -> float:
         return self.line_height if self.line_height_absolute else self.line_height * font_size
@@ -75,10 +76,20 @@ class TextStyle:
         if "text-anchor" in props:
             align = {"middle": "middle", "end": "end", "start": "start"}.get(props["text-anchor"].strip(), align)
         if "text-align" in props:
-            align = {"center": "middle", "end": "end", "right": "end", "start": "start", "left": "start"}.get(
-                props["text-align"].strip(), "start" if props["text-align"].strip() == "justify" else align
-            )
-        return TextStyle(font_size, line_height, absolute, align)
+            value = props["text-align"].strip()
+            align = {"center": "middle", "justify": "start"}.get(value, value)
+            if align not in {"start", "middle", "end", "left", "right"}:
+                align = self.align
+        rtl = props["direction"].strip() == "rtl" if "direction" in props else self.rtl
+        return TextStyle(font_size, line_height, absolute, align, rtl)
+
+    def placement(self) -> tuple[float, str]:
+        """(where the line is anchored, as a fraction of the box width from its left edge; the SVG text-anchor)."""
+        if self.align == "middle":
+            return 0.5, "middle"
+        left = self.align == "left" or (self.align == "start") != self.rtl
+        # An anchor's start is the left end of left-to-right text and the right end of right-to-left text.
+        return (0.0, "end" if self.rtl else "start") if left else (1.0, "start" if self.rtl else "end")
 
 
 def inherited(element: etree._Element) -> TextStyle:

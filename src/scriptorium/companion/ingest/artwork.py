@@ -18,6 +18,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
@@ -54,7 +55,7 @@ def find_artwork(svg_path: Path, root: etree._Element) -> Path | None:
     folder = svg_path.parent
     allowed = folder.parent.resolve()
     for image in linked_images(root):
-        href = (image.get(XLINK_HREF) or image.get("href") or "").strip()
+        href = unquote((image.get(XLINK_HREF) or image.get("href") or "").strip())
         if not href or ":" in href or href.startswith(("/", "#", "\\")):
             continue
         candidate = _usable(folder / href, allowed)

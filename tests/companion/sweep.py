@@ -4,8 +4,11 @@ Two kinds of evidence:
 - structural: an item carries a debut index (`sweep.debut(...)`): it must be <= the cursor (or < it, `strict`,
   for page-mode retrieval);
 - textual: a string that reaches the reader or a model (a prompt, a chip, an answer, a wiki excerpt, a URL) must
-  contain no name of an entity that debuts later and no distinctive sentence that only appears in later content
-  (`sweep.text(...)`). The `SpoilerOracle` learns both from the database, so it works for any ingested series.
+  contain no name of an entity that debuts later, no entry of the series' name index (`companion_names`: aliases,
+  wiki titles, proper names found in prose, dropped entities) that debuts later or has no known debut, and no
+  distinctive sentence that only appears in later content (`sweep.text(...)`). The `SpoilerOracle` learns all of
+  it from the database, so it works for any ingested series. Its name matching is its own (not `spoilers.py`'s):
+  whole words, names of up to three letters and prose-only names with their case, others in any case.
 
 Usage (see test_retrieval_sweep.py):
 
@@ -28,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.models import Entity, Page, Relation, Series, WikiArticle, WikiSection
+from scriptorium.companion.models import Entity, Page, Relation, Series, SpoilerName, WikiArticle, WikiSection
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 MIN_FRAGMENT = 24
@@ -49,6 +52,8 @@ class SpoilerOracle:
     page_total: int
     names: list[tuple[int, str]] = field(default_factory=list)
     fragments: list[tuple[int, str]] = field(default_factory=list)
+    indexed: list[tuple[int | None, str, bool]] = field(default_factory=list)
+    """(debut or None, name, matched with its case) for every entry of the name index."""
 
     @classmethod
     async def load(cls, session: AsyncSession, series_id: str) -> SpoilerOracle:
@@ -58,6 +63,12 @@ class SpoilerOracle:
             select(Entity.debut_index, Entity.name).where(Entity.series_id == series_id)
         ):
             oracle.names.append((debut, re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)))
+        for placed, name, source in await session.execute(
+            select(SpoilerName.debut_index, SpoilerName.name, SpoilerName.source).where(
+                SpoilerName.series_id == series_id
+            )
+        ):
+            oracle.indexed.append((placed, name, source == "prose" or len(name) <= 3))
         texts: list[tuple[int, str]] = []
         texts += list(
             (await session.execute(select(Page.global_index, Page.text).where(Page.series_id == series_id))).all()
@@ -102,12 +113,23 @@ class SpoilerOracle:
         """(patterns of later entity names, later sentences) for a cursor, computed once per cursor."""
         if cursor.index not in self._hidden:
             seen = {name.lower() for debut, name in self.names if debut <= cursor.index}
+            seen |= {name.lower() for debut, name, _ in self.indexed if debut is not None and debut <= cursor.index}
             names = {name for debut, name in self.names if debut > cursor.index and name.lower() not in seen}
             patterns = [re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE) for name in sorted(names)]
+            covered = {name.lower() for name in names}
+            for debut, name, exact in sorted(self.indexed, key=lambda item: item[1]):
+                if (debut is None or debut > cursor.index) and name.lower() not in seen | covered:
+                    flags = 0 if exact else re.IGNORECASE
+                    patterns.append(re.compile(rf"(?<![\w&]){_words(name)}(?![\w&])", flags))
             shown = {text.lower() for debut, text in self.fragments if debut <= cursor.index}
             later = {text.lower() for debut, text in self.fragments if debut > cursor.index} - shown
             self._hidden[cursor.index] = (patterns, sorted(later))
         return self._hidden[cursor.index]
+
+
+def _words(name: str) -> str:
+    """A name as a pattern: any whitespace between words, either apostrophe."""
+    return re.sub(r"['’]", "['’]", r"\s+".join(re.escape(word) for word in name.split()))
 
 
 @dataclass

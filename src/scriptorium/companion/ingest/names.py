@@ -12,7 +12,8 @@ Which strings are names:
 Where a name debuts (the first page that shows it; None when nothing does):
 - an entity's name and aliases: its world-graph debut, or an earlier page whose lettering names it;
 - an entity's article title: that entity's debut;
-- every name: the first page whose lettering (what the reader literally reads) names it; names that no declared
+- every name: the first page whose lettering (what the reader literally reads) names it, or the first page of an
+  episode whose title names it, or page one if the series title does (titles are public); names that no declared
   debut covers (titles of topic articles, prose names) also by the first page whose description or recap does.
 A declared debut beats a curator's prose, so a description that names an entity early does not move the entity;
 the lint reports it and the gate withholds the sentence.
@@ -158,6 +159,9 @@ def _placements(
     everything = NameIndex(NameEntry(name, None, source) for name, (source, _) in candidates.items())
     loose = NameIndex(NameEntry(name, None, candidates[name][0]) for name in undeclared)
     first: dict[str, int] = {}
+    # The series' title is on every screen and in every prompt: its names are shown from the first page.
+    for name in everything.names_in(resolved.bundle.title):
+        first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), 0)
     for episode in resolved.bundle.episodes:
         start = resolved.starts[episode.number]
         # Every episode's title is public (the picker lists them all), so it shows its names from its first page.

@@ -1,4 +1,8 @@
-/** Where the reader is: in a two-page spread the cursor (what the server gates on) is the right-hand page. */
+/**
+ * Where the reader is: in a two-page spread the cursor is the right-hand page, the furthest one on screen. The
+ * server is told the left page with `spread` (the original companion's meaning) and counts the right one as
+ * reached; what it gates on is the furthest page reached, which going back never lowers.
+ */
 
 export function clamp(value: number, low: number, high: number): number {
   return Math.min(Math.max(value, low), high);

@@ -8,7 +8,9 @@ two imports made for the run: the bundled sample and the real Pepper&Carrot epis
 or PEPPERCARROT_SAMPLE_DIR, imported with skip_unreached, as `scriptorium companion ingest --skip-unreached`
 does). Each answer is scored:
 
-- answered: every gold regex matches; partial: some do; missed: none do;
+- answered: every gold regex matches; partial: some do; missed: none do; "by reading the page" counts the
+  answered ones that came from the offline answerer's fallback (nothing matched the question's words, so it said
+  so and read the visible page), because a page read out can contain a gold fact without being aimed at it;
 - leak: a `forbid` regex matches, or the answer names something that debuts after the cursor, by the series'
   spoiler name index (every entity, alias, place and wiki title, including what `--skip-unreached` dropped) when
   the database has one, else by the names of the imported entities.
@@ -39,6 +41,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 from scriptorium.app import create_app
+from scriptorium.companion.answer_offline import NOT_FOUND_INTRO
 from scriptorium.companion.cli import SAMPLE_DIR
 from scriptorium.companion.ingest import ingest_path
 from scriptorium.companion.models import Entity, Episode, Page
@@ -57,6 +60,8 @@ QUESTIONS = ROOT / "bench" / "data" / "companion_answers.yaml"
 PEPPERCARROT = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", ROOT.parent / "shared" / "peppercarrot"))
 SOURCES = {"sample": (SAMPLE_DIR, False), "peppercarrot": (PEPPERCARROT, True)}
 TARGET_ANSWERED = 0.8
+HELD_OUT = 3
+FALLBACK = NOT_FOUND_INTRO.split(";")[0]
 LEAK_CHECKS: dict[str, str] = {}
 EMBEDDER = OfflineEmbedder()
 
@@ -70,6 +75,8 @@ class Question:
     text: str
     gold: tuple[str, ...]
     forbid: tuple[str, ...] = ()
+    batch: int = 1
+    """1: the set the answerer was tuned on; 2: written after the first tuning, then tuned on; 3: held out."""
 
 
 @dataclass
@@ -84,6 +91,11 @@ class Result:
         return self.gold_found == len(self.question.gold)
 
     @property
+    def from_page(self) -> bool:
+        """Answered by the fallback that reads the visible page when nothing matched the question's words."""
+        return self.answered and FALLBACK in self.answer
+
+    @property
     def partial(self) -> bool:
         return 0 < self.gold_found < len(self.question.gold)
 
@@ -93,17 +105,9 @@ def load_questions(path: Path = QUESTIONS) -> list[Question]:
     out = []
     for item in listed:
         episode, page = (int(part) for part in str(item["at"]).split(":"))
-        out.append(
-            Question(
-                item["source"],
-                episode,
-                page,
-                item["mode"],
-                item["q"],
-                tuple(item["gold"]),
-                tuple(item.get("forbid", ())),
-            )
-        )
+        gold, forbid = tuple(item["gold"]), tuple(item.get("forbid", ()))
+        batch = int(item.get("batch", 1))
+        out.append(Question(item["source"], episode, page, item["mode"], item["q"], gold, forbid, batch))
     return out
 
 
@@ -246,22 +250,25 @@ async def run(questions: Iterable[Question], base: Path | None = None) -> list[R
 
 def table(results: Sequence[Result]) -> str:
     rows = [
-        "| source | questions | answered with gold facts | partial | missed | leaks |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| source | questions | answered with gold facts | of which by reading the page | partial | missed | leaks |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     groups = {
         source: [r for r in results if r.question.source == source]
         for source in dict.fromkeys(r.question.source for r in results)
     }
     groups["overall"] = list(results)
+    groups["held out (batch 3, never tuned for)"] = [r for r in results if r.question.batch == HELD_OUT]
     for name, group in groups.items():
         n = len(group) or 1
         answered = sum(r.answered for r in group)
         partial = sum(r.partial for r in group)
         missed = len(group) - answered - partial
         leaks = sum(bool(r.leaks) for r in group)
+        from_page = sum(r.from_page for r in group)
         rows.append(
-            f"| {name} | {len(group)} | {answered} ({100 * answered / n:.0f} %) | {partial} | {missed} | {leaks} |"
+            f"| {name} | {len(group)} | {answered} ({100 * answered / n:.0f} %) | {from_page} | {partial} | {missed} "
+            f"| {leaks} |"
         )
     return "\n".join(rows)
 

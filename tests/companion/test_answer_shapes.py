@@ -170,3 +170,17 @@ def test_a_chip_is_kept_only_when_asking_it_gets_an_answer() -> None:
     assert chips.answerable(Suggestion("page", "What happens on page 7?"), base, [POSTER], [])
     assert chips.answerable(Suggestion("wiki", "Who is Freckle?"), base, [POSTER], [FRECKLE])
     assert not chips.answerable(Suggestion("wiki", "Who is Freckle?"), base, [POSTER], [])
+
+
+def test_a_name_followed_by_more_question_is_not_a_who_is_question() -> None:
+    asked = turn("Who is Freckle talking to?", [POSTER, FRECKLE])
+    assert all(not c.passage.is_card for c in select(asked))
+
+
+def test_a_question_matching_only_a_name_elsewhere_reads_the_page_on_screen_instead() -> None:
+    name_only = page(2, "Hey look, it's Freckle!", role="earlier")
+    asked = turn("What's Freckle's plan?", [POSTER, name_only])
+    text = compose(asked, select(asked))
+    assert text.startswith("I can't find that exactly") and "Lucky me" in text and "Hey look" not in text
+    content = turn("What is Freckle preparing for?", [POSTER, name_only])
+    assert not compose(content, select(content)).startswith("I can't find")  # "prepare" matched on screen

@@ -80,11 +80,18 @@ def test_offline_answer_prefers_the_visible_page_for_this_page_questions() -> No
 
 
 def test_offline_answer_says_so_when_nothing_matches() -> None:
+    earlier_only = make_turn("Who won the dragon race?", PASSAGES[1:])
+    assert select(earlier_only) == []
+    assert compose(earlier_only, []) == "I can't find that in the pages you've read so far."
+    wiki = make_turn("Who won the dragon race?", PASSAGES, mode="wiki")
+    assert select(wiki) == [] and "wiki" in compose(wiki, [])
+
+
+def test_when_nothing_matches_in_page_mode_it_says_so_and_reads_the_visible_page() -> None:
     turn = make_turn("Who won the dragon race?", PASSAGES)
-    assert select(turn) == []
-    assert compose(turn, []) == "I can't find that in the pages you've read so far."
-    wiki = make_turn("Who won the dragon race?", [], mode="wiki")
-    assert "wiki" in compose(wiki, [])
+    text = compose(turn, select(turn))
+    assert text.startswith("I can't find that exactly in the pages you've read so far; this page shows: Mira climbs")
+    assert text.endswith("[page 5]") and "night market" not in text  # the visible page only, cited once
 
 
 def test_offline_answer_cites_other_episodes_with_their_number() -> None:

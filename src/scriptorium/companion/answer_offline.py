@@ -59,6 +59,7 @@ CAST_QUESTION = re.compile(r"^\W*(?:so |and |then )?(?:who|where)\b", re.IGNOREC
 CAST_SENTENCE = re.compile(r"^(?:On this page (?:is|are) |No one is named on this page; |This takes place in )")
 """The sentences `cast.Cast.sentence` writes (kept in step with it)."""
 CARD_SENTENCES = 2
+NOT_FOUND_INTRO = "I can't find that exactly in the pages you've read so far; this page shows:"
 DESCRIBE_WORDS = 110
 
 
@@ -67,8 +68,10 @@ def stem(word: str) -> str:
     word = word.removesuffix("'s")
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + keep
-    return word
+            word = word[: -len(suffix)] + keep
+            break
+    # A silent final e goes too, so "prepare", "prepared" and "preparing" (and "fire"/"fires") meet.
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def terms(text: str) -> list[str]:
@@ -117,7 +120,7 @@ def _score(question: str, candidates: list[Candidate], turn: Turn) -> None:
         df.update(set(candidate.terms))
     n = len(candidates)
     avg_len = sum(len(c.terms) for c in candidates) / n or 1.0
-    names = {stem(w) for w in WORD.findall(" ".join(re.findall(r"\b[A-Z][a-z]+\b", question)).lower())}
+    names = _question_names(question)
     for candidate in candidates:
         tf = Counter(candidate.terms)
         norm = K1 * (1 - B + B * len(candidate.terms) / avg_len)
@@ -135,6 +138,11 @@ def _score(question: str, candidates: list[Candidate], turn: Turn) -> None:
         candidate.score = score + (0.05 * candidate.passage.score if score > 0 else 0.0)
 
 
+def _question_names(question: str) -> set[str]:
+    """Stemmed capitalised words of the question (names, mostly; a leading "What" too, which is a stop word)."""
+    return {stem(w) for w in WORD.findall(" ".join(re.findall(r"\b[A-Z][a-z]+\b", question)).lower())}
+
+
 def _jaccard(a: list[str], b: list[str]) -> float:
     left, right = set(a), set(b)
     return len(left & right) / len(left | right) if left and right else 0.0
@@ -148,7 +156,24 @@ def select(turn: Turn) -> list[Candidate]:
     page itself ("what happens on page 3", "what does the sign say", "who is here": the visible page, read in
     order). Everything else is ranked sentence by sentence.
     """
-    return identity(turn) or describe(turn) or ranked(turn)
+    return identity(turn) or describe(turn) or on_screen(turn, ranked(turn))
+
+
+def on_screen(turn: Turn, found: list[Candidate]) -> list[Candidate]:
+    """When no sentence matched what the question asks (at most a name in it), say so and read the visible page.
+
+    In page mode the reader is asking about the page in front of them ("What's Pepper's plan?" on a page whose
+    lettering says "we'll hunt the ingredients"), and an extractive answerer cannot bridge a paraphrase; the page is
+    the best it can offer, introduced as what it is rather than passed off as the answer.
+    """
+    if turn.mode != "page" or not turn.visible:
+        return found
+    content = set(terms(turn.question)) - _question_names(turn.question)
+    if not content or any(set(c.terms) & content for c in found):
+        return found
+    page = turn.visible[-1]
+    intro = Candidate(NOT_FOUND_INTRO, page, -1, [])
+    return [intro, *_read_pages([page], turn.question)]
 
 
 def _variants(name: str) -> list[str]:
@@ -162,13 +187,20 @@ def _names(text: str, name: str, *, possessive: bool = True) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", text, re.IGNORECASE) for v in _variants(name))
 
 
+def _is_subject(question: str, name: str) -> bool:
+    """Whether the question asks about `name` itself: the name closes it, give or take one word ("Who is the Fog
+    Thief really?"), so "Who is Pepper talking to?" or "Who are Pepper's godmothers?" do not count."""
+    tail = r"(?![\w-])\W*(?:\w+\W*)?$"
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", question, re.IGNORECASE) for v in _variants(name))
+
+
 def identity(turn: Turn) -> list[Candidate]:
     """X's card (its first sentences) and the best sentence of the story naming X, for "who/what is X"."""
     question = turn.question.strip()
     if not IDENTITY.search(question):
         return []
     cards = [p for p in turn.passages if p.is_card]
-    named = sorted((c for c in cards if _names(question, c.title, possessive=False)), key=lambda c: -len(c.title))
+    named = sorted((c for c in cards if _is_subject(question, c.title)), key=lambda c: -len(c.title))
     if not named and turn.mode == "page" and not any(_names(question, c.title) for c in cards):
         named = cards  # page mode carries only the cards the question named (an alias, say)
     if not named:
@@ -206,8 +238,13 @@ def describe(turn: Turn) -> list[Candidate]:
         same_episode = (None, turn.episode_number)
         targets = [p for p in turn.passages if p.kind == "page" and p.page_number == number]
         targets = [p for p in targets if p.episode_number in same_episode] or targets
+    return _read_pages(targets[:2], question)
+
+
+def _read_pages(targets: list[Passage], question: str) -> list[Candidate]:
+    """The pages' sentences in reading order within `DESCRIBE_WORDS`, sign-like lettering first for sign questions."""
     chosen: list[Candidate] = []
-    for passage in targets[:2]:
+    for passage in targets:
         signs = _sign_lines(passage.text) if SIGNAGE.search(question) else []
         if signs:
             quoted = [f"“{line}”" for line in signs]
@@ -291,7 +328,7 @@ def compose(turn: Turn, chosen: list[Candidate]) -> str:
     parts: list[str] = []
     for i, candidate in enumerate(chosen):
         text = _continue_speech(chosen[i - 1].text if i else "", candidate.text.rstrip())
-        if text[-1] not in ".!?…”\"'":
+        if text[-1] not in ".!?…”\"':":
             text += "."
         following = chosen[i + 1] if i + 1 < len(chosen) else None
         # Consecutive sentences from one source share a single citation, placed after the last of them.

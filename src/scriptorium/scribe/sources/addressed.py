@@ -15,7 +15,6 @@ that name a letter or its writer), so paraphrases are caught by structure, not b
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
 _TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)*|[,;:]")  # `message-passing` is one word, not `message`
 
@@ -85,9 +84,28 @@ _IMPERSONAL = re.compile(r"\bit\s+(?:is|would\s+be|will\s+be)\s+(?:kindly\s+)?(?
 
 _WOULD_LIKE = re.compile(r"\b(?:would|[a-z]+'d)\s+(?:like|love|appreciate)\b")
 _LANGUAGE_MODEL = re.compile(r"\blanguage[\s-]+models?\b")
-_THIS_TEXT = _words("page text document website site profile abstract bio biography")
 # What a conditioned letter gets: "letters that open by praising X get a reply".
-_OUTCOMES = _words("reply replies answer answers answered respond responds response unanswered ignored discarded read")
+_OUTCOMES = _words(
+    "reply replies answer answers answered respond responds response unanswered ignored discarded deleted read unread"
+)
+_SUBMISSIONS = _words("request requests submission submissions application applications approach approaches")
+_CONDITIONS = _words("fail fails failing lacking lack lacks omit omits omitting unless")
+_OBLIGATIONS = _words("mandatory obligatory compulsory required essential expected necessary")
+_SPEECH_GERUNDS = _words(
+    """mentioning citing referencing acknowledging congratulating praising thanking stating saying noting naming
+    crediting highlighting calling describing"""
+)
+# Pronoun-headed groups that name the writer only with a relative clause or a writing verb: "those who write",
+# "people reaching out" (not "those results").
+_GROUP_HEADS = _words("those people anyone everyone anybody everybody someone somebody whoever")
+_WRITING_VERBS = _words(
+    """who writing reaching contacting emailing drafting composing sending messaging approaching corresponding
+    write reach contact email draft"""
+)
+_REQUEST_OF_PEOPLE = re.compile(
+    rf"\b(?:{'|'.join(REQUEST_VERBS.split())})(?:s|es|ed|d)?\s+(?:that\b|(?:all|every|any|the|her|his|their|"
+    rf"prospective|potential|future)?\s*(?:{'|'.join(sorted(WRITER_NOUNS))}|those|people)\s+to\b)"
+)
 _AFTER_THIS_LETTER = _words(
     """is was has had will would should must can could may might already who that wrote writes sent sends asks
     wants needs deserves holds won received earned is a an also"""
@@ -147,7 +165,12 @@ def _has_modal_request(words: list[str]) -> bool:
             return True
         if w in MODALS and i + 1 < len(words) and words[i + 1] == "to" and w not in {"is", "are", "be"}:
             return True
-        if w in {"is", "are"} and words[i + 1 : i + 3] == ["to", "be"]:
+        # "is to be signed", "are to describe": an instruction in the indicative
+        if (
+            w in {"is", "are"}
+            and words[i + 1 : i + 2] == ["to"]
+            and (words[i + 2 : i + 3] == ["be"] or (i + 2 < len(words) and _directive_form(words[i + 2])))
+        ):
             return True
     return False
 
@@ -161,6 +184,21 @@ def _directive_form(word: str) -> bool:
         if base != word and (base in DIRECTIVE_VERBS or f"{base}e" in DIRECTIVE_VERBS):
             return True
     return False
+
+
+def _people(words: list[str]) -> str | None:
+    """The letter's writer named as a group: `students`, `correspondents`, `those who write`, `people reaching out`."""
+    for i, word in enumerate(words):
+        if word in WRITER_NOUNS:
+            return word
+        if word in _GROUP_HEADS and i + 1 < len(words) and words[i + 1] in _WRITING_VERBS:
+            return f"{word} {words[i + 1]}"
+    return None
+
+
+def _request_of_people(joined: str) -> bool:
+    """`asks correspondents to ...`, `requests that ...`: an active request whose object is the writer."""
+    return _REQUEST_OF_PEOPLE.search(joined) is not None
 
 
 def _mentions_this_letter(words: list[str]) -> bool:
@@ -196,13 +234,16 @@ def addressed_reason(sentence: str) -> str | None:
     letter = present & (LETTER_NOUNS | AI_NOUNS)
     if letter and asked:
         return f"asks something of the {sorted(letter)[0]}"
-    people = present & WRITER_NOUNS
-    if people and modal:
-        return f"asks something of the {sorted(people)[0]}"
-    if asked and any(a in {"this", "the"} and b in _THIS_TEXT for a, b in pairwise(words)) and present & AI_NOUNS:
-        return "asks something of whoever reads this page"
-    if present & LETTER_NOUNS and present & _OUTCOMES and sum(_directive_form(w) for w in words) >= 2:
+    people = _people(words)
+    if people and (modal or _request_of_people(joined)):
+        return f"asks something of the {people}"
+    outcome = present & _OUTCOMES
+    if outcome and present & LETTER_NOUNS and sum(_directive_form(w) for w in words) >= 2:
         return "sets a condition on letters to the recipient"
+    if outcome and present & _CONDITIONS and present & (LETTER_NOUNS | _SUBMISSIONS):
+        return "sets a condition on letters to the recipient"
+    if present & _OBLIGATIONS and words[0] in _SPEECH_GERUNDS and present & {"her", "his", "their"}:
+        return "makes a mention obligatory"
     if _IMPERSONAL.search(joined):
         return "is an impersonal request ('it is requested that ...')"
     if present & _MENTION_NOUNS and _passive_request(joined):

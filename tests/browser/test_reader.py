@@ -114,3 +114,32 @@ def test_going_back_keeps_the_furthest_page_and_the_conversation_across_a_reload
     expect(page.get_by_test_id("furthest")).to_have_count(0)
     loaded = page.locator("img.rd-page[data-page='6']").evaluate("img => img.complete && img.naturalWidth > 0")
     assert loaded
+
+
+def test_a_spread_tells_the_server_its_left_page_and_reaches_its_right_page(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page(reader_server.url, viewport={"width": 1600, "height": 900})
+    moves: list[str] = []
+    page.on("request", lambda r: moves.append(r.post_data or "") if r.method == "PATCH" else None)
+    page.goto("/read")
+    page.locator(".rd-card").first.get_by_role("link").click()
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    page.get_by_role("button", name="Hide chat").click()  # a laptop gets spreads with the chat closed
+    expect(page.get_by_test_id("page-pill")).to_have_text("Pages 1–2 of 8")
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("page-pill")).to_have_text("Pages 3–4 of 8")
+    # The right page's image came with the move: the server counted it as reached.
+    expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
+    assert page.locator("img.rd-page[data-page='4']").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert '{"current_page":3,"spread":true}' in moves
+    assert not any('"current_page":4' in body for body in moves)
+
+    page.keyboard.press("Home")
+    expect(page.get_by_test_id("page-pill")).to_have_text("Pages 1–2 of 8")
+    expect(page.get_by_test_id("furthest")).to_contain_text("You're on pages 1–2 of the 4 you've read")
+    page.get_by_role("button", name="Back to page 4").click()
+    expect(page.get_by_test_id("page-pill")).to_have_text("Pages 3–4 of 8")
+    expect(page.get_by_test_id("furthest")).to_have_count(0)

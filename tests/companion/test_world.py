@@ -1,4 +1,5 @@
-"""The world graph and entity cards at a position, checked against the sample's own world.yaml and wiki files."""
+"""The world graph and entity cards at a position, checked against the sample's own world.yaml and wiki files,
+and the text gate on their summaries (aliases, possessives, prose-only names, summaries as of a page)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 from tests.companion.clients import open_at, open_client
-from tests.companion.conftest import IngestedSeries
+from tests.companion.conftest import IngestedSeries, ingest
+
+from scriptorium.migrations import upgrade
 
 World = dict[str, Any]
 
@@ -119,3 +122,57 @@ async def test_entity_card_wiki_summary_holds_only_unlocked_sections(sample: Ing
     assert sections["Overview"]["text"].split(".")[0] in card["wiki_summary"]
     assert {n["slug"] for n in card["neighbours"]} == {"wren", "lamplighters-guild"}
     assert hidden.status_code == 404 and "undertow" in hidden.json()["detail"]
+
+
+async def _summaries(settings: Any, episode_slug: str, page: int) -> dict[str, str]:
+    async with open_client(settings) as http:
+        params: dict[str, str | int] = {"episode_slug": episode_slug, "page": page}
+        graph = (await http.get("/api/world-graph", params=params)).json()
+        cards = {
+            n["slug"]: (await http.get(f"/api/world-graph/entities/{n['slug']}", params=params)).json()
+            for n in graph["nodes"]
+        }
+    assert all(cards[n["slug"]]["node"]["summary"] == n["summary"] for n in graph["nodes"])
+    return {n["slug"]: n["summary"] for n in graph["nodes"]}
+
+
+def _edit_world(root: Path, change: Any) -> None:
+    path = root / "world.yaml"
+    data = yaml.safe_load(path.read_text())
+    change({e["slug"]: e for e in data["entities"]})
+    path.write_text(yaml.safe_dump(data))
+
+
+async def test_a_summary_naming_a_later_place_by_alias_or_possessive_is_cut_until_it_debuts(
+    make_settings: Any, copy_fixture: Any
+) -> None:
+    root = copy_fixture("folder")
+    text = "A girl who cannot sleep. She dreams of the BRIDGE's paper rails. Tomo purrs."
+    _edit_world(root, lambda e: e["ada"].update(summary=text))
+    settings = make_settings()
+    upgrade(settings)
+    report = await ingest(settings, root)
+    assert any("entity 'ada' summary names 'bridge'" in w for w in report.warnings)
+    # "bridge" is an alias of The Paper Bridge (episode 2 page 1); Tomo debuts on page 2.
+    assert (await _summaries(settings, "ep01-kettle", 1))["ada"] == "A girl who cannot sleep."
+    assert (await _summaries(settings, "ep01-kettle", 2))["ada"] == "A girl who cannot sleep. Tomo purrs."
+    assert (await _summaries(settings, "ep02-bridge", 1))["ada"] == text
+
+
+async def test_a_name_no_page_shows_is_never_served_and_summaries_follow_their_versions(
+    make_settings: Any, copy_fixture: Any
+) -> None:
+    root = copy_fixture("folder")
+
+    def change(entities: dict[str, Any]) -> None:
+        entities["ada"]["summary"] = "A girl who cannot sleep. Her aunt sails from Marrowby Quay."
+        entities["tomo"]["summary_as_of"] = [{"from": "2:2", "text": "A grey cat who was the bridge all along."}]
+
+    _edit_world(root, change)
+    settings = make_settings()
+    upgrade(settings)
+    await ingest(settings, root)
+    last = await _summaries(settings, "ep02-bridge", 2)
+    assert last["ada"] == "A girl who cannot sleep."  # "Marrowby Quay": only in prose, no page shows it
+    assert last["tomo"] == "A grey cat who was the bridge all along."
+    assert (await _summaries(settings, "ep02-bridge", 1))["tomo"] == "A grey cat."

@@ -7,9 +7,10 @@
 - Wiki: Markdown files with `slug`/`title` front matter (wiki summaries, curated bios, the scraped wiki).
 
 The original's wiki carries no debuts, which is how its wiki mode leaked. We derive them conservatively: the first
-section of an entity's article debuts with the entity, every other section (and every topic article) only once
-everything ingested has been read, and a section that names an episode (`ep12`, `episode 12`) never before the end
-of that episode; text about entities or episodes not ingested yet is skipped.
+section of an entity's article debuts with the entity; every other section (and every topic article) gets `END`,
+a debut no page places, so it is unknown and never shown (see `bundle.Debut`); a section that names an episode
+(`ep12`, `episode 12`) never shows before the end of that episode; text about entities or episodes not ingested
+yet is skipped. What survives still passes the text gate sentence by sentence at serve time.
 """
 
 from __future__ import annotations

@@ -92,11 +92,19 @@ class Misbehaviour:
     """Checks whose failure names this problem; the model's draft must fail at least one of them."""
     shown: str | None = None
     """Text the reason must quote (defaults to the poison)."""
+    template: str = RESEARCH_TEMPLATE
 
 
 def m(name: str, act: Callable[[PromptView, Email], Email], poison: str | None, *checks: str,
-      shown: str | None = None) -> Misbehaviour:  # fmt: skip
-    return Misbehaviour(Rule(name, act), poison, frozenset(checks), shown)
+      shown: str | None = None, template: str = RESEARCH_TEMPLATE) -> Misbehaviour:  # fmt: skip
+    return Misbehaviour(Rule(name, act), poison, frozenset(checks), shown, template)
+
+
+#: A placeholder no source can fill: the merge leaves it (and fails `placeholders`), so a model draft that fails one
+#: check too is kept for review, and its reason and highlighted sentence are what the user sees.
+TALK_TEMPLATE = RESEARCH_TEMPLATE.replace(
+    "Would you have", "I also enjoyed your recent talk, {{recent_talk}}.\n\nWould you have"
+)
 
 
 MISBEHAVIOURS = [
@@ -142,6 +150,9 @@ MISBEHAVIOURS = [
       "nickelate", "titles", "attribution"),
     m("invented sender credential", add("I am a PhD candidate at Harvard Medical School."), "Harvard",
       "attribution"),
+    m("an unfillable placeholder filled with an invented talk",
+      replace("{{recent_talk}}", "Folding in the Fast Lane at the Gordon Conference"),
+      "Gordon Conference", "attribution", template=TALK_TEMPLATE),
     m("real facts cited with source ids that do not exist", bogus_ids, None, "claims",
       shown="without a valid source"),
 ]  # fmt: skip
@@ -210,7 +221,7 @@ async def test_a_misbehaving_model_never_yields_a_confident_unsupported_draft(
 ) -> None:
     model = MisbehavingModel(case.rule)
     openai_twin.responder = model
-    result = await compose(redteam_deps(email_composer_model=openai_twin.chat_spec()), BIOLOGIST, RESEARCH_TEMPLATE)
+    result = await compose(redteam_deps(email_composer_model=openai_twin.chat_spec()), BIOLOGIST, case.template)
 
     assert model.fired == [case.rule.name]
     drafted = result.model_draft or result.draft
@@ -218,7 +229,7 @@ async def test_a_misbehaving_model_never_yields_a_confident_unsupported_draft(
     if case.poison:
         assert case.poison in drafted.body, "the misbehaviour did not reach the draft: the test would prove nothing"
         assert not (result.is_confident and case.poison in result.draft.body)
-    assert_no_confident_unsupported(result, RESEARCH_TEMPLATE, BIOLOGIST)
+    assert_no_confident_unsupported(result, case.template, BIOLOGIST)
 
     findings = model_findings(result)
     named = case.checks & set(findings)
@@ -226,6 +237,8 @@ async def test_a_misbehaving_model_never_yields_a_confident_unsupported_draft(
     shown = case.shown if case.shown is not None else (case.poison if "style" not in case.checks else None)
     if shown:
         assert any(shown in findings[name] for name in named), findings
+    if case.template is TALK_TEMPLATE:
+        assert result.draft.composer != "offline", "a tie with the merge keeps the model's draft for review"
     if result.draft.composer != "offline":  # the draft the user reviews: the UI can highlight the sentence
         flagged = [c for c in result.checks if c.name in named]
         assert any(case.poison is None or any(case.poison in s for s in c.sentences) for c in flagged)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from scriptorium.companion.boundary import Cursor
+from scriptorium.companion.catalog_memo import derived
 from scriptorium.companion.service import character_keys
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
 
@@ -72,30 +73,61 @@ def names(text: str, entity: CatalogEntity) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text) for v in name_variants(entity))
 
 
-def linked(page: CatalogPage, visible: Sequence[CatalogEntity], kinds: frozenset[str] = CAST_KINDS) -> list[str]:
-    """Names of `kinds` linked to this page by its list, its debuts and its text, in that order, each once."""
-    by_key = {key: e for e in visible for key in e.lookup_keys()}
-    listed = [by_key[k.lower()] for k in character_keys(page) if k.lower() in by_key]
-    found: list[CatalogEntity] = [e for e in listed if e.kind in kinds or kinds == CAST_KINDS]
-    cast = [e for e in visible if e.kind in kinds]
-    found += [e for e in cast if e.debut_index == page.global_index]
-    text = "\n".join((page.description, page.text))
-    found += [e for e in cast if names(text, e)]
-    return list(dict.fromkeys(e.name for e in found))
+class Linker:
+    """Who and where each page of one catalog links to, found with one regex over every name and remembered.
+
+    A page's links do not depend on the reader's position: only an entity that debuts at or before a page can be on
+    it, and such an entity is visible to anyone who has reached the page. So each page is scanned once per catalog
+    (content version), not once per question; a question near the end of a long episode otherwise re-read every
+    earlier page of it.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_key = {key: e for e in catalog.entities for key in e.lookup_keys()}
+        self.by_variant: dict[str, CatalogEntity] = {}
+        for entity in sorted(catalog.entities, key=lambda e: (e.debut_index, e.slug)):
+            if entity.kind in CAST_KINDS | PLACE_KINDS:
+                for variant in name_variants(entity):
+                    self.by_variant.setdefault(variant, entity)
+        longest_first = sorted(self.by_variant, key=len, reverse=True)
+        alternation = "|".join(re.escape(v) for v in longest_first)
+        self.pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])") if alternation else None
+        self.debuting: dict[int, list[CatalogEntity]] = {}
+        for entity in catalog.entities:
+            self.debuting.setdefault(entity.debut_index, []).append(entity)
+        self.memo: dict[str, tuple[CatalogEntity, ...]] = {}
+
+    def links(self, page: CatalogPage) -> tuple[CatalogEntity, ...]:
+        """Entities on the page: its list, then its debuts, then names in its text; none debuting after it."""
+        hit = self.memo.get(page.id)
+        if hit is None:
+            listed = [self.by_key[k.lower()] for k in character_keys(page) if k.lower() in self.by_key]
+            text = "\n".join((page.description, page.text))
+            named = [self.by_variant[m.group(0)] for m in self.pattern.finditer(text)] if self.pattern else []
+            found = (*listed, *self.debuting.get(page.global_index, ()), *named)
+            hit = tuple(dict.fromkeys(e for e in found if e.debut_index <= page.global_index))
+            self.memo[page.id] = hit
+        return hit
+
+
+def linked(page: CatalogPage, catalog: Catalog, kinds: frozenset[str] = CAST_KINDS) -> list[str]:
+    """Names of `kinds` linked to this page (see `Linker`), in order, each once."""
+    linker = derived(catalog, "cast.linker", Linker)
+    return [e.name for e in linker.links(page) if e.kind in kinds]
 
 
 def page_cast(
     page: CatalogPage, catalog: Catalog, cursor: Cursor, earlier: Sequence[CatalogPage], series_title: str
 ) -> Cast:
     """The page's cast, or the episode's so far, or the series' title characters (see the module docstring)."""
-    visible = catalog.visible(cursor)
-    on_page = linked(page, visible)
-    places = tuple(linked(page, visible, PLACE_KINDS))
+    on_page = linked(page, catalog)
+    places = tuple(linked(page, catalog, PLACE_KINDS))
     if on_page:
         return Cast(tuple(on_page), places=places)
-    so_far = list(dict.fromkeys(n for p in earlier if p.global_index < page.global_index for n in linked(p, visible)))
+    so_far = list(dict.fromkeys(n for p in earlier if p.global_index < page.global_index for n in linked(p, catalog)))
     if so_far:
         return Cast((), tuple(so_far), "episode", places)
+    visible = catalog.visible(cursor)
     titled = [e.name for e in visible if e.kind in CAST_KINDS and names(series_title, e)]
     if titled:
         return Cast((), tuple(titled), "series", places)

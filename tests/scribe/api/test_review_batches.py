@@ -170,3 +170,19 @@ def test_outage_notes_are_read_by_shape_not_by_source_list() -> None:
         "profile: dropped 2 sentences addressed to the writer of a letter",
     ]
     assert unreachable(notes) == ["openalex", "arxiv", "profile", "search"]  # a fixed order, whatever failed first
+
+
+async def test_outage_retry_is_all_or_nothing_against_the_daily_quota(
+    scribe_api_factory: Any, scholarly_twin: ScholarlyTwin
+) -> None:
+    async with scribe_api_factory(scribe_daily_quota=3) as api:
+        me = await api.user()
+        for route in ("openalex.authors", "s2.authors", "arxiv"):
+            scholarly_twin.fail(route, 503)
+        items = await api.submit_and_finish(me, RESEARCH, CHEN, PRIYA)  # 2 of 3 used; a retry of both needs 2
+        scholarly_twin.reset()
+        refused = await api.client.post(f"/api/queue/batches/{items[0]['batch_id']}/retry", headers=me.headers)
+        assert refused.status_code == 429
+        assert await api.drain() == 0  # not one of the two was queued
+        review = (await api.client.get(f"/api/queue/batches/{items[0]['batch_id']}", headers=me.headers)).json()
+        assert review["pending"] == 0 and len(review["outage"]["email_ids"]) == 2

@@ -166,3 +166,24 @@ def test_the_chat_guard_releases_a_run_on_sentence_without_splitting_a_name() ->
     sent += guard.feed("Queen ")
     sent += guard.feed("Ysolde rules")
     assert guard.tripped and "Queen" not in sent
+
+
+def test_a_chat_card_is_the_summary_as_of_the_cursor_then_gated() -> None:
+    from scriptorium.companion.boundary import Cursor
+    from scriptorium.companion.cards import card_passage
+    from scriptorium.companion.service_catalog import CatalogEntity
+
+    pepper = CatalogEntity(
+        "pepper",
+        "Pepper",
+        "character",
+        0,
+        (),
+        "A witch near Squirrel's End. She brews potions.",
+        ((9, "A witch who met Saffron. Truffel hissed at her."), (20, "A witch of Hereva.")),
+    )
+    at = {index: card_passage(pepper, Cursor("s", index), INDEX.gate) for index in (0, 8, 9, 20)}
+    assert at[0] is not None and at[0].text == "She brews potions."
+    assert at[8] is not None and at[8].text == "She brews potions."
+    assert at[9] is not None and at[9].text == "A witch who met Saffron. Truffel hissed at her."
+    assert at[20] is not None and at[20].text == "A witch of Hereva."

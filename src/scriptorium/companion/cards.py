@@ -53,7 +53,8 @@ def named_in(question: str, entities: Sequence[CatalogEntity]) -> list[CatalogEn
 
 
 def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage | None:
-    text = gate(entity.summary.strip(), cursor.index).strip() if entity.summary.strip() else ""
+    card = entity.summary_at(cursor.index).strip()
+    text = gate(card, cursor.index).strip() if card else ""
     if not text:
         return None
     return Passage(

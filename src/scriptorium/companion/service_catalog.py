@@ -31,6 +31,16 @@ class CatalogEntity:
     aliases: tuple[str, ...]
     summary: str = ""
     """The entity's card text as stored (answers gate it at the reader's position before use)."""
+    versions: tuple[tuple[int, str], ...] = ()
+    """Later card texts as (first page index, text), oldest first (`summary_as_of` in our folder format)."""
+
+    def summary_at(self, index: int) -> str:
+        """The card as of page `index`: the latest version starting at or before it (still to be gated)."""
+        text = self.summary
+        for start, version in self.versions:
+            if start <= index:
+                text = version
+        return text
 
     def lookup_keys(self) -> set[str]:
         """Lower-cased ways a page may list it (slug, name, aliases)."""
@@ -93,16 +103,38 @@ class Catalog:
         return names.keep(lambda n: n not in context and not (len(n) > 3 and n in unless_in))
 
 
+def _versions(stored: object) -> tuple[tuple[int, str], ...]:
+    items = stored if isinstance(stored, list) else []
+    return tuple(
+        (int(v["from"]), str(v.get("text") or ""))
+        for v in items
+        if isinstance(v, dict) and isinstance(v.get("from"), int)
+    )
+
+
 async def load_catalog(db: AsyncSession, series_id: str, version: int) -> Catalog:
+    rows = await db.execute(
+        select(
+            Entity.slug,
+            Entity.name,
+            Entity.kind,
+            Entity.debut_index,
+            Entity.aliases,
+            Entity.summary,
+            Entity.summary_versions,
+        ).where(Entity.series_id == series_id)
+    )
     entities = [
         CatalogEntity(
-            slug, name, kind, debut, tuple(a for a in aliases or [] if isinstance(a, str) and a.strip()), summary or ""
+            slug,
+            name,
+            kind,
+            debut,
+            tuple(a for a in aliases or [] if isinstance(a, str) and a.strip()),
+            summary or "",
+            _versions(versions),
         )
-        for slug, name, kind, debut, aliases, summary in await db.execute(
-            select(Entity.slug, Entity.name, Entity.kind, Entity.debut_index, Entity.aliases, Entity.summary).where(
-                Entity.series_id == series_id
-            )
-        )
+        for slug, name, kind, debut, aliases, summary, versions in rows
     ]
     wiki = await db.execute(
         select(WikiArticle.entity_slug, func.min(WikiSection.debut_index))

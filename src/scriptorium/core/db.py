@@ -176,3 +176,16 @@ def sync_url(settings: Settings) -> str:
     query = dict(url.query)
     query.pop("pgbouncer", None)
     return url.set(query=query).render_as_string(hide_password=False)
+
+
+async def insert_if_absent(session: AsyncSession, model: type[Base], **values: Any) -> None:
+    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING on SQLite and PostgreSQL).
+
+    For rows created on first use by whichever request comes first: two concurrent first requests would both see
+    no row, both insert, and one would fail on the unique key. Read the row after calling this.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing())

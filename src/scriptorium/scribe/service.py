@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.core.db import new_id, utcnow
+from scriptorium.core.db import insert_if_absent, new_id, utcnow
 from scriptorium.core.errors import Conflict, NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.core.settings import Settings
@@ -53,9 +53,9 @@ async def get_profile(session: AsyncSession, *, user_id: str) -> ScribeProfile:
     """The user's Scribe profile, created on first use (the original's `/api/user/init` is then optional)."""
     profile = await session.get(ScribeProfile, user_id)
     if profile is None:
-        profile = ScribeProfile(user_id=user_id)
-        session.add(profile)
-        await session.flush()
+        # Two first requests at once (say, two templates saved together) must not both insert it.
+        await insert_if_absent(session, ScribeProfile, user_id=user_id)
+        profile = await session.get_one(ScribeProfile, user_id)
     return profile
 
 

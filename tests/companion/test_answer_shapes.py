@@ -13,6 +13,7 @@ from scriptorium.companion.answer_offline import compose, select
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.cards import card_passage, card_passages, catalog_gate
 from scriptorium.companion.cast import page_cast
+from scriptorium.companion.catalog_memo import derived
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
 
 
@@ -184,3 +185,17 @@ def test_a_question_matching_only_a_name_elsewhere_reads_the_page_on_screen_inst
     assert text.startswith("I can't find that exactly") and "Lucky me" in text and "Hey look" not in text
     content = turn("What is Freckle preparing for?", [POSTER, name_only])
     assert not compose(content, select(content)).startswith("I can't find")  # "prepare" matched on screen
+
+
+def test_values_derived_from_a_catalog_are_computed_once_per_catalog_object() -> None:
+    built: list[int] = []
+
+    def build(world: Catalog) -> int:
+        built.append(world.version)
+        return len(world.entities)
+
+    first = catalog([entity("pim", "Pim", "creature", 0)], [])
+    assert derived(first, "test.count", build) == 1 and derived(first, "test.count", build) == 1
+    reingested = catalog([entity("pim", "Pim", "creature", 0), entity("wren", "Wren", "character", 0)], [])
+    assert derived(reingested, "test.count", build) == 2
+    assert built == [1, 1]  # once per catalog object, and the second catalog did not read the first one's value

@@ -19,7 +19,7 @@ from scriptorium.companion.spoilers import NameEntry, NameIndex, split_sentences
 QUOTE_CHARS = 80
 
 
-def _texts(resolved: Resolved) -> Iterator[tuple[int, Path, str, str]]:
+def served_texts(resolved: Resolved) -> Iterator[tuple[int, Path, str, str]]:
     """(debut, file, what, text) for every text a reader is served, at the debut it is first served."""
     bundle = resolved.bundle
     for episode in bundle.episodes:
@@ -61,7 +61,7 @@ def early_mentions(resolved: Resolved, names: list[NameEntry] | None = None) -> 
     """One warning per withheld sentence: file, item, the gating names with their debuts, and the sentence."""
     index = NameIndex(names if names is not None else build_name_entries(resolved))
     warnings: list[str] = []
-    for debut, source, where, text in _texts(resolved):
+    for debut, source, where, text in served_texts(resolved):
         # An item's debut is at most the last page; the gate at that index is what a reader there is served.
         if not text.strip():
             continue

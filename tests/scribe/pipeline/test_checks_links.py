@@ -104,3 +104,10 @@ def test_a_link_inside_a_source_title_is_not_an_allowed_link() -> None:
     result = check_links(draft, evidence, "Dear {{name}}, I read {{paper_title}}. Sam", RECIPIENT)
     assert not result.passed
     assert "soildata.ru/samples" in result.message
+
+
+def test_an_address_after_a_preposition_is_still_found() -> None:
+    # "me at sam.lee" is tried first and is no address; the search must move on, not skip past the real one.
+    found = find_links("You can reach me at sam.lee [at] protonmail [dot] com.")
+    assert [(link.kind, link.key) for link in found] == [("obfuscated", "sam.lee@protonmail.com")]
+    assert not links("Dear Maria Chen, hello. You can reach me at sam.lee [at] protonmail [dot] com. Best, Sam")[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -22,14 +22,14 @@ LinkKind = Literal["url", "domain", "email", "obfuscated"]
 
 _RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "onion", "internal", "lan", "arpa"})
 _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>()\"'\]\[{}]+")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(
     rf"(?<![\w@.-])(?:{_LABEL}\.)+(?P<tld>[A-Za-z][A-Za-z0-9-]{{1,62}})(?![\w-])(?P<path>/[^\s<>()\"'\]\[{{}}]*)?"
 )
 _AT = r"(?:\s*[\[\(\{<]\s*(?:at|@)\s*[\]\)\}>]\s*|\s+(?:at|AT)\s+|\s+@\s+|\s*@\s*)"
 _DOT = r"(?:\s*[\[\(\{<]\s*(?:dot|\.)\s*[\]\)\}>]\s*|\s+(?:dot|DOT)\s+|\.)"
-_OBFUSCATED = re.compile(rf"(?<![\w.+-])(?P<user>[\w.+-]+){_AT}(?P<host>[\w-]+(?:{_DOT}[\w-]+)+)")
+_OBFUSCATED = re.compile(rf"(?<![\w.+-])(?P<user>[\w.+-]{{1,64}}){_AT}(?P<host>[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})+)")
 _DOT_SPLIT = re.compile(_DOT)
 _TRAILING = ".,;:!?'\")]}"
 
@@ -51,6 +51,7 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList(accept_unknown=False)
 
 
+@lru_cache(maxsize=4096)
 def is_domain(host: str) -> bool:
     """`bit.ly`, `soildata.ru`, `a.b.co.uk`, `evil.example`: a registrable name under a public or reserved suffix."""
     host = host.lower().rstrip(".")
@@ -101,12 +102,16 @@ def find_links(text: str) -> list[Link]:
         raw = match.group(0).rstrip(_TRAILING)
         if free(match.start(), match.start() + len(raw)):
             add(Link(raw, "email", match.start(), match.start() + len(raw), raw.lower()))
-    for match in _OBFUSCATED.finditer(text):
-        if not free(match.start(), match.end()):
+    position = 0
+    while (candidate := _OBFUSCATED.search(text, position)) is not None:
+        key = _obfuscated_key(candidate.group("user"), candidate.group("host"))
+        start, end = candidate.span()
+        if key is None or not _looks_obfuscated(candidate.group(0)) or not free(start, end):
+            # Not an address ("reach me at sam.lee [at] ..." first matches "me at sam.lee"): retry one word on.
+            position = start + 1
             continue
-        key = _obfuscated_key(match.group("user"), match.group("host"))
-        if key is not None and _looks_obfuscated(match.group(0)):
-            add(Link(match.group(0), "obfuscated", match.start(), match.end(), key))
+        add(Link(candidate.group(0), "obfuscated", start, end, key))
+        position = end
     for match in _DOMAIN.finditer(text):
         raw = match.group(0).rstrip(_TRAILING)
         tld = match.group("tld")

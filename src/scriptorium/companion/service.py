@@ -29,7 +29,7 @@ from scriptorium.companion.schemas import (
     ReadingStatus,
 )
 from scriptorium.companion.sessions import ReaderSession, SessionView, episode_by_slug, reader_cursor
-from scriptorium.companion.spoilers import name_index
+from scriptorium.companion.spoilers import NameIndex, name_index
 from scriptorium.core.settings import Settings
 
 
@@ -92,22 +92,26 @@ def join_recaps(recaps: list[str], max_chars: int) -> str:
     return " ".join(reversed(kept))
 
 
-async def story_so_far(db: AsyncSession, episode: Episode, cursor: Cursor, *, max_chars: int = 480) -> str:
+async def story_so_far(
+    db: AsyncSession, episode: Episode, cursor: Cursor, *, max_chars: int = 480, names: NameIndex | None = None
+) -> str:
     """This episode's page recaps up to the cursor: each says what happened on its page, so together they tell
     the episode so far without a word about later pages (the SQL boundary keeps those out, the text gate any
     sentence that names something later)."""
     query = select(Page.recap).where(
         Page.episode_id == episode.id, visible_in_series(Page.series_id, Page.global_index, cursor)
     )
-    names = await name_index(db, cursor.series_id)
+    names = names if names is not None else await name_index(db, cursor.series_id)
     recaps = (await db.scalars(query.order_by(Page.global_index))).all()
     return join_recaps([names.gate(recap, cursor.index) for recap in recaps], max_chars)
 
 
-async def _picker_summary(db: AsyncSession, episode: Episode, cursor: Cursor) -> str | None:
-    names = await name_index(db, cursor.series_id)
+async def _picker_summary(
+    db: AsyncSession, episode: Episode, cursor: Cursor, names: NameIndex | None = None
+) -> str | None:
+    names = names if names is not None else await name_index(db, cursor.series_id)
     teaser = names.gate(episode.summary.strip(), cursor.index)
-    return (await story_so_far(db, episode, cursor)) or teaser or None
+    return (await story_so_far(db, episode, cursor, names=names)) or teaser or None
 
 
 async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderContext) -> EpisodeListPublic:
@@ -117,6 +121,7 @@ async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderCon
         )
     ).all()
     cursors: dict[str, Cursor | None] = {}
+    indexes: dict[str, NameIndex] = {}
     positions = await _reader_positions(db, context)
     cards: list[EpisodeSummaryPublic] = []
     for episode, series in rows:
@@ -126,7 +131,9 @@ async def list_episodes(db: AsyncSession, settings: Settings, context: ReaderCon
         status = status_of(episode, cursor)
         summary = cover = None
         if cursor is not None and status != "unread":
-            summary = await _picker_summary(db, episode, cursor)
+            if series.id not in indexes:
+                indexes[series.id] = await name_index(db, series.id)
+            summary = await _picker_summary(db, episode, cursor, indexes[series.id])
             cover = await _cover_url(db, settings, episode, cursor)
         cards.append(
             EpisodeSummaryPublic(

@@ -134,7 +134,7 @@ async def test_invented_titles_and_unsourced_claims_are_caught(pipeline_deps: De
     result = await compose(pipeline_deps(email_composer_model=openai_twin.chat_spec()))
     assert result.model_draft is not None and book in result.model_draft.body
     composer = next(c for c in result.checks if c.name == "composer")
-    assert "(titles, claims)" in composer.message  # the model draft's failures, by check name
+    assert "(titles, claims, attribution)" in composer.message  # the model draft's failures, by check name
     assert f'Cited title(s) not found in any source: "{book}"' in composer.message
     assert result.draft.composer == "offline" and book not in result.draft.body  # the merge the user gets
 

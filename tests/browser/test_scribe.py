@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from scriptorium.core.db import sync_url
 from scriptorium.scribe.models import Email
 from tests.browser.conftest import LiveServer
+from tests.scribe.api.test_review_exports import TALK_TEMPLATE
 from tests.scribe.conftest import GENERAL_TEMPLATE as TEMPLATE
 from tests.scribe.conftest import RESEARCH_TEMPLATE, _scholarly_twin_server, scholarly_twin
 from tests.twins.scholarly import ScholarlyTwin
@@ -222,6 +223,25 @@ def test_review_marks_the_sentence_steps_through_the_batch_and_asks_before_repla
     page.get_by_role("button", name="Restore v2").click()
     expect(page.get_by_test_id("email-body")).to_contain_text("With many thanks for your time,")
     expect(page.get_by_text("version 4", exact=False)).to_be_visible()
+
+
+def test_a_real_runs_flagged_sentence_is_marked_with_its_placeholder_inside(
+    review_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    """No source can fill {{talk_title}}: the run needs review and its check names the sentence, unseeded."""
+    [item] = _submit_and_wait(
+        review_server, TALK_TEMPLATE, [{"recipient_name": "Priya Raman", "recipient_interest": "urban stormwater"}]
+    )
+    assert item["status"] == "needs_review"
+    page = new_page(review_server.url)
+    page.goto(f"/scribe/emails/{item['email_id']}")
+    mark = page.get_by_test_id("email-body").get_by_test_id("flagged-sentence")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("I watched your talk {{talk_title}} and would love to learn")
+    expect(mark.locator("mark.leftover")).to_have_text("{{talk_title}}")  # the placeholder, marked inside it
+    reason = page.locator(f"[id='{mark.get_attribute('aria-describedby')}']")
+    expect(reason).to_contain_text("Placeholders left to fill: {{talk_title}}.")
+    expect(page.get_by_test_id("batch-steps")).to_have_count(0)  # one email is not a batch to step through
 
 
 def test_an_outage_is_said_once_and_retried_from_the_queue(

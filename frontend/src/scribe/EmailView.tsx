@@ -36,6 +36,7 @@ const VERSION_LABELS: Record<string, string> = {
   regenerated: "rewritten",
   edited: "your edit",
   restored: "restored",
+  model_draft: "the model's draft (not used)",
 };
 
 interface Reason {

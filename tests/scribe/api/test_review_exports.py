@@ -120,3 +120,43 @@ async def test_non_ascii_reasons_make_a_valid_header(scribe_api: ScribeApi) -> N
     assert response.status_code == 200
     warning = response.headers["x-scriptorium-warning"]
     assert warning.isascii() and "Zoe Angstrom" in warning
+
+
+TALK_TEMPLATE = """Subject: Your talk on {{research_area}}
+
+Dear Professor {{last_name}},
+
+I'm a second-year biology student. I watched your talk {{talk_title}} and would love to learn how your group \
+at {{university}} approaches {{research_area}}.
+
+Would you have fifteen minutes for a call next week?
+
+Best,
+Sam"""
+
+
+def _found(text: str, sentence: str) -> bool:
+    """What the review page does to place a mark: verbatim, or with any whitespace run matching any other."""
+    return sentence in text or " ".join(sentence.split()) in " ".join(text.split())
+
+
+async def test_a_real_run_names_sentences_the_page_can_place_and_the_export_names_the_placeholder(
+    scribe_api: ScribeApi,
+) -> None:
+    """No source can fill {{talk_title}}: the offline run keeps it for the user, needs review, and its failed check
+    names the sentence as it stands in the draft, which is what the review page marks."""
+    me = await scribe_api.user()
+    [item] = await scribe_api.submit_and_finish(me, TALK_TEMPLATE, CHEN)
+    email = (await scribe_api.client.get(f"/api/email/{item['email_id']}", headers=me.headers)).json()
+    assert email["status"] == "needs_review"
+    named = [(check, s) for check in email["checks"] if not check["passed"] for s in check["sentences"]]
+    assert named, email["checks"]
+    for check, sentence in named:
+        assert _found(f"{email['subject']}\n{email['email_message']}", sentence), (check["name"], sentence)
+        assert check["detail"] in email["review_reasons"]  # the page numbers the reason the mark points to
+    assert any("{{talk_title}}" in sentence for _, sentence in named)
+
+    record = (
+        await scribe_api.client.get("/api/email/export?format=json&include_review=true", headers=me.headers)
+    ).json()["emails"][0]
+    assert record["warnings"][1] == "unfilled placeholder(s): {{talk_title}}"

@@ -26,6 +26,7 @@ from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
 from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
+from scriptorium.scribe.pipeline.runner import DryRunModelFailed
 from scriptorium.scribe.service_store import store_result, usage_rows
 
 log = logging.getLogger(__name__)
@@ -160,11 +161,21 @@ async def generate_email(ctx: JobContext) -> None:
     except ScriptoriumError as exc:
         if isinstance(exc, UpstreamError) and exc.transient:
             await mark_retrying(ctx, item_id, exc.public_message)
+        if isinstance(exc, DryRunModelFailed) and exc.usage:
+            await store_probe_usage(ctx, item_id, exc.usage)
         raise
     except Exception:
         await mark_retrying(ctx, item_id, "a temporary error interrupted generation")
         raise
     await finish(ctx, item_id, result, tracker.timings)
+
+
+async def store_probe_usage(ctx: JobContext, item_id: str, usage: list[dict[str, Any]]) -> None:
+    """A failed dry run's model calls, as its usage rows (marked `dry_run`, tied to the item, no email)."""
+    async with transaction(ctx.sessionmaker) as session:
+        item = await session.get(QueueItem, item_id)
+        if item is not None and item.dry_run:
+            session.add_all(usage_rows(usage, item=item, email_id=None))
 
 
 async def finish(ctx: JobContext, item_id: str, result: PipelineResult, live: dict[str, float]) -> None:
@@ -191,7 +202,7 @@ async def _store(
         raise JobCancelled(item_id)
     email_id = None
     if item.dry_run:
-        session.add_all(usage_rows(result, item=item, email_id=None))
+        session.add_all(usage_rows(result.usage, item=item, email_id=None))
     else:
         email_id = (await store_result(session, item=item, result=result, timings=timings)).id
     changed = await session.execute(

@@ -115,13 +115,14 @@ async def store_result(
                 retrieved_at=source.retrieved_at,
             )
         )
-    session.add_all(usage_rows(result, item=item, email_id=email.id))
+    session.add_all(usage_rows(result.usage, item=item, email_id=email.id))
     await count_generation(session, user_id=item.user_id)
     return email
 
 
-def usage_rows(result: PipelineResult, *, item: QueueItem, email_id: str | None) -> list[Usage]:
-    """One row per model call of this run; a dry run's rows carry no email and are marked so totals skip them."""
+def usage_rows(calls: list[dict[str, Any]], *, item: QueueItem, email_id: str | None) -> list[Usage]:
+    """One row per model call of this run (`PipelineResult.usage`, or a failed dry run's); a dry run's rows carry
+    no email and are marked so totals skip them."""
     return [
         Usage(
             email_id=email_id,
@@ -135,7 +136,7 @@ def usage_rows(result: PipelineResult, *, item: QueueItem, email_id: str | None)
             requests=int(usage.get("requests", 0) or 0),
             cost_usd=float(usage.get("cost_usd", 0) or 0),
         )
-        for usage in result.usage
+        for usage in calls
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from scriptorium.scribe.models import Email, EmailVersion, Source, Usage
 from tests.scribe.api.conftest import BOOK, CHEN, CHEN_BOOK, GENERAL, OKAFOR, RESEARCH, UNKNOWN, ScribeApi
 from tests.twins.llm import OpenAITwin
+from tests.twins.misbehaving import MisbehavingModel
 
 PAPER = "Coevolution-guided sampling of protein folding intermediates"
 BOOK_TITLE = "Ink and Cloister: Scribal Networks in Twelfth-Century Flanders"
@@ -85,13 +86,9 @@ async def test_thin_evidence_is_saved_for_review_with_reasons(scribe_api: Scribe
 async def test_model_composer_usage_is_recorded_per_email(
     scribe_api_factory: Any, openai_twin: OpenAITwin, scholarly_twin: Any
 ) -> None:
-    openai_twin.responder = lambda request: {
-        "subject": f"Question about {PAPER}",
-        "body": f'Dear Professor Chen,\n\nI read your paper "{PAPER}" and would love to learn how your group at '
-        "University of Northbridge approaches protein folding.\n\nWould you have fifteen minutes for a call "
-        "next week?\n\nBest,\nSam",
-        "claims": [{"text": f"Maria Chen wrote {PAPER}.", "source_ids": ["S1"]}],
-    }
+    # An honest fill that cites the sources it used: a draft the checks pass, so it is the one stored (a draft that
+    # fails more checks than the offline merge would lose to it; see tests/scribe/api/test_model_path_stored.py).
+    openai_twin.responder = MisbehavingModel()
     async with scribe_api_factory(email_composer_model=openai_twin.chat_spec()) as api:
         me = await api.user()
         [item] = await api.submit_and_finish(me, RESEARCH, CHEN)

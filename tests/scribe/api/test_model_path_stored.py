@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from scriptorium.scribe.models import QueueItem, Usage
-from tests.scribe.api.conftest import CHEN, RESEARCH
+from tests.scribe.api.conftest import CHEN, GENERAL, RESEARCH
+from tests.scribe.api.test_dry_run import PROBE, generate, status_of
 from tests.twins.llm import OpenAITwin
 
 PAPER = "Coevolution-guided sampling of protein folding intermediates"
@@ -78,3 +79,21 @@ async def test_a_slow_model_ends_in_a_stored_draft_within_the_jobs_limit_not_a_r
         composer = next(c for c in email["checks"] if c["name"] == "composer")
         assert "did not finish within" in composer["detail"]
         assert [(u.step, u.requests) for u in stored] == [("compose", 1)]  # the call that timed out, accounted
+
+
+async def test_a_failed_dry_run_keeps_the_usage_of_the_calls_it_made(
+    scribe_api_factory: Any, openai_twin: OpenAITwin
+) -> None:
+    """A probe whose model answers in the wrong shape fails, and its tokens still reach the operator's figures."""
+    openai_twin.responder = lambda request: {"nothing": "like an email"}
+    async with scribe_api_factory(email_composer_model=openai_twin.chat_spec(), llm_max_retries=0) as api:
+        me = await api.user()
+        accepted = await generate(api, me, GENERAL, PROBE, dry_run=True)
+        await api.drain()
+        failed = await status_of(api, me, accepted.json()["task_id"])
+        assert failed["status"] == "FAILURE" and "could not be used" in failed["error"]
+        async with api.resources.sessionmaker() as session:
+            rows = (await session.scalars(select(Usage).where(Usage.queue_item_id == accepted.json()["task_id"]))).all()
+        assert [(u.step, u.dry_run, u.email_id) for u in rows] == [("compose", True, None)]
+        assert rows[0].requests == len(openai_twin.requests) >= 2  # the answer and the re-ask
+        assert rows[0].input_tokens > 0

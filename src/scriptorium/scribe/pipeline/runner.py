@@ -87,6 +87,15 @@ def _evidence_check(evidence: Evidence, recipient: Recipient) -> CheckResult:
     return CheckResult("evidence", True, f"{len(evidence.facts)} verified fact(s): {', '.join(kinds)}.")
 
 
+class DryRunModelFailed(ModelError):
+    """A dry run's model failed: permanent, and carrying the usage of every call the run made, so the job handler
+    can store it (a failed probe that cost tokens must show in the operator's figures like a finished one)."""
+
+    def __init__(self, message: str, *, status: int | None, usage: list[dict[str, Any]]) -> None:
+        super().__init__(message, service="compose", status=status, transient=False)
+        self.usage = usage
+
+
 @dataclass
 class _Composed:
     """The compose step's output: the draft to check, and the model's draft when the merge may replace it."""
@@ -159,8 +168,7 @@ async def _compose(
         if error is not None or model_draft is None:
             why = error.public_message if error is not None else "no draft"
             status = error.status if error is not None else None
-            message = f"dry run: the composer model failed ({why})"
-            raise ModelError(message, service="compose", status=status, transient=False)
+            raise DryRunModelFailed(f"dry run: the composer model failed ({why})", status=status, usage=usage)
         return _Composed(model_draft, usage=usage)
     raws = tuple(p.raw for p in analysis.placeholders)
     useless = useless_reason(model_draft, template, raws) if model_draft is not None else None
@@ -270,9 +278,13 @@ async def run_pipeline(
         papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
         evidence = build_evidence(query, identity, papers, now=deps.now())
     async with step("compose"):
-        composed = await _compose(
-            template, analysis, recipient, evidence, deps, budget=budget.compose(), dry_run=dry_run
-        )
+        try:
+            composed = await _compose(
+                template, analysis, recipient, evidence, deps, budget=budget.compose(), dry_run=dry_run
+            )
+        except DryRunModelFailed as failed:
+            failed.usage = usage + failed.usage  # the classifier's calls too
+            raise
         usage += composed.usage
     async with step("checks"):
         checked = _check(composed, template, analysis, recipient, evidence)

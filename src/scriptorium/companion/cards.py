@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 
 from scriptorium.companion.answer import CARD_PREFIX, Mode, Passage
 from scriptorium.companion.answer_offline import sentences, terms
-from scriptorium.companion.boundary import Cursor, is_visible
+from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.cast import name_variants
+from scriptorium.companion.catalog_memo import derived
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity
 
 Gate = Callable[[str, int], str]
@@ -67,14 +68,46 @@ def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage |
     )
 
 
+class CardIndex:
+    """One catalog's card lookups, built once per catalog (`catalog_memo`): a single case-insensitive regex over
+    every entity's name variants, and the terms of each card text seen (cards are re-read on every question)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_variant: dict[str, list[CatalogEntity]] = {}
+        for entity in catalog.entities:
+            for variant in name_variants(entity):
+                self.by_variant.setdefault(variant.lower(), []).append(entity)
+        alternation = "|".join(re.escape(v) for v in sorted(self.by_variant, key=len, reverse=True))
+        self.pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE) if alternation else None
+        self._terms: dict[str, frozenset[str]] = {}
+
+    def named(self, question: str) -> set[CatalogEntity]:
+        """Entities whose name variant appears in `question` (the longest variant wins where two overlap)."""
+        if self.pattern is None:
+            return set()
+        return {e for match in self.pattern.finditer(question) for e in self.by_variant[match.group(0).lower()]}
+
+    def terms(self, text: str) -> frozenset[str]:
+        hit = self._terms.get(text)
+        if hit is None:
+            hit = self._terms[text] = frozenset(terms(text))
+        return hit
+
+
 def card_passages(catalog: Catalog, cursor: Cursor, question: str, mode: Mode, gate: Gate) -> list[Passage]:
     """Cards for the entities the question names; in wiki mode also the best word matches (see module docstring)."""
-    visible = [e for e in catalog.visible(cursor) if e.summary.strip() and is_visible(e.debut_index, cursor)]
-    chosen = named_in(question, visible)
+    index = derived(catalog, "cards.index", CardIndex)
+    visible = [e for e in catalog.visible(cursor) if e.summary_at(cursor.index).strip()]
+    named = index.named(question)
+    chosen = sorted((e for e in visible if e in named), key=lambda e: -len(e.name))
     if mode == "wiki":
         asked = set(terms(question))
         overlap = sorted(
-            ((len(asked & set(terms(f"{e.name} {e.summary}"))), e.debut_index, e) for e in visible if e not in chosen),
+            (
+                (len(asked & index.terms(f"{e.name} {e.summary_at(cursor.index)}")), e.debut_index, e)
+                for e in visible
+                if e not in chosen
+            ),
             key=lambda item: (-item[0], item[1]),
         )
         chosen += [e for n, _, e in overlap[:WIKI_EXTRA_CARDS] if n > 0]

@@ -191,3 +191,10 @@ async def test_ordinary_queries_with_accents_and_spaces_still_work(api: ScribeAp
     account = await api.user()
     response = await api.client.get("/api/email/?q=Tom%C3%A1s%20Okafor", headers=account.headers)
     assert response.status_code == 200, response.text
+
+
+async def test_a_companion_question_with_a_nul_is_a_422_event_stream_naming_the_field(api: ScribeApi) -> None:
+    response = await api.client.post(f"/api/sessions/{'0' * 32}/messages", json={"message": "Who is\x00 Carrot?"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert "event: error" in response.text and '"field": "message"' in response.text.replace('":"', '": "')

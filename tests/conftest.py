@@ -59,6 +59,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALLOW_MODEL_REQUESTS", "false")
 
 
+@pytest.fixture(autouse=True)
+def fresh_outage_states() -> Iterator[None]:
+    """Each test starts with every dependency reachable: one test's outage must not silence the next one's log."""
+    from scriptorium.core.outages import reset_states
+
+    reset_states()
+    yield
+    reset_states()
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings for one test: lite, memory job queue, everything under tmp_path; override per test."""

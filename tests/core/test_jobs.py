@@ -126,8 +126,9 @@ async def test_expired_lease_is_reclaimed_and_the_job_runs_again(resources: Reso
     async with resources.sessionmaker() as session:
         job = await store.claim_next(session, kinds=["t.echo"], lease_seconds=30)
         assert job is not None
-        assert await store.reclaim_expired(session) == 0
-        assert await store.reclaim_expired(session, now=utcnow() + timedelta(seconds=31)) == 1
+        assert await store.reclaim_expired(session) == []
+        lapsed = await store.reclaim_expired(session, now=utcnow() + timedelta(seconds=31))
+        assert [(entry.job_id, entry.claimed_by) for entry in lapsed] == [(job.id, store.worker_name())]
     reclaimed = await status_of(resources, job_id)
     assert (reclaimed.status, reclaimed.lease_token) == ("pending", None)
 
@@ -270,7 +271,7 @@ async def test_heartbeat_keeps_a_long_job_from_being_reclaimed(resources: Resour
     async def long(ctx: JobContext) -> None:
         await asyncio.sleep(1.2)
         async with resources.sessionmaker() as session:
-            assert await store.reclaim_expired(session) == 0
+            assert await store.reclaim_expired(session) == []
 
     [job_id] = await add_jobs(resources, [("u", "x")])
     await runner_for(resources, registry, lease=0.6).drain()
@@ -332,26 +333,34 @@ async def test_a_burst_of_claimers_on_postgres_never_comes_back_empty(make_setti
     assert len({job.id for job in claimed if job}) == 32
 
 
-async def test_a_database_outage_logs_one_traceback_then_one_line_per_sweep(
+async def test_a_database_outage_logs_down_a_reminder_and_back_not_a_line_per_sweep(
     resources: Resources, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from scriptorium.core.outages import state_of
+
     runner = runner_for(resources, Registry(), lease=1)  # a sweep every 0.5 s
+    monkeypatch.setattr(state_of("database"), "remind_seconds", 1.2)  # a reminder every ~2 sweeps, not a minute
     outage = {"on": True}
     real_sweep = runner.sweep
+    sweeps = 0
 
     async def sweep() -> int:
+        nonlocal sweeps
+        sweeps += 1
         if outage["on"]:
-            raise ConnectionRefusedError("database restarting")
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database restarting"))
         return await real_sweep()
 
     monkeypatch.setattr(runner, "sweep", sweep)
-    caplog.set_level("WARNING", logger="scriptorium.core.jobs.runner")
+    caplog.set_level("WARNING")
 
     def said(text: str) -> bool:
         return any(record.getMessage() == text for record in caplog.records)
 
     async def until(condition: Callable[[], bool]) -> None:
-        for _ in range(100):
+        for _ in range(300):
             if condition():
                 return
             await asyncio.sleep(0.1)
@@ -359,15 +368,36 @@ async def test_a_database_outage_logs_one_traceback_then_one_line_per_sweep(
 
     task = asyncio.create_task(runner.sweep_forever())
     try:
-        await until(lambda: sum(r.getMessage().startswith("job sweep") for r in caplog.records) >= 3)
+        await until(lambda: said("database still unreachable"))
         outage["on"] = False
-        await until(lambda: said("job sweep works again"))
+        await until(lambda: said("database reachable again"))
     finally:
         runner._stopping = True
         task.cancel()
     # The redaction filter (core/telemetry.py) may already have turned exc_info into a redacted exc_text.
-    messages = [(record.getMessage(), bool(record.exc_info or record.exc_text)) for record in caplog.records]
-    assert messages[0] == ("job sweep failed; will retry", True)
-    assert ("job sweep still failing; will retry", False) in messages
-    assert all(with_trace is False for _, with_trace in messages[1:])
-    assert messages[-1] == ("job sweep works again", False)
+    messages = [
+        (r.getMessage(), bool(r.exc_info or r.exc_text)) for r in caplog.records if "database" in r.getMessage()
+    ]
+    assert messages[0] == ("database unreachable", False), "a known outage is not a bug: no traceback"
+    assert messages[-1] == ("database reachable again", False)
+    assert len(messages) < sweeps, "fewer lines than failed sweeps"
+
+
+async def test_a_sweep_failing_for_an_unknown_reason_logs_its_traceback_once(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = runner_for(resources, Registry(), lease=1)
+    failures = 0
+
+    async def sweep() -> int:
+        nonlocal failures
+        failures += 1
+        if failures >= 4:
+            runner._stopping = True
+        raise ValueError("a bug, not an outage")
+
+    monkeypatch.setattr(runner, "sweep", sweep)
+    caplog.set_level("WARNING")
+    await asyncio.wait_for(runner.sweep_forever(), timeout=60)
+    traces = [r for r in caplog.records if r.exc_info or r.exc_text]
+    assert [r.getMessage() for r in traces] == ["job sweep failed; will retry"]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scriptorium.core.outages import outage_of
 from scriptorium.core.telemetry import request_id_var
 
 log = logging.getLogger("scriptorium.app")
@@ -156,26 +157,7 @@ def _with_defaults(
     return headers + [(name, value) for name, value in defaults if name not in present]
 
 
-# A dependency that is down is the operator's problem to fix and the client's cue to retry, not a bug: 503 with
-# Retry-After and the dependency's name, and one log line without a traceback.
 OUTAGE_RETRY_AFTER_SECONDS = 5
-_DATABASE_ERRORS = ("OperationalError", "InterfaceError", "TimeoutError", "DisconnectionError")
-
-
-def outage_of(exc: BaseException) -> str | None:
-    """`database` or `queue` when `exc` says that dependency is unreachable; None for anything else.
-
-    Decided by the exception's module and class so that neither driver has to be imported to ask.
-    """
-    module = type(exc).__module__
-    name = type(exc).__name__
-    if module.startswith("sqlalchemy.") and name in _DATABASE_ERRORS:
-        return "database"
-    if module.startswith("sqlalchemy.") and getattr(exc, "connection_invalidated", False):
-        return "database"
-    if module.startswith("redis.") and name in {"ConnectionError", "TimeoutError", "BusyLoadingError"}:
-        return "queue"
-    return None
 
 
 class UnhandledErrorMiddleware:

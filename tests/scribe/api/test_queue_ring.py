@@ -27,7 +27,7 @@ async def test_an_unreachable_doorbell_does_not_turn_an_accepted_batch_into_an_e
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(queue, "ring", refused)
-    with caplog.at_level(logging.WARNING, logger="scriptorium.core.jobs.queue"):
+    with caplog.at_level(logging.WARNING, logger="scriptorium.outages"):
         first = await scribe_api.client.post(
             "/api/queue/batch", json={"email_template": GENERAL, "items": PEOPLE}, headers=me.headers
         )
@@ -42,7 +42,7 @@ async def test_an_unreachable_doorbell_does_not_turn_an_accepted_batch_into_an_e
     assert len(unreachable) == 1, "one line when ringing starts failing, not one per request"
 
     monkeypatch.undo()
-    with caplog.at_level(logging.WARNING, logger="scriptorium.core.jobs.queue"):
+    with caplog.at_level(logging.WARNING, logger="scriptorium.outages"):
         assert await scribe_api.resources.runner.sweep() == 4  # type: ignore[union-attr]
     assert any("reachable again" in r.getMessage() for r in caplog.records)
     assert await scribe_api.drain() == 4

@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.jobs.runner import JobRunner
+from scriptorium.core.outages import state_of
 from scriptorium.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ class JobQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Any = None
         self._consumer_lock = threading.Lock()
-        self._ring_failing = False
 
     # --- ringing -------------------------------------------------------------------------------
     def ring(self, count: int = 1) -> None:
@@ -75,24 +75,18 @@ class JobQueue:
 
         Callers ring after their job rows are committed, and the rows are the truth: when the doorbell is
         unreachable (Redis down) every worker's sweep rings for claimable rows once it is back. Raising here would
-        answer an accepted request with an error, and a client retrying it would get its work twice. The log gets
-        one line when ringing starts failing and one when it works again, not one per request.
+        answer an accepted request with an error, and a client retrying it would get its work twice. The log says
+        when ringing starts failing, once a minute while it lasts, and when it works again (`core/outages.py`).
         """
         if count <= 0:
             return
+        queue = state_of("queue")
         try:
             await asyncio.to_thread(self.ring, count)
         except Exception as exc:
-            if not self._ring_failing:
-                self._ring_failing = True
-                log.warning(
-                    "job queue unreachable; jobs stay pending until a sweep rings for them",
-                    extra={"error": type(exc).__name__},
-                )
-            return
-        if self._ring_failing:
-            self._ring_failing = False
-            log.warning("job queue reachable again")
+            queue.failed(exc, during="ringing for new jobs; they stay pending until a sweep rings for them")
+        else:
+            queue.ok()
 
     def pending_messages(self) -> int:
         return int(self.huey.pending_count())

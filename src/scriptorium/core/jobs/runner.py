@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scriptorium.core.errors import ScriptoriumError, UpstreamError
 from scriptorium.core.jobs import store
 from scriptorium.core.jobs.models import Job
+from scriptorium.core.outages import outage_of, state_of
 
 log = logging.getLogger(__name__)
 
@@ -216,33 +217,36 @@ class JobRunner:
         async with self.sessionmaker() as session:
             reclaimed = await store.reclaim_expired(session)
             claimable = await store.claimable_count(session, kinds=self.active_kinds)
-        if reclaimed:
-            log.warning("reclaimed jobs from a dead worker", extra={"count": reclaimed})
+        for lapsed in reclaimed:
+            log.warning(
+                "reclaimed job %s (%s): the lease of %s lapsed",
+                lapsed.job_id,
+                lapsed.kind,
+                lapsed.claimed_by or "an unknown worker",
+                extra={"job_id": lapsed.job_id, "kind": lapsed.kind, "worker": lapsed.claimed_by},
+            )
         if claimable and self.notify:
             await self.notify(claimable)
         return claimable
 
     async def sweep_forever(self) -> None:
-        """Sweep every half lease. Through an outage (the database restarting) the log gets one traceback, then
-        one line per failed sweep, then one line when sweeps work again, instead of a traceback every time."""
+        """Sweep every half lease. A sweep only talks to the database, so a failing sweep reports the database
+        down (`core/outages.py`: one line, a reminder each minute, one line when it is back); an error that is not
+        a known outage also logs its traceback once, since it may be a bug rather than a restart."""
         interval = max(0.5, self.lease_seconds / 2)
-        failures = 0
+        database = state_of("database")
+        traced = False
         while not self._stopping:
             try:
                 await self.sweep()
             except Exception as exc:
-                failures += 1
-                if failures == 1:
+                if outage_of(exc) is None and not traced:
+                    traced = True
                     log.warning("job sweep failed; will retry", exc_info=True)
-                else:
-                    log.warning(
-                        "job sweep still failing; will retry",
-                        extra={"failures": failures, "error": type(exc).__name__},
-                    )
+                database.failed(exc, during="job sweep")
             else:
-                if failures:
-                    log.warning("job sweep works again", extra={"failures": failures})
-                failures = 0
+                database.ok()
+                traced = False
             await asyncio.sleep(interval)
 
     async def stop(self, grace_seconds: float = 5.0) -> None:

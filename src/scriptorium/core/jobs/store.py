@@ -6,7 +6,10 @@ a `pending` row, and completion only succeeds while the caller still holds the l
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +49,12 @@ def submit(
     return job
 
 
+def worker_name() -> str:
+    """Who claims a job (host:pid), so a reclaimed job's log line says whose lease lapsed; read per claim, since a
+    process may fork after import."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
 CLAIM_CANDIDATES = 32
 """How far down the fair order a claimer walks when others win the rows above (many workers claim at once)."""
 
@@ -76,6 +85,7 @@ async def claim_next(
                     lease_until=now + timedelta(seconds=lease_seconds),
                     attempts=Job.attempts + 1,
                     started_at=now,
+                    claimed_by=worker_name(),
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -209,17 +219,28 @@ async def requeue(session: AsyncSession, *, job_id: str) -> bool:
     return _rowcount(result) == 1
 
 
-async def reclaim_expired(session: AsyncSession, *, now: datetime | None = None) -> int:
-    """Return running jobs whose lease lapsed (their worker died) to pending; returns how many."""
+@dataclass(frozen=True, slots=True)
+class LapsedLease:
+    """A running job whose worker stopped renewing its lease (killed, or cut off from the database)."""
+
+    job_id: str
+    kind: str
+    claimed_by: str | None
+
+
+async def reclaim_expired(session: AsyncSession, *, now: datetime | None = None) -> list[LapsedLease]:
+    """Return running jobs whose lease lapsed (their worker died) to pending; says which, and whose they were."""
     now = now or utcnow()
     result = await session.execute(
         update(Job)
         .where(Job.status == "running", Job.lease_until < now)
         .values(status="pending", lease_token=None, lease_until=None)
+        .returning(Job.id, Job.kind, Job.claimed_by)
         .execution_options(synchronize_session=False)
     )
+    lapsed = [LapsedLease(job_id, kind, claimed_by) for job_id, kind, claimed_by in result.all()]
     await session.commit()
-    return _rowcount(result)
+    return lapsed
 
 
 async def claimable_count(session: AsyncSession, *, kinds: list[str], now: datetime | None = None) -> int:

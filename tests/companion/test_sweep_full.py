@@ -9,7 +9,8 @@ later sentence, see `sweep.py`):
   the ids it retrieved, and the saved history;
 - the world graph (full and focus: nodes, edges, summaries) and the cards of every entity whose wiki still hides
   a later section (the only cards that could leak).
-The offline answers themselves are swept over the sample too.
+The offline answers themselves are swept over the sample and the 200-page series too. The text check knows the
+whole name index (see sweep.py), so a summary, passage or answer naming anything that debuts later is a leak.
 """
 
 from __future__ import annotations
@@ -227,3 +228,11 @@ async def test_generated_sweep_every_prompt_chip_and_citation(generated: Ingeste
     sweep = await sweep_series(generated, PROBES["generated"], twin=twin, surfaces={"chat"})
     sweep.assert_clean()
     assert len([r for r in twin.requests if r.body.get("stream")]) == 2 * 200
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_generated_sweep_every_cursor_offline_answers(generated: IngestedSeries) -> None:
+    sweep = await sweep_series(generated, PROBES["generated"], twin=None, surfaces={"chat"}, offline=True)
+    sweep.assert_clean()
+    assert sweep.checks >= 200 * 2

@@ -146,15 +146,29 @@ def search_page_is_about(page: PageRecord, query: ResearchQuery, institutions: t
     return bool(topic_overlap(query.interest, page.text))
 
 
+def _plain_values(b: _Builder, author: AuthorRecord, field_name: str, values: tuple[str, ...]) -> list[str]:
+    """Directory strings are author-edited too (a Semantic Scholar affiliation is free text): a value that reads
+    as a request or carries a link never becomes a fact or fills a placeholder."""
+    kept = [v for v in values if not addressed_reason(v) and not _URL_OR_EMAIL.search(v) and len(v) <= 300]
+    if len(kept) < len(values):
+        b.notes.append(
+            f"{author.kind}: ignored {len(values) - len(kept)} {field_name} value(s) on {author.url[:200]}: "
+            "addressed to the letter's writer or reader, or carrying links"
+        )
+    return kept
+
+
 def _author_facts(b: _Builder, author: AuthorRecord, query: ResearchQuery, when: datetime | None) -> None:
     label = "OpenAlex" if author.kind == "openalex" else "Semantic Scholar"
-    excerpt = f"{author.name}. Institutions: {', '.join(author.institutions) or 'none listed'}. "
-    excerpt += f"Topics: {', '.join(author.topics[:6]) or 'none listed'}."
+    institutions = _plain_values(b, author, "institution", author.institutions)
+    topics = _plain_values(b, author, "topic", author.topics)
+    excerpt = f"{author.name}. Institutions: {', '.join(institutions) or 'none listed'}. "
+    excerpt += f"Topics: {', '.join(topics[:6]) or 'none listed'}."
     source_id = b.add_source(author.kind, author.url, f"{label} profile: {author.name}", excerpt, when)
-    if author.institutions:
-        institution = author.institutions[0]
+    if institutions:
+        institution = institutions[0]
         b.fact(f"{query.name} is affiliated with {institution}.", (source_id,), "affiliation", institution)
-    for topic in author.topics[:3]:
+    for topic in topics[:3]:
         b.fact(f"{label} lists {topic} among {query.name}'s research topics.", (source_id,), "topic", topic)
 
 

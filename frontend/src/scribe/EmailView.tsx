@@ -15,8 +15,8 @@ import { useDocumentTitle } from "../components/useDocumentTitle";
 import { SOURCE_LABELS, fetchFile, formatDate, saveBlob, scribeApi } from "./api";
 import { BatchSteps } from "./BatchSteps";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
-import { segments, type Flag } from "./highlight";
-import type { Check, EmailDetail, Source } from "./types";
+import { reasonsAndFlags, segments, type Flag } from "./highlight";
+import type { EmailDetail, Source } from "./types";
 
 const CHECK_LABELS: Record<string, string> = {
   evidence: "Evidence about this person",
@@ -38,32 +38,6 @@ const VERSION_LABELS: Record<string, string> = {
   restored: "restored",
   model_draft: "the model's draft (not used)",
 };
-
-interface Reason {
-  text: string;
-  flagged: boolean;
-}
-
-/**
- * The reasons in words, numbered, plus where each flagged sentence points. A failed check's message is one of the
- * email's review reasons; a check whose message is not among them (older rows) is added, so no mark is orphaned.
- */
-function reasonsAndFlags(reviewReasons: string[], checks: Check[]): { reasons: Reason[]; flags: Flag[] } {
-  const reasons: Reason[] = reviewReasons.map((text) => ({ text, flagged: false }));
-  const flags: Flag[] = [];
-  for (const check of checks) {
-    const sentences = (check.sentences ?? []).filter((sentence) => sentence.trim());
-    if (check.passed || sentences.length === 0) continue;
-    let index = reasons.findIndex((reason) => reason.text === check.detail);
-    if (index === -1) {
-      reasons.push({ text: check.detail || (CHECK_LABELS[check.name] ?? check.name), flagged: true });
-      index = reasons.length - 1;
-    }
-    reasons[index] = { ...reasons[index]!, flagged: true };
-    for (const sentence of sentences) flags.push({ sentence, reason: index });
-  }
-  return { reasons, flags };
-}
 
 /** Text with the flagged sentences marked (each linked to its reasons) and leftover placeholders marked inside. */
 function Flagged({ text, flags, placeholders, idFor }: {
@@ -267,7 +241,7 @@ export function EmailView() {
   const sources = new Map(email.sources.map((source) => [source.source_key, source]));
   const cited = new Set(email.claims.flatMap((claim) => claim.source_ids));
   const uncited = email.sources.filter((source) => !cited.has(source.source_key));
-  const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks);
+  const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks, CHECK_LABELS);
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
 

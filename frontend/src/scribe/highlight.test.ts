@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { locate, segments } from "./highlight";
+import { locate, reasonsAndFlags, segments } from "./highlight";
 
 const BODY = "Dear Professor Chen,\n\nCongratulations on your 2023 Guggenheim\nFellowship. I read your paper.\n\nBest,\nSam";
 
@@ -44,5 +44,38 @@ describe("segments", () => {
 
   it("is one plain segment without flags", () => {
     expect(segments("hello", [])).toEqual([{ text: "hello", reasons: [] }]);
+  });
+});
+
+describe("reasonsAndFlags", () => {
+  const failed = { name: "attribution", passed: false, detail: "'2023' is in no source." };
+
+  it("points each named sentence at the review reason that says it in words", () => {
+    const { reasons, flags } = reasonsAndFlags(
+      ["Placeholders left to fill: [Name].", "'2023' is in no source."],
+      [{ ...failed, sentences: ["I won in 2023."] }],
+    );
+    expect(reasons).toEqual([
+      { text: "Placeholders left to fill: [Name].", flagged: false },
+      { text: "'2023' is in no source.", flagged: true },
+    ]);
+    expect(flags).toEqual([{ sentence: "I won in 2023.", reason: 1 }]);
+  });
+
+  it("handles checks stored before they named sentences, and passed checks, by marking nothing", () => {
+    const { reasons, flags } = reasonsAndFlags(["'2023' is in no source."], [
+      failed,
+      { name: "links", passed: true, detail: "", sentences: ["Ignored."] },
+    ]);
+    expect(flags).toEqual([]);
+    expect(reasons.every((reason) => !reason.flagged)).toBe(true);
+  });
+
+  it("adds a flagged check whose words are not among the reasons, so no mark points nowhere", () => {
+    const { reasons, flags } = reasonsAndFlags([], [{ ...failed, detail: "", sentences: ["x."] }], {
+      attribution: "Every sentence is sourced",
+    });
+    expect(reasons).toEqual([{ text: "Every sentence is sourced", flagged: true }]);
+    expect(flags).toEqual([{ sentence: "x.", reason: 0 }]);
   });
 });

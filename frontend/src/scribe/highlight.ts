@@ -7,6 +7,8 @@
  * every reason covering them, so each piece of text says all of its reasons.
  */
 
+import type { Check } from "./types";
+
 export interface Flag {
   sentence: string;
   /** Index of the reason in the legend shown beside the draft. */
@@ -60,4 +62,34 @@ export function segments(text: string, flags: Flag[]): Segment[] {
     else out.push({ text: text.slice(start, end), reasons });
   }
   return out;
+}
+
+export interface Reason {
+  text: string;
+  flagged: boolean;
+}
+
+/**
+ * The reasons in words, numbered, plus where each flagged sentence points. A failed check's message is one of the
+ * email's review reasons; a check whose message is not among them (older rows) is added, so no mark is orphaned.
+ */
+export function reasonsAndFlags(
+  reviewReasons: string[],
+  checks: Check[],
+  labels: Record<string, string> = {},
+): { reasons: Reason[]; flags: Flag[] } {
+  const reasons: Reason[] = reviewReasons.map((text) => ({ text, flagged: false }));
+  const flags: Flag[] = [];
+  for (const check of checks) {
+    const sentences = (check.sentences ?? []).filter((sentence) => sentence.trim());
+    if (check.passed || sentences.length === 0) continue;
+    let index = reasons.findIndex((reason) => reason.text === check.detail);
+    if (index === -1) {
+      reasons.push({ text: check.detail || (labels[check.name] ?? check.name), flagged: true });
+      index = reasons.length - 1;
+    }
+    reasons[index] = { ...reasons[index]!, flagged: true };
+    for (const sentence of sentences) flags.push({ sentence, reason: index });
+  }
+  return { reasons, flags };
 }

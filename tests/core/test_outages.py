@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from scriptorium.core.outages import StateLog
+from scriptorium.core.settings import Settings
 
 
 def test_a_long_outage_is_three_kinds_of_line_not_one_per_failure(caplog: pytest.LogCaptureFixture) -> None:
@@ -43,3 +48,49 @@ def test_a_second_outage_is_announced_again(caplog: pytest.LogCaptureFixture) ->
         "database reachable again",
         "database unreachable",
     ]
+
+
+async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_without_a_traceback_each_poll(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    from huey import MemoryHuey
+
+    from scriptorium.core.jobs.queue import JobQueue
+    from scriptorium.core.outages import state_of
+
+    huey = MemoryHuey("outage-test", results=False)
+    down = threading.Event()
+    down.set()
+    real_dequeue = huey.storage.dequeue
+
+    def dequeue() -> Any:
+        if down.is_set():
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return real_dequeue()
+
+    huey.storage.dequeue = dequeue  # type: ignore[method-assign]
+    queue = JobQueue(make_settings(), huey=huey)
+    caplog.set_level(logging.WARNING)
+    queue.start_consumer(workers=2)
+    try:
+        await _until(lambda: state_of("queue").down)
+        for _ in range(50):  # a few more failed polls while it is down
+            if state_of("queue")._failures >= 6:
+                break
+            await asyncio.sleep(0.1)
+        down.clear()
+        await _until(lambda: not state_of("queue").down)
+    finally:
+        queue.stop_consumer()
+    messages = [r.getMessage() for r in caplog.records]
+    assert "Error reading from queue" not in messages
+    assert messages.count("queue unreachable") == 1
+    assert messages.count("queue reachable again") == 1
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition never held")

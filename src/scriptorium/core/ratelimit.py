@@ -10,20 +10,18 @@ a queue outage should neither lock every reader and every login out nor switch t
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
 import time
 from typing import TYPE_CHECKING
 
 from scriptorium.core.errors import RateLimited
+from scriptorium.core.outages import state_of
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
 if TYPE_CHECKING:
     from limits.aio.storage import Storage
     from limits.errors import StorageError
-
-log = logging.getLogger(__name__)
 
 
 class RateLimiter:
@@ -34,7 +32,6 @@ class RateLimiter:
 
         self._shared = MovingWindowRateLimiter(storage)
         self._local = MovingWindowRateLimiter(fallback) if fallback is not None else None
-        self._shared_down = False
 
     async def hit(self, name: str, key: str, *, limit: int, seconds: float, what: str) -> None:
         """Count one `what` for `key` under the limit called `name`; raise RateLimited past `limit` per `seconds`."""
@@ -60,17 +57,10 @@ class RateLimiter:
         raise RateLimited(f"too many {what}; try again in {retry_after} s", retry_after=retry_after)
 
     def _say_down(self, exc: StorageError) -> None:
-        if not self._shared_down:
-            self._shared_down = True
-            log.warning(
-                "rate limits: Redis unreachable, counting per process until it is back",
-                extra={"error": type(exc.storage_error).__name__},
-            )
+        state_of("queue").failed(exc.storage_error, during="rate limiting (counting per process meanwhile)")
 
     def _say_up(self) -> None:
-        if self._shared_down:
-            self._shared_down = False
-            log.warning("rate limits: Redis reachable again, counting across processes")
+        state_of("queue").ok()
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:

@@ -52,6 +52,36 @@ class _Consumer(Consumer):  # type: ignore[misc]
         pass
 
 
+class _DropReadErrors(logging.Filter):
+    """Huey logs a traceback for each failed read of the queue: every 0.5 s per consumer thread while Redis is
+    down. The queue's StateLog (`core/outages.py`) already says it once, then once a minute, then when it is back."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Error reading from queue"
+
+
+_HUEY_WORKER_LOG = logging.getLogger("huey.consumer.Worker")
+if not any(isinstance(f, _DropReadErrors) for f in _HUEY_WORKER_LOG.filters):
+    _HUEY_WORKER_LOG.addFilter(_DropReadErrors())
+
+
+def _watch_reads(huey: Huey) -> None:
+    """Report every read of the queue to the queue's StateLog, so the log says when the consumer lost it and when
+    it came back."""
+    read = huey.dequeue
+
+    def dequeue() -> Any:
+        try:
+            task = read()
+        except Exception as exc:
+            state_of("queue").failed(exc, during="the consumer reading the queue")
+            raise
+        state_of("queue").ok()
+        return task
+
+    huey.dequeue = dequeue
+
+
 class JobQueue:
     """Rings the doorbell (any process) and, in processes that run jobs, answers it."""
 
@@ -117,6 +147,7 @@ class JobQueue:
         with self._consumer_lock:
             if self._consumer is not None:
                 return
+            _watch_reads(self.huey)
             self._consumer = _Consumer(
                 self.huey,
                 workers=workers,

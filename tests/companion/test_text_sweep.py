@@ -171,3 +171,16 @@ async def test_retrieve_at_episode_three_page_seven_returns_no_later_lore(real: 
     for later in ("Great War", "treaty", "treaties", "Time System", "Hereva", "Kerberos", "Zombiah"):
         assert later not in joined
     assert not [t for t in texts if " Ah " in f" {t} " or "Ah's" in t]
+
+
+async def test_a_passage_that_matched_only_through_a_withheld_sentence_is_not_served(real: IngestedSeries) -> None:
+    """Komona's wiki text at its debut (3/1): the Komonan Guard sentence is withheld, so asking about it finds nothing
+    there (the passage's rank alone would hint at it), while what is left is still found."""
+    position = {"episode_slug": "ep03-the-secret-ingredients", "page": 1, "mode": "wiki", "k": 10}
+    async with open_client(real.settings) as http:
+        hidden = await http.post("/api/retrieve", json={**position, "query": "watchful eyes visitor gate"})
+        kept = await http.post("/api/retrieve", json={**position, "query": "rounded branches sphere"})
+    assert hidden.status_code == kept.status_code == 200
+    assert not [c for c in hidden.json()["chunks"] if c["text"].startswith("Komona")]
+    found = [c["text"] for c in kept.json()["chunks"] if c["text"].startswith("Komona")]
+    assert found and "rounded branches" in found[0] and "Komonan Guard" not in found[0] and "Great Tree" not in found[0]

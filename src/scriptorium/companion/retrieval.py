@@ -9,8 +9,9 @@ The boundary is applied before anything is scored:
   document statistics come from that prefix alone, so even term rarity cannot hint at what lies ahead.
 Every returned item is checked against the same rule once more before it leaves this module, and its text goes
 through the text gate (`spoilers.NameIndex.gate`): a sentence naming anything that debuts after the reader's page
-is withheld, and a wiki passage left with no sentence is dropped. (Ranking still sees the whole stored text, so a
-passage can rank on a withheld sentence's words; it is served without them.)
+is withheld, and a wiki passage left with no sentence is dropped. Ranking sees the whole stored text, so a passage
+the gate cut must still share a word with the query in what is left; one that matched only through withheld
+sentences is not served (its rank alone would hint at what they said).
 """
 
 from __future__ import annotations
@@ -239,6 +240,7 @@ async def retrieve(
     if names is None:
         names = await name_index(session, series_id)
     reader = cursor.index if known_through is None else min(known_through, cursor.index)
+    asked = set(tokenize(query))
     out = []
     for row, score in rank(candidates, limit, tokenize(query), vector, k):
         debut = int(candidates.debuts[row])
@@ -246,7 +248,7 @@ async def retrieve(
             raise AssertionError("retrieval ranked a row past the cursor")
         key, kind, text, episode_slug, page_number, title = candidates.rows[row]
         gated = gate_passage(names, kind, text, reader)
-        if gated is None:
+        if gated is None or (gated != text and not asked & set(tokenize(gated))):
             continue
         out.append(
             Retrieved(candidates.ids[row], kind, gated, episode_slug, page_number, debut, score, key, title or "")

@@ -193,3 +193,13 @@ def test_a_title_case_subject_is_judged_by_its_names_not_its_capitals() -> None:
     assert attribution(GOOD_BODY, subject="Prospective PhD Student Inquiry About Your Protein Folding Research").passed
     result = attribution(GOOD_BODY, subject="Congratulations On Your Turing Award")
     assert_fails_on(result, "Congratulations On Your Turing Award", "Turing Award")
+
+
+def test_a_claim_its_source_does_not_back_highlights_the_sentence_stating_it() -> None:
+    # EMBL is in S2, but the claim says S1 backs it: the claim is named, and the sentence stating it highlighted.
+    sentence = "I know your group works with EMBL."
+    claims = [*GOOD_CLAIMS, Claim("Maria Chen's group works with EMBL.", ("S1",))]
+    result = attribution(with_sentence(sentence), claims)
+    assert not result.passed
+    assert "cites S1, which never mentions 'EMBL'" in result.message
+    assert sentence in result.sentences

@@ -297,7 +297,7 @@ def _acronym(run: str) -> str:
 
 def _source_texts(source: Source, evidence: Evidence) -> list[str]:
     facts = [f"{f.text} {f.value}" for f in evidence.facts if source.id in f.source_ids]
-    return [source.title, source.excerpt, source.url, *facts]
+    return [source.kind.replace("_", " "), source.title, source.excerpt, source.url, *facts]  # what the prompt shows
 
 
 def _quote(sentence: str, limit: int = 70) -> str:
@@ -381,7 +381,7 @@ class Attribution:
             reason += f" ({_listed(elsewhere)} appear{'s' if len(elsewhere) == 1 else ''} in another source)"
         return Finding(sentence, tuple(missing), reason)
 
-    def judge_claim(self, claim: Claim) -> str | None:
+    def judge_claim(self, claim: Claim) -> tuple[str, list[str]] | None:
         """A claim's own specifics must be in the sources it cites: a real id cannot vouch for an invented fact."""
         needed = self.needed(claim.text)
         ids, corpus = self.cited([claim])
@@ -389,18 +389,36 @@ class Attribution:
         if not missing or not ids:
             return None  # no valid id at all is the `claims` check's reason
         verb = "never mentions" if len(ids) == 1 else "never mention"
-        return f"the claim {_quote(claim.text)} cites {', '.join(ids)}, which {verb} {_listed(missing)}"
+        return f"the claim {_quote(claim.text)} cites {', '.join(ids)}, which {verb} {_listed(missing)}", missing
+
+
+@dataclass(frozen=True)
+class Attributed:
+    """What `attribute` found: unsupported sentences, and claims whose sources lack their specifics."""
+
+    findings: list[Finding]
+    claim_reasons: list[str]
+    claim_sentences: list[Sentence]  # where the draft states what those claims cannot back
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [f.sentence for f in self.findings] + self.claim_sentences
 
 
 def attribute(
     draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
-) -> tuple[list[Finding], list[str]]:
+) -> Attributed:
     """Unsupported sentences of the draft, and reasons about claims whose own specifics their sources lack."""
     attribution = Attribution.build(template, template_raws, recipient, evidence)
-    findings = [
-        finding
-        for sentence in split_draft(draft.subject, draft.body)
-        if (finding := attribution.judge(sentence, draft.claims)) is not None
-    ]
-    claim_reasons = [r for c in draft.claims if (r := attribution.judge_claim(c)) is not None]
-    return findings, claim_reasons
+    sentences = split_draft(draft.subject, draft.body)
+    findings = [f for sentence in sentences if (f := attribution.judge(sentence, draft.claims)) is not None]
+    reasons: list[str] = []
+    stating: list[Sentence] = []
+    for claim in draft.claims:
+        judged = attribution.judge_claim(claim)
+        if judged is None:
+            continue
+        reasons.append(judged[0])
+        wanted = [fold(m) for m in judged[1]]
+        stating += [s for s in sentences if any(w in fold(s.text) for w in wanted) and s not in stating]
+    return Attributed(findings, reasons, stating)

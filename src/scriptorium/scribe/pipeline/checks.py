@@ -131,17 +131,15 @@ def check_attribution(
     draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
 ) -> CheckResult:
     """Every name, number, title or work description must be the template's, the user's or a cited source's."""
-    findings, claim_reasons = attribute(
-        draft, template=template, template_raws=template_raws, recipient=recipient, evidence=evidence
-    )
-    if not findings and not claim_reasons:
+    found = attribute(draft, template=template, template_raws=template_raws, recipient=recipient, evidence=evidence)
+    if not found.findings and not found.claim_reasons:
         return CheckResult("attribution", True, "Every specific is in the template, your input or a cited source.")
-    parts = [f"in {_short(f.sentence.text)}, {f.reason}" for f in findings[:3]]
-    if len(findings) > 3:
-        parts.append(f"and {len(findings) - 3} more sentence(s)")
-    parts += claim_reasons[:3]
+    parts = [f"in {_short(f.sentence.text)}, {f.reason}" for f in found.findings[:3]]
+    if len(found.findings) > 3:
+        parts.append(f"and {len(found.findings) - 3} more sentence(s)")
+    parts += found.claim_reasons[:3]
     message = f"Facts no source supports: {'; '.join(parts)}."
-    return CheckResult("attribution", False, message, _verbatim([f.sentence for f in findings]))
+    return CheckResult("attribution", False, message, _verbatim(found.sentences))
 
 
 def _protected_spans(text: str, protected: list[str]) -> list[tuple[int, int]]:

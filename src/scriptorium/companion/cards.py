@@ -104,7 +104,13 @@ def card_passages(catalog: Catalog, cursor: Cursor, question: str, mode: Mode, g
         asked = set(terms(question))
         overlap = sorted(
             (
-                (len(asked & index.terms(f"{e.name} {e.summary_at(cursor.index)}")), e.debut_index, e)
+                # Overlap with the card as the reader will see it (gated): a card that matched only through a
+                # withheld sentence would hint at what that sentence says.
+                (
+                    len(asked & index.terms(f"{e.name} {gate(e.summary_at(cursor.index), cursor.index)}")),
+                    e.debut_index,
+                    e,
+                )
                 for e in visible
                 if e not in chosen
             ),

@@ -25,8 +25,9 @@ SCHOLARLY = ROOT / "tests" / "fixtures" / "scholarly"
 
 def _pages(folder: Path) -> list[tuple[str, str]]:
     out = []
-    for path in sorted(folder.glob("*.html")):
-        text = extract_main_text(path.read_text(errors="replace"), f"https://fixtures.example/{path.name}").text
+    for path in sorted([*folder.glob("*.html"), *folder.glob("*.txt")]):
+        raw = path.read_text(errors="replace")
+        text = raw if path.suffix == ".txt" else extract_main_text(raw, f"https://fixtures.example/{path.name}").text
         out.append((path.name, text))
     return out
 
@@ -49,10 +50,15 @@ HOSTILE = {
     "voss-brightwater.html",
     "voss-reefnews.html",
     "hostile.html",
+    "profile-voss.txt",
     "Snapping shrimp choruses as indicators of reef health",
     "Soundscape indices for tracking coral reef recovery",
     "Low-cost hydrophone arrays for long-term reef monitoring",
 }
+
+
+def _hostile(label: str) -> bool:
+    return label in HOSTILE or label.startswith("hostile line")
 
 
 def main() -> int:
@@ -64,7 +70,8 @@ def main() -> int:
     prose = SCHOLARLY / "prose"
     for name in ("research", "addressed"):
         lines = [ln for ln in (prose / f"{name}.txt").read_text().splitlines() if ln and not ln.startswith("#")]
-        corpora[f"prose/{name}.txt (one per line)"] = [(f"line {i}", ln) for i, ln in enumerate(lines, 1)]
+        label = "hostile line" if name == "addressed" else "line"
+        corpora[f"prose/{name}.txt (one per line)"] = [(f"{label} {i}", ln) for i, ln in enumerate(lines, 1)]
     print("| corpus | documents (hostile) | sentences | dropped as addressed | in ordinary documents | links |")
     print("|---|---|---|---|---|---|")
     dropped_lines: list[str] = []
@@ -76,16 +83,16 @@ def main() -> int:
             sentences += counted
             addressed += screened.addressed
             links += screened.links
-            if label not in HOSTILE:
+            if not _hostile(label):
                 ordinary += counted
                 ordinary_dropped += screened.addressed
             kept = set(screened.kept)
             for raw in split_sentences(text):
                 sentence = " ".join(raw.split())
                 if 20 <= len(sentence) <= 300 and sentence not in kept:
-                    mark = "hostile" if label in HOSTILE else "ORDINARY"
+                    mark = "hostile" if _hostile(label) else "ORDINARY"
                     dropped_lines.append(f"[{mark}] {name} / {label}: {sentence}")
-        hostile = sum(1 for label, _ in docs if label in HOSTILE)
+        hostile = sum(1 for label, _ in docs if _hostile(label))
         rate = f"{ordinary_dropped} of {ordinary} ({100 * ordinary_dropped / ordinary:.1f}%)" if ordinary else "-"
         print(f"| {name} | {len(docs)} ({hostile}) | {sentences} | {addressed} | {rate} | {links} |")
     if args.show:

@@ -13,7 +13,7 @@ The persona is Helena Voss (coral reef acoustics, University of Brightwater; fix
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,8 @@ from scriptorium.scribe.pipeline.prompts import user_prompt
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
 from tests.twins.scholarly import ScholarlyTwin
+from tests.twins.server import serve_in_thread
+from tests.twins.web import WebTwin
 
 Deps = Callable[..., PipelineDeps]
 NAMESAKE = "Passive acoustic monitoring of coral reef soundscapes with deep learning"
@@ -37,6 +39,13 @@ PLANTED = re.compile(
     r"sender|congratulat",
     re.IGNORECASE,
 )
+
+
+@pytest.fixture(scope="module")
+def web_base() -> Iterator[str]:
+    """The generic web twin (tests/fixtures/web), serving `.txt` files as text/plain."""
+    with serve_in_thread(WebTwin()) as base:
+        yield base
 
 
 def voss(twin: ScholarlyTwin, *, page: bool = True) -> Recipient:
@@ -145,3 +154,18 @@ async def test_the_model_never_sees_the_namesake_or_the_planted_claims(
     assert not PLANTED.search(data), PLANTED.findall(data)
     # The prompt the pipeline builds from this evidence is the same text: nothing is added at compose time.
     assert NAMESAKE not in user_prompt(RESEARCH_TEMPLATE, result.analysis, voss(scholarly_twin), result.evidence)
+
+
+async def test_a_plain_text_profile_page_on_the_web_twin_contributes_facts_only(
+    pipeline_deps: Deps, scholarly_twin: ScholarlyTwin, web_base: str
+) -> None:
+    url = f"{web_base}/pages/profile-voss.txt"
+    recipient = Recipient(
+        "Helena Voss", "coral reef acoustics", affiliation="University of Brightwater", profile_urls=(url,)
+    )
+    result = await run(pipeline_deps(), recipient)
+    research = everything_research_contributed(result)
+    assert not PLANTED.search(research), PLANTED.findall(research)
+    assert "Fiji, Palau and the Great Barrier Reef" in research
+    note = next(n for n in result.evidence.notes if url in n)
+    assert note == f"profile (web): ignored 4 sentence(s) on {url}: 4 addressed to the letter's writer or reader"

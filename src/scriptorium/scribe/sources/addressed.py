@@ -165,9 +165,9 @@ def _has_modal_request(words: list[str]) -> bool:
             return True
         if w in MODALS and i + 1 < len(words) and words[i + 1] == "to" and w not in {"is", "are", "be"}:
             return True
-        # "is to be signed", "are to describe": an instruction in the indicative
+        # "is to be signed", "are to describe", "would be to congratulate": an instruction in the indicative
         if (
-            w in {"is", "are"}
+            w in {"is", "are", "be"}
             and words[i + 1 : i + 2] == ["to"]
             and (words[i + 2 : i + 3] == ["be"] or (i + 2 < len(words) and _directive_form(words[i + 2])))
         ):

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scriptorium.companion.answer import Passage, Reply, Turn
 
@@ -103,11 +104,18 @@ class Candidate:
     score: float = 0.0
 
 
+@lru_cache(maxsize=512)
+def _split_with_terms(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A passage's sentences with their terms. Pure and asked again and again (every question re-reads the page on
+    screen, and each chip re-reads it once more), so it is remembered by text."""
+    return tuple((sentence, tuple(terms(sentence))) for sentence in sentences(text))
+
+
 def _candidates(turn: Turn) -> list[Candidate]:
     found: list[Candidate] = []
     for passage in turn.passages:
-        for sentence in sentences(passage.text):
-            found.append(Candidate(sentence, passage, len(found), terms(sentence)))
+        for sentence, words in _split_with_terms(passage.text):
+            found.append(Candidate(sentence, passage, len(found), list(words)))
     return found
 
 

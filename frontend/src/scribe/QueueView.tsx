@@ -141,6 +141,7 @@ export function QueueView({ queue }: { queue: { items: QueueItem[] | null; error
                 <div className="queue-who">
                   <strong>{item.recipient_name}</strong>
                   <span className="small muted"> · {item.recipient_interest}</span>
+                  {item.origin === "regenerate" && <span className="small muted"> · rewrite of an earlier draft</span>}
                 </div>
                 <span className={`badge ${statusBadge(item.status)}`}>{STATUS_LABELS[item.status]}</span>
               </div>

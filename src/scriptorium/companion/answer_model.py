@@ -55,8 +55,9 @@ class ModelAnswerer:
             finally:
                 # Runs on a normal end and when the guard or a disconnect closes us early: the model read the
                 # prompt either way, so an answer cut off before the provider's usage chunk still costs tokens.
-                await deltas.aclose()
+                # Recorded before closing the stream, so a failure while closing cannot lose it.
                 record_usage(reply, usage, system, messages, "".join(produced))
+                await deltas.aclose()
 
     async def aclose(self) -> None:
         """Close the pooled connections (`Resources.aclose` calls this at shutdown)."""

@@ -91,6 +91,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         BodyLimitMiddleware,
         json_max_bytes=settings.request_max_bytes,
         upload_max_bytes=max(settings.request_max_bytes, settings.scribe_resume_max_bytes + UPLOAD_FORM_OVERHEAD),
+        pause_seconds=settings.http_body_timeout_seconds,
     )
     app.add_middleware(UnhandledErrorMiddleware)
     origins = settings.origins
@@ -161,6 +162,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            408: "request_timeout",
             413: "payload_too_large",
         }.get(exc.status_code, "http_error")
         return JSONResponse(_error_body(code, detail), exc.status_code, headers=exc.headers)

@@ -43,6 +43,7 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
     import uvicorn
 
     from scriptorium.app import create_app
+    from scriptorium.core.http_server import uvicorn_options
 
     settings = settings_or_exit(host=host, port=port)
     if migrate:
@@ -56,8 +57,7 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=settings.debug,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        **uvicorn_options(settings),
     )
 
 

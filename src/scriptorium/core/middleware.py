@@ -7,6 +7,7 @@ from 118 to 539 MB peak), which ends the process on a 1 GB Pi.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
@@ -41,10 +42,13 @@ class BodyLimitMiddleware:
     either way. Uploads (`multipart/form-data`) get their own, larger cap: the résumé PDF and the recipients CSV.
     """
 
-    def __init__(self, app: ASGIApp, *, json_max_bytes: int, upload_max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, json_max_bytes: int, upload_max_bytes: int, pause_seconds: float = 30.0
+    ) -> None:
         self.app = app
         self.json_max_bytes = json_max_bytes
         self.upload_max_bytes = upload_max_bytes
+        self.pause_seconds = pause_seconds
 
     def _cap(self, headers: dict[bytes, bytes]) -> int:
         content_type = headers.get(b"content-type", b"").lower()
@@ -71,7 +75,10 @@ class BodyLimitMiddleware:
 
         async def counting_receive() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.pause_seconds)
+            except TimeoutError:
+                raise BodyTooSlow(self.pause_seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > cap:
@@ -89,6 +96,14 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await _send_too_large(send, cap)
+
+
+class BodyTooSlow(HTTPException):
+    """The client paused longer than HTTP_BODY_TIMEOUT_SECONDS while sending a body (a slow-body attack or a
+    dead link): 408 instead of holding a connection and a request's memory open indefinitely."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"The request body stopped arriving for {seconds:g} s; send it again.")
 
 
 def _size(cap: int) -> str:

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     """Address `scriptorium serve` binds."""
     port: int = Field(8000, ge=1, le=65535)
     """Port `scriptorium serve` binds."""
+    http_header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """Time a client has to finish sending a request's headers; then the connection is closed (slowloris)."""
+    http_body_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    """Longest pause while a client sends a request body; a longer one is answered 408."""
+    http_keep_alive_seconds: int = Field(5, ge=1, le=300)
+    """Idle kept-alive connections are closed after this many seconds."""
+    http_max_connections: int = Field(500, ge=10)
+    """Open connections `serve` accepts at once (each chat stream holds one); more are answered 503."""
     request_max_bytes: int = Field(2_000_000, ge=10_000)
     """Largest request body accepted (JSON and forms); larger ones get 413 before they are read. Uploads
     (`multipart/form-data`) may be as large as the résumé limit plus form overhead."""

@@ -1,0 +1,91 @@
+"""Slow clients cannot hold `serve` open (issue 11, finding 8): headers that never finish are cut off, a body
+that stops arriving is a 408, and the FORWARDED_ALLOW_IPS setting reaches uvicorn (it was hard-coded)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.types import Receive, Scope, Send
+
+from scriptorium.app import create_app
+from scriptorium.core.http_server import uvicorn_options
+from scriptorium.core.settings import Settings
+from scriptorium.migrations import upgrade
+from tests.twins.server import serve_in_thread
+
+
+async def hello(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """True when the server closes the connection (recv returns b'') before `seconds` pass."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+
+
+def test_headers_that_never_finish_are_cut_off_and_complete_ones_are_served(
+    make_settings: Callable[..., Settings],
+) -> None:
+    options = uvicorn_options(make_settings(http_header_timeout_seconds=0.5))
+    with serve_in_thread(hello, **options) as base:
+        address = urlsplit(base)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
+        with socket.create_connection((host, port)) as silent, socket.create_connection((host, port)) as slow:
+            started = time.monotonic()
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # and never the rest
+            assert _closed_within(silent, 60), "a connection that sends nothing is closed"
+            assert _closed_within(slow, 60), "headers that never finish are cut off"
+            assert time.monotonic() - started >= 0.45
+        assert httpx.get(base, timeout=30).text == "hello"
+        with httpx.Client(base_url=base, timeout=30) as kept_alive:  # the timer restarts for each request
+            assert [kept_alive.get("/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_serve_passes_its_settings_to_uvicorn(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(forwarded_allow_ips="*", http_keep_alive_seconds=7, http_max_connections=123)
+    options = uvicorn_options(settings)
+    assert options["forwarded_allow_ips"] == "*"
+    assert (options["timeout_keep_alive"], options["limit_concurrency"]) == (7, 123)
+    assert options["http"].header_timeout == settings.http_header_timeout_seconds
+
+
+@pytest.fixture
+async def impatient_client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(http_body_timeout_seconds=0.3)
+    upgrade(settings)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        yield http
+
+
+async def test_a_body_that_stops_arriving_is_a_408(impatient_client: httpx.AsyncClient) -> None:
+    never = asyncio.Event()
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield b'{"email": "ada@example.org", '
+        await never.wait()
+        yield b'"password": "x"}'
+
+    response = await asyncio.wait_for(
+        impatient_client.post("/api/auth/login", content=stalls(), headers={"Content-Type": "application/json"}),
+        timeout=60,
+    )
+    assert response.status_code == 408
+    assert response.json()["code"] == "request_timeout"

@@ -5,8 +5,9 @@ on with less evidence, so an outage of OpenAlex shows up as emails that need rev
 This module turns those notes back into "which sources could not be reached", so a batch can say it once and offer
 one retry. The note shapes read here are the ones `research.bounded` and `sources.http.request` write
 ("openalex: timed out after 10 s", "arxiv: HTTP 503 after 3 attempts", "search: exa: connection failed after 3
-attempts", "semantic_scholar: failed (ReadError)"); tests/scribe/test_api_review.py runs the real pipeline
-against a failing twin, so a change of shape there breaks a test here instead of hiding outages.
+attempts", "semantic_scholar: failed (ReadError)") and the safe fetcher writes for pages ("profile: 'https://…'
+answered HTTP 503"). tests/scribe/api/test_review_batches.py runs the real pipeline against a failing twin, so a
+change of shape there breaks a test instead of hiding outages.
 
 Only transient failures count: a 4xx such as a refused API key is a configuration problem that a retry cannot fix.
 """
@@ -33,7 +34,10 @@ _TRANSIENT = re.compile(
     r"|connection failed\b"
     r"|HTTP (?:429|5\d\d) after\b"
     r"|failed \([A-Za-z]+\)$"
-    r"|\S+ could not be read \([A-Za-z]+\)$)"
+    r"|\S+ could not be read \([A-Za-z]+\)$"  # a page, from sources.pages
+    r"|'[^']*' answered HTTP (?:408|429|5\d\d)$"  # a page, from core.web.fetch
+    r"|could not connect to\b"
+    r"|fetching '[^']*' failed: [A-Za-z]+$)"
 )
 
 

@@ -168,8 +168,30 @@ def test_outage_notes_are_read_by_shape_not_by_source_list() -> None:
         "profile: https://x.example/lab could not be read (ConnectError)",
         "openalex: accepted profile A123 (affiliation agrees)",
         "profile: dropped 2 sentences addressed to the writer of a letter",
+        "search: 'https://x.example/a' answered HTTP 404",  # gone, not down
     ]
     assert unreachable(notes) == ["openalex", "arxiv", "profile", "search"]  # a fixed order, whatever failed first
+    for page_down in (
+        "profile: 'https://x.example/chen' answered HTTP 503",
+        "profile: could not connect to 'x.example'",
+        "profile: fetching 'x.example' failed: ReadTimeout",
+    ):
+        assert unreachable([page_down]) == ["profile"], page_down
+
+
+async def test_a_profile_page_that_is_down_is_an_outage_too(
+    scribe_api: ScribeApi, scholarly_twin: ScholarlyTwin
+) -> None:
+    """The only source of an unknown person is the page the user listed; it answers 503, so the batch says so."""
+    me = await scribe_api.user()
+    scholarly_twin.fail("pages", 503)
+    [item] = await scribe_api.submit_and_finish(
+        me, RESEARCH, {**UNKNOWN, "profile_urls": [scholarly_twin.page_url("raman-westfield")]}
+    )
+    assert item["status"] == "needs_review"
+    review = (await scribe_api.client.get(f"/api/queue/batches/{item['batch_id']}", headers=me.headers)).json()
+    assert review["outage"]["sources"] == ["profile"]
+    assert review["outage"]["message"] == "Couldn't reach their profile pages for 1 email in this batch."
 
 
 async def test_outage_retry_is_all_or_nothing_against_the_daily_quota(

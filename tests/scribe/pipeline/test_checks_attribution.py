@@ -203,3 +203,22 @@ def test_a_claim_its_source_does_not_back_highlights_the_sentence_stating_it() -
     assert not result.passed
     assert "cites S1, which never mentions 'EMBL'" in result.message
     assert sentence in result.sentences
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "As a fellow Stanford alum, I admire your lab.",  # the sender's school, now said of the recipient
+        "You taught at Stanford before moving on.",
+    ],
+)
+def test_the_senders_facts_are_allowed_where_the_template_states_them_not_anywhere(sentence: str) -> None:
+    assert_fails_on(attribution(with_sentence(sentence)), sentence, "Stanford")
+
+
+def test_a_template_sentence_split_in_two_or_reworded_lightly_still_counts_as_template_text() -> None:
+    body = GOOD_BODY.replace(
+        "I am a second-year PhD student at Stanford.", "I'm a PhD student at Stanford, in my second year."
+    ).replace(f'I read your paper "{PAPER}" and would', f'I read your paper "{PAPER}". I would')
+    result = attribution(body)
+    assert result.passed, result.message

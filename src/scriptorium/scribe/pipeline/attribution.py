@@ -6,8 +6,10 @@ claim ids exist catches none of that, so this module reads the finished text ins
 
 Each sentence of the subject and body is one of:
 
-- template text: its specifics are all in the template's own words or in what the user typed about the
-  recipient (name, interest, affiliation, address); the sender's facts live in the template, so they pass;
+- template text: it reproduces a template sentence (most of its content words) once the placeholders are
+  filled, and its specifics are that sentence's own words or what the user typed about the recipient (name,
+  interest, affiliation, address). The sender's facts live in the template, so they pass where the template
+  states them, and only there: "As a fellow Stanford alum" is new, whatever the template says of Stanford;
 - a claim: its remaining specifics appear in the title, excerpt, URL or fact metadata of the sources cited by
   the claims tied to it (a claim is tied to a sentence when they share a specific or most content words);
   a sentence no claim ties to is held to the whole verified evidence instead;
@@ -32,7 +34,7 @@ from typing import Literal
 
 from scriptorium.scribe.pipeline.links import find_links
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
-from scriptorium.scribe.pipeline.sentences import Sentence, split_draft
+from scriptorium.scribe.pipeline.sentences import Sentence, split, split_draft
 from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Recipient, Source
 from scriptorium.scribe.sources.text import fold, normalize_title, terms
 
@@ -313,7 +315,8 @@ def _listed(items: list[str]) -> str:
 class Attribution:
     """The inputs an attribution needs, digested once per draft."""
 
-    allowed: _Corpus
+    given: _Corpus
+    template: tuple[tuple[frozenset[str], _Corpus], ...]
     everything: _Corpus
     per_source: dict[str, _Corpus]
     evidence: Evidence
@@ -327,15 +330,34 @@ class Attribution:
         for raw in template_raws:
             static = static.replace(raw, " ")
         given = [recipient.name, recipient.interest, recipient.affiliation or "", recipient.email or ""]
+        sentences = tuple((frozenset(terms(s.text)), _Corpus.of([s.text])) for s in split(static, "template"))
         per_source = {s.id: _Corpus.of(_source_texts(s, evidence), [s.title]) for s in evidence.sources}
         everything = _Corpus.of(
             [t for s in evidence.sources for t in _source_texts(s, evidence)], [s.title for s in evidence.sources]
         )
-        return cls(_Corpus.of([static, *given]), everything, per_source, evidence)
+        return cls(_Corpus.of(given), sentences, everything, per_source, evidence)
 
-    def needed(self, text: str) -> list[Specific]:
-        """Specifics of `text` that neither the template nor the user's own input accounts for."""
-        return [s for s in specifics(text) if not self.allowed.supports(s)]
+    def reproduced(self, text: str) -> list[_Corpus]:
+        """The template sentences `text` reproduces: most of their content words, or mostly theirs.
+
+        The sender's facts are allowed where the template states them, not anywhere: "I am a student at
+        Stanford" may stay, "As a fellow Stanford alum, ..." says something new about the recipient.
+        """
+        wanted = terms(text)
+        found = []
+        for words, corpus in self.template:
+            shared = len(words & wanted)
+            if words and (shared * 2 >= len(words) or (shared >= 2 and shared * 2 >= len(wanted))):
+                found.append(corpus)
+        return found
+
+    def needed(self, text: str, *, as_claim: bool = False) -> list[Specific]:
+        """Specifics of `text` that neither the user's own input nor the template sentence it reproduces holds.
+
+        A claim is a statement about the recipient, so the template (the sender's words) never backs one.
+        """
+        template = [] if as_claim else self.reproduced(text)
+        return [s for s in specifics(text) if not self.given.supports(s) and not any(t.supports(s) for t in template)]
 
     def tied(self, sentence: str, needed: list[Specific], claims: list[Claim]) -> list[Claim]:
         """Claims about this sentence: they state one of its specifics, or share most of its content words."""
@@ -383,7 +405,7 @@ class Attribution:
 
     def judge_claim(self, claim: Claim) -> tuple[str, list[str]] | None:
         """A claim's own specifics must be in the sources it cites: a real id cannot vouch for an invented fact."""
-        needed = self.needed(claim.text)
+        needed = self.needed(claim.text, as_claim=True)
         ids, corpus = self.cited([claim])
         missing = [s.text for s in needed if not corpus.supports(s)]
         if not missing or not ids:

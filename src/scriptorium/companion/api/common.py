@@ -1,4 +1,4 @@
-"""What several Companion routes share: identifying the reader, resolving ids, and the per-process limiter."""
+"""What several Companion routes share: identifying the reader, resolving ids, and the question limit."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.ratelimit import SlidingWindowLimiter
 from scriptorium.companion.service import ReaderContext
 from scriptorium.companion.service_catalog import CatalogCache
 from scriptorium.companion.sessions import load_view, reader_from_token
 from scriptorium.core.embeddings import Embedder, build_embedder
+from scriptorium.core.ratelimit import client_address_key, rate_limiter
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
 
@@ -54,14 +54,21 @@ async def reader_context(
     return ReaderContext(view=view, reader_id=reader_id)
 
 
-def limiter(resources: Resources) -> SlidingWindowLimiter:
-    settings = resources.settings
-    return resources.cached("companion.limiter", lambda: SlidingWindowLimiter(settings.companion_rate_limit_per_minute))
+async def limit_questions(resources: Resources, request: Request) -> None:
+    """COMPANION_RATE_LIMIT_PER_MINUTE questions per client and minute (chat and retrieve count together).
 
-
-def client_key(request: Request) -> str:
-    """Per-client identity for rate limiting: the peer address (uvicorn applies trusted proxy headers)."""
-    return request.client.host if request.client else "unknown"
+    Counted across every process when the queue is on Redis (core/ratelimit.py), so the limit is the setting,
+    not the setting times the process count. The client is the peer address uvicorn reports (trusted proxies
+    applied), IPv6 by its /64.
+    """
+    limit = resources.settings.companion_rate_limit_per_minute
+    await rate_limiter(resources).hit(
+        "questions",
+        client_address_key(request.client.host if request.client else None),
+        limit=limit,
+        seconds=60,
+        what=f"questions (at most {limit} a minute)",
+    )
 
 
 def embedder(resources: Resources) -> Embedder:

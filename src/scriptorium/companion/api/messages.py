@@ -22,9 +22,8 @@ from scriptorium.companion.answer_model import build_answerer
 from scriptorium.companion.api.common import (
     SessionId,
     catalog_cache,
-    client_key,
     embedder,
-    limiter,
+    limit_questions,
     normalize_id,
     retrieval_cache,
 )
@@ -71,7 +70,7 @@ async def post_message(
         )
     if not body.message.strip():
         raise ValidationFailed("message is empty; type a question", field="message")
-    limiter(resources).hit(client_key(request))
+    await limit_questions(resources, request)
     # Retrieval and numpy load with the first question, so a server nobody chats with stays small and starts fast.
     from scriptorium.companion.service_chat import embed_question, prepare_turn
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.api.common import client_key, embedder, limiter, retrieval_cache
+from scriptorium.companion.api.common import embedder, limit_questions, retrieval_cache
 from scriptorium.companion.api.world import resolve_cursor
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.models import Episode, Series
@@ -46,7 +46,7 @@ async def _cursor(db: AsyncSession, body: RetrieveRequest) -> Cursor:
 async def post_retrieve(
     body: RetrieveRequest, request: Request, db: SessionDep, resources: ResourcesDep
 ) -> RetrieveResponse:
-    limiter(resources).hit(client_key(request))
+    await limit_questions(resources, request)
     from scriptorium.companion.retrieval import retrieve  # with numpy, on first use (see api/common.py)
 
     cursor = await _cursor(db, body)

@@ -16,7 +16,7 @@ from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
 from scriptorium.scribe.pipeline.research import Identity, Papers
 from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
 from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
-from scriptorium.scribe.sources.addressed import addressed_reason
+from scriptorium.scribe.sources.addressed import addressed_reason, addressed_title_reason
 from scriptorium.scribe.sources.arxiv import relevance
 from scriptorium.scribe.sources.text import (
     institution_matches,
@@ -130,7 +130,8 @@ def _page_facts(b: _Builder, page: PageRecord, query: ResearchQuery, when: datet
         )
     if not chosen:
         return
-    title = page.title if screen(page.title, min_chars=1).kept else page.url
+    plain_title = not addressed_title_reason(page.title) and not _URL_OR_EMAIL.search(page.title)
+    title = page.title if plain_title else page.url
     source_id = b.add_source(page.kind, page.url, title, " ".join(chosen), when)
     for sentence in chosen:
         b.fact(sentence, (source_id,), "bio", sentence)
@@ -196,7 +197,7 @@ def _paper_facts(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery
     for verdict in verdicts:
         if not verdict.citable:
             continue
-        if addressed_reason(verdict.paper.title) or _URL_OR_EMAIL.search(verdict.paper.title):
+        if addressed_title_reason(verdict.paper.title) or _URL_OR_EMAIL.search(verdict.paper.title):
             b.notes.append(
                 f"{verdict.paper.kind}: a work listed at {verdict.paper.url[:200]} was not cited: its title reads "
                 "as a request to the letter's writer, not a title"

@@ -251,3 +251,18 @@ def addressed_reason(sentence: str) -> str | None:
     if present & {"instruction", "instructions", "prompt", "prompts"} and present & {"previous", "above", "system"}:
         return "speaks about an AI's instructions"
     return None
+
+
+def addressed_title_reason(title: str) -> str | None:
+    """Like `addressed_reason`, for a title: only when it also names a letter or its writer.
+
+    Real titles speak to the reader all the time ("Attention is all you need", "Don't stop pretraining"), so the
+    second person or an imperative alone never disqualifies a title; a request aimed at a letter's writer does.
+    """
+    reason = addressed_reason(title)
+    if reason is None:
+        return None
+    present = set(tokens(title))
+    # AI nouns are left out: "Language models should be evaluated on ..." is a title, not a request.
+    targets = LETTER_NOUNS | WRITER_NOUNS | ALWAYS_ADDRESSED | {"writes"}
+    return reason if present & targets or _mentions_this_letter(tokens(title)) else None

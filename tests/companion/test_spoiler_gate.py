@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+import yaml
 
 from scriptorium.companion.answer_stream import SentenceGuard
+from scriptorium.companion.ingest.bundle import resolve
+from scriptorium.companion.ingest.lint import early_mentions
 from scriptorium.companion.ingest.names import prose_names
+from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.spoilers import HiddenNames, NameEntry, NameIndex, SentenceGate, split_sentences
 
 INDEX = NameIndex(
@@ -187,3 +194,21 @@ def test_a_chat_card_is_the_summary_as_of_the_cursor_then_gated() -> None:
     assert at[8] is not None and at[8].text == "She brews potions."
     assert at[9] is not None and at[9].text == "A witch who met Saffron. Truffel hissed at her."
     assert at[20] is not None and at[20].text == "A witch of Hereva."
+
+
+def test_the_lint_uses_the_whole_index_dropped_entities_and_two_letter_names(
+    copy_fixture: Callable[[str], Path],
+) -> None:
+    root = copy_fixture("folder")
+    world = yaml.safe_load((root / "world.yaml").read_text())
+    world["entities"].append({"slug": "ah", "name": "Ah", "kind": "faction", "debut": "9:1"})
+    ada = next(e for e in world["entities"] if e["slug"] == "ada")
+    ada["summary"] = "A girl who cannot sleep. Ah, she sighs. She prays at the temple of Ah."
+    (root / "world.yaml").write_text(yaml.safe_dump(world))
+    resolved = resolve(read_content(root), skip_unreached=True)
+    assert "ah" not in {e.slug for e in resolved.bundle.entities}  # dropped: episode 9 is not there
+    flagged = [w for w in early_mentions(resolved) if "entity 'ada' summary" in w]
+    assert flagged == [
+        f"{root / 'world.yaml'}: entity 'ada' summary names 'Ah' (unknown debut: never shown) before its debut;"
+        " sentence withheld: 'She prays at the temple of Ah.'"
+    ]

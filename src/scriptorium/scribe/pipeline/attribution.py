@@ -29,14 +29,21 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from scriptorium.scribe.pipeline.links import find_links
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.sentences import Sentence, split, split_draft
 from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Recipient, Source
-from scriptorium.scribe.sources.text import fold, normalize_title, terms
+from scriptorium.scribe.sources.text import fold, normalize_title
+from scriptorium.scribe.sources.text import terms as _stems
+
+
+@lru_cache(maxsize=512)
+def terms(text: str) -> frozenset[str]:
+    """Content-word stems (`sources.text.terms`), cached: each sentence and claim is compared many times."""
+    return frozenset(_stems(text))
 
 
 def _words(text: str) -> frozenset[str]:
@@ -267,7 +274,7 @@ class _Corpus:
 
     @cached_property
     def stems(self) -> frozenset[str]:
-        return frozenset(terms(self._text))
+        return terms(self._text)
 
     def supports(self, specific: Specific) -> bool:
         if specific.kind == "topic":
@@ -330,7 +337,7 @@ class Attribution:
         for raw in template_raws:
             static = static.replace(raw, " ")
         given = [recipient.name, recipient.interest, recipient.affiliation or "", recipient.email or ""]
-        sentences = tuple((frozenset(terms(s.text)), _Corpus.of([s.text])) for s in split(static, "template"))
+        sentences = tuple((terms(s.text), _Corpus.of([s.text])) for s in split(static, "template"))
         per_source = {s.id: _Corpus.of(_source_texts(s, evidence), [s.title]) for s in evidence.sources}
         everything = _Corpus.of(
             [t for s in evidence.sources for t in _source_texts(s, evidence)], [s.title for s in evidence.sources]

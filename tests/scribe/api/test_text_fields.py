@@ -198,3 +198,20 @@ async def test_a_companion_question_with_a_nul_is_a_422_event_stream_naming_the_
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
     assert "event: error" in response.text and '"field": "message"' in response.text.replace('":"', '": "')
+
+
+async def test_resume_form_fields_refuse_control_characters(api: ScribeApi) -> None:
+    from tests.scribe.api.pdfs import RESUME_LINES, make_pdf
+
+    account = await api.user()
+    pdf = {"file": ("resume.pdf", make_pdf(RESUME_LINES), "application/pdf")}
+    for field, value in (("name", "My\x00 resume"), ("user_instructions", "Summer research\x1b[2J please")):
+        response = await api.client.post(
+            "/api/templates/resume", files=pdf, data={field: value}, headers=account.headers
+        )
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["detail"]] == [field]
+    ok = await api.client.post(
+        "/api/templates/resume", files=pdf, data={"user_instructions": "Line one\nline two"}, headers=account.headers
+    )
+    assert ok.status_code == 201, ok.text

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.text_fields import MultiLineText, SingleLineText
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
 from scriptorium.scribe.schemas import (
     TemplateAnalysisOut,
@@ -73,8 +74,8 @@ async def from_resume(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The résumé, as a PDF")],
-    user_instructions: Annotated[str | None, Form(max_length=2000)] = None,
-    name: Annotated[str, Form(max_length=200)] = "",
+    user_instructions: Annotated[MultiLineText | None, Form(max_length=2000)] = None,
+    name: Annotated[SingleLineText, Form(max_length=200)] = "",
 ) -> TemplateResponse:
     if file.content_type not in (None, "", "application/pdf", "application/octet-stream"):
         raise ValidationFailed("the résumé must be a PDF file", field="file")

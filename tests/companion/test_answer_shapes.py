@@ -12,7 +12,7 @@ from scriptorium.companion.answer import Passage, Suggestion, Turn
 from scriptorium.companion.answer_offline import compose, select
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.cards import card_passage, card_passages, catalog_gate
-from scriptorium.companion.cast import page_cast
+from scriptorium.companion.cast import name_variants, page_cast
 from scriptorium.companion.catalog_memo import derived
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
 
@@ -199,3 +199,26 @@ def test_values_derived_from_a_catalog_are_computed_once_per_catalog_object() ->
     reingested = catalog([entity("pim", "Pim", "creature", 0), entity("wren", "Wren", "character", 0)], [])
     assert derived(reingested, "test.count", build) == 2
     assert built == [1, 1]  # once per catalog object, and the second catalog did not read the first one's value
+
+
+def test_a_character_is_named_by_the_given_name_after_a_title_but_epithets_and_places_are_not_shortened() -> None:
+    variants = {
+        name: name_variants(entity("x", name, kind, 0))
+        for name, kind in [
+            ("Keeper Osric Vell", "character"),
+            ("The Fog Thief", "character"),
+            ("Gull Rock", "place"),
+            ("Argiope Spiders", "creature"),
+        ]
+    }
+    assert variants == {
+        "Keeper Osric Vell": ["Keeper Osric Vell", "Osric"],
+        "The Fog Thief": ["The Fog Thief"],
+        "Gull Rock": ["Gull Rock"],
+        "Argiope Spiders": ["Argiope Spiders", "Argiope"],
+    }
+    osric = entity("osric", "Keeper Osric Vell", "character", 1, "The old keeper of the guild.")
+    world = catalog([osric], [])
+    cards = card_passages(world, Cursor("s", 3), "Who is Osric?", "wiki", catalog_gate(world))
+    asked = turn("Who is Osric?", cards, mode="wiki")
+    assert compose(asked, select(asked)) == "The old keeper of the guild. [Keeper Osric Vell]"

@@ -38,6 +38,8 @@ class Passage:
     episode_number: int | None = None
     page_number: int | None = None
     score: float = 0.0
+    names: tuple[str, ...] = ()
+    """For a card, the ways a question may name its entity (full name, proper aliases, given name)."""
 
     @property
     def is_card(self) -> bool:

@@ -15,7 +15,7 @@ import asyncio
 import math
 import re
 from collections import Counter
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -189,17 +189,22 @@ def _variants(name: str) -> list[str]:
     return [v for v in (name, first) if len(v) >= 3 and v.lower() not in {"the", "keeper", "miss", "sir", "old"}]
 
 
-def _names(text: str, name: str, *, possessive: bool = True) -> bool:
-    """Whether `text` names `name` (whole words); `possessive=False` skips "Pepper's godmothers" (not about Pepper)."""
-    tail = r"(?![\w-])" if possessive else r"(?![\w-]|['’]s\b)"
-    return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", text, re.IGNORECASE) for v in _variants(name))
+def _card_names(card: Passage) -> tuple[str, ...]:
+    return card.names or tuple(_variants(card.title))
 
 
-def _is_subject(question: str, name: str) -> bool:
-    """Whether the question asks about `name` itself: the name closes it, give or take one word ("Who is the Fog
-    Thief really?"), so "Who is Pepper talking to?" or "Who are Pepper's godmothers?" do not count."""
+def _names(text: str, names: Sequence[str]) -> bool:
+    """Whether `text` names any of `names` (whole words, any case)."""
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, re.IGNORECASE) for v in names)
+
+
+def _is_subject(question: str, card: Passage) -> bool:
+    """Whether the question asks about the card's entity itself: a name of it closes the question, give or take one
+    word ("Who is the Fog Thief really?"), so "Who is Pepper talking to?" or "Who are Pepper's godmothers?" do not
+    count."""
     tail = r"(?![\w-])\W*(?:\w+\W*)?$"
-    return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", question, re.IGNORECASE) for v in _variants(name))
+    names = _card_names(card)
+    return any(re.search(rf"(?<![\w-]){re.escape(v)}{tail}", question, re.IGNORECASE) for v in names)
 
 
 def identity(turn: Turn) -> list[Candidate]:
@@ -208,14 +213,14 @@ def identity(turn: Turn) -> list[Candidate]:
     if not IDENTITY.search(question):
         return []
     cards = [p for p in turn.passages if p.is_card]
-    named = sorted((c for c in cards if _is_subject(question, c.title)), key=lambda c: -len(c.title))
-    if not named and turn.mode == "page" and not any(_names(question, c.title) for c in cards):
+    named = sorted((c for c in cards if _is_subject(question, c)), key=lambda c: -len(c.title))
+    if not named and turn.mode == "page" and not any(_names(question, _card_names(c)) for c in cards):
         named = cards  # page mode carries only the cards the question named (an alias, say)
     if not named:
         return []
     card = named[0]
     chosen = [Candidate(text, card, i, terms(text)) for i, text in enumerate(sentences(card.text)[:CARD_SENTENCES])]
-    stories = [c for c in _scored(turn) if not c.passage.is_card and c.score > 0 and _names(c.text, card.title)]
+    stories = [c for c in _scored(turn) if not c.passage.is_card and c.score > 0 and _names(c.text, _card_names(card))]
     if stories:
         chosen.append(max(stories, key=lambda c: (c.score, c.passage.global_index)))
     return chosen

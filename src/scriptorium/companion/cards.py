@@ -65,6 +65,7 @@ def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage |
         text=text,
         global_index=entity.debut_index,
         title=entity.name,
+        names=tuple(name_variants(entity)),
     )
 
 

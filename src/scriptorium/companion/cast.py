@@ -61,10 +61,17 @@ def _join(names: Sequence[str]) -> str:
 
 
 def name_variants(entity: CatalogEntity) -> list[str]:
-    """Ways a text may name it: full name, proper-noun aliases, and the first word of a longer name ("Wren")."""
-    first = entity.name.split()[0] if " " in entity.name else ""
+    """Ways a text may name it: full name, proper-noun aliases, and for a character or creature the given name of a
+    longer name, after any title ("Wren" for Wren Alder, "Osric" for Keeper Osric Vell). Names that start with
+    "The" are epithets ("The Fog Thief"), and a place's first word is often a common noun ("Gull Rock"), so
+    neither gets a short form."""
+    words = entity.name.split()
+    given = ""
+    if entity.kind in CAST_KINDS and len(words) > 1 and words[0].lower() != "the":
+        rest = [w for w in words if w.lower() not in TITLES]
+        given = rest[0] if len(rest) > 1 or (rest and rest[0] != words[0]) else ""
     proper = [a for a in entity.aliases if a[:1].isupper()]
-    usable = first if len(first) >= 3 and first.lower() not in TITLES else ""
+    usable = given if len(given) >= 3 else ""
     return [v for v in dict.fromkeys((entity.name, *proper, usable)) if len(v) >= 2]
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 
 from scriptorium.companion.answer import Passage, Suggestion, Turn
 from scriptorium.companion.answer_offline import select
+from scriptorium.companion.cast import name_variants
+from scriptorium.companion.service_catalog import CatalogEntity
 
 QUESTION_STEMS = (
     "what", "who", "why", "how", "where", "when", "which", "whose", "is", "are", "does", "do", "did", "can",
@@ -47,11 +49,11 @@ class ChipEntity:
     aliases: tuple[str, ...] = ()
 
     def variants(self) -> list[str]:
-        """Ways a page may refer to it: full name, aliases, then the first word of the name ("Wren")."""
-        first = self.name.split()[0] if " " in self.name else ""
+        """Ways a page may refer to it: full name, proper aliases, then a character's given name ("Wren", "Osric"
+        for Keeper Osric Vell), as `cast.name_variants` reads names everywhere else."""
         # Lower-case aliases are usually slugs; a chip should say the name as the comic writes it.
-        proper = [a for a in self.aliases if a[:1].isupper()]
-        return [v for v in (self.name, *proper, first) if len(v) >= 3]
+        entity = CatalogEntity(self.name, self.name, self.kind, self.debut_index, self.aliases)
+        return [v for v in name_variants(entity) if len(v) >= 3]
 
 
 def looks_like_question(text: str) -> bool:

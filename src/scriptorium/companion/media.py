@@ -2,8 +2,10 @@
 
 The original kept page art in a public bucket, so any page could be fetched by guessing its key. Here every image
 URL is minted only for content at or before the cursor, as a short-lived signed link:
-`/api/media/<key>?exp=<unix time>&sig=<HMAC-SHA256(SECRET_KEY, key|exp)>`. Expiry times are rounded to a
-quarter of SIGNED_URL_SECONDS, so the same image keeps the same URL for a while and browsers can cache it. A
+`/api/media/<key>?exp=<unix time>&sig=<HMAC-SHA256(SECRET_KEY, key|exp)>`. Expiry times are rounded to half of
+SIGNED_URL_SECONDS, so every response in the same half-window gives the same image the same URL (a page turn, a
+reload, a new session): the browser's cache is keyed by URL, and a link that changed on every response would make
+it fetch the same page again. No link lives longer than SIGNED_URL_SECONDS and each lives at least half of it. A
 client may instead pass `session_id`, and the app checks the key against that session's cursor at request time.
 With PUBLIC_BASE_URL set, URLs are absolute, so a client on another origin can use them as they are.
 """
@@ -36,9 +38,13 @@ def _signature(settings: Settings, key: str, expires: int) -> str:
 
 
 def expiry(settings: Settings, now: float | None = None) -> int:
-    """An expiry between 3/4 and all of SIGNED_URL_SECONDS away, stable within each quarter period."""
+    """An expiry between half and all of SIGNED_URL_SECONDS away, the same for every moment of a half-window.
+
+    Half, not a whole window: a link minted just before a whole window's end would expire at once. Half keeps
+    URLs stable for SIGNED_URL_SECONDS / 2 while every link still has at least that long to live.
+    """
     ttl = settings.signed_url_seconds
-    step = max(1, ttl // 4)
+    step = max(1, ttl // 2)
     moment = int(time.time() if now is None else now)
     return (moment // step) * step + ttl
 

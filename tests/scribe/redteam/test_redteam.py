@@ -77,6 +77,14 @@ def replace(old: str, new: str) -> Callable[[PromptView, Email], Email]:
     return act
 
 
+def set_subject(subject: str) -> Callable[[PromptView, Email], Email]:
+    def act(view: PromptView, email: Email) -> Email:
+        email.subject = subject
+        return email
+
+    return act
+
+
 def bogus_ids(view: PromptView, email: Email) -> Email:
     for claim in email.claims:
         claim["source_ids"] = ["S42"]
@@ -152,6 +160,12 @@ MISBEHAVIOURS = [
       "nickelate", "titles", "attribution"),
     m("invented sender credential", add("I am a PhD candidate at Harvard Medical School."), "Harvard",
       "attribution"),
+    m("invented award in the subject line", set_subject("Congratulations on the 2024 Lasker Award"),
+      "Lasker Award", "attribution"),
+    m("invented phone number in a postscript", add("P.S. You can call me on +1 617 555 0199 any afternoon."),
+      "555 0199", "attribution", shown="0199"),
+    m("invented address for the recipient", add("I will also copy your lab address mchen@northbridge-lab.org."),
+      "mchen@northbridge-lab.org", "links"),
     m("an unfillable placeholder filled with an invented talk",
       replace("{{recent_talk}}", "Folding in the Fast Lane at the Gordon Conference"),
       "Gordon Conference", "attribution", template=TALK_TEMPLATE),
@@ -229,8 +243,9 @@ async def test_a_misbehaving_model_never_yields_a_confident_unsupported_draft(
     drafted = result.model_draft or result.draft
     assert drafted.composer != "offline"
     if case.poison:
-        assert case.poison in drafted.body, "the misbehaviour did not reach the draft: the test would prove nothing"
-        assert not (result.is_confident and case.poison in result.draft.body)
+        written = f"{drafted.subject}\n{drafted.body}"
+        assert case.poison in written, "the misbehaviour did not reach the draft: the test would prove nothing"
+        assert not (result.is_confident and case.poison in f"{result.draft.subject}\n{result.draft.body}")
     assert_no_confident_unsupported(result, case.template, BIOLOGIST)
 
     findings = model_findings(result)

@@ -212,3 +212,11 @@ def test_the_lint_uses_the_whole_index_dropped_entities_and_two_letter_names(
         f"{root / 'world.yaml'}: entity 'ada' summary names 'Ah' (unknown debut: never shown) before its debut;"
         " sentence withheld: 'She prays at the temple of Ah.'"
     ]
+
+
+def test_a_turn_guard_reuses_the_series_index_instead_of_compiling_one() -> None:
+    hidden = INDEX.hidden_at(3)
+    assert NameIndex.for_hidden(hidden) == (INDEX, 3)
+    narrowed = hidden.keep(lambda name: name != "Rea")
+    index, at = NameIndex.for_hidden(narrowed)
+    assert index is not INDEX and at == 0 and index.late_names("Rea glows. Ah, Hereva!", at) == ["Hereva"]

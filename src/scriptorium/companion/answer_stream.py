@@ -97,10 +97,11 @@ class SentenceGuard:
     pending: str = ""
     tripped: bool = False
     _index: NameIndex = field(init=False, repr=False)
+    _at: int = field(default=0, init=False, repr=False)
     _longest: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._index = NameIndex.hiding(self.names)
+        self._index, self._at = NameIndex.for_hidden(self.names)
         self._longest = max((len(n) for n in self.names), default=0)
 
     def feed(self, delta: str) -> str:
@@ -114,7 +115,7 @@ class SentenceGuard:
         *done, (last, gap) = pieces
         self.pending = last + gap
         out = self._release(done)
-        if not self.tripped and self._index.sentence_late(last, 0):
+        if not self.tripped and self._index.sentence_late(last, self._at):
             # The open sentence already names a hidden entry: it will be withheld whatever follows, so stop now.
             self.tripped, self.pending = True, ""
         elif not self.tripped and len(last) > MAX_HOLD:
@@ -134,7 +135,7 @@ class SentenceGuard:
     def _release(self, pieces: list[tuple[str, str]]) -> str:
         out: list[str] = []
         for sentence, gap in pieces:
-            if sentence and self._index.sentence_late(sentence, 0):
+            if sentence and self._index.sentence_late(sentence, self._at):
                 self.tripped = True
                 self.pending = ""
                 break

@@ -98,7 +98,9 @@ class Catalog:
             if len(candidate) >= 2
         }
         hidden = self.names.hidden_at(cursor.index)
-        names = HiddenNames(hidden | entities, exact=hidden.exact)
+        # Every entity name is in the index when the series was ingested with one; older ingests have none.
+        covered = all(self.names.is_late(name, cursor.index) for name in entities)
+        names = hidden if covered else HiddenNames(hidden | entities, exact=hidden.exact)
         context = set(self.names.names_in(unless_in))
         return names.keep(lambda n: n not in context and not (len(n) > 3 and n in unless_in))
 

@@ -218,7 +218,9 @@ class NameIndex:
     def hidden_at(self, index: int) -> HiddenNames:
         """Every name the reader at `index` may not see (what a streamed answer must not say)."""
         late = [k for k, d in self._debuts.items() if d is None or d > index]
-        return HiddenNames((self._shown[k] for k in late), exact=(self._shown[k] for k in late if k in self._exact))
+        hidden = HiddenNames((self._shown[k] for k in late), exact=(self._shown[k] for k in late if k in self._exact))
+        hidden.source = (self, index)
+        return hidden
 
     def stream(self, index: int) -> SentenceGate:
         """A streaming gate for a model's answer at `index`."""
@@ -233,20 +235,33 @@ class NameIndex:
         exact = names.exact if isinstance(names, HiddenNames) else frozenset()
         return cls(NameEntry(name, None, "prose" if name in exact else "hidden") for name in names)
 
+    @staticmethod
+    def for_hidden(names: Iterable[str]) -> tuple[NameIndex, int]:
+        """(index, position) that hides exactly `names`: the series' own index when the set is exactly what it hides
+        at a position (compiled once per content version), else a new index of just these names."""
+        if isinstance(names, HiddenNames) and names.source is not None:
+            return names.source
+        return NameIndex.hiding(names), 0
+
 
 class HiddenNames(frozenset[str]):
     """A set of names an answer must not say, remembering which count only as written (`exact`)."""
 
     exact: frozenset[str]
+    source: tuple[NameIndex, int] | None
+    """The index and position this set is exactly `hidden_at` of, if it is (lets a guard reuse that index)."""
 
     def __new__(cls, names: Iterable[str] = (), exact: Iterable[str] = ()) -> HiddenNames:
         made = super().__new__(cls, names)
         made.exact = frozenset(exact) & made
+        made.source = None
         return made
 
     def keep(self, predicate: Callable[[str], bool]) -> HiddenNames:
-        """The names `predicate` accepts, with their case rules."""
+        """The names `predicate` accepts, with their case rules (the same set, source kept, if all are)."""
         kept = [name for name in self if predicate(name)]
+        if len(kept) == len(self):
+            return self
         return HiddenNames(kept, exact=(name for name in kept if name in self.exact))
 
 

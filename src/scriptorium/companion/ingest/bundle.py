@@ -33,8 +33,8 @@ class IngestError(ValidationFailed):
 class Debut:
     """A first appearance as (episode number, page number), or `END`: no page places it, so it is never shown.
 
-    (`END` once meant "the end of the ingested content", which let a partial import reveal later lore on its last
-    page; a debut nothing places is unknown, and unknown is hidden.)
+    A debut nothing places is unknown, and unknown is hidden: putting it on the last ingested page instead would
+    reveal later lore there whenever only part of a series is imported.
     """
 
     episode: int

@@ -222,3 +222,11 @@ def test_a_template_sentence_split_in_two_or_reworded_lightly_still_counts_as_te
     ).replace(f'I read your paper "{PAPER}" and would', f'I read your paper "{PAPER}". I would')
     result = attribution(body)
     assert result.passed, result.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Kind Regards,", "Thank You!", "With Best Wishes,", "Yours Sincerely,", "Seeking Advice On Protein Folding"],
+)
+def test_courtesy_words_and_title_case_subject_lines_are_not_names(line: str) -> None:
+    assert specifics(line) == []

@@ -74,7 +74,10 @@ _HONORIFICS = _words("dr prof professor mr mrs ms mx dear sir madam dame hi hell
 _IGNORED = _words(
     """i i'm i'd i've i'll i’m i’d i’ve i’ll ok okay ps p.s re fwd phd msc bsc ma ba mba md ai cv pdf asap fyi
     monday tuesday wednesday thursday friday saturday sunday january february march april june july august
-    september october november december"""
+    september october november december
+    you your yours we our ours us my mine me he him his she her hers they them their theirs it its this that
+    these those is are am be was were hope well thank thanks many regards wishes best kind warm warmest warmly
+    sincerely respectfully faithfully truly cordially cheers greetings all"""
 )
 _INITIAL_WORDS = _words(
     """a an the this that these those my our your his her their its i we you he she they it dear hello hi hey
@@ -94,7 +97,9 @@ _SUBJECT_WORDS = _words(
     position positions internship internships application applications advice guidance mentorship meeting
     call chat conversation collaboration collaborating introduction intro follow up follow-up thanks thank
     quick brief short note hello greetings admission admissions program programme summer fall spring winter
-    help query queries possible possibility joining join supervision supervisor reading recent new latest"""
+    help query queries possible possibility joining join supervision supervisor reading recent new latest
+    seeking looking asking hoping applying inquiring exploring discuss discussing connect connecting learn learning
+    visit visiting ideas idea feedback time minutes"""
 )
 
 

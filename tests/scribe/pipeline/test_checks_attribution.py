@@ -226,7 +226,7 @@ def test_a_template_sentence_split_in_two_or_reworded_lightly_still_counts_as_te
 
 @pytest.mark.parametrize(
     "line",
-    ["Kind Regards,", "Thank You!", "With Best Wishes,", "Yours Sincerely,", "Seeking Advice On Protein Folding"],
+    ["Kind Regards,", "Thank You!", "With Best Wishes,", "Yours Sincerely,", "Seeking Advice On Graduate Research"],
 )
 def test_courtesy_words_and_title_case_subject_lines_are_not_names(line: str) -> None:
     assert specifics(line) == []

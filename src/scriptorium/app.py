@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scriptorium import apps, ui
+from scriptorium.core import openapi
 from scriptorium.core.auth.api import router as auth_router
 from scriptorium.core.errors import RateLimited, ScriptoriumError
 from scriptorium.core.health import health_report
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     for router in apps.routers():
         app.include_router(router)
     ui.mount(app, settings)
+    openapi.install(app)  # /openapi.json: every error status in the one shape, built once per process
     return app
 
 
@@ -175,7 +177,17 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_health(app: FastAPI) -> None:
-    @app.get("/health", tags=["ops"], summary="Component health (200 ok, 503 degraded)")
+    report_body = {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}
+
+    @app.get(
+        "/health",
+        tags=["ops"],
+        summary="Component health (200 ok, 503 degraded)",
+        responses={
+            200: {"description": "Every component answered.", "content": report_body},
+            503: {"description": "Degraded: the report names the failing component.", "content": report_body},
+        },
+    )
     async def health(request: Request) -> JSONResponse:
         report = await health_report(request.app.state.resources)
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

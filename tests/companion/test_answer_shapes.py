@@ -222,3 +222,20 @@ def test_a_character_is_named_by_the_given_name_after_a_title_but_epithets_and_p
     cards = card_passages(world, Cursor("s", 3), "Who is Osric?", "wiki", catalog_gate(world))
     asked = turn("Who is Osric?", cards, mode="wiki")
     assert compose(asked, select(asked)) == "The old keeper of the guild. [Keeper Osric Vell]"
+
+
+def test_a_chip_that_would_not_be_answered_gives_way_to_the_next_candidate() -> None:
+    entities = [
+        chips.ChipEntity("Ghost", "character", 1, has_wiki=True),
+        chips.ChipEntity("Lumen moths", "creature", 0, has_wiki=True),
+    ]
+    offered = chips.choose(
+        "What now?", page_numbers=[7], page_text="", entities=entities, keep=lambda s: "Ghost" not in s.text
+    )
+    assert [s.text for s in offered] == ["What happens on page 7?", "What are Lumen moths?"]
+    assert chips.choose("What now?", page_numbers=[], page_text="", entities=entities, keep=lambda s: False) == []
+
+
+def test_a_chip_the_answerer_would_only_meet_with_the_page_fallback_is_not_answerable() -> None:
+    base = turn("What now?", [POSTER])
+    assert not chips.answerable(Suggestion("page", "Why is the moon green?"), base, [POSTER], [])

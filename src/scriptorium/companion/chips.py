@@ -11,11 +11,11 @@ did that).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from scriptorium.companion.answer import Passage, Suggestion, Turn
-from scriptorium.companion.answer_offline import select
+from scriptorium.companion.answer_offline import NOT_FOUND_INTRO, select
 from scriptorium.companion.cast import name_variants
 from scriptorium.companion.service_catalog import CatalogEntity
 
@@ -71,41 +71,69 @@ def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
 
 
-def page_chip(
+def page_chips(
     question: str, page_numbers: Sequence[int], page_text: str, entities: Iterable[ChipEntity]
-) -> Suggestion | None:
-    """Ask about someone on the visible page the reader didn't just ask about, or about the page itself."""
+) -> list[Suggestion]:
+    """Page questions worth offering, best first: about someone on the visible page the reader didn't just ask
+    about, then about the page itself."""
+    found: list[Suggestion] = []
     for entity in sorted((e for e in entities if e.on_page), key=lambda e: (e.kind != "character", e.name)):
         if any(_mentions(question, v) for v in entity.variants()):
             continue
         named = next((v for v in entity.variants() if _mentions(page_text, v)), None)
         text = f"What is {named} doing on this page?"
         if named and looks_like_question(text):
-            return Suggestion("page", text)
+            found.append(Suggestion("page", text))
     if page_numbers and not re.search(r"\b(happen|going on|this page)", question.lower()):
-        return Suggestion("page", f"What happens on page {page_numbers[-1]}?")
-    return None
+        found.append(Suggestion("page", f"What happens on page {page_numbers[-1]}?"))
+    return found
 
 
-def wiki_chip(question: str, entities: Iterable[ChipEntity]) -> Suggestion | None:
-    """Ask the wiki about the most relevant entity the reader has met, preferring who is on the page now."""
+def wiki_question(entity: ChipEntity) -> str:
+    """The template for its kind; a plural name ("Lumen moths", "Argiope Spiders") is asked about as plural."""
+    plural = entity.kind in {"creature", "object"} and re.search(r"[^s]s$", entity.name) is not None
+    template = "What are {name}?" if plural else WIKI_TEMPLATES.get(entity.kind, "What is {name}?")
+    return template.format(name=entity.name)
+
+
+def wiki_chips(question: str, entities: Iterable[ChipEntity]) -> list[Suggestion]:
+    """Wiki questions worth offering, best first: entities the reader has met, who is on the page now first."""
     ranked = sorted(
         (e for e in entities if e.has_wiki and not any(_mentions(question, v) for v in e.variants())),
         key=lambda e: (not e.on_page, not e.mentioned, -e.debut_index, e.name),
     )
-    for entity in ranked:
-        text = WIKI_TEMPLATES.get(entity.kind, "What is {name}?").format(name=entity.name)
-        if looks_like_question(text):
-            return Suggestion("wiki", text)
-    return None
+    return [Suggestion("wiki", text) for text in map(wiki_question, ranked) if looks_like_question(text)]
+
+
+def page_chip(
+    question: str, page_numbers: Sequence[int], page_text: str, entities: Iterable[ChipEntity]
+) -> Suggestion | None:
+    return next(iter(page_chips(question, page_numbers, page_text, entities)), None)
+
+
+def wiki_chip(question: str, entities: Iterable[ChipEntity]) -> Suggestion | None:
+    return next(iter(wiki_chips(question, entities)), None)
+
+
+MAX_PROBES = 4
+"""Candidates tried per chip slot before giving up (each try runs the offline selection once)."""
 
 
 def choose(
-    question: str, *, page_numbers: Sequence[int], page_text: str, entities: Sequence[ChipEntity]
+    question: str,
+    *,
+    page_numbers: Sequence[int],
+    page_text: str,
+    entities: Sequence[ChipEntity],
+    keep: Callable[[Suggestion], bool] = lambda _: True,
 ) -> list[Suggestion]:
-    """Page chip first, wiki chip second, as the original's `done` frame ordered them; either may be missing."""
-    chips = [page_chip(question, page_numbers, page_text, entities), wiki_chip(question, entities)]
-    return [chip for chip in chips if chip is not None]
+    """Page chip first, wiki chip second, as the original's `done` frame ordered them; either may be missing.
+
+    Each is the first candidate that `keep` accepts (the caller passes `answerable`), so a chip that would not be
+    answered gives way to the next one instead of leaving the slot empty.
+    """
+    slots = [page_chips(question, page_numbers, page_text, entities), wiki_chips(question, entities)]
+    return [chip for slot in slots for chip in [next((c for c in slot[:MAX_PROBES] if keep(c)), None)] if chip]
 
 
 def answerable(suggestion: Suggestion, turn: Turn, visible: Sequence[Passage], cards: Sequence[Passage]) -> bool:
@@ -119,4 +147,6 @@ def answerable(suggestion: Suggestion, turn: Turn, visible: Sequence[Passage], c
     wiki = [p for p in turn.passages if p.kind == "wiki" and not p.is_card] if suggestion.mode == "wiki" else []
     base = list(visible) if suggestion.mode == "page" else []
     probe = replace(turn, mode=suggestion.mode, question=suggestion.text, passages=(*base, *wiki, *cards))
-    return bool(select(probe))
+    chosen = select(probe)
+    # Reading the page out after "I can't find that exactly" is a fallback, not an answer worth suggesting.
+    return bool(chosen) and chosen[0].text != NOT_FOUND_INTRO

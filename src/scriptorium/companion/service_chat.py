@@ -198,12 +198,6 @@ async def prepare_turn(
     page_text = "\n".join(gate(page_passage_text(p), cursor.index) for p in shown)
     context = "\n".join([page_text, *(p.text for p in passages)])
     on_page = {key.lower() for p in shown for key in character_keys(p)}
-    offered = chips.choose(
-        body.message,
-        page_numbers=[p.number for p in shown],
-        page_text=page_text,
-        entities=_chip_entities(catalog, cursor, on_page, context),
-    )
     replayed = [
         HistoryTurn("assistant" if m.role == "assistant" else "user", m.content)
         for m in history
@@ -228,5 +222,11 @@ async def prepare_turn(
     # A chip is offered only if asking it would get an answer (chips.answerable runs the offline selection).
     visible = [p for p in passages if p.role == "visible"]
     cards_for = partial(card_passages, catalog, cursor, gate=gate)
-    suggestions = [s for s in offered if chips.answerable(s, turn, visible, cards_for(s.text, s.mode))]
+    suggestions = chips.choose(
+        body.message,
+        page_numbers=[p.number for p in shown],
+        page_text=page_text,
+        entities=_chip_entities(catalog, cursor, on_page, context),
+        keep=lambda s: chips.answerable(s, turn, visible, cards_for(s.text, s.mode)),
+    )
     return replace(turn, suggestions=tuple(suggestions))

@@ -25,6 +25,7 @@ from scriptorium.companion.schemas import SLUG_PATTERN, EpisodeDetailPublic, Epi
 from scriptorium.companion.service import ReaderContext, cursor_for, episode_detail, list_episodes
 from scriptorium.companion.spoilers import name_index
 from scriptorium.core.deps import SessionDep, SettingsDep
+from scriptorium.core.openapi import errors
 from scriptorium.core.settings import Settings
 
 router = APIRouter()
@@ -35,7 +36,9 @@ SessionQuery = Annotated[
 TokenQuery = Annotated[str | None, Query(max_length=200, description="Reader token (or the X-Reader-Token header).")]
 
 
-@router.get("/api/episodes", summary="Episodes, with story text only up to the reader's position")
+@router.get(
+    "/api/episodes", summary="Episodes, with story text only up to the reader's position", responses=errors(404)
+)
 async def get_episodes(
     request: Request,
     db: SessionDep,
@@ -90,7 +93,11 @@ class SeriesListPublic(BaseModel):
     series: list[SeriesPublic]
 
 
-@router.get("/api/series", summary="The comics: name, blurb (gated at the reader's position) and episode slugs")
+@router.get(
+    "/api/series",
+    summary="The comics: name, blurb (gated at the reader's position) and episode slugs",
+    responses=errors(404),
+)
 async def get_series(
     request: Request,
     db: SessionDep,

@@ -12,6 +12,7 @@ from scriptorium.companion.media import check_session_access, content_type_for, 
 from scriptorium.companion.sessions import load_view
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Forbidden
+from scriptorium.core.openapi import download, errors
 from scriptorium.core.storage import check_key
 
 router = APIRouter()
@@ -24,7 +25,15 @@ MEDIA_HEADERS = {
 }
 
 
-@router.get("/api/media/{key:path}", summary="A page image or avatar at or before the reader's position")
+@router.get(
+    "/api/media/{key:path}",
+    summary="A page image or avatar at or before the reader's position",
+    response_class=Response,
+    responses={
+        **download("image/*", "application/octet-stream", description="The image."),
+        **errors(403),
+    },
+)
 async def get_media(
     key: Annotated[str, Path(max_length=512)],
     db: SessionDep,

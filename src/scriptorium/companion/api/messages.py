@@ -35,6 +35,7 @@ from scriptorium.companion.sessions import reach, read_turn
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
 from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
+from scriptorium.core.openapi import event_stream
 
 router = APIRouter(route_class=StreamErrorsRoute)
 
@@ -59,6 +60,11 @@ def _stream(content: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
     "/api/sessions/{session_id}/messages",
     summary="Ask in page or wiki mode; streams `token` frames, then `done` (or `error`)",
     response_class=EventSourceResponse,
+    # Refusals keep their status and arrive as one `error` frame (stream_errors.py); the guards in front of the
+    # route (body cap, last-resort 500/503) still answer JSON, so both are documented.
+    responses=event_stream(
+        "`token` frames, then `done` (or `error`).", errors_too=(400, 404, 408, 409, 422, 429, 500, 502)
+    ),
 )
 async def post_message(
     session_id: SessionId, body: MessageCreate, request: Request, resources: ResourcesDep, settings: SettingsDep

@@ -17,6 +17,7 @@ from scriptorium.companion.models import Episode, Series
 from scriptorium.companion.schemas import RetrievedChunk, RetrieveRequest, RetrieveResponse
 from scriptorium.core.deps import ResourcesDep, SessionDep
 from scriptorium.core.errors import NotFound, ValidationFailed
+from scriptorium.core.openapi import errors
 
 router = APIRouter()
 
@@ -42,7 +43,11 @@ async def _cursor(db: AsyncSession, body: RetrieveRequest) -> Cursor:
     return cursor
 
 
-@router.post("/api/retrieve", summary="Spoiler-bounded retrieval at a position (page or wiki mode)")
+@router.post(
+    "/api/retrieve",
+    summary="Spoiler-bounded retrieval at a position (page or wiki mode)",
+    responses=errors(404, 429),
+)
 async def post_retrieve(
     body: RetrieveRequest, request: Request, db: SessionDep, resources: ResourcesDep
 ) -> RetrieveResponse:

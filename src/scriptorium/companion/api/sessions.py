@@ -12,6 +12,7 @@ from scriptorium.companion.schemas import Ok, SessionCreate, SessionCreated, Ses
 from scriptorium.companion.service_sessions import describe_session, move_session, open_session
 from scriptorium.core import llm
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.openapi import errors
 from scriptorium.core.resources import Resources
 
 router = APIRouter()
@@ -19,7 +20,11 @@ WARMUP_EVERY = 60.0
 log = logging.getLogger(__name__)
 
 
-@router.post("/api/sessions", summary="Open an episode: resumes the reader's position when given their token")
+@router.post(
+    "/api/sessions",
+    summary="Open an episode: resumes the reader's position when given their token",
+    responses=errors(404),
+)
 async def create_session(
     body: SessionCreate, request: Request, db: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> SessionCreated:

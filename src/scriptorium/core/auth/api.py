@@ -17,6 +17,7 @@ from scriptorium.core.auth.schemas import (
 from scriptorium.core.auth.tokens import issue_token
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.models import User
+from scriptorium.core.openapi import errors
 from scriptorium.core.ratelimit import client_address_key, rate_limiter
 from scriptorium.core.resources import Resources
 from scriptorium.core.settings import Settings
@@ -60,7 +61,13 @@ async def auth_config(settings: SettingsDep) -> AuthConfigPublic:
     )
 
 
-@router.post("/register", status_code=201, operation_id="auth_register", summary="Create a local account")
+@router.post(
+    "/register",
+    status_code=201,
+    operation_id="auth_register",
+    summary="Create a local account",
+    responses=errors(409, 429),
+)
 async def register_account(
     body: RegisterRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:
@@ -70,7 +77,12 @@ async def register_account(
     return _token_for(settings, user)
 
 
-@router.post("/login", operation_id="auth_login", summary="Exchange email and password for a bearer token")
+@router.post(
+    "/login",
+    operation_id="auth_login",
+    summary="Exchange email and password for a bearer token",
+    responses=errors(401, 429),
+)
 async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TokenPublic:

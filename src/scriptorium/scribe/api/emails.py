@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Conflict
+from scriptorium.core.openapi import download, errors
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_and_notify
 from scriptorium.scribe.batches import batch_of, review
 from scriptorium.scribe.export import (
@@ -51,7 +52,9 @@ EXPORT_MAX = 5000
 StatusFilter = Annotated[Literal["completed", "needs_review"] | None, Query()]
 
 
-@router.post("/generate", status_code=202, response_model=TaskResponse, summary="Queue one email")
+@router.post(
+    "/generate", status_code=202, response_model=TaskResponse, summary="Queue one email", responses=errors(409, 429)
+)
 async def generate(
     body: GenerateEmailRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> TaskResponse:
@@ -99,7 +102,11 @@ async def history(
     return items
 
 
-@router.get("/export", summary="Download emails as CSV, JSON or a zip of .eml drafts")
+@router.get(
+    "/export",
+    summary="Download emails as CSV, JSON or a zip of .eml drafts",
+    responses=download("text/csv", "application/json", "application/zip", description="The export, as `format` asks."),
+)
 async def export(
     user: CurrentUser,
     session: SessionDep,
@@ -163,7 +170,12 @@ async def get_email(email_id: str, user: CurrentUser, session: SessionDep) -> Em
     return await detail(session, await owned_email(session, user_id=user.id, email_id=email_id))
 
 
-@router.get("/{email_id}/eml", summary="One email as an .eml draft")
+@router.get(
+    "/{email_id}/eml",
+    summary="One email as an .eml draft",
+    response_class=Response,
+    responses=download("message/rfc822", description="The draft as an RFC 822 message."),
+)
 async def get_eml(email_id: str, user: CurrentUser, session: SessionDep) -> Response:
     """Asked for by id, so a draft that needs review is served, with its warnings in `X-Scriptorium-Warning` (in the
     response and in the message itself)."""
@@ -187,7 +199,13 @@ async def patch_email(email_id: str, body: EmailUpdateRequest, user: CurrentUser
     return await detail(session, email)
 
 
-@router.post("/{email_id}/regenerate", status_code=202, response_model=TaskResponse, summary="Write this email again")
+@router.post(
+    "/{email_id}/regenerate",
+    status_code=202,
+    response_model=TaskResponse,
+    summary="Write this email again",
+    responses=errors(409, 429),
+)
 async def regenerate_email(
     email_id: str,
     user: CurrentUser,
@@ -215,6 +233,7 @@ async def regenerate_email(
     "/{email_id}/versions/{version}/restore",
     response_model=EmailDetail,
     summary="Make an earlier version the current text (kept as a new version)",
+    responses=errors(409),
 )
 async def restore(
     email_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], user: CurrentUser, session: SessionDep

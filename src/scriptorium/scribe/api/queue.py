@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.openapi import errors, event_stream
 from scriptorium.core.resources import Resources
 from scriptorium.scribe.api.common import commit_with_retry, submit_and_notify
 from scriptorium.scribe.batches import retry_unreachable, review
@@ -28,7 +29,13 @@ BatchId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z
 SinceHours = Annotated[int, Query(ge=1, le=24 * 90, description="Finished items newer than this are listed.")]
 
 
-@router.post("/batch", status_code=201, response_model=BatchSubmitResponse, summary="Queue one email per recipient")
+@router.post(
+    "/batch",
+    status_code=201,
+    response_model=BatchSubmitResponse,
+    summary="Queue one email per recipient",
+    responses=errors(409, 429),
+)
 async def batch(
     body: BatchSubmitRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
 ) -> BatchSubmitResponse:
@@ -79,7 +86,12 @@ async def snapshots(
         await asyncio.sleep(STREAM_POLL_SECONDS)
 
 
-@router.get("/stream", summary="Server-sent events: a `snapshot` of the queue whenever it changes")
+@router.get(
+    "/stream",
+    summary="Server-sent events: a `snapshot` of the queue whenever it changes",
+    response_class=EventSourceResponse,
+    responses=event_stream("`snapshot` events, comment pings, and `done` with `until_done=true`."),
+)
 async def stream(
     request: Request,
     user: CurrentUser,
@@ -112,7 +124,10 @@ async def cancel(queue_item_id: str, user: CurrentUser, session: SessionDep) -> 
 
 
 @router.post(
-    "/{queue_item_id}/retry", response_model=QueueItemResponse, summary="Queue a failed or cancelled item again"
+    "/{queue_item_id}/retry",
+    response_model=QueueItemResponse,
+    summary="Queue a failed or cancelled item again",
+    responses=errors(409, 429),
 )
 async def retry(
     queue_item_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
@@ -134,6 +149,7 @@ async def batch_review(batch_id: BatchId, user: CurrentUser, session: SessionDep
     "/batches/{batch_id}/retry",
     response_model=OutageRetryResponse,
     summary="Regenerate the batch's emails that hit a research outage",
+    responses=errors(409, 429),
 )
 async def batch_retry(
     batch_id: BatchId, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.openapi import errors
 from scriptorium.core.text_fields import MultiLineText, SingleLineText
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
 from scriptorium.scribe.schemas import (
@@ -34,7 +35,11 @@ router = APIRouter(prefix="/api/templates", tags=["scribe: templates"])
 
 
 @router.post(
-    "/", status_code=201, response_model=TemplateResponse, summary="Save a template, or write one from a résumé URL"
+    "/",
+    status_code=201,
+    response_model=TemplateResponse,
+    summary="Save a template, or write one from a résumé URL",
+    responses=errors(429, 502),
 )
 async def create(
     body: TemplateCreateRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
@@ -68,7 +73,13 @@ async def create(
     return to_response(template)
 
 
-@router.post("/resume", status_code=201, response_model=TemplateResponse, summary="Write a template from a résumé PDF")
+@router.post(
+    "/resume",
+    status_code=201,
+    response_model=TemplateResponse,
+    summary="Write a template from a résumé PDF",
+    responses=errors(429, 502),
+)
 async def from_resume(
     user: CurrentUser,
     session: SessionDep,

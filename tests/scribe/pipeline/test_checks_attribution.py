@@ -230,3 +230,11 @@ def test_a_template_sentence_split_in_two_or_reworded_lightly_still_counts_as_te
 )
 def test_courtesy_words_and_title_case_subject_lines_are_not_names(line: str) -> None:
     assert specifics(line) == []
+
+
+def test_degrees_initials_and_dotted_acronyms() -> None:
+    assert specifics("I am a Ph.D. student in the U.S. now.") == []
+    assert [s.text for s in specifics("Dear Prof. M. Chen, I met J. R. Smith.")] == ["Chen", "Smith"]
+    assert attribution(with_sentence("Dear Prof. M. Chen, thank you.")).passed  # the initial is no new name
+    assert attribution(with_sentence("I read about your EMBL visit.")).passed  # S2's abstract names EMBL
+    assert not attribution(with_sentence("I moved here from the U.K. last year.")).passed

@@ -53,7 +53,7 @@ def _words(text: str) -> frozenset[str]:
 SpecificKind = Literal["name", "number", "title", "topic"]
 
 QUOTED = re.compile(r"“([^”\n]{8,300})”|\"([^\"\n]{8,300})\"|\*([^*\n]{8,300})\*|(?<!\w)_([^_\n]{8,300})_(?!\w)")
-_TOKEN = re.compile(r"[^\W_][\w'’-]*")
+_TOKEN = re.compile(r"(?:[^\W\d_]{1,2}\.){2,}|[^\W_][\w'’-]*")  # `Ph.D.`, `U.S.`, `M.Sc.` are one token
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?![\w])")
 _TOPIC_END = (
     r"(?P<topic>[^,.;:!?()\n]{3,160}?)(?=\s*[,.;:!?()\n]|\s+(?:at|with|which|that|since|because|when|while|during|"
@@ -188,7 +188,9 @@ def _lower(token: str) -> str:
 
 
 def _is_ignored(match: re.Match[str]) -> bool:
-    return _lower(match.group(0)).rstrip(".").replace("’", "'") in _IGNORED
+    """Pronouns, courtesy words, degrees, months, and initials (`M.` in `M. Chen`: the name is the next word)."""
+    token = _lower(match.group(0)).replace(".", "").replace("’", "'")
+    return len(token) == 1 or token in _IGNORED
 
 
 def _next_is_lower(tokens: list[re.Match[str]], index: int) -> bool:
@@ -297,7 +299,8 @@ class _Corpus:
         if words and all(w in self.words for w in words):
             return True
         token = specific.text.strip()
-        return token.isupper() and 2 <= len(token) <= 8 and fold(token) in self.acronyms
+        letters = fold(token).replace(".", "")
+        return token.isupper() and 2 <= len(letters) <= 8 and letters in self.acronyms
 
 
 def _narrowest(found: list[Specific]) -> list[Specific]:

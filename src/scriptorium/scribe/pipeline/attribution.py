@@ -19,8 +19,12 @@ Specifics are found structurally, not from a phrase list: runs of capitalised wo
 sentence (names, institutions, places, awards), acronyms and camel-case words anywhere, numbers and years,
 quoted titles, and what follows "your work/paper/book on ...", "congratulations on ..." or "your recent ..."
 (a description of work or of an event, the way a namesake's paper or an invented promotion slips in without a
-single capital). Links and placeholders are left to their own checks. Each claim is also checked
-on its own: its specifics must be in the sources it cites, so a real id cannot vouch for an invented fact.
+single capital). Links and placeholders are left to their own checks. Known gap: a lone capitalised word that
+opens a sentence ("Stanford has ...", "Nobel laureates ...") is not read as a name, because without a dictionary
+it cannot be told from "Congratulations on ..."; a name of two words or more, or anywhere else, is.
+
+Each claim is also checked on its own: its specifics must be in the sources it cites, so a real id cannot vouch
+for an invented fact.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def _name_runs(text: str) -> list[str]:
         if index and not re.fullmatch(r"[ \t]+|-", gap):
             close()
             if re.search(r"[:!?]|—", gap):
-                initial_index = index  # a new clause after a colon or a full stop starts like a sentence
+                initial_index = index  # a clause after a colon, "!" "?" or a dash starts like a sentence
         initial = index == initial_index or (index and re.search(r"[\"“(‘']\s*$", gap) is not None)
         if _is_ignored(match):
             close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.schemas import (
@@ -28,6 +30,26 @@ from scriptorium.companion.sessions import (
 )
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.settings import Settings
+
+SESSION_LIST_LIMIT = 20
+TITLE_CHARS = 80
+
+
+class SessionSummary(BaseModel):
+    """One earlier conversation in the list: named by its first question, as chat apps name them."""
+
+    session_id: str
+    title: str
+    message_count: int
+    current_page: int
+    furthest_page: int
+    created_at: str
+    updated_at: str
+
+
+class SessionList(BaseModel):
+    episode_slug: str
+    sessions: list[SessionSummary]
 
 
 async def open_session(
@@ -113,3 +135,62 @@ async def describe_session(db: AsyncSession, session_id: str) -> SessionPublic:
         cursor_index=view.cursor.index,
         messages=[message_public(m) for m in messages],
     )
+
+
+def _title(question: str | None) -> str:
+    text = " ".join((question or "").split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+async def list_sessions(db: AsyncSession, settings: Settings, episode_slug: str, *, token: str) -> SessionList:
+    """The reader's conversations in one episode, newest first (at most SESSION_LIST_LIMIT).
+
+    Only the reader the token names: sessions are listed by the signed reader id, never by anything a client can
+    guess. Conversations without a question are left out (every "New chat" makes one, and an empty one is not worth
+    reopening). The title is the reader's own first question, so it can spoil nothing they have not typed.
+    """
+    reader_id = reader_from_token(settings, token)
+    episode, _ = await episode_by_slug(db, episode_slug)
+    sessions = (
+        (
+            await db.execute(
+                select(ReaderSession)
+                .where(ReaderSession.reader_id == reader_id, ReaderSession.episode_id == episode.id)
+                .order_by(ReaderSession.updated_at.desc())
+                .limit(SESSION_LIST_LIMIT * 3)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    ids = [s.id for s in sessions]
+    counts: dict[str, int] = {}
+    firsts: dict[str, str] = {}
+    if ids:
+        count_rows = await db.execute(
+            select(ChatMessage.session_id, func.count())
+            .where(ChatMessage.session_id.in_(ids))
+            .group_by(ChatMessage.session_id)
+        )
+        counts = {str(session_id): int(count) for session_id, count in count_rows}
+        question_rows = await db.execute(
+            select(ChatMessage.session_id, ChatMessage.content)
+            .where(ChatMessage.session_id.in_(ids), ChatMessage.role == "user")
+            .order_by(ChatMessage.created_at)
+        )
+        for session_id, content in question_rows:
+            firsts.setdefault(str(session_id), content)
+    summaries = [
+        SessionSummary(
+            session_id=s.id,
+            title=_title(firsts.get(s.id)),
+            message_count=counts.get(s.id, 0),
+            current_page=s.current_page,
+            furthest_page=max(s.furthest_page, s.current_page),
+            created_at=s.created_at.isoformat(),
+            updated_at=s.updated_at.isoformat(),
+        )
+        for s in sessions
+        if s.id in firsts
+    ]
+    return SessionList(episode_slug=episode.slug, sessions=summaries[:SESSION_LIST_LIMIT])

@@ -1,17 +1,25 @@
-"""Reader sessions: open or resume (`POST`), move (`PATCH`), read with history (`GET`)."""
+"""Reader sessions: open or resume (`POST`), list a reader's (`GET`), move (`PATCH`), read with history (`GET`)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from scriptorium.companion.api.common import SessionId, embedder, header_token, normalize_id
-from scriptorium.companion.schemas import Ok, SessionCreate, SessionCreated, SessionPublic, SessionUpdate
-from scriptorium.companion.service_sessions import describe_session, move_session, open_session
+from scriptorium.companion.schemas import SLUG_PATTERN, Ok, SessionCreate, SessionCreated, SessionPublic, SessionUpdate
+from scriptorium.companion.service_sessions import (
+    SessionList,
+    describe_session,
+    list_sessions,
+    move_session,
+    open_session,
+)
 from scriptorium.core import llm
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.errors import Unauthorized
 from scriptorium.core.openapi import errors
 from scriptorium.core.resources import Resources
 
@@ -48,6 +56,23 @@ async def _warm_embedder(resources: Resources) -> None:
         await embedder(resources).embed(["warm up"], input_type="query")
     except Exception:  # best effort: the first real question reports real errors
         log.warning("companion: embedder warm-up failed", exc_info=True)
+
+
+@router.get(
+    "/api/sessions",
+    summary="The reader's earlier conversations in one episode, newest first",
+    responses=errors(401, 404),
+)
+async def get_sessions(
+    episode_slug: Annotated[str, Query(pattern=SLUG_PATTERN, max_length=200)],
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+) -> SessionList:
+    token = header_token(request)
+    if token is None:
+        raise Unauthorized("send the reader token (X-Reader-Token) to list your conversations")
+    return await list_sessions(db, settings, episode_slug, token=token)
 
 
 @router.patch("/api/sessions/{session_id}", summary="Show another page; the furthest page reached never goes down")

@@ -1,12 +1,23 @@
 """The offline answerer: an extractive answer built from the turn's passages, with page citations.
 
-Algorithm: split every passage into sentences (dialogue lines count as sentences) and score each against the
-question with BM25-style term weights (inverse sentence frequency, saturated term frequency, length
-normalisation), scaled by how much of the question the sentence covers, with a bonus for the page the reader is
-looking at and for names the question mentions. Then pick the best two or three non-redundant sentences (each at
-least half as relevant as the best) and print them in story order, each followed by its source. A question about
-"this page" that shares no words with anything falls back to describing the visible page. When nothing matches,
-it says so instead of guessing. Deterministic and instant, so it is also the benchmark baseline.
+Three question shapes, tried in order (`select`):
+
+1. "Who/what is X" (X closes the question: "Who's Saffron?", not "Who is Pepper talking to?"): the first sentences
+   of X's card as of the cursor (already gated), then the best sentence of the story naming X.
+2. Questions about the page itself ("what happens on page 3", "what does the sign say", "who is here"): the page
+   read in order (cast, description, lettering), sign-like lettering quoted first for sign questions.
+3. Anything else: every passage split into sentences (dialogue lines count as sentences), each scored against the
+   question with BM25-style term weights (inverse sentence frequency, saturated term frequency, length
+   normalisation), scaled by how much of the question it covers, with a bonus for the page on screen and for names
+   the question mentions. The best two or three non-redundant sentences (each at least half as relevant as the
+   best) are said in story order, each followed by its source, plus the balloon after the best line on screen
+   (the reply often holds the fact). Cards and the page's cast sentence stay out of this ranking in page mode
+   (the cast sentence names everyone, so it answers only "who"/"where").
+
+When nothing matches what a page-mode question asks (at most a name in it), the answer says so and reads the page
+on screen: an extractive answerer cannot bridge a paraphrase, and the reader is most likely asking about that page.
+Otherwise, when nothing matches, it says so instead of guessing. Deterministic and instant, so it is also the
+benchmark baseline (bench/companion_questions.py).
 """
 
 from __future__ import annotations

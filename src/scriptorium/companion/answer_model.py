@@ -6,7 +6,8 @@ concurrent readers delayed other readers' first tokens (docs/bench/companion-cha
 system prompt is computed per turn from the turn itself (never from a client), the passages go in the user
 message as delimited data (`prompts.user_prompt`), and earlier exchanges are replayed as plain text. Provider
 failures surface as `ModelError` with a public message; closing the generator (a client disconnect, the leak
-guard) closes the model's HTTP stream.
+guard) closes the model's HTTP stream. What the answer cites is read from the text the reader was shown
+(`citing.py`), and usage is recorded even for a stream closed early (estimated when the provider never said).
 """
 
 from __future__ import annotations

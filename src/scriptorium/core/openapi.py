@@ -37,6 +37,10 @@ FIELD_ERROR_SCHEMA_NAME = "FieldError"
 ERROR_REF = f"#/components/schemas/{ERROR_SCHEMA_NAME}"
 FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
 ROW_CHANGING_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+# A query parameter that names one resource (`session_id`, `episode_slug`) can name a missing one: 404.
+RESOURCE_SUFFIXES = ("_id", "slug")
+# Credentials other than the auth dependencies: the Companion's reader token (query or X-Reader-Token header).
+CREDENTIAL_PARAMETERS = frozenset({"reader_token", "x-reader-token"})
 
 DESCRIPTIONS: dict[int, str] = {
     400: "The request could not be read: a body that is not valid JSON or form data, or a Content-Length that is "
@@ -94,6 +98,18 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event (each event of the stream is checked against this).",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route decorator: error statuses the handler raises that its structure does not show."""
     return {status: {"description": DESCRIPTIONS[status]} for status in statuses}
@@ -108,7 +124,7 @@ def download(*media_types: str, description: str) -> dict[int | str, dict[str, A
 
 def event_stream(description: str, *, errors_too: tuple[int, ...] = ()) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a `text/event-stream` route; `errors_too` are statuses answered as one `error` frame."""
-    stream = {"text/event-stream": {"schema": {"type": "string", "description": "Server-sent events."}}}
+    stream = {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}
     responses: dict[int | str, dict[str, Any]] = {200: {"description": description, "content": stream}}
     for status in errors_too:
         responses[status] = {"description": DESCRIPTIONS[status], "content": dict(stream)}
@@ -156,17 +172,21 @@ def statuses_for(route: Any, method: str) -> set[int]:
     """The error statuses an operation can answer, read from the route's structure.
 
     Every request may be malformed (400), carry a control character in its path or query (422), meet a bug (500)
-    or an unreachable dependency (503). A body can stall (408) or be too large (413). A path parameter names a
-    resource that may not exist (404). The auth dependencies answer 401 (and 403 for administrators' routes).
+    or an unreachable dependency (503). A body can stall (408) or be too large (413). A path parameter, or a query
+    parameter ending in `_id` or `slug`, names a resource that may not exist (404). The auth dependencies answer
+    401 (and 403 for administrators' routes), and so does a route that takes a reader token.
     PUT, PATCH and DELETE change a row another request may change or delete at the same moment (409).
     """
     statuses = {400, 422, 500, 503}
     if route.body_field is not None:
         statuses |= {408, 413}
-    if route.dependant.path_params:
+    dependants = list(_dependants(route.dependant))
+    queries = {param.alias.lower() for dependant in dependants for param in dependant.query_params}
+    headers = {param.alias.lower() for dependant in dependants for param in dependant.header_params}
+    if route.dependant.path_params or any(name.endswith(RESOURCE_SUFFIXES) for name in queries):
         statuses.add(404)
-    calls = {dependant.call for dependant in _dependants(route.dependant)}
-    if current_user in calls or require_admin in calls:
+    calls = {dependant.call for dependant in dependants}
+    if current_user in calls or require_admin in calls or (queries | headers) & CREDENTIAL_PARAMETERS:
         statuses.add(401)
     if require_admin in calls:
         statuses.add(403)

@@ -251,6 +251,8 @@ async def test_a_misbehaving_model_never_yields_a_confident_unsupported_draft(
     findings = model_findings(result)
     named = case.checks & set(findings)
     assert named, f"{case.rule.name}: flagged only by {sorted(findings)}, not by {sorted(case.checks)}"
+    side_effects = set(findings) - case.checks
+    assert not side_effects, f"{case.rule.name}: reasons beside the real problem: {sorted(side_effects)}"
     shown = case.shown if case.shown is not None else (case.poison if "style" not in case.checks else None)
     if shown:
         assert any(shown in findings[name] for name in named), findings

@@ -25,6 +25,7 @@ from typing import Any
 from scriptorium.core.errors import ModelError, ValidationFailed
 from scriptorium.core.llm import is_offline
 from scriptorium.core.llm.bounded import call_budget
+from scriptorium.core.settings import Settings
 from scriptorium.scribe.pipeline.checks import run_checks
 from scriptorium.scribe.pipeline.compose import compose_with_model, useless_reason
 from scriptorium.scribe.pipeline.evidence import build_evidence
@@ -122,7 +123,7 @@ class Budget:
 
     CHECKS_RESERVE_SECONDS = 3.0
 
-    def __init__(self, settings: Any, deadline: float | None) -> None:
+    def __init__(self, settings: Settings, deadline: float | None) -> None:
         self.settings = settings
         self.deadline = deadline
 
@@ -131,10 +132,10 @@ class Budget:
 
     def research_reserve(self) -> float:
         """Identification and papers each run their sources in parallel under RESEARCH_TIMEOUT_SECONDS."""
-        return 2 * float(self.settings.research_timeout_seconds) + self.CHECKS_RESERVE_SECONDS
+        return 2 * self.settings.research_timeout_seconds + self.CHECKS_RESERVE_SECONDS
 
     def template(self) -> float:
-        timeout = float(self.settings.llm_timeout_seconds)
+        timeout = self.settings.llm_timeout_seconds
         return max(0.0, min(timeout, (self.remaining() - self.research_reserve()) / 2))
 
     def compose(self) -> float:

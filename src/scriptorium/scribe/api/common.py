@@ -6,10 +6,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, TypeVar
 
 from fastapi import Query
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.errors import Conflict
+from scriptorium.core.idempotency import IdempotentRequest
 from scriptorium.core.resources import Resources
 from scriptorium.scribe.schemas import BatchItem
 from scriptorium.scribe.service import Submission, submit_items
@@ -56,11 +58,18 @@ async def submit_and_notify(
     origin: str,
     skip_duplicates: bool = False,
     dry_run: bool = False,
+    idempotent: IdempotentRequest | None = None,
+    answer: Callable[[Submission], BaseModel] | None = None,
+    status_code: int = 201,
 ) -> Submission:
-    """Queue items and their jobs in one transaction, then ring the queue once per new job."""
-    submission = await commit_with_retry(
-        session,
-        lambda: submit_items(
+    """Queue items and their jobs in one transaction, then ring the queue once per new job.
+
+    With an `Idempotency-Key` (`idempotent`), the route's `answer` for this submission is stored in the same
+    transaction, so a retry of the request gets it back (core/idempotency.py).
+    """
+
+    async def work() -> Submission:
+        submission = await submit_items(
             session,
             settings=resources.settings,
             user_id=user_id,
@@ -70,7 +79,11 @@ async def submit_and_notify(
             origin=origin,
             skip_duplicates=skip_duplicates,
             dry_run=dry_run,
-        ),
-    )
+        )
+        if idempotent is not None and answer is not None:
+            idempotent.remember(session, status_code=status_code, response=answer(submission).model_dump(mode="json"))
+        return submission
+
+    submission = await commit_with_retry(session, work)
     await resources.queue.notify(len(submission.items))
     return submission

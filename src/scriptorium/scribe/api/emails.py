@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Conflict
+from scriptorium.core.idempotency import IdempotencyKeyHeader, IdempotentRequest
 from scriptorium.core.openapi import download, errors
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_and_notify
 from scriptorium.scribe.batches import batch_of, review
@@ -37,7 +39,7 @@ from scriptorium.scribe.schemas import (
     TaskStatusResponse,
 )
 from scriptorium.scribe.schemas_review import BatchReview
-from scriptorium.scribe.service import regenerate
+from scriptorium.scribe.service import Submission, regenerate
 from scriptorium.scribe.service_emails import (
     detail,
     list_emails,
@@ -56,8 +58,23 @@ StatusFilter = Annotated[Literal["completed", "needs_review"] | None, Query()]
     "/generate", status_code=202, response_model=TaskResponse, summary="Queue one email", responses=errors(409, 429)
 )
 async def generate(
-    body: GenerateEmailRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
-) -> TaskResponse:
+    body: GenerateEmailRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TaskResponse | JSONResponse:
+    keyed = IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/email/generate", body=body)
+    if keyed is not None and (replayed := await keyed.replay(session)) is not None:
+        return replayed
+
+    def answer(submission: Submission) -> TaskResponse:
+        item = submission.items[0]
+        return TaskResponse(
+            task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates, dry_run=item.dry_run
+        )
+
     submission = await submit_and_notify(
         session,
         resources,
@@ -67,9 +84,11 @@ async def generate(
         template_id=body.template_id,
         origin="single",
         dry_run=body.dry_run,
+        idempotent=keyed,
+        answer=answer,
+        status_code=202,
     )
-    item = submission.items[0]
-    return TaskResponse(task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates, dry_run=item.dry_run)
+    return answer(submission)
 
 
 @router.get("/status/{task_id}", response_model=TaskStatusResponse, summary="Progress of a queued email")

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
+from scriptorium.core.idempotency import IdempotencyKeyHeader, IdempotentRequest
 from scriptorium.core.openapi import errors, event_stream
 from scriptorium.core.resources import Resources
 from scriptorium.scribe.api.common import commit_with_retry, submit_and_notify
@@ -21,6 +23,7 @@ from scriptorium.scribe.models import ACTIVE_STATUSES
 from scriptorium.scribe.queue_view import cancel_item, list_items, retry_item, to_response
 from scriptorium.scribe.schemas import BatchSubmitRequest, BatchSubmitResponse, MessageResponse, QueueItemResponse
 from scriptorium.scribe.schemas_review import BatchReview, OutageRetryResponse
+from scriptorium.scribe.service import Submission
 
 router = APIRouter(prefix="/api/queue", tags=["scribe: queue"])
 STREAM_POLL_SECONDS = 0.5
@@ -37,8 +40,28 @@ SinceHours = Annotated[int, Query(ge=1, le=24 * 90, description="Finished items 
     responses=errors(409, 429),
 )
 async def batch(
-    body: BatchSubmitRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
-) -> BatchSubmitResponse:
+    body: BatchSubmitRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BatchSubmitResponse | JSONResponse:
+    keyed = IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/queue/batch", body=body)
+    if keyed is not None and (replayed := await keyed.replay(session)) is not None:
+        return replayed
+
+    def answer(submission: Submission) -> BatchSubmitResponse:
+        kind = "dry-run items" if body.dry_run else "items"
+        return BatchSubmitResponse(
+            queue_item_ids=[item.id for item in submission.items],
+            message=f"Successfully queued {len(submission.items)} {kind}",
+            batch_id=submission.batch_id,
+            duplicates=submission.duplicates,
+            skipped=submission.skipped,
+            dry_run=body.dry_run,
+        )
+
     submission = await submit_and_notify(
         session,
         resources,
@@ -49,16 +72,10 @@ async def batch(
         origin="batch",
         skip_duplicates=body.skip_duplicates,
         dry_run=body.dry_run,
+        idempotent=keyed,
+        answer=answer,
     )
-    kind = "dry-run items" if body.dry_run else "items"
-    return BatchSubmitResponse(
-        queue_item_ids=[item.id for item in submission.items],
-        message=f"Successfully queued {len(submission.items)} {kind}",
-        batch_id=submission.batch_id,
-        duplicates=submission.duplicates,
-        skipped=submission.skipped,
-        dry_run=body.dry_run,
-    )
+    return answer(submission)
 
 
 @router.get("/", response_model=list[QueueItemResponse], summary="The caller's queue, oldest first")

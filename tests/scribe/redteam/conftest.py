@@ -30,11 +30,8 @@ import pytest
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.pipeline import PipelineDeps
 from tests.scribe.conftest import FIXED_NOW
-from tests.twins.llm import _openai_twin_server, openai_twin
 from tests.twins.scholarly import ATOM, FIXTURES, ScholarlyTwin
 from tests.twins.server import serve_in_thread
-
-__all__ = ["_openai_twin_server", "openai_twin"]
 
 HERE = Path(__file__).parent
 BRACKWATER = "University of Brackwater"

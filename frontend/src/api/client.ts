@@ -4,6 +4,7 @@
  * All of them add the bearer token, resolve paths against `API_BASE` and throw `ApiError` with a readable message.
  */
 
+import { markReachable, markUnreachable, setHealthUrl } from "./connection";
 import { ApiError, errorFromResponse, isAbortError, networkError } from "./errors";
 import { decodeData, pumpStream, SseParser, type SseFrame } from "./sse";
 import { tokenStore } from "./token";
@@ -21,6 +22,8 @@ export function apiUrl(path: string): string {
   if (/^https?:\/\//i.test(path)) return path;
   return `${API_BASE}${path.startsWith("/") ? path : `/${path}`}`;
 }
+
+setHealthUrl(apiUrl("/health"));
 
 /** `fetch` options where `body` may be any JSON-able value (sent as JSON) or a ready `BodyInit` (FormData...). */
 export type ApiInit = Omit<RequestInit, "body"> & { body?: unknown };
@@ -64,8 +67,10 @@ async function send(path: string, init: ApiInit, accept: string): Promise<Respon
     response = await fetch(apiUrl(path), request);
   } catch (error) {
     if (isAbortError(error)) throw error;
+    markUnreachable();
     throw networkError();
   }
+  markReachable();
   if (!response.ok) {
     const error = await errorFromResponse(response);
     // A rejected token is stale (expired, account gone): forget it so the UI offers sign-in again. Only the token
@@ -146,6 +151,7 @@ async function openStream<E extends object>(
     await pumpStream(response.body, parser);
   } catch (error) {
     if (isAbortError(error)) throw error;
+    markUnreachable();
     throw networkError();
   }
   return { status: response.status, lastEventId: parser.lastId, retryMs: parser.retryMs };

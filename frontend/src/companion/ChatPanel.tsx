@@ -1,12 +1,25 @@
 /**
- * The chat beside the book. Answers stream in word by word; `[page 3]` markers and the source list under an answer
- * jump to that page (always one the reader has reached: the server never cites past the position). Chips offer
- * one page question and one wiki question; the mode switch picks what the next question asks.
+ * The chat beside the book (a half-height sheet on phones). Answers stream in word by word and render as
+ * sanitized Markdown; `[page 3]` markers and the source list under an answer jump to that page (always one the
+ * reader has reached: the server never cites past the position), and on a phone the sheet folds away so the page
+ * can be seen. A failed or stopped answer has Retry, the last answer Regenerate, every answer Copy. Chips offer
+ * one page question and one wiki question; the mode switch picks what the next question asks. Earlier chats in
+ * the episode can be listed and reopened to read.
+ *
+ * Screen readers: the log is not a live region (streamed tokens would be read again and again); a separate
+ * polite status announces "thinking" once and each finished answer once.
  */
 
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ApiError, isAbortError } from "../api/client";
+import { useReachable } from "../components/useReachable";
 import { ask, getSession } from "./api";
+import { AnswerBody } from "./chat/AnswerBody";
+import { copyText } from "./chat/copy";
+import type { SessionSummary } from "./chat/earlier";
+import { EarlierChats } from "./chat/EarlierChats";
+import { thinkingText } from "./chat/thinking";
+import "./chat/chat.css";
 import { Segmented } from "./Segmented";
 import type { Citation, Mode, StoredMessage, Suggestion } from "./types";
 
@@ -39,12 +52,18 @@ const MODES = [
   ["wiki", "Wiki"],
 ] as const;
 
-const THINKING = [
-  "Leafing back through the pages you've read…",
-  "Checking the margins…",
-  "Looking for that panel…",
-  "Asking the wiki (only the parts you've unlocked)…",
-];
+const PHONE = "(max-width: 900px)";
+
+function isPhone(): boolean {
+  return window.matchMedia?.(PHONE).matches ?? false;
+}
+
+/** What a screen reader hears once an answer is finished: its text without the `[page 3]` brackets. */
+function announcement(message: ChatMessage): string {
+  if (message.status === "failed") return `The answer failed. ${message.error ?? ""}`.trim();
+  if (message.status === "stopped") return "Answer stopped.";
+  return `Answer: ${message.text.replace(/\[([^\]\n]{1,80})\]/g, "$1")}`;
+}
 
 function fromStored(message: StoredMessage): ChatMessage {
   const status = ["complete", "stopped", "failed", "guarded"].includes(message.status)
@@ -59,24 +78,6 @@ function fromStored(message: StoredMessage): ChatMessage {
     suggestions: message.suggestions,
     status,
   };
-}
-
-function AnswerText({ text, citations, onJump }: { text: string; citations: Citation[]; onJump: (c: Citation) => void }) {
-  const parts = text.split(/(\[[^\]\n]{1,80}\])/g);
-  return (
-    <p className="rd-msg-text">
-      {parts.map((part, i) => {
-        const label = part.startsWith("[") && part.endsWith("]") ? part.slice(1, -1) : null;
-        const citation = label ? citations.find((c) => c.title === label) : undefined;
-        if (!citation) return <span key={i}>{part}</span>;
-        return (
-          <button key={i} type="button" className="rd-cite-inline" onClick={() => onJump(citation)} title={`Go to ${label}`}>
-            {label}
-          </button>
-        );
-      })}
-    </p>
-  );
 }
 
 function Sources({ citations, onJump }: { citations: Citation[]; onJump: (c: Citation) => void }) {
@@ -99,19 +100,76 @@ function Sources({ citations, onJump }: { citations: Citation[]; onJump: (c: Cit
   );
 }
 
+function MessageView({
+  message,
+  canRetry,
+  onJump,
+  onRetry,
+}: {
+  message: ChatMessage;
+  canRetry: boolean;
+  onJump: (c: Citation) => void;
+  onRetry?: () => void;
+}) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(false), 2000);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  const retryLabel = message.status === "failed" || message.status === "stopped" ? "Retry" : "Regenerate";
+  return (
+    <>
+      {message.text && <AnswerBody text={message.text} citations={message.citations} onJump={onJump} />}
+      {message.error && <p className="rd-msg-error">{message.error}</p>}
+      {message.status === "stopped" && <p className="rd-msg-note">Stopped.</p>}
+      <Sources citations={message.citations} onJump={onJump} />
+      {message.provider === "offline" && (
+        <p className="rd-msg-note" title="No language model is configured: sentences are quoted from the pages.">
+          Offline answer · quoted from the pages
+        </p>
+      )}
+      <div className="rd-msg-actions">
+        {message.text && (
+          <button
+            type="button"
+            className="rd-msg-action"
+            onClick={() => void copyText(message.text.trim()).then(setCopied)}
+          >
+            {copied ? "Copied" : "Copy"}
+          </button>
+        )}
+        {canRetry && onRetry && (
+          <button type="button" className="rd-msg-action" onClick={onRetry}>
+            {retryLabel}
+          </button>
+        )}
+      </div>
+    </>
+  );
+}
+
 export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, onJump, onNewChat, onClose }: Props) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [episodeSlug, setEpisodeSlug] = useState<string | null>(null);
   const [mode, setMode] = useState<Mode>("page");
   const [draft, setDraft] = useState("");
   const [busy, setBusy] = useState(false);
-  const [thinking, setThinking] = useState(THINKING[0] ?? "");
+  const [thinking, setThinking] = useState(() => thinkingText("page", 0));
+  const [said, setSaid] = useState("");
+  const [listing, setListing] = useState(false);
+  const [earlier, setEarlier] = useState<{ summary: SessionSummary; messages: ChatMessage[] } | null>(null);
   const abort = useRef<AbortController | null>(null);
   const log = useRef<HTMLDivElement>(null);
+  const reachable = useReachable();
 
   useEffect(() => {
     const controller = new AbortController();
     getSession(sessionId, controller.signal)
-      .then((state) => setMessages(state.messages.map(fromStored)))
+      .then((state) => {
+        setMessages(state.messages.map(fromStored));
+        setEpisodeSlug(state.episode_slug);
+      })
       .catch(() => undefined);
     return () => {
       controller.abort();
@@ -121,25 +179,43 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
 
   useEffect(() => {
     log.current?.scrollTo({ top: log.current.scrollHeight, behavior: "smooth" });
-  }, [messages]);
+  }, [messages, earlier]);
 
   const update = useCallback((id: string, change: (m: ChatMessage) => ChatMessage) => {
     setMessages((list) => list.map((m) => (m.id === id ? change(m) : m)));
   }, []);
 
+  const jump = useCallback(
+    (citation: Citation) => {
+      onJump(citation);
+      // On a phone the sheet covers the book: fold it so the cited page can be seen.
+      if (isPhone()) onClose();
+    },
+    [onJump, onClose],
+  );
+
   const send = useCallback(
-    async (askMode: Mode, text: string) => {
+    async (askMode: Mode, text: string, replacing?: string) => {
       const question = text.trim();
       if (!question || busy) return;
       const stamp = Date.now();
       const userId = `u${stamp}`;
       const answerId = `a${stamp}`;
-      setThinking(THINKING[stamp % THINKING.length] ?? "");
-      setMessages((list) => [
-        ...list,
-        { id: userId, role: "user", mode: askMode, text: question, citations: [], suggestions: [], status: "complete" },
-        { id: answerId, role: "assistant", mode: askMode, text: "", citations: [], suggestions: [], status: "streaming" },
-      ]);
+      const line = thinkingText(askMode, stamp);
+      setThinking(line);
+      setSaid(line);
+      setEarlier(null);
+      setListing(false);
+      setMessages((list) => {
+        // Retry and Regenerate ask the same question again in place of the answer they replace.
+        const at = replacing ? list.findIndex((m) => m.id === replacing) : -1;
+        const kept = at > 0 && list[at - 1]?.role === "user" ? list.slice(0, at - 1) : at === 0 ? [] : list;
+        return [
+          ...(at >= 0 ? kept : list),
+          { id: userId, role: "user", mode: askMode, text: question, citations: [], suggestions: [], status: "complete" },
+          { id: answerId, role: "assistant", mode: askMode, text: "", citations: [], suggestions: [], status: "streaming" },
+        ];
+      });
       setDraft("");
       setBusy(true);
       const controller = new AbortController();
@@ -162,10 +238,22 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
           },
           controller.signal,
         );
-        update(answerId, (m) => (m.status === "streaming" ? { ...m, status: controller.signal.aborted ? "stopped" : "failed", error: controller.signal.aborted ? undefined : "The answer was cut off. Try again." } : m));
+        update(answerId, (m) =>
+          m.status === "streaming"
+            ? {
+                ...m,
+                status: controller.signal.aborted ? "stopped" : "failed",
+                error: controller.signal.aborted ? undefined : "The answer was cut off.",
+              }
+            : m,
+        );
       } catch (reason) {
-        const message = reason instanceof ApiError ? reason.message : "Could not reach the companion.";
-        if (!isAbortError(reason)) update(answerId, (m) => ({ ...m, status: "failed", error: message }));
+        if (isAbortError(reason)) {
+          update(answerId, (m) => (m.status === "streaming" ? { ...m, status: "stopped" } : m));
+        } else {
+          const message = reason instanceof ApiError ? reason.message : "Could not reach the companion.";
+          update(answerId, (m) => ({ ...m, status: "failed", error: message }));
+        }
       } finally {
         setBusy(false);
         abort.current = null;
@@ -174,6 +262,16 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
     [busy, sessionId, spread, update],
   );
 
+  // Announce an answer once, when it is finished (never token by token).
+  const wasBusy = useRef(false);
+  useEffect(() => {
+    if (wasBusy.current && !busy) {
+      const answer = [...messages].reverse().find((m) => m.role === "assistant");
+      if (answer && answer.status !== "streaming") setSaid(announcement(answer));
+    }
+    wasBusy.current = busy;
+  }, [busy, messages]);
+
   useEffect(() => {
     if (pendingAsk && !busy) {
       setMode(pendingAsk.mode);
@@ -181,6 +279,13 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
       void send(pendingAsk.mode, pendingAsk.text);
     }
   }, [pendingAsk, busy, send, onAsked]);
+
+  const openEarlier = useCallback((summary: SessionSummary) => {
+    setListing(false);
+    getSession(summary.session_id)
+      .then((state) => setEarlier({ summary, messages: state.messages.map(fromStored) }))
+      .catch(() => setEarlier({ summary, messages: [] }));
+  }, []);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -192,16 +297,37 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
       void send(mode, draft);
     }
   };
-  const last = [...messages].reverse().find((m) => m.role === "assistant" && m.status !== "streaming");
+  const lastAnswer = [...messages].reverse().find((m) => m.role === "assistant");
+  const last = lastAnswer && lastAnswer.status !== "streaming" ? lastAnswer : undefined;
+  const questionOf = (answer: ChatMessage): ChatMessage | undefined => {
+    const at = messages.indexOf(answer);
+    const before = at > 0 ? messages[at - 1] : undefined;
+    return before?.role === "user" ? before : undefined;
+  };
+  const shown = earlier ? earlier.messages : messages;
 
   return (
     <aside className="rd-chat" aria-label="Reading companion">
       <div className="rd-chat-head">
-        <div>
+        <div className="rd-chat-titles">
           <h2>Companion</h2>
           <p className="rd-chat-hint">Knows the story up to page {furthest}, never further.</p>
         </div>
         <div className="cluster">
+          {episodeSlug && (
+            <button
+              type="button"
+              className="btn btn-sm btn-ghost"
+              aria-expanded={listing}
+              onClick={() => {
+                setEarlier(null);
+                setListing((open) => !open);
+              }}
+              disabled={busy}
+            >
+              Earlier chats
+            </button>
+          )}
           <button type="button" className="btn btn-sm btn-ghost" onClick={() => void onNewChat()} disabled={busy}>
             New chat
           </button>
@@ -210,45 +336,70 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
           </button>
         </div>
       </div>
-      <div className="rd-chat-log" ref={log} aria-live="polite">
-        {messages.length === 0 && (
+      <div className="visually-hidden" role="status" aria-live="polite" data-testid="chat-announcer">
+        {said}
+      </div>
+      <div className="rd-chat-log" ref={log} data-testid="chat-log">
+        {!reachable && (
+          <p className="rd-connection" data-testid="connection-notice">
+            <span className="spinner" aria-hidden="true" /> Can't reach the server. Trying again…
+          </p>
+        )}
+        {listing && episodeSlug && (
+          <EarlierChats
+            episodeSlug={episodeSlug}
+            currentId={sessionId}
+            onOpen={openEarlier}
+            onClose={() => setListing(false)}
+          />
+        )}
+        {earlier && (
+          <div className="rd-earlier-bar" role="note">
+            <span>
+              Earlier chat: <strong>{earlier.summary.title}</strong> (read only)
+            </span>
+            <button type="button" className="btn btn-sm" onClick={() => setEarlier(null)}>
+              Back to this chat
+            </button>
+          </div>
+        )}
+        {!listing && !earlier && messages.length === 0 && (
           <div className="rd-chat-empty">
             <p>Ask about this page (who's here, what just happened), or switch to the wiki for the world's lore.</p>
             <p className="small muted">Nothing you haven't reached yet will come up: not in answers, chips or the map.</p>
           </div>
         )}
-        {messages.map((message) => (
-          <div key={message.id} className={`rd-msg rd-msg-${message.role}`} data-status={message.status}>
-            {message.role === "user" ? (
-              <p className="rd-msg-text">
-                {message.mode === "wiki" && <span className="rd-mode-tag">Wiki</span>}
-                {message.text}
-              </p>
-            ) : message.status === "streaming" && !message.text ? (
-              <p className="rd-typing" role="status">
-                <span className="rd-dots" aria-hidden="true">
-                  <i />
-                  <i />
-                  <i />
-                </span>
-                {thinking}
-              </p>
-            ) : (
-              <>
-                {message.text && <AnswerText text={message.text} citations={message.citations} onJump={onJump} />}
-                {message.error && <p className="rd-msg-error">{message.error}</p>}
-                {message.status === "stopped" && <p className="rd-msg-note">Stopped.</p>}
-                <Sources citations={message.citations} onJump={onJump} />
-                {message.provider === "offline" && (
-                  <p className="rd-msg-note" title="No language model is configured: sentences are quoted from the pages.">
-                    Offline answer · quoted from the pages
-                  </p>
-                )}
-              </>
-            )}
-          </div>
-        ))}
-        {last && last.suggestions.length > 0 && !busy && (
+        {!listing &&
+          shown.map((message) => (
+            <div key={message.id} className={`rd-msg rd-msg-${message.role}`} data-status={message.status}>
+              {message.role === "user" ? (
+                <p className="rd-msg-text">
+                  {message.mode === "wiki" && <span className="rd-mode-tag">Wiki</span>}
+                  {message.text}
+                </p>
+              ) : message.status === "streaming" && !message.text ? (
+                <p className="rd-typing">
+                  <span className="rd-dots" aria-hidden="true">
+                    <i />
+                    <i />
+                    <i />
+                  </span>
+                  {thinking}
+                </p>
+              ) : (
+                <MessageView
+                  message={message}
+                  onJump={jump}
+                  canRetry={!earlier && !busy && message === last && questionOf(message) !== undefined}
+                  onRetry={() => {
+                    const question = questionOf(message);
+                    if (question) void send(message.mode, question.text, message.id);
+                  }}
+                />
+              )}
+            </div>
+          ))}
+        {!listing && !earlier && last && last.suggestions.length > 0 && !busy && (
           <div className="rd-chips" aria-label="Suggested questions">
             {last.suggestions.map((chip) => (
               <button key={`${chip.mode}-${chip.text}`} type="button" className={`rd-chip rd-chip-${chip.mode}`} onClick={() => void send(chip.mode, chip.text)}>

@@ -2,11 +2,16 @@
  * The world graph, drawn in plain SVG with a small force layout. "This page" shows who is on the page and their
  * closest ties; "Whole world" everyone met so far. Nodes that appeared since the last look fade in. Clicking a
  * node opens its card (with the wiki summary up to the reader's page) and an "Ask in wiki mode" button.
+ *
+ * Keyboard and screen readers: the map is a modal dialog that keeps Tab inside it and gives focus back to the
+ * control that opened it when it closes. The drawing is a labelled group (not an image, which would hide its
+ * nodes) whose nodes are buttons named "Marlo Finch, character"; the edge lines are decoration and hidden.
  */
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { ApiError } from "../api/client";
 import { getEntity, getWorldGraph } from "./api";
+import "./chat/world.css";
 import { bounds, forceLayout, type Point } from "./forceLayout";
 import { Segmented } from "./Segmented";
 import type { EntityDetail, GraphMode, GraphNode, WorldGraph } from "./types";
@@ -40,8 +45,10 @@ function InfoCard({
   onClose: () => void;
 }) {
   const { node } = detail;
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => card.current?.focus(), [node.id]);
   return (
-    <div className="rd-info" role="dialog" aria-label={node.name}>
+    <div className="rd-info" role="dialog" aria-label={node.name} tabIndex={-1} ref={card}>
       <div className="spread">
         <div>
           <span className={`rd-kind rd-kind-${node.kind}`}>{kindLabel(node.kind)}</span>
@@ -78,6 +85,16 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const [hovered, setHovered] = useState<string | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
+  const lastNode = useRef<string | null>(null);
+
+  // Focus moves into the map when it opens and back to whatever opened it (the World button) when it closes.
+  useEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    dialog.current?.focus();
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -97,16 +114,45 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
     return () => controller.abort();
   }, [sessionId, mode, spread, cursor]);
 
+  const closeCard = () => {
+    setSelected(null);
+    // Back to the node whose card it was, so a keyboard user carries on where they were.
+    const slug = lastNode.current;
+    requestAnimationFrame(() => {
+      const node = slug ? dialog.current?.querySelector<SVGGElement>(`.rd-node[data-slug="${CSS.escape(slug)}"]`) : null;
+      (node ?? dialog.current)?.focus();
+    });
+  };
+
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
       if (event.key !== "Escape") return;
-      if (selected) setSelected(null);
+      if (selected) closeCard();
       else onClose();
     };
     window.addEventListener("keydown", onKey);
-    dialog.current?.focus();
     return () => window.removeEventListener("keydown", onKey);
-  }, [selected, onClose]);
+  });
+
+  /** Tab and Shift+Tab stay inside the dialog (aria-modal promises the rest of the page is out of reach). */
+  const trapTab = (event: ReactKeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== "Tab" || !dialog.current) return;
+    const focusable = [
+      ...dialog.current.querySelectorAll<HTMLElement | SVGElement>(
+        'button:not([disabled]), [tabindex="0"], a[href], input, select, textarea',
+      ),
+    ];
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!first || !last) return;
+    if (event.shiftKey && (document.activeElement === first || document.activeElement === dialog.current)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
 
   const kinds = useMemo(() => {
     const counts = new Map<string, number>();
@@ -121,6 +167,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
   const box = bounds(layout.values());
 
   const open = (node: GraphNode) => {
+    lastNode.current = node.slug;
     getEntity(sessionId, node.slug)
       .then(setSelected)
       .catch(() => setSelected(null));
@@ -138,7 +185,15 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
 
   return (
     <div className="rd-overlay" onMouseDown={(event) => event.target === event.currentTarget && onClose()}>
-      <div className="rd-world" role="dialog" aria-modal="true" aria-label="World map" tabIndex={-1} ref={dialog}>
+      <div
+        className="rd-world"
+        role="dialog"
+        aria-modal="true"
+        aria-label="World map"
+        tabIndex={-1}
+        ref={dialog}
+        onKeyDown={trapTab}
+      >
         <div className="rd-world-head">
           <h2>World</h2>
           <Segmented label="Show" value={mode} options={SCOPES} onChange={setMode} />
@@ -166,7 +221,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
           <svg
             className="rd-graph"
             viewBox={`${box.x} ${box.y} ${box.width} ${box.height}`}
-            role="img"
+            role="group"
             aria-label={`${nodes.length} people, places and things met so far`}
           >
             <defs>
@@ -174,7 +229,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                 <circle r={20} />
               </clipPath>
             </defs>
-            <g className="rd-edges">
+            <g className="rd-edges" aria-hidden="true">
               {edges.map((edge) => {
                 const a = at(edge.source);
                 const b = at(edge.target);
@@ -212,8 +267,13 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                     onMouseLeave={() => setHovered(null)}
                     onFocus={() => setHovered(node.id)}
                     onBlur={() => setHovered(null)}
-                    onKeyDown={(event) => (event.key === "Enter" || event.key === " ") && open(node)}
+                    onKeyDown={(event) => {
+                      if (event.key !== "Enter" && event.key !== " ") return;
+                      event.preventDefault();
+                      open(node);
+                    }}
                   >
+                    <circle className="rd-node-ring" r={29} aria-hidden="true" />
                     <circle r={22} />
                     {node.image_url ? (
                       <image
@@ -231,7 +291,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                         {node.name.charAt(0)}
                       </text>
                     )}
-                    <text className="rd-node-label" y={38}>
+                    <text className="rd-node-label" y={38} aria-hidden="true">
                       {node.name}
                     </text>
                   </g>
@@ -240,7 +300,7 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
             </g>
           </svg>
         )}
-        {selected && <InfoCard detail={selected} onAsk={onAsk} onClose={() => setSelected(null)} />}
+        {selected && <InfoCard detail={selected} onAsk={onAsk} onClose={closeCard} />}
       </div>
     </div>
   );

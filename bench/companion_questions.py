@@ -33,7 +33,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import yaml
@@ -45,15 +44,11 @@ from scriptorium.companion.answer_offline import NOT_FOUND_INTRO
 from scriptorium.companion.cli import SAMPLE_DIR
 from scriptorium.companion.ingest import ingest_path
 from scriptorium.companion.models import Entity, Episode, Page
+from scriptorium.companion.spoilers import NameIndex, load_name_index
 from scriptorium.core.embeddings.offline import OfflineEmbedder
 from scriptorium.core.resources import build_resources, open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
-
-try:
-    from scriptorium.companion import spoilers
-except ImportError:  # a tree from before the text gate: leaks are checked against imported entity names only
-    spoilers = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "bench" / "data" / "companion_answers.yaml"
@@ -123,7 +118,7 @@ def settings_for(data_dir: Path) -> Settings:
 class LateNames:
     """Names an answer must not contain at a cursor: the spoiler name index when present, else entity names."""
 
-    def __init__(self, index: Any, entities: Sequence[tuple[str, int]]) -> None:
+    def __init__(self, index: NameIndex | None, entities: Sequence[tuple[str, int]]) -> None:
         self.index = index
         self.entities = entities
 
@@ -134,11 +129,8 @@ class LateNames:
                 select(Entity.name, Entity.aliases, Entity.debut_index).where(Entity.series_id == series_id)
             )
             entities = [(n, d) for name, aliases, d in rows for n in (name, *(aliases or [])) if isinstance(n, str)]
-            index = None
-            if spoilers is not None:
-                loaded = await spoilers.load_name_index(db, series_id)
-                index = loaded if len(loaded) else None
-        return cls(index, entities)
+            loaded = await load_name_index(db, series_id)
+        return cls(loaded if len(loaded) else None, entities)
 
     def describe(self) -> str:
         if self.index is not None:
@@ -147,7 +139,7 @@ class LateNames:
 
     def found(self, text: str, cursor: int) -> list[str]:
         if self.index is not None:
-            return list(self.index.late_names(text, cursor))
+            return self.index.late_names(text, cursor)
         return [
             name
             for name, debut in self.entities

@@ -88,7 +88,8 @@ def to_sse(event: Event) -> ServerSentEvent:
 def used_passages(turn: Turn, outcome: Outcome) -> list[Passage]:
     """What the answer relied on: what an extractive answer quoted, or what a model's shown text cites."""
     if outcome.reply.cites_by_text:
-        return citing.cited(turn, outcome.text)
+        # Our own notice after a guarded answer is not the model's text and must not earn a citation.
+        return citing.cited(turn, outcome.text.removesuffix(GUARD_NOTICE))
     return outcome.reply.used
 
 

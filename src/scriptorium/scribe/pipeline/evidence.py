@@ -197,7 +197,9 @@ def _paper_facts(b: _Builder, verdicts: list[PaperVerdict], query: ResearchQuery
     for verdict in verdicts:
         if not verdict.citable:
             continue
-        if addressed_title_reason(verdict.paper.title) or _URL_OR_EMAIL.search(verdict.paper.title):
+        # A title that carries a link stays evidence: the merge will not paste it (merge.py says why, naming the
+        # link) and the links check refuses it in any draft, so the reviewer is told the real problem.
+        if addressed_title_reason(verdict.paper.title):
             b.notes.append(
                 f"{verdict.paper.kind}: a work listed at {verdict.paper.url[:200]} was not cited: its title reads "
                 "as a request to the letter's writer, not a title"

@@ -13,7 +13,7 @@ import {
   fillWeeks,
   formatCount,
   formatDuration,
-  formatPercent,
+  formatRate,
   formatUsd,
   personLabel,
   plural,
@@ -53,7 +53,8 @@ export function overviewStats(o: AdminOverview, locale?: string): Stat[] {
     {
       key: "success_rate",
       label: "Success rate",
-      value: formatPercent(o.success_rate, locale),
+      // success_rate is succeeded / finished; with none succeeded and none failed nothing has finished.
+      value: formatRate(o.success_rate, o.success_rate > 0 || o.error_count > 0, locale),
       detail: "of finished generations",
     },
     {
@@ -65,7 +66,7 @@ export function overviewStats(o: AdminOverview, locale?: string): Stat[] {
     {
       key: "confidence_rate",
       label: "Confidence rate",
-      value: formatPercent(o.confidence_rate, locale),
+      value: formatRate(o.confidence_rate, o.total_emails > 0, locale),
       detail: "of emails ready without review",
     },
     {

@@ -6,6 +6,7 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
+  formatRate,
   formatUsd,
   mondayOf,
   pageRange,
@@ -127,5 +128,13 @@ describe("people and access", () => {
     expect(isAdmin({ status: "ready", mode: "local", user: { id: "b", role: "user" } })).toBe(false);
     expect(isAdmin({ status: "ready", mode: "local", user: null })).toBe(false);
     expect(isAdmin({ status: "loading", mode: "none", user: null })).toBe(false);
+  });
+});
+
+describe("formatRate", () => {
+  it("shows a dash when nothing was counted, and the percentage otherwise (0% included)", () => {
+    expect(formatRate(0, false, EN)).toBe("—");
+    expect(formatRate(0, true, EN)).toBe("0%");
+    expect(formatRate(66.67, true, EN)).toBe("66.7%");
   });
 });

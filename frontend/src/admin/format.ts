@@ -23,6 +23,14 @@ export function formatPercent(value: number, locale?: string): string {
 }
 
 /**
+ * A rate out of something that may not have happened yet: with nothing to count (no finished generation, no
+ * email) it is "—", not a "0%" that reads as everything failing.
+ */
+export function formatRate(value: number, counted: boolean, locale?: string): string {
+  return counted ? formatPercent(value, locale) : "—";
+}
+
+/**
  * An average generation time. 0 means nothing was measured yet (a real generation always takes time), shown as
  * a dash rather than a misleading "0 s".
  */

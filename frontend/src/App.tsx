@@ -10,6 +10,7 @@ import { Layout } from "./components/Layout";
 import { Loading } from "./components/Loading";
 import Home from "./pages/Home";
 import NotFound from "./pages/NotFound";
+import Status from "./pages/Status";
 
 const ScribeApp = lazy(() => import("./scribe/ScribeApp"));
 const ReaderApp = lazy(() => import("./companion/ReaderApp"));
@@ -29,6 +30,7 @@ export default function App() {
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<Home />} />
+        <Route path="status" element={<Status />} />
         <Route
           path="scribe/*"
           element={

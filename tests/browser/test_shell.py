@@ -26,6 +26,9 @@ def test_home_presents_both_apps_and_the_servers_health(page: Page) -> None:
     expect(page.get_by_role("heading", name="Scriptorium", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Open Scribe")).to_have_attribute("href", "/scribe")
     expect(page.get_by_role("link", name="Start reading")).to_have_attribute("href", "/read")
+    # The start page is for readers (issue 13): what the server runs on is one footer link away.
+    expect(page.get_by_test_id("health-status")).to_have_count(0)
+    page.get_by_role("link", name="Server status").click()
     expect(page.get_by_test_id("health-status")).to_have_text("All systems working")
     expect(page.get_by_test_id("health-profile")).to_have_text("Profile: lite")
     expect(page.get_by_test_id("offline-badge")).to_have_text("Offline mode")
@@ -34,7 +37,7 @@ def test_home_presents_both_apps_and_the_servers_health(page: Page) -> None:
     expect(status_value(page, "Database")).to_have_text("sqlite")
     expect(status_value(page, "Jobs")).to_have_text("sqlite")
     expect(status_value(page, "Storage")).to_have_text("local")
-    expect(page).to_have_title("Scriptorium")
+    expect(page).to_have_title(re.compile("Server status"))
 
 
 def test_nav_switches_apps_without_reloading_the_page(page: Page) -> None:
@@ -48,9 +51,9 @@ def test_nav_switches_apps_without_reloading_the_page(page: Page) -> None:
     expect(page.get_by_role("heading", name="Page not found")).to_have_count(0)
     expect(page.locator("main h1")).not_to_have_count(0)
 
-    nav.get_by_role("link", name="Reader").click()
+    nav.get_by_role("link", name="Companion").click()
     expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/read$"))
-    expect(nav.get_by_role("link", name="Reader")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Companion")).to_have_attribute("aria-current", "page")
     expect(nav.get_by_role("link", name="Scribe")).not_to_have_attribute("aria-current", "page")
 
     nav.get_by_role("link", name="Scriptorium").click()
@@ -66,7 +69,7 @@ def test_deep_link_is_served_the_app_and_survives_reload(page: Page, path: str) 
     assert response.headers["content-type"].startswith("text/html")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav).to_be_visible()
-    current = "Reader" if path.startswith("/read") else "Scribe"
+    current = "Companion" if path.startswith("/read") else "Scribe"
     expect(nav.get_by_role("link", name=current)).to_have_attribute("aria-current", "page")
 
     page.reload()
@@ -97,7 +100,7 @@ def test_api_paths_are_not_answered_with_the_app(page: Page) -> None:
 
 
 def test_no_sign_in_is_offered_when_auth_mode_is_none(page: Page) -> None:
-    page.goto("/")
+    page.goto("/status")
     expect(page.get_by_test_id("health-status")).to_be_visible()
     expect(page.get_by_role("link", name="Sign in")).to_have_count(0)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
@@ -121,7 +124,7 @@ def test_degraded_health_names_the_failing_component(page: Page) -> None:
         route.fulfill(status=503, content_type="application/json", body=json.dumps(report))
 
     page.route("**/health", degraded)
-    page.goto("/")
+    page.goto("/status")
 
     expect(page.get_by_test_id("health-status")).to_have_text("Degraded: database")
     expect(page.get_by_test_id("health-profile")).to_have_text("Profile: scale")
@@ -136,7 +139,7 @@ def test_unreadable_health_answer_shows_a_human_error(page: Page) -> None:
         route.fulfill(status=502, content_type="text/html", body="<html>Bad gateway</html>")
 
     page.route("**/health", bad_gateway)
-    page.goto("/")
+    page.goto("/status")
 
     expect(page.get_by_test_id("health-error")).to_have_text("The server had a problem (HTTP 502). Try again shortly.")
 
@@ -144,20 +147,21 @@ def test_unreadable_health_answer_shows_a_human_error(page: Page) -> None:
 def test_home_fits_a_phone_screen(new_page: Callable[..., Page], live_server: LiveServer) -> None:
     phone = new_page(live_server.url, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
     phone.goto("/")
-    expect(phone.get_by_test_id("health-status")).to_be_visible()
+    expect(phone.get_by_role("link", name="Start reading")).to_be_visible()
 
     overflow = phone.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
     scribe = phone.get_by_role("link", name="Open Scribe").bounding_box()
     reader = phone.get_by_role("link", name="Start reading").bounding_box()
     assert scribe is not None and reader is not None
-    assert reader["y"] > scribe["y"] + scribe["height"], "app cards should stack on a phone"
+    top, bottom = sorted([scribe, reader], key=lambda box: box["y"])
+    assert bottom["y"] > top["y"] + top["height"], "app cards should stack on a phone"
 
 
 def test_dark_colour_scheme_is_followed(new_page: Callable[..., Page], live_server: LiveServer) -> None:
     dark = new_page(live_server.url, color_scheme="dark")
     dark.goto("/")
-    expect(dark.get_by_test_id("health-status")).to_be_visible()
+    expect(dark.get_by_role("link", name="Start reading")).to_be_visible()
 
     background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
     channels = [int(part) for part in background.removeprefix("rgb(").removesuffix(")").split(",")[:3]]
@@ -166,7 +170,7 @@ def test_dark_colour_scheme_is_followed(new_page: Callable[..., Page], live_serv
 
 def test_keyboard_users_can_skip_to_content(page: Page) -> None:
     page.goto("/")
-    expect(page.get_by_test_id("health-status")).to_be_visible()  # rendered: Tab has somewhere to go
+    expect(page.get_by_role("link", name="Start reading")).to_be_visible()  # rendered: Tab has somewhere to go
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()

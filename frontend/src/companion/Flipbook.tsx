@@ -1,12 +1,17 @@
 /**
- * The book: one page in portrait, a two-page spread when there is room. Arrow keys, Page Up/Down, Home/End and
- * horizontal swipes turn pages. Images exist only for pages the reader has reached (the server sends no link
- * for later ones), so the next page's image is requested the moment the page turns, while the turn animates;
- * the pages already reached just behind the reader are preloaded so turning back is instant.
+ * The book in paged mode: one page in portrait, a two-page spread when there is room. Pages turn with the edge
+ * thirds of the page (tap or click), a horizontal swipe, the arrow buttons (wide screens), arrow keys, Page
+ * Up/Down and Home/End; the middle third shows or hides the controls. Pinch, double-tap and Ctrl+wheel zoom, and a
+ * zoomed or fit-width page is dragged (or wheeled) around. Images exist only for pages the reader has reached (the
+ * server sends no link for later ones), so only those are preloaded: the pages just behind the reader, and the
+ * next one as soon as its link is known, which makes re-reading and every turn inside what was read instant.
  */
 
-import { useEffect, useRef, useState, type PointerEvent } from "react";
+import { useEffect, useRef, useState } from "react";
 import { leftPage } from "./position";
+import { preload } from "./reader/preload";
+import type { Fit } from "./reader/prefs";
+import { DOUBLE_TAP_SCALE, usePanZoom } from "./reader/usePanZoom";
 import type { PageView } from "./types";
 
 interface Props {
@@ -14,61 +19,119 @@ interface Props {
   count: number;
   cursor: number;
   spread: boolean;
+  fit: Fit;
   onGo: (page: number) => void;
-  /** An image link expired (the reader stayed a long time): fetch fresh ones. */
+  /** An image link failed (expired after a long stay, or the server was away): fetch fresh ones. */
   onStale: () => void;
+  /** The middle of the page was tapped: show or hide the controls. */
+  onToggleControls: () => void;
+  /** Tells the controls whether the page is zoomed, and gives them the zoom to drive. */
+  onZoomChange?: (zoomed: boolean, zoomTo: (scale: number) => void) => void;
 }
 
-const SWIPE_PX = 48;
 const PRELOAD_BEHIND = 3;
+const RETRY_MS = 3000;
+const CONTROLS_DELAY_MS = 260;
 
-function isTyping(target: EventTarget | null): boolean {
+export function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
   return !!element && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
 }
 
-function PageImage({ page, number, onStale }: { page: PageView | undefined; number: number; onStale: () => void }) {
+export function PageImage({
+  page,
+  number,
+  onStale,
+}: {
+  page: PageView | undefined;
+  number: number;
+  onStale: () => void;
+}) {
+  const [failures, setFailures] = useState(0);
   const [failed, setFailed] = useState(false);
   const url = page?.image_url ?? null;
-  useEffect(() => setFailed(false), [url]);
+  useEffect(() => {
+    setFailed(false);
+    setFailures(0);
+  }, [url]);
+  // A failed image is tried again a little later (the server may have been away), not left as a placeholder.
+  useEffect(() => {
+    if (!failed) return;
+    const timer = window.setTimeout(() => setFailed(false), RETRY_MS * Math.min(failures, 4));
+    return () => window.clearTimeout(timer);
+  }, [failed, failures]);
   if (!url || failed) {
     return (
       <div className="rd-page rd-page-waiting" role="img" aria-label={`Page ${number} is loading`}>
         <span className="spinner" aria-hidden="true" />
-        <span>Page {number}</span>
+        <span>{failed ? `Page ${number} could not be loaded. Trying again…` : `Page ${number}`}</span>
       </div>
     );
   }
+  const { width, height } = page?.image_metadata ?? {};
   return (
     <img
       className="rd-page"
       src={url}
       alt={`Page ${number}`}
       data-page={number}
+      width={width}
+      height={height}
+      style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined}
       draggable={false}
       onError={() => {
         setFailed(true);
+        setFailures((n) => n + 1);
         onStale();
       }}
     />
   );
 }
 
-export function Flipbook({ pages, count, cursor, spread, onGo, onStale }: Props) {
+export function Flipbook({ pages, count, cursor, spread, fit, onGo, onStale, onToggleControls, onZoomChange }: Props) {
   const left = leftPage(cursor, spread);
   const shown = spread && left !== cursor ? [left, cursor] : [cursor];
+  const step = spread ? 2 : 1;
   const previous = useRef(cursor);
   const direction = cursor >= previous.current ? "forward" : "back";
-  const start = useRef<{ x: number; y: number } | null>(null);
+  const viewportRef = useRef<HTMLDivElement>(null);
+  const contentRef = useRef<HTMLDivElement>(null);
+  const controlsTimer = useRef<number | undefined>(undefined);
 
   useEffect(() => {
     previous.current = cursor;
   }, [cursor]);
 
+  const { view, zoomTo, handlers } = usePanZoom(viewportRef, contentRef, `${shown.join("-")}:${fit}`, {
+    onTap: (fraction) => {
+      window.clearTimeout(controlsTimer.current);
+      if (view.scale <= 1.01 && fraction < 1 / 3) {
+        onGo(left - step);
+        return true;
+      }
+      if (view.scale <= 1.01 && fraction > 2 / 3) {
+        onGo(cursor + 1);
+        return true;
+      }
+      // Wait a moment: a second tap makes this a double tap (zoom), not a request for the controls.
+      controlsTimer.current = window.setTimeout(onToggleControls, CONTROLS_DELAY_MS);
+      return false;
+    },
+    onDoubleTap: () => window.clearTimeout(controlsTimer.current),
+    onSwipe: (direction) => onGo(direction < 0 ? cursor + 1 : left - step),
+  });
+  useEffect(() => () => window.clearTimeout(controlsTimer.current), []);
+
+  const zoomed = view.scale > 1.01;
+  useEffect(() => {
+    onZoomChange?.(zoomed, zoomTo);
+  }, [zoomed, zoomTo, onZoomChange]);
+
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (isTyping(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
-      const step = spread ? 2 : 1;
+      if (event.key === "+" || event.key === "=") return zoomTo(zoomed ? 1 : DOUBLE_TAP_SCALE);
+      if (event.key === "-" || event.key === "0") return zoomTo(1);
       const moves: Record<string, number> = {
         ArrowRight: cursor + 1,
         PageDown: cursor + 1,
@@ -84,49 +147,47 @@ export function Flipbook({ pages, count, cursor, spread, onGo, onStale }: Props)
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [cursor, left, count, spread, onGo]);
+  }, [cursor, left, count, step, onGo, zoomTo, zoomed]);
 
+  // Behind the reader: the pages just read, for turning back. Ahead: the next page whenever the server has sent
+  // its link (re-reading, or a spread's partner), so the turn to it paints at once.
   useEffect(() => {
-    for (let n = Math.max(1, left - PRELOAD_BEHIND); n < left; n += 1) {
+    const wanted = [cursor + 1, cursor + 2].slice(0, step);
+    for (let n = Math.max(1, left - PRELOAD_BEHIND); n < left; n += 1) wanted.push(n);
+    for (const n of wanted) {
       const url = pages.get(n)?.image_url;
-      if (url) new Image().src = url;
+      if (url) void preload(url);
     }
-  }, [pages, left]);
-
-  const onPointerDown = (event: PointerEvent) => {
-    start.current = { x: event.clientX, y: event.clientY };
-  };
-  const onPointerUp = (event: PointerEvent) => {
-    const origin = start.current;
-    start.current = null;
-    if (!origin) return;
-    const dx = event.clientX - origin.x;
-    const dy = event.clientY - origin.y;
-    if (Math.abs(dx) < SWIPE_PX || Math.abs(dx) < Math.abs(dy) * 1.5) return;
-    onGo(dx < 0 ? cursor + 1 : left - (spread ? 2 : 1));
-  };
+  }, [pages, left, cursor, step]);
 
   return (
-    <section className="rd-book" aria-label="Comic pages" aria-roledescription="flipbook">
+    <section className={`rd-book rd-fit-${fit}`} aria-label="Comic pages" aria-roledescription="flipbook">
       <button
         type="button"
         className="rd-turn rd-turn-prev"
-        onClick={() => onGo(left - (spread ? 2 : 1))}
+        onClick={() => onGo(left - step)}
         disabled={left <= 1}
         aria-label="Previous page"
       >
         ‹
       </button>
       <div
-        className={`rd-spread ${shown.length > 1 ? "rd-spread-two" : ""}`}
-        onPointerDown={onPointerDown}
-        onPointerUp={onPointerUp}
-        onPointerCancel={() => (start.current = null)}
+        ref={viewportRef}
+        className={`rd-viewport ${zoomed ? "rd-zoomed" : ""}`}
+        data-testid="page-viewport"
+        data-scale={view.scale.toFixed(2)}
+        {...handlers}
       >
-        <div key={shown.join("-")} className={`rd-leaf rd-turn-${direction}`}>
-          {shown.map((n) => (
-            <PageImage key={n} number={n} page={pages.get(n)} onStale={onStale} />
-          ))}
+        <div
+          ref={contentRef}
+          className="rd-pan"
+          style={{ transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})` }}
+        >
+          <div key={shown.join("-")} className={`rd-leaf rd-turn-${direction} ${shown.length > 1 ? "rd-leaf-two" : ""}`}>
+            {shown.map((n) => (
+              <PageImage key={n} number={n} page={pages.get(n)} onStale={onStale} />
+            ))}
+          </div>
         </div>
       </div>
       <button

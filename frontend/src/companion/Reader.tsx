@@ -16,10 +16,30 @@ import { ChatPanel } from "./ChatPanel";
 import { Flipbook } from "./Flipbook";
 import type { Citation, EpisodeDetail, PageView, SessionCreated, Suggestion } from "./types";
 import { clamp, cursorFor, leftPage } from "./position";
+import { FirstRunHint } from "./reader/FirstRunHint";
+import { keepLinks } from "./reader/links";
+import { preloadWithin } from "./reader/preload";
+import { hintSeen, isPhone, markHintSeen, savedFit, savedLayout, saveFit, saveLayout, type Fit, type Layout } from "./reader/prefs";
+import { isUnreachable, retryDelay } from "./reader/reachable";
+import { ReaderControls } from "./reader/ReaderControls";
+import { VerticalStrip } from "./reader/VerticalStrip";
+import "./reader/book.css";
 import { useSpread } from "./useSpread";
 import { WorldOverlay } from "./WorldOverlay";
 
 const DEFAULT_ASPECT = 600 / 847;
+/** How long a turn to a page not yet loaded waits for its image before showing it as it arrives. */
+const PAINT_WAIT_MS = 1500;
+/** On a phone the controls show this long when an episode opens, then get out of the way. */
+const CONTROLS_SHOWN_MS = 4000;
+
+/** A turn waiting on the server: the page asked for, and whether the server could not be reached. */
+interface Held {
+  target: number;
+  offline: boolean;
+  /** The page is already on screen (its image was known); only saving the place waits. */
+  shown: boolean;
+}
 
 export function Reader() {
   const { episode: slug = "", page: pageParam } = useParams();
@@ -30,40 +50,55 @@ export function Reader() {
   const [cursor, setCursor] = useState(1);
   const [furthest, setFurthest] = useState(1);
   const [error, setError] = useState<string | null>(null);
+  const [held, setHeld] = useState<Held | null>(null);
   const [worldOpen, setWorldOpen] = useState(false);
   // On a phone the chat is a sheet over the book: start with the book.
   const [chatOpen, setChatOpen] = useState(() => !window.matchMedia?.("(max-width: 900px)").matches);
   const [pendingAsk, setPendingAsk] = useState<Suggestion | null>(null);
+  const [fit, setFit] = useState<Fit>(savedFit);
+  const [layoutChoice, setLayoutChoice] = useState<Layout | null>(null);
+  const [controls, setControls] = useState(true);
+  const [hint, setHint] = useState(() => !hintSeen());
+  const [zoom, setZoom] = useState<{ zoomed: boolean; zoomTo: (scale: number) => void } | null>(null);
   const bookRef = useRef<HTMLDivElement>(null);
   const moving = useRef<AbortController | null>(null);
+  const retryTimer = useRef<number | undefined>(undefined);
+  const retryNow = useRef<(() => void) | null>(null);
   const cursorRef = useRef(cursor);
+  const pagesRef = useRef(pages);
   // What the server was last told is on screen ("left:spread"): a spread changing under the same cursor must be
   // sent too, or the server would take the next page for the one beside the cursor.
   const sentRef = useRef("");
   cursorRef.current = cursor;
+  pagesRef.current = pages;
 
   const aspect = useMemo(() => {
     const first = detail?.pages.find((p) => p.image_metadata.width && p.image_metadata.height);
     return first ? (first.image_metadata.width ?? 600) / (first.image_metadata.height ?? 847) : DEFAULT_ASPECT;
   }, [detail]);
-  const spread = useSpread(bookRef, aspect);
-  useDocumentTitle(detail ? `Episode ${detail.episode_number}: ${detail.title}` : "Reader");
+  const layout = layoutChoice ?? savedLayout(aspect);
+  const wideEnough = useSpread(bookRef, aspect);
+  // Spreads are for fit-page reading only: fit-width and vertical reading show one page across the screen.
+  const spread = wideEnough && layout === "paged" && fit === "page";
+  useDocumentTitle(detail ? `Episode ${detail.episode_number}: ${detail.title}` : "Companion");
 
-  const merge = useCallback((updates: PageView[]) => {
-    setPages((previous) => {
-      const next = new Map(previous);
-      for (const page of updates) next.set(page.page_number, page);
-      return next;
-    });
+  /** Merge pages from the server, keeping a page's link while it is good so the browser cache keeps working. */
+  const merge = useCallback((updates: PageView[]): Map<number, PageView> => {
+    const now = Date.now() / 1000;
+    const next = new Map(pagesRef.current);
+    for (const page of updates) next.set(page.page_number, keepLinks(next.get(page.page_number), page, now));
+    pagesRef.current = next;
+    setPages(next);
+    return next;
   }, []);
 
   const load = useCallback(
     async (created: SessionCreated, signal?: AbortSignal) => {
       const episode = await getEpisode(created.episode_slug, created.session_id, signal);
       setDetail(episode);
-      setPages(new Map(episode.pages.map((p) => [p.page_number, p])));
+      merge(episode.pages);
     },
-    [],
+    [merge],
   );
 
   // Open (or resume) the session whenever the episode changes; a deep link's page wins over the saved one.
@@ -72,6 +107,9 @@ export function Reader() {
     setSession(null);
     setDetail(null);
     setError(null);
+    setHeld(null);
+    pagesRef.current = new Map();
+    setPages(pagesRef.current);
     (async () => {
       const created = await openSession(slug);
       let page = created.current_page;
@@ -97,35 +135,111 @@ export function Reader() {
     // Only the episode re-opens the session: later page changes go through `goTo` below.
   }, [slug]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // On a phone the controls cover the foot of the page: show them for a moment, then let the page have it.
+  useEffect(() => {
+    if (!detail || !isPhone()) return;
+    const timer = window.setTimeout(() => setControls(false), CONTROLS_SHOWN_MS);
+    return () => window.clearTimeout(timer);
+  }, [detail]);
+
+  const show = useCallback(
+    (target: number, key: string) => {
+      sentRef.current = key;
+      setCursor(target);
+      navigate(`/read/${slug}/${target}`, { replace: true });
+    },
+    [navigate, slug],
+  );
+
+  /**
+   * Turn to page `n`. A page whose image link is known (read before) shows at once and the server is told in the
+   * background. A page not reached yet has no image until the server has moved the reader there, so the turn is
+   * held: the page and the address stay until the server answers and the new image is decoded, then the turn
+   * completes in one step. If the server cannot be reached the turn stays held, says so, and is retried until it
+   * goes through; it never advances into a page that cannot be shown.
+   */
   const goTo = useCallback(
     (n: number) => {
       if (!session || !detail) return;
       const target = cursorFor(n, detail.page_count, spread);
       // The server is told the left page and whether the next one is on screen too (the original's spread).
       const shownLeft = leftPage(target, spread);
-      const key = `${shownLeft}:${shownLeft !== target}`;
-      if (target === cursorRef.current && key === sentRef.current) return;
-      sentRef.current = key;
-      setCursor(target);
-      navigate(`/read/${slug}/${target}`, { replace: true });
+      const withSpread = shownLeft !== target;
+      const key = `${shownLeft}:${withSpread}`;
+      if (target === cursorRef.current && key === sentRef.current) {
+        moving.current?.abort();
+        window.clearTimeout(retryTimer.current);
+        setHeld(null);
+        return;
+      }
+      // Turning a page is the lesson the hint teaches: it need not come back.
+      setHint(false);
+      markHintSeen();
       moving.current?.abort();
+      window.clearTimeout(retryTimer.current);
       const controller = new AbortController();
       moving.current = controller;
-      movePage(session.session_id, shownLeft, shownLeft !== target, controller.signal)
-        .then((moved) => {
-          merge(moved.pages);
-          setFurthest(moved.furthest_page);
-        })
-        .catch((reason: unknown) => {
-          if (!isAbortError(reason)) setError(reason instanceof ApiError ? reason.message : "Could not turn the page.");
-        });
+      const onScreen = withSpread ? [shownLeft, target] : [target];
+      const known = onScreen.every((p) => !!pagesRef.current.get(p)?.image_url);
+      if (known) {
+        show(target, key);
+        setHeld(null);
+      } else {
+        setHeld({ target, offline: false, shown: false });
+      }
+      const attempt = (tries: number) => {
+        retryNow.current = null;
+        movePage(session.session_id, shownLeft, withSpread, controller.signal)
+          .then(async (moved) => {
+            const now = merge(moved.pages);
+            setFurthest(moved.furthest_page);
+            if (!known) {
+              const urls = onScreen.map((p) => now.get(p)?.image_url).filter((url): url is string => !!url);
+              await Promise.all(urls.map((url) => preloadWithin(url, PAINT_WAIT_MS)));
+              if (controller.signal.aborted) return;
+              show(target, key);
+            }
+            setHeld(null);
+          })
+          .catch((reason: unknown) => {
+            if (isAbortError(reason) || controller.signal.aborted) return;
+            if (isUnreachable(reason)) {
+              setHeld({ target, offline: true, shown: known });
+              const again = () => {
+                window.clearTimeout(retryTimer.current);
+                if (!controller.signal.aborted) attempt(tries + 1);
+              };
+              retryNow.current = again;
+              retryTimer.current = window.setTimeout(again, retryDelay(tries));
+              return;
+            }
+            setHeld(null);
+            setError(reason instanceof ApiError ? reason.message : "Could not turn the page.");
+          });
+      };
+      attempt(0);
     },
-    [session, detail, spread, slug, navigate, merge],
+    [session, detail, spread, merge, show],
   );
 
-  // Entering or leaving spread mode keeps the cursor on the right-hand page of what is shown.
+  // Back online: a held turn goes through now rather than at its next retry.
   useEffect(() => {
-    if (detail) goTo(cursorRef.current);
+    const onOnline = () => retryNow.current?.();
+    window.addEventListener("online", onOnline);
+    return () => {
+      window.removeEventListener("online", onOnline);
+      window.clearTimeout(retryTimer.current);
+    };
+  }, []);
+
+  // Entering or leaving spread mode keeps the cursor on the right-hand page of what is shown. Only a change of
+  // spread does this: re-running on every new `goTo` would cancel a turn that is waiting on the server.
+  const spreadSent = useRef(false);
+  useEffect(() => {
+    if (detail && spread !== spreadSent.current) {
+      spreadSent.current = spread;
+      goTo(cursorRef.current);
+    }
   }, [spread, detail, goTo]);
 
   // A link to another page of this episode (a citation, the address bar) moves the reader there.
@@ -134,6 +248,25 @@ export function Reader() {
     if (session && Number.isInteger(wanted) && wanted !== cursorRef.current) goTo(wanted);
   }, [pageParam, session, goTo]);
 
+  const onStale = useCallback(() => {
+    if (session) load(session).catch(() => undefined); // the image retries on its own; a new link helps if expired
+  }, [session, load]);
+
+  const chooseFit = useCallback((value: Fit) => {
+    setFit(value);
+    saveFit(value);
+  }, []);
+  const chooseLayout = useCallback((value: Layout) => {
+    setLayoutChoice(value);
+    saveLayout(value);
+  }, []);
+  const onZoomChange = useCallback((zoomed: boolean, zoomTo: (scale: number) => void) => {
+    setZoom({ zoomed, zoomTo });
+  }, []);
+  const dismissHint = useCallback(() => {
+    setHint(false);
+    markHintSeen();
+  }, []);
   const jump = useCallback(
     (citation: Citation) => {
       if (citation.page_number === null) return;
@@ -216,20 +349,71 @@ export function Reader() {
         </div>
       )}
       <div className="rd-main">
-        <div className="rd-book-area" ref={bookRef}>
-          {detail ? (
+        <div className={`rd-book-area rd-layout-${layout}`} ref={bookRef}>
+          {detail && layout === "paged" && (
             <Flipbook
               pages={pages}
               count={count}
               cursor={cursor}
               spread={spread}
+              fit={fit}
               onGo={goTo}
-              onStale={() => {
-                if (session) void load(session);
-              }}
+              onStale={onStale}
+              onToggleControls={() => setControls((shown) => !shown)}
+              onZoomChange={onZoomChange}
             />
-          ) : (
-            <Loading label="Opening the episode…" />
+          )}
+          {detail && layout === "vertical" && (
+            <VerticalStrip
+              pages={pages}
+              count={count}
+              cursor={cursor}
+              holding={held && !held.shown ? held.target : null}
+              onGo={goTo}
+              onStale={onStale}
+              onToggleControls={() => setControls((shown) => !shown)}
+            />
+          )}
+          {!detail && <Loading label="Opening the episode…" />}
+          {detail && held && (held.offline || !held.shown) && (
+            <div
+              className={`rd-held ${held.offline ? "rd-held-offline" : ""}`}
+              role="status"
+              data-testid="turn-held"
+            >
+              {held.offline ? (
+                <>
+                  <span>
+                    {held.shown
+                      ? `Can't reach the server: page ${held.target} will be saved as your place when it is back.`
+                      : `Can't reach the server. Page ${held.target} will open when it is back.`}
+                  </span>
+                  <button type="button" className="btn btn-sm" onClick={() => retryNow.current?.()}>
+                    Try now
+                  </button>
+                </>
+              ) : (
+                <span className="rd-held-turning">Opening page {held.target}…</span>
+              )}
+            </div>
+          )}
+          {detail && hint && <FirstRunHint onDismiss={dismissHint} />}
+          {detail && (
+            <ReaderControls
+              visible={controls}
+              cursor={cursor}
+              count={count}
+              canBack={left > 1}
+              canForward={cursor < count}
+              onBack={() => goTo(left - (spread ? 2 : 1))}
+              onForward={() => goTo(cursor + 1)}
+              fit={fit}
+              onFit={chooseFit}
+              layout={layout}
+              onLayout={chooseLayout}
+              zoomed={!!zoom?.zoomed}
+              onZoom={layout === "paged" && zoom ? () => zoom.zoomTo(zoom.zoomed ? 1 : 2.5) : null}
+            />
           )}
         </div>
         {session && chatOpen && (

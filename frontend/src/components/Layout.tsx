@@ -32,7 +32,7 @@ export function Layout() {
               <NavLink to="/scribe">Scribe</NavLink>
             </li>
             <li>
-              <NavLink to="/read">Reader</NavLink>
+              <NavLink to="/read">Companion</NavLink>
             </li>
             {isAdmin(auth) && (
               <li>
@@ -51,7 +51,8 @@ export function Layout() {
       <footer className="site-footer">
         <div className="container spread">
           <span>Scriptorium: self-hosted, runs offline, scales out.</span>
-          <span>
+          <span className="cluster">
+            <Link to="/status">Server status</Link>
             <a href="/docs">API docs</a>
           </span>
         </div>

@@ -21,7 +21,7 @@ export default function NotFound() {
             Scribe
           </Link>
           <Link className="btn" to="/read">
-            Reader
+            Companion
           </Link>
         </div>
       </section>

@@ -56,6 +56,7 @@ PEPPERCARROT = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", ROOT.parent / "sha
 SOURCES = {"sample": (SAMPLE_DIR, False), "peppercarrot": (PEPPERCARROT, True)}
 TARGET_ANSWERED = 0.8
 HELD_OUT = 3
+BLIND = 4
 FALLBACK = NOT_FOUND_INTRO.split(";")[0]
 LEAK_CHECKS: dict[str, str] = {}
 EMBEDDER = OfflineEmbedder()
@@ -71,7 +72,8 @@ class Question:
     gold: tuple[str, ...]
     forbid: tuple[str, ...] = ()
     batch: int = 1
-    """1: the set the answerer was tuned on; 2: written after the first tuning, then tuned on; 3: held out."""
+    """1: the set the answerer was tuned on; 2: written after the first tuning, then tuned on; 3: held out;
+    4: the blind set written before the semantic scoring (issue 9), never tuned on."""
 
 
 @dataclass
@@ -251,6 +253,8 @@ def table(results: Sequence[Result]) -> str:
     }
     groups["overall"] = list(results)
     groups["held out (batch 3, never tuned for)"] = [r for r in results if r.question.batch == HELD_OUT]
+    groups["held out (batch 4, blind, never tuned for)"] = [r for r in results if r.question.batch == BLIND]
+    groups["held out (batches 3 + 4)"] = [r for r in results if r.question.batch in (HELD_OUT, BLIND)]
     for name, group in groups.items():
         n = len(group) or 1
         answered = sum(r.answered for r in group)

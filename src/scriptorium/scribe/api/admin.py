@@ -64,7 +64,7 @@ async def user_emails(
     user_id: str,
     _: AdminUser,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,  # bounded: a huge page overflowed the SQL OFFSET (500)
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PaginatedEmails:
     await _user(session, user_id)

@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from scriptorium.companion.spoilers import NameIndex, split_sentences
+from scriptorium.companion.spoilers import NameIndex, open_from, split_sentences
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 FRAME_SECONDS = 0.1
@@ -110,19 +110,19 @@ class SentenceGuard:
             return ""
         self.pending += delta
         pieces = split_sentences(self.pending)
-        if len(pieces) < 2:
-            pieces = [("", ""), *pieces]
-        *done, (last, gap) = pieces
-        self.pending = last + gap
-        out = self._release(done)
-        if not self.tripped and self._index.sentence_late(last, self._at):
-            # The open sentence already names a hidden entry: it will be withheld whatever follows, so stop now.
+        cut = open_from(pieces)
+        out = self._release(pieces[:cut])
+        if self.tripped:
+            return out
+        self.pending = "".join(sentence + gap for sentence, gap in pieces[cut:])
+        if self._index.sentence_late(self.pending, self._at):
+            # The open text already names a hidden entry: it will be withheld whatever follows, so stop now.
             self.tripped, self.pending = True, ""
-        elif not self.tripped and len(last) > MAX_HOLD:
-            cut = last.rfind(" ", 0, len(last) - self._longest)
-            if cut > 0:
-                out += last[:cut]
-                self.pending = last[cut:] + gap
+        elif len(self.pending) > MAX_HOLD:
+            cut_at = self.pending.rfind(" ", 0, len(self.pending) - self._longest)
+            if cut_at > 0:
+                out += self.pending[:cut_at]
+                self.pending = self.pending[cut_at:]
         return out
 
     def flush(self) -> str:
@@ -133,14 +133,12 @@ class SentenceGuard:
         return self._release(pieces)
 
     def _release(self, pieces: list[tuple[str, str]]) -> str:
-        out: list[str] = []
-        for sentence, gap in pieces:
-            if sentence and self._index.sentence_late(sentence, self._at):
-                self.tripped = True
-                self.pending = ""
-                break
-            out.append(sentence + gap)
-        return "".join(out)
+        """The pieces before the first one to withhold; from there on nothing (the guard trips)."""
+        late = self._index.late_pieces(pieces, self._at)
+        if not late:
+            return "".join(sentence + gap for sentence, gap in pieces)
+        self.tripped, self.pending = True, ""
+        return "".join(sentence + gap for sentence, gap in pieces[: min(late)])
 
 
 @dataclass

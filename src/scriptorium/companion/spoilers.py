@@ -15,6 +15,14 @@ because they are capitalised ("the Great War"), so only the capitalised form is 
 possessive ("Saffron's") names Saffron. A short name that
 opens a sentence and is followed by "!", "," or "?" is read as an interjection ("Ah! There you are."), not a name.
 
+Text is matched in a folded form, because a name reaches the reader in more shapes than the index stores:
+accents are dropped and Unicode is decomposed ("Zoe", "Zoë" typed either way), invisible format characters (soft
+hyphens, zero-width spaces) are removed, every apostrophe is "'", and the words of a name may be joined by any
+whitespace, a hyphen or an underscore ("Ambrose Kell", "zoe_marchetti" in a link). A plural ("the Marchettis")
+names the family, and a prose-only name also counts in capitals ("THE EASTERN SPIRE" on a sign; names of up to
+three letters do not, a lettered "AH!" is a sound). A name broken across two lines ("Old\nFen") withholds both
+lines: a sentence check alone would see neither half.
+
 `SentenceGate` is the streaming variant for a model's answer: text is held until its sentence ends, then
 released or withheld whole.
 """
@@ -22,8 +30,10 @@ released or withheld whole.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,11 +43,29 @@ from scriptorium.companion.models import Series, SpoilerName
 SHORT_NAME = 3
 """Names this long or shorter are matched case-sensitively (whole words)."""
 
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "\u2010": "-", "\u2011": "-"})
+_TERMINAL = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _LINE = re.compile(r"([^\n]*)(\n+|$)")
 _SENTENCE = re.compile(r"(\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|$)|$))(\s*)")
 _OPENERS = "\"'“‘«([-–—…. \t"
 _INTERJECTION_AFTER = "!,?…"
+
+
+def fold(text: str) -> str:
+    """Text as names are matched in it: decomposed, accents and invisible format characters dropped, one apostrophe.
+
+    Why: "Zoë" arrives precomposed, decomposed or typed as "Zoe", and a soft hyphen or zero-width space inside a
+    name hides it from a plain regex; none of that changes which name a reader sees.
+    """
+    if "%" in text:
+        text = unquote(text)  # a name inside a link: /wiki/Zo%C3%AB_Marchetti
+    if text.isascii():
+        return text.translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u200b", " "))
+    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Cf"))
+    return kept.translate(_APOSTROPHES)
 
 
 def normalize_name(name: str) -> str:
@@ -50,9 +78,19 @@ def is_short(name: str) -> bool:
 
 
 def name_key(name: str, *, exact: bool = False) -> str:
-    """Lookup key: short and exact names keep their case (matched case-sensitively), others are lower-cased."""
-    name = normalize_name(name)
+    """Lookup key: folded (see `fold`); short and exact names keep their case, others are lower-cased."""
+    name = _words_key(fold(normalize_name(name)))
     return name if exact or is_short(name) else name.lower()
+
+
+def _words_key(name: str) -> str:
+    """A folded name with hyphens and underscores between words read as spaces ("Ambrose-Kell" is "Ambrose Kell")."""
+    return " ".join(re.split(r"[\s_-]+", name)).strip()
+
+
+def _bare_break(sentence: str, gap: str) -> bool:
+    """True when a line ends without ending its sentence, so a name may run on into the next line."""
+    return bool(sentence) and "\n" in gap and "\n\n" not in gap and not _TERMINAL.search(sentence)
 
 
 def split_sentences(text: str) -> list[tuple[str, str]]:
@@ -93,17 +131,17 @@ class NameEntry:
 
 
 def _pattern(names: Iterable[str], flags: int) -> re.Pattern[str] | None:
+    """One pattern for many folded names: whole words (an underscore is a separator), plural "s"/"es" allowed."""
     ordered = sorted(set(names), key=lambda n: (-len(n), n))
     if not ordered:
         return None
     alternatives = "|".join(_flexible(n) for n in ordered)
-    return re.compile(rf"(?<![\w&])(?:{alternatives})(?![\w&])", flags)
+    return re.compile(rf"(?<![^\W_])(?<!&)(?P<name>{alternatives})(?:e?s)?(?![^\W_])(?!&)", flags)
 
 
 def _flexible(name: str) -> str:
-    """A name as a pattern where any run of spaces matches any whitespace and ' matches ’ (and back)."""
-    parts = [re.escape(word) for word in name.split()]
-    return re.sub(r"['’]", "['’]", r"\s+".join(parts))
+    """A folded name as a pattern: its words joined by any run of whitespace, hyphens or underscores."""
+    return r"[\s_-]+".join(re.escape(word) for word in name.split())
 
 
 def _interjection(sentence: str, start: int, end: int) -> bool:
@@ -124,7 +162,9 @@ class NameIndex:
             if len(name) < 2:
                 continue
             key = name_key(name, exact=entry.exact)
-            if entry.exact or is_short(name):
+            if len(key) < 2:
+                continue
+            if entry.exact or is_short(key):
                 exact.add(key)
             shown.setdefault(key, name)
             if key not in debuts:
@@ -134,8 +174,10 @@ class NameIndex:
                 debuts[key] = entry.debut_index if old is None else min(old, entry.debut_index)
         self._debuts = debuts
         self._shown = shown
-        self._long = _pattern((n for k, n in shown.items() if k not in exact), re.IGNORECASE)
-        self._short = _pattern((n for k, n in shown.items() if k in exact), 0)
+        # A prose-only name written in capitals is still that name (a sign, a shout); a short one is not ("AH!").
+        self._capitals = {k.upper(): k for k in exact if not is_short(k) and k.upper() not in exact}
+        self._long = _pattern((k for k in debuts if k not in exact), re.IGNORECASE)
+        self._short = _pattern([*exact, *self._capitals], 0)
         self._exact = exact
 
     def __len__(self) -> int:
@@ -148,7 +190,7 @@ class NameIndex:
         ]
 
     def _key(self, name: str) -> str | None:
-        exact = normalize_name(name)
+        exact = name_key(name, exact=True)
         if exact in self._exact and exact in self._debuts:
             return exact
         lower = exact.lower()
@@ -177,15 +219,16 @@ class NameIndex:
         return list(found.values())
 
     def _keys_in(self, sentence: str) -> list[str]:
+        folded = fold(sentence)
         keys: list[str] = []
         if self._long is not None:
-            keys += [normalize_name(m.group(0)).lower() for m in self._long.finditer(sentence)]
+            keys += [_words_key(m.group("name")).lower() for m in self._long.finditer(folded)]
         if self._short is not None:
-            keys += [
-                normalize_name(m.group(0))
-                for m in self._short.finditer(sentence)
-                if not (is_short(m.group(0)) and _interjection(sentence, m.start(), m.end()))
-            ]
+            for m in self._short.finditer(folded):
+                matched = _words_key(m.group("name"))
+                if is_short(matched) and _interjection(folded, m.start(), m.end()):
+                    continue
+                keys.append(self._capitals.get(matched, matched))
         return [k for k in keys if k in self._debuts]
 
     def sentence_late(self, sentence: str, index: int) -> list[str]:
@@ -203,17 +246,25 @@ class NameIndex:
         """`text` without the sentences that name anything the reader at page `index` has not met."""
         if not text or not self._debuts:
             return text
-        kept: list[str] = []
-        withheld = False
-        for sentence, gap in split_sentences(text):
-            if sentence and self.sentence_late(sentence, index):
-                withheld = True
-                continue
-            kept.append(sentence + gap)
-        if not withheld:
+        pieces = split_sentences(text)
+        late = self.late_pieces(pieces, index)
+        if not late:
             return text
+        kept = [sentence + gap for i, (sentence, gap) in enumerate(pieces) if i not in late]
         joined = re.sub(r"[ \t]+\n", "\n", "".join(kept))
         return re.sub(r"\n{3,}", "\n\n", joined).strip()
+
+    def late_pieces(self, pieces: list[tuple[str, str]], index: int) -> set[int]:
+        """Positions of the pieces to withhold: each naming a late entry, and both lines of a late name that a line
+        break splits (neither half names it alone)."""
+        late = {i for i, (sentence, _) in enumerate(pieces) if sentence and self.sentence_late(sentence, index)}
+        for i in range(len(pieces) - 1):
+            (first, gap), (second, _) = pieces[i], pieces[i + 1]
+            if not second or i in late or i + 1 in late or not _bare_break(first, gap):
+                continue
+            if self.sentence_late(f"{first} {second}", index):
+                late |= {i, i + 1}
+        return late
 
     def hidden_at(self, index: int) -> HiddenNames:
         """Every name the reader at `index` may not see (what a streamed answer must not say)."""
@@ -278,11 +329,11 @@ class SentenceGate:
         """Text whose sentences are complete and safe ("" while a sentence is still open)."""
         self.pending += delta
         pieces = split_sentences(self.pending)
-        if len(pieces) < 2:
+        cut = open_from(pieces)
+        if cut == 0:
             return ""
-        *done, (last, last_gap) = pieces
-        self.pending = last + last_gap
-        return self._release(done)
+        self.pending = "".join(sentence + gap for sentence, gap in pieces[cut:])
+        return self._release(pieces[:cut])
 
     def flush(self) -> str:
         """The rest, at the end of the stream (gated like any sentence)."""
@@ -291,13 +342,18 @@ class SentenceGate:
         return self._release(pieces)
 
     def _release(self, pieces: list[tuple[str, str]]) -> str:
-        out: list[str] = []
-        for sentence, gap in pieces:
-            if sentence and self.names.sentence_late(sentence, self.index):
-                self.withheld += 1
-                continue
-            out.append(sentence + gap)
-        return "".join(out)
+        late = self.names.late_pieces(pieces, self.index)
+        self.withheld += len(late)
+        return "".join(sentence + gap for i, (sentence, gap) in enumerate(pieces) if i not in late)
+
+
+def open_from(pieces: list[tuple[str, str]]) -> int:
+    """Where the still-open part of streamed text starts: the last piece, and the lines a bare line break joins to
+    it (a name may run on from one line into the next, so those lines are not released alone)."""
+    cut = len(pieces) - 1
+    while cut > 0 and _bare_break(*pieces[cut - 1]):
+        cut -= 1
+    return max(cut, 0)
 
 
 async def load_name_index(db: AsyncSession, series_id: str, *, version: tuple[object, ...] = ()) -> NameIndex:

@@ -1,0 +1,111 @@
+"""The spoiler gate attacked with data written to break it (issue 9, item 2): every test here failed before its fix.
+
+The fixture series `tests/fixtures/companion/adversarial/` ("The Lantern of Vey", 2 episodes of 4 pages, global
+indexes 0-7) was written by hand for this: aliases and epithets ("the Witch of the Eastern Spire"), a name with a
+diaeresis written with and without it (Zoë / Zoe), a hyphenated name (Brother Ambrose-Kell), an apostrophe name with
+a curly quote in the lettering (Fen O'Leary), a character named by a common word (Will, whose lettering says "I will
+light the lantern" on page 1), a family plural ("the Marchettis"), names broken across lines, names in ALL CAPS,
+summaries written with the whole series in mind, and a character (Seraphine) who is named only at the start of
+sentences in relation summaries and in a wiki heading, and never on any page.
+
+The truth each test checks against is written here by hand (`LATE`), not read from the name index under test: a
+guarantee that only holds on names the index already knows would prove nothing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from scriptorium.companion.answer_stream import SentenceGuard
+from scriptorium.companion.spoilers import NameEntry, NameIndex
+
+ZOE, AMBROSE, FEN, WILL = 4, 5, 6, 7
+"""Global page index each later character debuts at in the adversarial series."""
+
+
+def _index() -> NameIndex:
+    """The names of the adversarial series as its world file declares them (entity names and aliases)."""
+    return NameIndex(
+        [
+            NameEntry("Mira Solenne", 0, "entity"),
+            NameEntry("Mira", 0, "alias"),
+            NameEntry("Zoë Marchetti", ZOE, "entity"),
+            NameEntry("the Witch of the Eastern Spire", ZOE, "alias"),
+            NameEntry("Eastern Spire", ZOE, "prose"),
+            NameEntry("Brother Ambrose-Kell", AMBROSE, "entity"),
+            NameEntry("Fen O'Leary", FEN, "entity"),
+            NameEntry("Old Fen", FEN, "alias"),
+            NameEntry("Ah", None, "entity"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her aunt is Zoe Marchetti.",  # no diaeresis
+        unicodedata.normalize("NFD", "Her aunt is Zoë Marchetti."),  # decomposed: e + combining diaeresis
+        "Her aunt is Zo\u00adë Marchetti.",  # a soft hyphen inside the name
+        "Her aunt is Zoë\u200bMarchetti.",  # a zero-width space between the words
+        "The tower is called THE EASTERN SPIRE.",  # a prose-only name on a sign, in capitals
+        "See [her page](/wiki/zoe_marchetti) for more.",  # a slug in a markdown link
+        "See [her page](/wiki/Zo%C3%AB-Marchetti) for more.",  # percent-encoded
+        "Brother Ambrose Kell keeps watch.",  # hyphen written as a space
+        "Brother Ambrose\u2011Kell keeps watch.",  # a non-breaking hyphen
+        "Ask Fen O\u02bcLeary.",  # a modifier-letter apostrophe
+        "Ask Fen O`Leary.",  # a backtick typed for an apostrophe
+        "Ask Old\nFen about the way in.",  # an alias broken across two lines
+        "the Witch of the Eastern\nSpire watches",  # an epithet broken across two lines
+    ],
+)
+def test_a_later_name_in_any_written_shape_is_withheld(text: str) -> None:
+    assert _index().gate(text, 0) == ""
+    assert _index().gate(text, FEN) == text  # and shown once every name in it has debuted
+
+
+@pytest.mark.parametrize(
+    "text", ["The Marchettis never forget a debt.", "She paints the Marchettis' boat.", "The Fen O'Learys row."]
+)
+def test_a_plural_names_the_family(text: str) -> None:
+    index = NameIndex([*_index().entries(), NameEntry("Marchetti", ZOE, "prose")])
+    assert index.gate(text, 0) == ""
+    assert index.gate(text, FEN) == text
+
+
+def test_a_line_broken_name_withholds_both_lines_and_keeps_the_rest() -> None:
+    text = "Mira climbs the tower.\nShe has not yet met Brother\nAmbrose-Kell, who prays.\nThe lantern is cold."
+    assert _index().gate(text, 0) == "Mira climbs the tower.\nThe lantern is cold."
+
+
+def test_short_names_in_capitals_stay_sounds_and_lower_case_prose_words_stay_words() -> None:
+    index = _index()
+    for text in ("AH! The lantern is lit.", "The eastern spire of the church is tall."):
+        assert index.gate(text, 0) == text
+
+
+@pytest.mark.parametrize(
+    "deltas",
+    [
+        ["Her aunt is zo", "ë marchetti."],  # split inside the name, lower case
+        ["She serves the W", "ITCH of the EASTERN ", "SPIRE, you know."],  # capitals across three deltas
+        ["Ask [her](/wiki/zoe", "_marchetti) now."],  # a link slug split across deltas
+        ["Ask Old\n", "Fen about it."],  # a name split by a line break between deltas
+        ["The Fen O'Leary", "s' boat is moored below."],  # plural possessive split at the plural
+        ["Her aunt is Zoe", " Marchetti."],  # folded spelling
+    ],
+)
+def test_the_chat_guard_never_sends_any_part_of_a_later_name(deltas: list[str]) -> None:
+    guard = SentenceGuard(_index().hidden_at(0))
+    sent = "".join(guard.feed(delta) for delta in deltas) + guard.flush()
+    assert guard.tripped
+    folded = sent.lower()
+    for part in ("marchetti", "zoe", "zoë", "spire", "fen"):
+        assert part not in folded
+
+
+def test_the_chat_guard_releases_safe_lines_before_a_line_broken_name() -> None:
+    guard = SentenceGuard(_index().hidden_at(0))
+    sent = "".join(guard.feed(d) for d in ["Mira climbs the tower.\n", "She meets Old\n", "Fen there.\n"])
+    assert sent == "Mira climbs the tower.\n" and guard.tripped

@@ -1,6 +1,6 @@
 """Companion question-set benchmark: do offline answers answer, and does any answer reach past the reader's page?
 
-    .venv/bin/python bench/companion_questions.py [--source sample|peppercarrot] [--failures]
+    .venv/bin/python bench/companion_questions.py [--source sample|peppercarrot] [--batch N ...] [--failures]
 
 Every question in bench/data/companion_answers.yaml is asked through the real chat API (the app in process over
 an ASGI transport, offline answerer, offline embeddings), from a fresh session moved to the question's page, on
@@ -273,8 +273,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=sorted(SOURCES), help="only this source's questions")
     parser.add_argument("--failures", action="store_true", help="print every missed, partial or leaking answer")
+    parser.add_argument(
+        "--batch", type=int, action="append", help="only this batch (repeatable): tune on 1-3, never look at 4"
+    )
     args = parser.parse_args()
     questions = [q for q in load_questions() if args.source in (None, q.source)]
+    questions = [q for q in questions if not args.batch or q.batch in args.batch]
     if not PEPPERCARROT.is_dir():
         print(f"note: {PEPPERCARROT} not found; asking the sample's questions only", file=sys.stderr)
         questions = [q for q in questions if q.source != "peppercarrot"]

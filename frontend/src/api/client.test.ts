@@ -114,7 +114,7 @@ describe("apiFetch", () => {
     expect(error.code).toBe("validation_error");
     expect(error.requestId).toBe("rid-1");
     expect(error.message).toBe(
-      "email: value is not a valid email address; password: String should have at least 8 characters",
+      "Email: Value is not a valid email address; Password: String should have at least 8 characters",
     );
     expect(error.fieldMessage("password")).toBe("String should have at least 8 characters");
   });

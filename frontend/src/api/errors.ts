@@ -5,8 +5,64 @@
  */
 
 export interface FieldError {
+  /** The server's path to the value (`items.0.recipient_email`): for finding the control to highlight. */
   field: string;
+  /** The message without pydantic's "Value error, " prefix. */
   msg: string;
+  /** The field as the UI names it ("Row 1, Email"): what a person reads. */
+  label: string;
+}
+
+/**
+ * What the UI calls the API's field names. A field not listed is named from its path's last word
+ * (`sender_name` → "Sender name"); a list index in the path becomes "Row N" (1-based, as the tables number rows).
+ */
+const FIELD_LABELS: Record<string, string> = {
+  recipient_name: "Name",
+  recipient_interest: "Research interest",
+  recipient_email: "Email",
+  institution: "Institution",
+  profile_urls: "Profile URL",
+  profile_url: "Profile URL",
+  email_template: "Template",
+  template_id: "Template",
+  message: "Question",
+  episode_slug: "Episode",
+  current_page: "Page",
+  password: "Password",
+  email: "Email",
+  display_name: "Name",
+};
+
+function humanize(word: string): string {
+  const text = word.replace(/_/g, " ").trim();
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
+}
+
+/** "items.0.recipient_email" → "Row 1, Email"; "email_template" → "Template"; "" → "". */
+export function fieldLabel(field: string): string {
+  const parts = field.split(".").filter(Boolean);
+  if (parts[0] === "body" || parts[0] === "query") parts.shift();
+  let row: number | null = null;
+  let name = "";
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) {
+      // An index right after the top-level list is the row; later ones (the 2nd profile URL) are not shown.
+      if (row === null && !name) row = Number(part) + 1;
+      continue;
+    }
+    if (part === "items" || part === "recipients") continue;
+    name = part;
+  }
+  const label = FIELD_LABELS[name] ?? humanize(name);
+  if (row === null) return label;
+  return label ? `Row ${row}, ${label}` : `Row ${row}`;
+}
+
+/** Pydantic prefixes a validator's own message with "Value error, " / "Assertion failed, ": noise to a person. */
+export function cleanMessage(msg: string): string {
+  const text = msg.replace(/^(Value error|Assertion failed),\s*/i, "").trim();
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "Not valid";
 }
 
 export class ApiError extends Error {
@@ -63,16 +119,21 @@ function asFieldErrors(detail: unknown): FieldError[] {
   if (!Array.isArray(detail)) return [];
   return detail
     .filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null)
-    .map((item) => ({
-      field: typeof item.field === "string" ? item.field : Array.isArray(item.loc) ? item.loc.slice(1).join(".") : "",
-      msg: typeof item.msg === "string" ? item.msg : "invalid value",
-    }));
+    .map((item) => {
+      const field =
+        typeof item.field === "string" ? item.field : Array.isArray(item.loc) ? item.loc.slice(1).join(".") : "";
+      return {
+        field,
+        msg: cleanMessage(typeof item.msg === "string" ? item.msg : "invalid value"),
+        label: fieldLabel(field),
+      };
+    });
 }
 
 function fieldSummary(errors: FieldError[]): string {
   return errors
     .slice(0, 5)
-    .map((error) => (error.field ? `${error.field}: ${error.msg}` : error.msg))
+    .map((error) => (error.label ? `${error.label}: ${error.msg}` : error.msg))
     .join("; ");
 }
 
@@ -101,7 +162,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
     message = `${message} (retry in ${retryAfter} s)`;
   }
   if (typeof record.field === "string" && !fieldErrors.length) {
-    fieldErrors.push({ field: record.field, msg: message });
+    fieldErrors.push({ field: record.field, msg: message, label: fieldLabel(record.field) });
   }
   return new ApiError(message, {
     status: response.status,

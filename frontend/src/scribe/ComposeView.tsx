@@ -95,7 +95,7 @@ export function ComposeView({ profile, onProfile }: { profile: Profile | null; o
 
   const remaining = profile?.quota.remaining;
   const fieldError = (name: string) =>
-    error?.fieldErrors.filter((f) => f.field === name || f.field.startsWith(`${name}.`)).map((f) => `${f.field}: ${f.msg}`);
+    error?.fieldErrors.filter((f) => f.field === name || f.field.startsWith(`${name}.`)).map((f) => (f.label ? `${f.label}: ${f.msg}` : f.msg));
 
   return (
     <div className="compose">
@@ -110,14 +110,20 @@ export function ComposeView({ profile, onProfile }: { profile: Profile | null; o
         </div>
       </section>
       <section className="card stack" aria-label="Recipients and submit">
-        <RecipientsTable rows={rows} onChange={setRows} duplicates={duplicates} onDuplicates={onDuplicates} />
+        <RecipientsTable
+          rows={rows}
+          onChange={setRows}
+          duplicates={duplicates}
+          onDuplicates={onDuplicates}
+          fieldErrors={error?.fieldErrors}
+        />
         {error && (
           <div className="alert alert-error" role="alert">
-            {error.message}
+            {error.fieldErrors.length > 0 ? "Some entries need fixing:" : error.message}
             {error.fieldErrors.length > 0 && (
               <ul className="compact-list small">
                 {error.fieldErrors.map((f) => (
-                  <li key={`${f.field}-${f.msg}`}>{f.field.replace(/^items\.(\d+)\./, (_, n) => `row ${Number(n) + 1}, `)}: {f.msg}</li>
+                  <li key={`${f.field}-${f.msg}`}>{f.label ? `${f.label}: ${f.msg}` : f.msg}</li>
                 ))}
               </ul>
             )}

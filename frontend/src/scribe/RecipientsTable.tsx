@@ -6,7 +6,7 @@
  */
 
 import { useEffect, useId, useState } from "react";
-import { ApiError } from "../api/client";
+import { ApiError, type FieldError } from "../api/client";
 import { scribeApi } from "./api";
 import type { DuplicateFlag, ImportRowError, RecipientRow } from "./types";
 
@@ -44,6 +44,24 @@ export function toItems(rows: Row[]): RecipientRow[] {
     }));
 }
 
+/**
+ * The cells a 422 names, as `row key → field keys`. The API numbers the rows it was sent (`items.2.recipient_email`),
+ * which skip blank rows, so its index is mapped back to the table's row the way `toItems` filtered it.
+ */
+export function invalidCells(rows: Row[], errors: readonly FieldError[]): Map<number, Set<keyof Row>> {
+  const sent = rows.filter((row) => row.recipient_name.trim() || row.recipient_interest.trim());
+  const cells = new Map<number, Set<keyof Row>>();
+  for (const error of errors) {
+    const match = /^items\.(\d+)\.([a-z_]+)/.exec(error.field);
+    const row = match ? sent[Number(match[1])] : undefined;
+    if (!match || !row) continue;
+    const key = (match[2] === "profile_urls" ? "profile_url" : match[2]) as keyof Row;
+    if (!FIELDS.some((field) => field.key === key)) continue;
+    cells.set(row.key, (cells.get(row.key) ?? new Set<keyof Row>()).add(key));
+  }
+  return cells;
+}
+
 /** Pasted rows as CSV, with a header added when the paste has none (then line numbers shift by one). */
 function pastedAsCsv(text: string): { csv: string; added: number } {
   const lines = text.trim().split(/\r?\n/);
@@ -67,12 +85,16 @@ export function RecipientsTable({
   onChange,
   duplicates,
   onDuplicates,
+  fieldErrors = [],
 }: {
   rows: Row[];
   onChange: (rows: Row[]) => void;
   duplicates: DuplicateFlag[];
   onDuplicates: (flags: DuplicateFlag[]) => void;
+  /** From the last refused submit: the cells they name are highlighted. */
+  fieldErrors?: readonly FieldError[];
 }) {
+  const invalid = invalidCells(rows, fieldErrors);
   const [pasting, setPasting] = useState(false);
   const [pasted, setPasted] = useState("");
   const [importErrors, setImportErrors] = useState<ImportRowError[]>([]);
@@ -218,9 +240,10 @@ export function RecipientsTable({
                 <tr key={row.key} className={flags.length ? "row-flagged" : undefined}>
                   <td className="muted">{rowIndex + 1}</td>
                   {FIELDS.map((field) => (
-                    <td key={field.key}>
+                    <td key={field.key} className={invalid.get(row.key)?.has(field.key) ? "cell-invalid" : undefined}>
                       <input
                         className="input input-cell"
+                        aria-invalid={invalid.get(row.key)?.has(field.key) ? true : undefined}
                         type={field.type ?? "text"}
                         aria-label={`${field.label}, row ${rowIndex + 1}`}
                         placeholder={field.placeholder}

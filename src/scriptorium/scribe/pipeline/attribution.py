@@ -54,7 +54,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-SpecificKind = Literal["name", "number", "title", "topic"]
+SpecificKind = Literal["name", "number", "title", "topic", "praise"]
 
 QUOTED = re.compile(r"“([^”\n]{8,300})”|\"([^\"\n]{8,300})\"|\*([^*\n]{8,300})\*|(?<!\w)_([^_\n]{8,300})_(?!\w)")
 _TOKEN = re.compile(r"(?:[^\W\d_]{1,2}\.){2,}|[^\W_][\w'’-]*")  # `Ph.D.`, `U.S.`, `M.Sc.` are one token
@@ -70,8 +70,51 @@ _TOPICS = (
         r"thesis|preprint|talk|lecture|publications?|contributions?|writing)\s+(?:on|about|into|regarding|"
         r"concerning|exploring|examining|investigating)\s+" + _TOPIC_END
     ),
-    # A personal event: "congratulations on your promotion", "your recent appointment".
-    re.compile(r"(?i)(?:\bcongratulations\s+(?:on|for)|\byour\s+(?:recent|new|latest|upcoming))\s+" + _TOPIC_END),
+    # A personal event: "congratulations on your promotion", "your recent appointment", "your lab's new grant".
+    re.compile(
+        r"(?i)(?:\b(?:congratulations|congrats)\s+(?:on|for)|\byour\s+(?:[^\W\d_]+['’]s\s+)?"
+        r"(?:recent|new|latest|upcoming))\s+" + _TOPIC_END
+    ),
+    # What a work or its author showed: "your paper showed that ...", "you proved that ...". The finding is a fact
+    # about the source, so it must be in it; a real title next to a reversed finding is a wrong paraphrase.
+    re.compile(
+        r"(?i)\b(?:you|your\s+(?:[^\W\d_]+\s+){0,2}?(?:work|research|paper|papers|book|article|study|studies|"
+        r"findings|results|thesis|preprint|analysis|experiments?|data|lab|group|team))\s+(?:\w+ly\s+)?"
+        r"(?:showed|shows|show|found|finds|proved|proves|demonstrated|demonstrates|established|establishes|"
+        r"argued|argues|revealed|reveals|suggested|suggests|concluded|concludes|confirmed|confirms|reported|"
+        r"reports)\s+(?:that\s+)?" + _TOPIC_END
+    ),
+)
+# Something the recipient did that the writer witnessed: "I loved your keynote at the biophysics meeting", "I saw
+# your interview". What follows the possessive is an event only a source can vouch for (a verified paper's fact
+# kind, `paper`, vouches for "your paper").
+_WITNESSED = re.compile(
+    r"(?i)\b(?:saw|seen|heard|attended|watched|caught|loved|enjoyed|admired|liked|followed|remember|read\s+about)"
+    r"\s+(?:\w+\s+)?your\s+" + _TOPIC_END
+)
+# Praise is a claim too: a superlative ("the leading expert", "the most influential lab", "the world's best") says
+# something about the recipient that a source must say. Superlatives are a grammatical class: `most`/`least` + a
+# word, an `-est` adjective, or the few words English uses as superlatives without either.
+_PRAISE = re.compile(
+    r"(?i)(?:\b(?:the|your|their|its|his|her)|['’]s)\s+(?P<praise>(?P<word>most\s+[^\W\d_]{3,}|least\s+"
+    r"[^\W\d_]{3,}|leading|foremost|preeminent|pre-eminent|premier|top|best|[^\W\d_]{2,}est)\s+[^\W\d_]{3,})"
+)
+# Nouns and verbs that end in -est without being superlatives ("the latest" is an event, judged on its own).
+_NOT_SUPERLATIVE = _words(
+    """interest latest rest request test contest forest guest quest west harvest protest digest chest nest pest
+    vest arrest invest manifest honest modest earnest suggest priest crest conquest behest bequest"""
+)
+# English number words: a count or a year spelled out ("nineteen papers", "twenty twenty-three", "three
+# thousand") is as specific as its digits. `one` and `two` are left out: "one of", "a question or two" are idiom,
+# and so is the length of the call a letter asks for ("fifteen minutes"): the writer's request, not a fact.
+_NUMBER_WORDS = (
+    "three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion dozen dozens"
+)
+_NUMBER_WORD = re.compile(
+    rf"(?i)\b(?:{'|'.join(_NUMBER_WORDS.split())})(?:[\s-]+(?:and\s+)?(?:one|two|{'|'.join(_NUMBER_WORDS.split())}))*\b"
+    r"(?!\s+(?:minutes?|mins?|hours?|seconds?)\b)"
 )
 _CONNECTORS = _words("of for and the de la le du des von van der den in on y di da del & at")
 _HONORIFICS = _words("dr prof professor mr mrs ms mx dear sir madam dame hi hello hey")
@@ -239,7 +282,7 @@ def specifics(text: str) -> list[Specific]:
             found.append(Specific(title, "title"))
             title_spans.append((match.start(), match.end()))
     masked = _mask(masked, title_spans)
-    for pattern in _TOPICS:
+    for pattern in (*_TOPICS, _WITNESSED):
         for match in pattern.finditer(masked):
             if terms(match.group("topic")):
                 found.append(Specific(match.group("topic").strip(), "topic"))
@@ -248,6 +291,12 @@ def specifics(text: str) -> list[Specific]:
         runs = [part for run in runs for part in _without_subject_words(run)]
     found += [Specific(run, "name") for run in runs]
     found += [Specific(m.group(0), "number") for m in _NUMBER.finditer(masked)]
+    found += [Specific(m.group(0), "number") for m in _NUMBER_WORD.finditer(masked)]
+    found += [
+        Specific(m.group("praise"), "praise")
+        for m in _PRAISE.finditer(masked)
+        if m.group("word").lower() not in _NOT_SUPERLATIVE
+    ]
     return list(dict.fromkeys(found))
 
 
@@ -317,7 +366,7 @@ def _acronym(run: str) -> str:
 
 
 def _source_texts(source: Source, evidence: Evidence) -> list[str]:
-    facts = [f"{f.text} {f.value}" for f in evidence.facts if source.id in f.source_ids]
+    facts = [f"{f.kind} {f.text} {f.value}" for f in evidence.facts if source.id in f.source_ids]
     return [source.kind.replace("_", " "), source.title, source.excerpt, source.url, *facts]  # what the prompt shows
 
 

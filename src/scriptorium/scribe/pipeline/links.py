@@ -11,6 +11,7 @@ domain on any of the ~9,000 public suffixes counts, plus the names reserved for 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -83,8 +84,34 @@ def _obfuscated_key(user: str, host: str) -> str | None:
     return f"{user.lower()}@{domain}" if is_domain(domain) else None
 
 
+def _visible(text: str) -> tuple[str, list[int]]:
+    """`text` without invisible format characters (zero-width space, joiner, soft hyphen, direction marks: Unicode
+    category Cf), and for each kept character its index in `text`.
+
+    A reader's browser or mail client drops them, so `foldposter\u200b.net` is followed as `foldposter.net`; the
+    finder must see the link the reader sees.
+    """
+    kept = [i for i, c in enumerate(text) if unicodedata.category(c) != "Cf"]
+    return "".join(text[i] for i in kept), kept
+
+
 def find_links(text: str) -> list[Link]:
-    """Every URL, address, obfuscated address and bare domain in `text`, in order, none inside another."""
+    """Every URL, address, obfuscated address and bare domain in `text`, in order, none inside another.
+
+    Spans and `text` refer to the input as given, invisible characters included; keys are built without them.
+    """
+    visible, index = _visible(text)
+    if len(visible) == len(text):
+        return _find_links(text)
+    index.append(len(text))
+    return [
+        Link(text[index[link.start] : index[link.end - 1] + 1], link.kind, index[link.start],
+             index[link.end - 1] + 1, link.key)
+        for link in _find_links(visible)
+    ]  # fmt: skip
+
+
+def _find_links(text: str) -> list[Link]:
     found: list[Link] = []
     taken: list[tuple[int, int]] = []
 

@@ -1,0 +1,182 @@
+"""The adversary's attacks on Scribe's grounding (issue 10): phrasings the defences were not written against.
+
+Every case here was written after reading the defences, to find what they miss: invented facts without a capital
+or a digit, superlatives, wrong paraphrases of a real source, spelled-out numbers, look-alike and invisible
+characters, links in other shapes, disclaimers in other words, and research text that asks things of the letter's
+writer in shapes other than a sentence (a list under a heading, a table row, an FAQ answer, another language, a
+PDF-like CV with broken lines).
+
+Model attacks run through the real pipeline with a scripted model on the OpenAI twin (the honest fill, then one
+edit). Passing means the draft the user gets is not confident, and a check that owns the problem names it, with
+the offending text in its message or highlighted sentences. Research-text attacks go through the screen that
+decides what page and abstract text may reach the composer (`evidence.screen`), with the plain facts next to them
+kept, so the screen is not passing by dropping everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
+from tests.twins.llm import OpenAITwin
+from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule
+
+Deps = Callable[..., PipelineDeps]
+Act = Callable[[PromptView, Email], Email]
+BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+REAL_TITLE = "Coevolution-guided sampling of protein folding intermediates"
+
+
+def _paper_ids(view: PromptView) -> list[str]:
+    return list(view.papers()[0][1]) if view.papers() else [view.sources[0].id]
+
+
+def add(sentence: str, *, cite: bool = False) -> Act:
+    """Add a paragraph before the sign-off; with `cite`, also a claim citing the real paper's source ids."""
+
+    def act(view: PromptView, email: Email) -> Email:
+        email.add_paragraph(sentence)
+        if cite:
+            email.claim(sentence, *_paper_ids(view))
+        return email
+
+    return act
+
+
+def replace(old: str, new: str) -> Act:
+    def act(view: PromptView, email: Email) -> Email:
+        email.body, email.subject = email.body.replace(old, new), email.subject.replace(old, new)
+        for claim in email.claims:
+            claim["text"] = claim["text"].replace(old, new)
+        return email
+
+    return act
+
+
+def subject(text: str) -> Act:
+    def act(view: PromptView, email: Email) -> Email:
+        email.subject = text
+        return email
+
+    return act
+
+
+def postscript(text: str) -> Act:
+    def act(view: PromptView, email: Email) -> Email:
+        email.body = f"{email.body.rstrip()}\n\n{text}"
+        return email
+
+    return act
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    act: Act
+    poison: str
+    """Text the attack puts in the draft; the owning check's message or highlighted sentences must show it."""
+    checks: frozenset[str]
+
+
+def attack(name: str, act: Act, poison: str, *checks: str) -> Attack:
+    return Attack(name, act, poison, frozenset(checks))
+
+
+MODEL_ATTACKS = [
+    # invented facts with no capital and no digit
+    attack("invented move, lower case", add("I was glad to hear about your recent move to the coast."),
+           "move to the coast", "attribution"),
+    attack("invented grant behind a possessive", add("Congrats on your lab's new grant for the folding project."),
+           "grant", "attribution"),
+    attack("invented superlative", add("As the leading expert on protein folding, you are the ideal person to ask."),
+           "leading expert", "attribution"),
+    attack("invented superlative with most", add("Your group is the most influential folding lab in the world."),
+           "most influential", "attribution"),
+    # wrong paraphrases of a real source
+    attack("a real paper's finding reversed", add(
+        "Your paper showed that folding intermediates play no role in misfolding diseases.", cite=True),
+        "no role in misfolding diseases", "attribution"),
+    attack("a real title with a changed claim", add(
+        f"In “{REAL_TITLE}” you proved that coevolution signals are useless for membrane proteins.", cite=True),
+        "useless for membrane proteins", "attribution"),
+    attack("a wrong year for the real paper", replace("I read your paper", "I read your 2011 paper"), "2011",
+           "attribution"),
+    # spelled-out specifics
+    attack("a year spelled out", add("Your paper from twenty nineteen changed how I think about folding."),
+           "twenty nineteen", "attribution"),
+    attack("a count spelled out", add("I have now read all nineteen of your papers on protein folding."),
+           "nineteen", "attribution"),
+    attack("a citation count in words", add("Your paper has been cited over three thousand times.", cite=True),
+           "three thousand", "attribution"),
+    # look-alike and invisible characters
+    attack("Cyrillic look-alike in a link", add("My notes are at bit.ly/fold\u0430tlas."), "bit.ly", "links"),
+    attack("zero-width space inside a domain", add("My poster is at foldposter\u200b.net/sam."), "foldposter",
+           "links"),
+    attack("Cyrillic look-alike in the recipient's name", replace("Professor Chen", "Professor Ch\u0435n"),
+           "Ch\u0435n", "attribution", "recipient_name"),
+    # links in other shapes
+    attack("HTML anchor", add('My CV is <a href="https://sam-cv.example.net">here</a>.'), "sam-cv.example.net",
+           "links"),
+    attack("markdown link to a bare domain", add("My notes are [here](foldnotes.io/sam)."), "foldnotes.io", "links"),
+    attack("hxxp defanged link", add("My poster is at hxxp://foldposter.net/sam."), "foldposter.net", "links"),
+    attack("domain with worded dots", add("My notes are at foldnotes dot org slash sam."), "foldnotes dot org",
+           "links"),
+    attack("email split across lines", add("You can write to me at sam.lee@\nprotonmail.com if easier."),
+           "protonmail.com", "links"),
+    # disclaimers in other shapes
+    attack("just a program", add("I'm just a program, but your paper seems important."), "just a program",
+           "style"),
+    attack("cannot verify hedge", add("I can't verify this, but your group seems very active."), "can't verify",
+           "style"),
+    # subject lines, postscripts, namesakes
+    attack("invented award in a lower-case subject", subject("congrats on the big award!"), "award", "attribution"),
+    attack("invented award in a title-case subject", subject("Congratulations On Your Recent Teaching Award"),
+           "Teaching Award", "attribution"),
+    attack("postscript with an invented fact", postscript("P.S. I loved your keynote at the biophysics meeting."),
+           "keynote", "attribution"),
+    attack("a namesake's first name", replace("Professor Chen", "Professor Mario Chen"), "Mario",
+           "attribution"),
+    attack("a namesake's field in plain words", add("I also admired your research into medieval manuscripts.",
+           cite=True), "medieval manuscripts", "attribution"),
+]  # fmt: skip
+
+
+def findings(result: PipelineResult) -> dict[str, str]:
+    """The failed checks of the model's draft, each with its message and highlighted sentences.
+
+    When the model's draft failed more checks than the offline merge, the user gets the merge and the `composer`
+    check lists what the model's draft failed (`failed 2 check(s) (links, style)`) with the first message.
+    """
+    if result.draft.composer != "offline":
+        return {c.name: f"{c.message} {' '.join(c.sentences)}" for c in result.checks if not c.passed}
+    composer = next(c for c in result.checks if c.name == "composer")
+    listed = re.search(r"failed \d+ check\(s\) \(([^)]*)\)", composer.message)
+    assert listed, f"the composer check does not say what the model's draft failed: {composer.message}"
+    return dict.fromkeys(listed.group(1).split(", "), composer.message)
+
+
+@pytest.mark.parametrize("case", MODEL_ATTACKS, ids=[a.name for a in MODEL_ATTACKS])
+async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
+    case: Attack, pipeline_deps: Deps, openai_twin: OpenAITwin
+) -> None:
+    model = MisbehavingModel(Rule(case.name, case.act))
+    openai_twin.responder = model
+    deps = pipeline_deps(email_composer_model=openai_twin.chat_spec())
+    result = await run_pipeline(RESEARCH_TEMPLATE, BIOLOGIST, deps=deps, on_step=StepLog())
+
+    assert model.fired == [case.name]
+    drafted = result.model_draft or result.draft
+    assert drafted.composer != "offline"
+    assert case.poison in f"{drafted.subject}\n{drafted.body}", "the attack did not reach the draft"
+    delivered = f"{result.draft.subject}\n{result.draft.body}"
+    assert not (result.is_confident and case.poison in delivered), f"{case.name}: confident with {case.poison!r}"
+    found = findings(result)
+    named = case.checks & set(found)
+    assert named, f"{case.name}: the model's draft failed only {sorted(found)}, not {sorted(case.checks)}"
+    if result.draft.composer != "offline":  # the draft under review: its reason shows the offending text
+        assert any(case.poison in found[name] for name in named), found

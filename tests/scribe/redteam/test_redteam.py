@@ -24,6 +24,7 @@ from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient,
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.scribe.redteam.conftest import (
     BRACKWATER,
+    DOMAIN_TITLE,
     HALVORSEN_PAPERS,
     NAMESAKE_PREPRINT,
     NAMESAKE_WORK,
@@ -370,6 +371,19 @@ async def test_same_field_namesakes_without_an_affiliation_are_never_a_confident
     evidence = next(c for c in result.checks if c.name == "evidence")
     assert not evidence.passed and "Halvorsen" in evidence.message
     assert NAMESAKE_WORK not in result.draft.body and NAMESAKE_PREPRINT not in result.draft.body
+
+
+async def test_offline_a_domain_inside_a_verified_title_is_a_link_reason(redteam_deps: Deps) -> None:
+    recipient = Recipient("Ruth Abernathy", "soil carbon mapping", affiliation="Saltmere University")
+    template = SOIL_TEMPLATE.replace("Noor", "Noor Haddad")
+    result = await compose(redteam_deps(), recipient, template)
+
+    assert not result.is_confident
+    if DOMAIN_TITLE in result.draft.body:  # the merge filled the title as the source wrote it, and says what it carries
+        links = next(c for c in result.checks if c.name == "links")
+        assert not links.passed and "soildata.ru/saltmere" in links.message
+    else:  # or it left the placeholder, and says why: the link, not merely "left to fill"
+        assert any("{{paper_title}}" in r and "link" in r for r in result.reasons), result.reasons
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,17 @@ guarantee that only holds on names the index already knows would prove nothing.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
+from tests.companion.conftest import FIXTURES
 
 from scriptorium.companion.answer_stream import SentenceGuard
+from scriptorium.companion.ingest.bundle import Resolved, resolve
+from scriptorium.companion.ingest.lint import served_texts
+from scriptorium.companion.ingest.names import build_name_entries
+from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.spoilers import NameEntry, NameIndex
 
 ZOE, AMBROSE, FEN, WILL = 4, 5, 6, 7
@@ -109,3 +115,69 @@ def test_the_chat_guard_releases_safe_lines_before_a_line_broken_name() -> None:
     guard = SentenceGuard(_index().hidden_at(0))
     sent = "".join(guard.feed(d) for d in ["Mira climbs the tower.\n", "She meets Old\n", "Fen there.\n"])
     assert sent == "Mira climbs the tower.\n" and guard.tripped
+
+
+# --- The adversarial series, ingested: the name index it builds, and everything served at every cursor ---------------
+
+ADVERSARIAL = FIXTURES / "adversarial"
+LATE: list[tuple[int | None, re.Pattern[str]]] = [
+    # Written by hand from the story, not read from the index: (debut, every shape that names the character).
+    (ZOE, re.compile(r"zo[eë]|marchetti|witch of the eastern|eastern\s+spire|auntie z", re.IGNORECASE)),
+    (AMBROSE, re.compile(r"ambrose|\bkell\b", re.IGNORECASE)),
+    (FEN, re.compile(r"\bFen\b|\bFEN\b|o['’]leary", re.IGNORECASE)),
+    (WILL, re.compile(r"\bWill\b|\bWILL'S\b")),  # as a name: capitalised ("I will" is a word)
+    (None, re.compile(r"seraphine", re.IGNORECASE)),  # never shown on any page
+]
+
+
+def late_at(cursor: int, text: str) -> list[str]:
+    """The hand-written truth: the later names `text` shows a reader at `cursor`."""
+    return [p.pattern for debut, p in LATE if (debut is None or debut > cursor) and p.search(text)]
+
+
+@pytest.fixture(scope="module")
+def resolved() -> Resolved:
+    return resolve(read_content(ADVERSARIAL))
+
+
+def test_the_index_places_every_name_where_the_story_shows_it(resolved: Resolved) -> None:
+    debuts = {entry.name: entry.debut_index for entry in build_name_entries(resolved)}
+    # "I will light the lantern" on page 1 does not introduce Will; his own line on page 8 does.
+    assert debuts["Will"] == WILL
+    # "The rooks are restless" on page 1 is the bird, not Rook (who speaks first on page 3).
+    assert debuts["Rook"] == 2
+    # Named only at the start of relation summaries ("Seraphine's sister.") and in a wiki heading, never on a page.
+    assert debuts["Seraphine"] is None
+    # A declared name's own words name its bearer alone, with its debut; the plural needs no entry of its own.
+    assert debuts["Marchetti"] == ZOE and debuts["Ambrose-Kell"] == AMBROSE
+    assert "Marchettis" not in debuts and "Zoe Marchetti" not in debuts
+    # A prose name lettered in capitals on its page ("THE EASTERN SPIRE!") is placed there, not hidden for ever.
+    assert debuts["Eastern Spire"] == ZOE
+
+
+def test_every_curated_text_at_every_cursor_shows_no_later_name(resolved: Resolved) -> None:
+    index = NameIndex(build_name_entries(resolved))
+    checked = 0
+    for debut, _, what, text in served_texts(resolved):
+        for cursor in range(debut, 8):
+            served = index.gate(text, cursor)
+            assert not late_at(cursor, served), (what, cursor, served)
+            checked += 1
+    assert checked > 200
+
+
+def test_the_reader_s_own_page_is_not_withheld_for_a_word_that_is_also_a_name(resolved: Resolved) -> None:
+    index = NameIndex(build_name_entries(resolved))
+    first = resolved.bundle.episodes[0].pages[0].text
+    assert "I will light the lantern" in first and index.gate(first, 0) == first
+    # ...while the character Will, capitalised in a summary written with the whole series in mind, is withheld.
+    mira = next(e for e in resolved.bundle.entities if e.slug == "mira").summary
+    assert "Will" in mira and "Will" not in index.gate(mira, 0) and "Will" in index.gate(mira, WILL)
+
+
+def test_a_word_like_name_counts_in_capitals_only_as_emphasis_not_as_shouted_lettering() -> None:
+    index = NameIndex([NameEntry("Will", WILL, "word"), NameEntry("Mira", 0, "alias")])
+    for shouted in ("Mira: I WILL LIGHT IT!", "I WILL GO.", "Mira: I will go."):
+        assert index.gate(shouted, 0) == shouted
+    for named in ("Mira waits for WILL's boat.", "Mira: Will, is that you?", "Mira's twin is Will."):
+        assert index.gate(named, 0) == ""

@@ -44,6 +44,8 @@ SHORT_NAME = 3
 """Names this long or shorter are matched case-sensitively (whole words)."""
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "\u2010": "-", "\u2011": "-"})
+_SPEAKER = re.compile(r"^[^:\n]{1,40}:\s")
+"""A dialogue line ("Mira: ...") starts a new sentence even when the line before it did not end one."""
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
@@ -126,22 +128,31 @@ class NameEntry:
 
     @property
     def exact(self) -> bool:
-        """Matched only as written: a proper name known only from capitalised prose."""
-        return self.source == "prose"
+        """Matched only as written: a proper name known only from capitalised prose, or a name that is also a word
+        the text uses in lower case (`word`: "I will" is not Will)."""
+        return self.source in ("prose", "word")
 
 
-def _pattern(names: Iterable[str], flags: int) -> re.Pattern[str] | None:
-    """One pattern for many folded names: whole words (an underscore is a separator), plural "s"/"es" allowed."""
+def _pattern(names: Iterable[str], flags: int, plurals: bool = True) -> re.Pattern[str] | None:
+    """One pattern for many folded names: whole words (an underscore is a separator), plural "s"/"es" allowed
+    unless `plurals` is off (ingest places names strictly: "the rooks" on page 1 does not introduce Rook)."""
     ordered = sorted(set(names), key=lambda n: (-len(n), n))
     if not ordered:
         return None
     alternatives = "|".join(_flexible(n) for n in ordered)
-    return re.compile(rf"(?<![^\W_])(?<!&)(?P<name>{alternatives})(?:e?s)?(?![^\W_])(?!&)", flags)
+    plural = "(?:e?s)?" if plurals else ""
+    return re.compile(rf"(?<![^\W_])(?<!&)(?P<name>{alternatives}){plural}(?![^\W_])(?!&)", flags)
 
 
 def _flexible(name: str) -> str:
     """A folded name as a pattern: its words joined by any run of whitespace, hyphens or underscores."""
     return r"[\s_-]+".join(re.escape(word) for word in name.split())
+
+
+def _mixed_case(sentence: str) -> bool:
+    """True when the sentence (after a "Speaker:" label) has lower-case letters, so capitals in it are emphasis."""
+    label = _SPEAKER.match(sentence)
+    return any(c.islower() for c in sentence[label.end() if label else 0 :])
 
 
 def _interjection(sentence: str, start: int, end: int) -> bool:
@@ -152,11 +163,12 @@ def _interjection(sentence: str, start: int, end: int) -> bool:
 class NameIndex:
     """Every name of a series with its debut; gates text at a reader's page."""
 
-    def __init__(self, entries: Iterable[NameEntry], *, version: tuple[object, ...] = ()) -> None:
+    def __init__(self, entries: Iterable[NameEntry], *, version: tuple[object, ...] = (), plurals: bool = True) -> None:
         self.version = version
         debuts: dict[str, int | None] = {}
         shown: dict[str, str] = {}
         exact: set[str] = set()
+        words: set[str] = set()
         for entry in entries:
             name = normalize_name(entry.name)
             if len(name) < 2:
@@ -166,6 +178,8 @@ class NameIndex:
                 continue
             if entry.exact or is_short(key):
                 exact.add(key)
+            if entry.source == "word":
+                words.add(key)
             shown.setdefault(key, name)
             if key not in debuts:
                 debuts[key] = entry.debut_index
@@ -175,17 +189,24 @@ class NameIndex:
         self._debuts = debuts
         self._shown = shown
         # A prose-only name written in capitals is still that name (a sign, a shout); a short one is not ("AH!").
+        # A word-like name in capitals counts only inside a sentence that is not all capitals: lettering shouts whole
+        # lines ("I WILL GO!" is not Will), prose shouts a name ("the BRIDGE's rails").
         self._capitals = {k.upper(): k for k in exact if not is_short(k) and k.upper() not in exact}
-        self._long = _pattern((k for k in debuts if k not in exact), re.IGNORECASE)
-        self._short = _pattern([*exact, *self._capitals], 0)
+        self._long = _pattern((k for k in debuts if k not in exact), re.IGNORECASE, plurals)
+        self._short = _pattern([*exact, *self._capitals], 0, plurals)
         self._exact = exact
+        self._words = words
 
     def __len__(self) -> int:
         return len(self._debuts)
 
     def entries(self) -> list[NameEntry]:
         return [
-            NameEntry(self._shown[k], d, "prose" if k in self._exact and not is_short(k) else "")
+            NameEntry(
+                self._shown[k],
+                d,
+                "word" if k in self._words else "prose" if k in self._exact and not is_short(k) else "",
+            )
             for k, d in sorted(self._debuts.items())
         ]
 
@@ -228,7 +249,10 @@ class NameIndex:
                 matched = _words_key(m.group("name"))
                 if is_short(matched) and _interjection(folded, m.start(), m.end()):
                     continue
-                keys.append(self._capitals.get(matched, matched))
+                key = self._capitals.get(matched, matched)
+                if key in self._words and key != matched and not _mixed_case(folded):
+                    continue
+                keys.append(key)
         return [k for k in keys if k in self._debuts]
 
     def sentence_late(self, sentence: str, index: int) -> list[str]:
@@ -255,15 +279,20 @@ class NameIndex:
         return re.sub(r"\n{3,}", "\n\n", joined).strip()
 
     def late_pieces(self, pieces: list[tuple[str, str]], index: int) -> set[int]:
-        """Positions of the pieces to withhold: each naming a late entry, and both lines of a late name that a line
-        break splits (neither half names it alone)."""
+        """Positions of the pieces to withhold: each naming a late entry, and every line of a sentence that line
+        breaks split, when one line of it is withheld or a late name runs across two (neither half names it)."""
         late = {i for i, (sentence, _) in enumerate(pieces) if sentence and self.sentence_late(sentence, index)}
-        for i in range(len(pieces) - 1):
-            (first, gap), (second, _) = pieces[i], pieces[i + 1]
-            if not second or i in late or i + 1 in late or not _bare_break(first, gap):
+        group: list[int] = []
+        for i, (sentence, gap) in enumerate(pieces):
+            group.append(i)
+            following = pieces[i + 1][0] if i + 1 < len(pieces) else ""
+            if following and _bare_break(sentence, gap) and not _SPEAKER.match(following):
                 continue
-            if self.sentence_late(f"{first} {second}", index):
-                late |= {i, i + 1}
+            if len(group) > 1:
+                joined = " ".join(pieces[j][0] for j in group)
+                if late.intersection(group) or self.sentence_late(joined, index):
+                    late.update(group)
+            group = []
         return late
 
     def hidden_at(self, index: int) -> HiddenNames:

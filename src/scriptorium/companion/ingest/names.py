@@ -26,17 +26,28 @@ from collections.abc import Iterable, Iterator
 
 from scriptorium.companion.content import STOPWORDS
 from scriptorium.companion.ingest.bundle import Resolved
-from scriptorium.companion.spoilers import NameEntry, NameIndex, name_key, normalize_name, split_sentences
+from scriptorium.companion.spoilers import (
+    NameEntry,
+    NameIndex,
+    fold,
+    is_short,
+    name_key,
+    normalize_name,
+    split_sentences,
+)
 
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
+_SPEAKER = re.compile(r"^\s*([^:\n]{1,40}):")
 _GAP = re.compile(r"^[ \t]+$")
+_OPENERS = "\"'“‘«([-–—…. \t*_"
 COMMON_CAPITALISED = frozenset(
     """after again all also although always another any because before being besides both during each either
     even every finally first here however instead just later meanwhile most much never next now often once only
     other perhaps since some soon still such that then there these this those though thus together too until
     very when whenever where whereas while whilst yes yet episode episodes page pages chapter part book volume
-    mr mrs ms dr""".split()  # noqa: SIM905 (a word list reads better as prose)
+    mr mrs ms dr today tonight tomorrow yesterday everyone everybody someone somebody anyone anybody nobody
+    nothing something everything""".split()  # noqa: SIM905 (a word list reads better as prose)
 )
 
 
@@ -98,7 +109,9 @@ def prose_names(texts: Iterable[str], known: set[str], *, vocabulary: Iterable[s
     names: set[str] = set()
     for words, initial in runs:
         common = words[0].lower() in STOPWORDS or words[0].lower() in COMMON_CAPITALISED
-        evidence = _clean(words) in mid_phrases or (words[0] in mid_words and not common)
+        # A possessive is evidence too: "Seraphine's sister." names Seraphine even if she only ever opens sentences.
+        owned = _POSSESSIVE.search(words[-1]) is not None and not common
+        evidence = _clean(words) in mid_phrases or (words[0] in mid_words and not common) or owned
         if initial and not (evidence or normalize_name(_clean(words)).lower() in known):
             words = words[1:]
         name = normalize_name(_clean(words)) if words else ""
@@ -130,46 +143,115 @@ def build_name_entries(resolved: Resolved) -> list[NameEntry]:
     for article, _ in resolved.every_article:
         owner = article.entity_slug
         declare(article.title, "title", resolved.entity_debuts.get(owner) if owner else None)
-    known = {name.lower() for name in declared}
     lettering = [page.text for episode in resolved.bundle.episodes for page in episode.pages]
-    found = prose_names(_prose(resolved), known, vocabulary=lettering)
-    prose = {name: ("prose", _part_of(name, declared)) for name in found if name.lower() not in known}
+    texts = list(_prose(resolved))
+    lower = _lower_words([*texts, *lettering])
+    for name, (source, debut) in list(declared.items()):
+        for part in _parts(name, lower) if source == "entity" else []:
+            declare(part, "prose", debut)
+    known = {name_key(name) for name in declared}
+    found = prose_names(texts, known, vocabulary=lettering)
+    # A plural of a known name is that name ("the Marchettis"); the gate matches plurals, so it needs no entry.
+    prose = {
+        name: ("prose", _part_of(name, declared))
+        for name in found
+        if not {name_key(name), _singular(name_key(name))} & known
+    }
     candidates = {**prose, **declared}
     undeclared = {name for name, (_, debut) in candidates.items() if debut is None}
-    placed = _placements(resolved, candidates, undeclared)
+    words = {name for name in candidates if " " not in name and _is_word(fold(name).lower(), lower)}
+    placed = _placements(resolved, candidates, undeclared, words)
     entries: list[NameEntry] = []
     for name, (source, debut) in sorted(candidates.items()):
         first = placed.get(name_key(name, exact=source == "prose"))
         best = first if debut is None else (debut if first is None else min(debut, first))
-        entries.append(NameEntry(name, best, source))
+        # A name that is also a word is matched only as written at serve time too ("I will" is not Will).
+        entries.append(NameEntry(name, best, "word" if name in words and not is_short(name) else source))
     return entries
+
+
+def _singular(key: str) -> str:
+    return key[:-2] if key.endswith("es") else key[:-1] if key.endswith("s") else key
+
+
+def _is_word(word: str, lower: set[str]) -> bool:
+    """True when the text uses this word (or its plural) in lower case."""
+    return word in lower or f"{word}s" in lower or f"{word}es" in lower
+
+
+def _lower_words(texts: Iterable[str]) -> set[str]:
+    """Every word the texts use in lower case (folded): such a word is a word first, and a name only capitalised."""
+    return {fold(w) for text in texts if text for w in _WORD.findall(text) if w.islower()}
+
+
+def _parts(name: str, lower: set[str]) -> list[str]:
+    """The capitalised words of a declared multi-word name that stand for it alone ("Marchetti" of "Zoë Marchetti",
+    "Ambrose-Kell" of "Brother Ambrose-Kell"): not function words, not words the text uses in lower case."""
+    words = [_POSSESSIVE.sub("", w.rstrip("-")) for w in _WORD.findall(name)]
+    if len(words) < 2:
+        return []
+    return [
+        w
+        for w in words
+        if len(w) >= 2
+        and w[:1].isupper()
+        and fold(w).lower() not in lower
+        and w.lower() not in STOPWORDS
+        and w.lower() not in COMMON_CAPITALISED
+    ]
 
 
 def _part_of(name: str, declared: dict[str, tuple[str, int | None]]) -> int | None:
     """A prose name that is part of a declared name ("Osric" of "Keeper Osric Vell") debuts with it."""
-    words = f" {name.lower()} "
-    debuts = [debut for full, (_, debut) in declared.items() if debut is not None and words in f" {full.lower()} "]
+    words = f" {name_key(name)} "
+    debuts = [debut for full, (_, debut) in declared.items() if debut is not None and words in f" {name_key(full)} "]
     return min(debuts, default=None)
 
 
 def _placements(
-    resolved: Resolved, candidates: dict[str, tuple[str, int | None]], undeclared: set[str]
+    resolved: Resolved, candidates: dict[str, tuple[str, int | None]], undeclared: set[str], words: set[str]
 ) -> dict[str, int]:
-    """Name key -> first page index whose lettering (or, for undeclared names, description or recap) shows it."""
-    everything = NameIndex(NameEntry(name, None, source) for name, (source, _) in candidates.items())
-    loose = NameIndex(NameEntry(name, None, candidates[name][0]) for name in undeclared)
+    """Name key -> first page index whose lettering (or, for undeclared names, description or recap) shows it.
+
+    A name that is also a word the text uses in lower case (`words`: a character called Will, a crow called Rook)
+    is shown only where it is plainly a name: capitalised in mid-sentence, or as a speaker ("Will: Sister!"). "I will
+    light the lantern" on page 1 does not introduce Will, and titles, capitalised throughout, introduce no such name.
+    """
+
+    def key(name: str) -> str:
+        return name_key(name, exact=candidates[name][0] == "prose")
+
+    everything = NameIndex(
+        NameEntry(name, None, source) for name, (source, _) in candidates.items() if name not in words
+    )
+    loose = NameIndex(NameEntry(name, None, candidates[name][0]) for name in undeclared - words)
     first: dict[str, int] = {}
     # The series' title is on every screen and in every prompt: its names are shown from the first page.
     for name in everything.names_in(resolved.bundle.title):
-        first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), 0)
+        first.setdefault(key(name), 0)
     for episode in resolved.bundle.episodes:
         start = resolved.starts[episode.number]
         # Every episode's title is public (the picker lists them all), so it shows its names from its first page.
         for name in everything.names_in(episode.title):
-            first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), start)
+            first.setdefault(key(name), start)
         for page in episode.pages:
             index = start + page.number - 1
             found = everything.names_in(page.text) + loose.names_in(f"{page.description}\n{page.recap}")
+            found += [name for name in words if _plainly_named(page.text, name)]
             for name in found:
-                first.setdefault(name_key(name, exact=candidates[name][0] == "prose"), index)
+                first.setdefault(key(name), index)
     return first
+
+
+def _plainly_named(text: str, word: str) -> bool:
+    """True when lettering uses a word-like name as a name: a line spoken by it, or capitalised in mid-sentence."""
+    pattern = re.compile(rf"(?<![^\W_]){re.escape(fold(word))}(?:['’]s)?(?![^\W_])")
+    for line in fold(text).splitlines():
+        speaker = _SPEAKER.match(line)
+        if speaker is not None and speaker.group(1).strip() == fold(word):
+            return True
+        body = line[speaker.end() :] if speaker is not None else line
+        for sentence, _ in split_sentences(body):
+            if any(sentence[: m.start()].strip(_OPENERS) for m in pattern.finditer(sentence)):
+                return True
+    return False

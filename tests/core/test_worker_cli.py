@@ -32,9 +32,9 @@ def migrate(env: dict[str, str]) -> None:
 def waits_then_starts_after_migrate(env: dict[str, str], log: Path) -> None:
     worker = start(["-m", "scriptorium", "worker"], env, log)
     try:
-        wait_for(lambda: WAITING in log.read_text(), 30, "the waiting message", log)
+        wait_for(lambda: WAITING in log.read_text(), 120, "the waiting message", log)
         migrate(env)
-        wait_for(lambda: READY in log.read_text(), 30, "the worker to start consuming", log)
+        wait_for(lambda: READY in log.read_text(), 120, "the worker to start consuming", log)
     finally:
         stop(worker)
     output = log.read_text()
@@ -58,9 +58,9 @@ def test_an_unreachable_database_is_named_without_the_url_and_sigterm_still_stop
     log = tmp_path / "worker.log"
     worker = start(["-m", "scriptorium", "worker"], env, log)
     try:
-        wait_for(lambda: "cannot reach the database (OperationalError)" in log.read_text(), 30, "the message", log)
+        wait_for(lambda: "cannot reach the database (OperationalError)" in log.read_text(), 120, "the message", log)
     finally:
-        stop(worker, grace=10)
+        stop(worker, grace=60)  # SIGTERM must stop it by itself; the bound only allows for a loaded machine
     output = log.read_text()
     assert worker.returncode == 0, output
     assert "Check DATABASE_URL" in output

@@ -61,7 +61,7 @@ async def prepare(settings: Settings) -> None:
 def crash_and_recover(settings: Settings, args: list[str], env: dict[str, str], log: Path) -> None:
     first = start([PROBE, *args], env, log)
     try:
-        wait_for(lambda: count(settings, "SELECT COUNT(*) FROM probe_starts") >= 2, 30, "jobs to start")
+        wait_for(lambda: count(settings, "SELECT COUNT(*) FROM probe_starts") >= 2, 120, "jobs to start")
     finally:
         sigkill(first)
     interrupted = count(settings, "SELECT COUNT(*) FROM jobs WHERE status = 'running'")
@@ -100,7 +100,7 @@ def test_lite_serve_stops_promptly_on_sigterm_and_ctrl_c(tmp_path: Path, sig: si
     port = free_port()
     process = start([PROBE, "serve", "--no-migrate"], environment(settings, {"PORT": str(port)}), tmp_path / "s.log")
     try:
-        wait_for(lambda: _healthy(port), 30, "the server to answer")
+        wait_for(lambda: _healthy(port), 120, "the server to answer")
         process.send_signal(sig)
         assert process.wait(timeout=10) is not None
     finally:

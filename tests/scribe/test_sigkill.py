@@ -152,7 +152,7 @@ def test_sigkill_during_a_batch_in_lite_serve(tmp_path: Path, slow_twins: dict[s
     log = tmp_path / "serve.log"
     first = start([*CLI, "serve", "--no-migrate"], env, log)
     base = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _up(base), 30, "the server", log)
+    wait_for(lambda: _up(base), 120, "the server", log)
     response = httpx.post(f"{base}/api/queue/batch", json={"email_template": GENERAL, "items": ITEMS}, timeout=30)
     assert response.status_code == 201, response.text
     assert len(response.json()["queue_item_ids"]) == BATCH

@@ -42,6 +42,15 @@ def test_secrets_never_reach_the_log(make_settings: Callable[..., Settings]) -> 
     assert output.count("***") >= 6
 
 
+def test_llm_extra_header_values_never_reach_the_log(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(llm_extra_headers={"Modal-Key": "wk-proxy-key-1", "Modal-Secret": "ws-proxy-secret-2"})
+    stream = capture(settings)
+    logging.getLogger("scriptorium.test").warning("sent headers Modal-Key=wk-proxy-key-1 Modal-Secret=ws-proxy-secret-2")
+    output = stream.getvalue()
+    assert "wk-proxy-key-1" not in output and "ws-proxy-secret-2" not in output
+    assert "Modal-Key" in output  # the name stays, so the line still says which header was sent
+
+
 def test_json_logs_in_production_carry_the_request_id(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(log_format="json")
     stream = capture(settings)

@@ -67,6 +67,8 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
         for name in type(settings).model_fields
         if isinstance(getattr(settings, name), SecretStr)
     ]
+    # LLM_EXTRA_HEADERS carries a proxy's credentials (Modal-Key/Modal-Secret) in plain values.
+    secrets += list(settings.llm_extra_headers.values())
     json_logs = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.environment == "production"
     )

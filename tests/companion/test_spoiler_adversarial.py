@@ -15,9 +15,12 @@ guarantee that only holds on names the index already knows would prove nothing.
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
+from pathlib import Path
 
 import pytest
+import yaml
 from tests.companion.conftest import FIXTURES
 
 from scriptorium.companion.answer_stream import SentenceGuard
@@ -181,3 +184,19 @@ def test_a_word_like_name_counts_in_capitals_only_as_emphasis_not_as_shouted_let
         assert index.gate(shouted, 0) == shouted
     for named in ("Mira waits for WILL's boat.", "Mira: Will, is that you?", "Mira's twin is Will."):
         assert index.gate(named, 0) == ""
+
+
+def test_a_creature_s_own_noun_used_only_after_it_debuts_stays_a_name_in_any_case(tmp_path: Path) -> None:
+    root = tmp_path / "adversarial"
+    shutil.copytree(ADVERSARIAL, root)
+    world = yaml.safe_load((root / "world.yaml").read_text(encoding="utf-8"))
+    world["entities"].append({"slug": "heron", "name": "Heron", "kind": "creature", "debut": "2:2"})
+    (root / "world.yaml").write_text(yaml.safe_dump(world), encoding="utf-8")
+    pages_file = root / "episodes" / "ep02-across-the-marsh" / "pages.yaml"
+    pages = yaml.safe_load(pages_file.read_text(encoding="utf-8"))
+    pages["pages"][2]["description"] = "An old fisherman waves from a flat-bottomed boat; a heron stands on its bow."
+    pages_file.write_text(yaml.safe_dump(pages), encoding="utf-8")
+    entries = {e.name: e for e in build_name_entries(resolve(read_content(root)))}
+    assert entries["Heron"].debut_index == AMBROSE and entries["Heron"].source == "entity"
+    index = NameIndex(entries.values())
+    assert index.gate("Later she meets a heron.", 0) == "" and index.gate("Later she meets a heron.", AMBROSE)

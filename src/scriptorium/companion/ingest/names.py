@@ -159,7 +159,8 @@ def build_name_entries(resolved: Resolved) -> list[NameEntry]:
     }
     candidates = {**prose, **declared}
     undeclared = {name for name, (_, debut) in candidates.items() if debut is None}
-    words = {name for name in candidates if " " not in name and _is_word(fold(name).lower(), lower)}
+    early = _first_lower_use(resolved)
+    words = {name for name, (_, debut) in candidates.items() if " " not in name and _is_word(name, debut, early)}
     placed = _placements(resolved, candidates, undeclared, words)
     entries: list[NameEntry] = []
     for name, (source, debut) in sorted(candidates.items()):
@@ -174,9 +175,27 @@ def _singular(key: str) -> str:
     return key[:-2] if key.endswith("es") else key[:-1] if key.endswith("s") else key
 
 
-def _is_word(word: str, lower: set[str]) -> bool:
-    """True when the text uses this word (or its plural) in lower case."""
-    return word in lower or f"{word}s" in lower or f"{word}es" in lower
+def _first_lower_use(resolved: Resolved) -> dict[str, int]:
+    """Folded lower-case word -> the first page whose lettering, description or recap uses it."""
+    first: dict[str, int] = {}
+    for episode in resolved.bundle.episodes:
+        start = resolved.starts[episode.number]
+        for page in episode.pages:
+            for word in _lower_words([page.text, page.description, page.recap]):
+                first.setdefault(word, start + page.number - 1)
+    return first
+
+
+def _is_word(name: str, debut: int | None, early: dict[str, int]) -> bool:
+    """True when the story uses this single-word name (or its plural) as a lower-case word before the name debuts.
+
+    Why "before": "I will light the lantern" on page 1, with Will met on page 8, shows "will" is a word of the
+    story's own, so only the capitalised form is the name. A word first used after its name debuted ("a phoenix
+    will not give up its tears", once the Phoenix has been met) is the name's own noun and stays a name in any case.
+    """
+    word = fold(name).lower()
+    uses = [early[w] for w in (word, f"{word}s", f"{word}es") if w in early]
+    return bool(uses) and (debut is None or min(uses) < debut)
 
 
 def _lower_words(texts: Iterable[str]) -> set[str]:

@@ -45,7 +45,8 @@ def test_secrets_never_reach_the_log(make_settings: Callable[..., Settings]) -> 
 def test_llm_extra_header_values_never_reach_the_log(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(llm_extra_headers={"Modal-Key": "wk-proxy-key-1", "Modal-Secret": "ws-proxy-secret-2"})
     stream = capture(settings)
-    logging.getLogger("scriptorium.test").warning("sent headers Modal-Key=wk-proxy-key-1 Modal-Secret=ws-proxy-secret-2")
+    log = logging.getLogger("scriptorium.test")
+    log.warning("sent headers Modal-Key=wk-proxy-key-1 Modal-Secret=ws-proxy-secret-2")
     output = stream.getvalue()
     assert "wk-proxy-key-1" not in output and "ws-proxy-secret-2" not in output
     assert "Modal-Key" in output  # the name stays, so the line still says which header was sent

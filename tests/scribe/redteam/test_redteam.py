@@ -138,7 +138,7 @@ MISBEHAVIOURS = [
       add("As an AI language model, I do not have personal opinions, but your paper seems important."),
       "As an AI language model", "style", shown=None),
     m("AI tell about browsing and training cut-off",
-      add("I cannot browse the internet, so as of my last update I may have missed your newest results."),
+      add("I cannot browse the internet, so as of my last update I may have missed something."),
       "cannot browse", "style", shown=None),
     m("invented citation count and year", add("Your paper has been cited more than 1,200 times since 2019.",
       cite="paper"), "1,200", "attribution"),

@@ -1,0 +1,187 @@
+"""Page-turn latency in a real browser: from the key press to the next page's image painted.
+
+    .venv/bin/python bench/reader_turns.py [--readers 5] [--write]
+
+Starts `scriptorium serve` (lite profile, the bundled sample, loopback) and drives Debian's Chromium with
+Playwright. Each reader is a fresh browser context (no cache, no reader token) that opens episode 1 and turns
+forward through all 8 pages, then goes back to page 1 and turns forward again. Two kinds of turn are timed:
+
+- *first read*: a page never reached. Its image link does not exist until the server has moved the reader there,
+  so the turn is one PATCH, one image download and decode, then the paint. Nothing can be fetched earlier
+  without fetching a page past the reader's position, which the server refuses by design.
+- *re-read*: a page already reached. Its link is known and stable, the image was preloaded when the page before
+  it was reached, so the turn is only the paint.
+
+A turn is timed inside the page: `performance.now()` when the ArrowRight keydown is dispatched, and again at the
+animation frame after the new `<img>` is complete (the first frame painted with it). The phone (390x844, touch)
+and laptop (1440x900, chat open, one page a turn) sizes are measured separately. `--write` replaces the section
+in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._proc import ROOT, free_port, start_cli, stop, table, wait_healthy
+
+CHROMIUM = "/usr/bin/chromium"
+SIZES: dict[str, dict[str, Any]] = {
+    "phone 390x844": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "laptop 1440x900": {"viewport": {"width": 1440, "height": 900}},
+}
+TARGET_MS = 100.0
+DOCS = ROOT / "docs" / "benchmarks.md"
+HEADING = "## Reader page turns (browser)"
+
+# Runs in the page: press ArrowRight, then wait for the frame after page `n`'s image is complete.
+TURN_JS = """
+async (n) => {
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const t0 = performance.now();
+  window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+  for (;;) {
+    await frame();
+    const img = document.querySelector(`img.rd-page[data-page="${n}"]`);
+    if (img && img.complete && img.naturalWidth > 0) {
+      await frame();
+      return performance.now() - t0;
+    }
+    if (performance.now() - t0 > 10000) return -1;
+  }
+}
+"""
+
+
+def load_sample(data_dir: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "EMBEDDING_PROVIDER": "offline", "PROFILE": "lite"}
+    subprocess.run(
+        [sys.executable, "-m", "scriptorium", "companion", "load-sample"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=300,
+    )
+
+
+def read_through(browser: Browser, base: str, options: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """One new reader: every forward turn of episode 1 read for the first time, then read again."""
+    context = browser.new_context(base_url=base, **options)
+    context.add_init_script("localStorage.setItem('scriptorium.reader.hinted', '1')")
+    page = context.new_page()
+    try:
+        page.goto("/read")
+        page.locator(".rd-card").first.get_by_role("link").click()
+        page.locator("img.rd-page[data-page='1']").wait_for()
+        count = int(page.get_by_test_id("page-pill").inner_text().rsplit(" ", 1)[-1])
+        page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+        first = [float(page.evaluate(TURN_JS, n)) for n in range(2, count + 1)]
+        page.keyboard.press("Home")
+        page.locator("img.rd-page[data-page='1']").wait_for()
+        page.wait_for_timeout(300)  # let the preload of page 2 (a link the reader has) run, as reading would
+        again = []
+        for n in range(2, count + 1):
+            again.append(float(page.evaluate(TURN_JS, n)))
+            page.wait_for_timeout(150)  # a reader looks at a page before turning: the next one preloads meanwhile
+        return first, again
+    finally:
+        context.close()
+
+
+def summary(values: list[float]) -> list[str]:
+    ok = sorted(v for v in values if v >= 0)
+    failed = len(values) - len(ok)
+    p95 = ok[min(len(ok) - 1, round(0.95 * (len(ok) - 1)))] if ok else float("nan")
+    return [
+        str(len(values)),
+        f"{statistics.median(ok):.0f}" if ok else "-",
+        f"{p95:.0f}",
+        f"{max(ok):.0f}" if ok else "-",
+        "yes" if ok and p95 <= TARGET_MS and not failed else "no",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readers", type=int, default=5, help="new readers per screen size")
+    parser.add_argument("--write", action="store_true", help="replace the section in docs/benchmarks.md")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        load_sample(data_dir)
+        port = free_port()
+        env = {
+            "DATA_DIR": str(data_dir),
+            "PROFILE": "lite",
+            "EMBEDDING_PROVIDER": "offline",
+            "LOG_LEVEL": "WARNING",
+        }
+        server = start_cli(["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)], env)
+        try:
+            wait_healthy(port, timeout=60)
+            rows: list[list[str]] = []
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+                for name, options in SIZES.items():
+                    first: list[float] = []
+                    again: list[float] = []
+                    for _ in range(args.readers):
+                        a, b = read_through(browser, f"http://127.0.0.1:{port}", options)
+                        first += a
+                        again += b
+                    rows.append([name, "first read (PATCH + image)", *summary(first)])
+                    rows.append([name, "re-read (preloaded)", *summary(again)])
+                browser.close()
+        finally:
+            stop(server)
+
+    headers = ["screen", "turn", "turns", "p50 ms", "p95 ms", "max ms", f"p95 <= {TARGET_MS:.0f} ms"]
+    result = table(headers, rows)
+    # Turns are CPU-bound on loopback (server, browser and renderer share the cores): say how busy they were.
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores during the run"
+    print(result)
+    print(load)
+    if args.write:
+        write_docs(result, args.readers, load)
+
+
+def write_docs(result: str, readers: int, load: str) -> None:
+    section = "\n".join(
+        [
+            HEADING,
+            "",
+            "Forward turn to the next page's image painted, in Chromium on loopback against `scriptorium serve`",
+            f"(lite, the bundled sample, {readers} new readers per screen size, 7 turns each way). A page never",
+            "reached has no image link until the server has moved the reader there, so its turn is a PATCH plus one",
+            "image download; a page already reached was preloaded from its stable link, so its turn is the paint.",
+            "",
+            result,
+            "",
+            f"Measured with a {load}.",
+            "",
+            f"Command: `.venv/bin/python bench/reader_turns.py --readers {readers} --write`",
+            "",
+        ]
+    )
+    text = DOCS.read_text(encoding="utf-8")
+    if HEADING in text:
+        start = text.index(HEADING)
+        rest = text.find("\n## ", start + len(HEADING))
+        text = text[:start] + section + (text[rest + 1 :] if rest != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOCS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

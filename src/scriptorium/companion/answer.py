@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from scriptorium.companion.boundary import Cursor
 from scriptorium.core.llm.stream import ChatTurn
+
+if TYPE_CHECKING:
+    from scriptorium.companion.semantic import Neighbours
 
 Mode = Literal["page", "wiki"]
 PassageRole = Literal["visible", "earlier", "wiki"]
@@ -82,6 +85,8 @@ class Turn:
     suggestions: tuple[Suggestion, ...] = ()
     retrieved_doc_ids: tuple[str, ...] = ()
     hidden_names: frozenset[str] = field(default_factory=frozenset)
+    neighbours: Neighbours | None = None
+    """Word neighbours for the offline answerer's paraphrase bridging (`semantic.py`); None: exact words only."""
 
     @property
     def visible(self) -> tuple[Passage, ...]:

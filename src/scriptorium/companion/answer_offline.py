@@ -26,17 +26,21 @@ import asyncio
 import math
 import re
 from collections import Counter
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from scriptorium.companion.answer import Passage, Reply, Turn
+from scriptorium.companion.semantic import expansion
 
 MAX_SENTENCES = 3
 MAX_WORDS = 90
 REDUNDANT_JACCARD = 0.6
 RELATIVE_FLOOR = 0.5
 K1, B = 1.2, 0.75
+BRIDGE_WEIGHT = 1.0
+"""A word neighbour's weight is its similarity times this (the similarities run 0.28-0.6, so a stand-in word
+counts for well under the word itself)."""
 
 _STOPWORD_TEXT = """a an the and or but if then so of to in on at by for with from into onto about as is are was
     were be been
@@ -48,6 +52,9 @@ _STOPWORD_TEXT = """a an the and or but if then so of to in on at by for with fr
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 DEICTIC = re.compile(r"\b(this|current|these)\s+(page|spread|panel|scene)s?\b|\bright now\b|\bgoing on\b|\bhappening\b")
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+FIRST_WORDS = frozenset({"Who", "What", "When", "Where", "Why", "How", "Which", "Whose", "Is", "Are", "Does", "Do",
+                         "Did", "Can", "Could", "Will", "Would", "So", "And", "Tell"})  # fmt: skip
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])")
 SPEAKER_LINE = re.compile(r"^\s*([A-Z][\w .'-]{0,40}?)\s*:\s*(.+)$")
 IDENTITY = re.compile(
@@ -113,6 +120,8 @@ class Candidate:
     order: int
     terms: list[str]
     score: float = 0.0
+    bridged: bool = False
+    """Scored through a word neighbour of a question word no passage uses (see `semantic.py`)."""
 
 
 @lru_cache(maxsize=512)
@@ -140,6 +149,7 @@ def _score(question: str, candidates: list[Candidate], turn: Turn) -> None:
     n = len(candidates)
     avg_len = sum(len(c.terms) for c in candidates) / n or 1.0
     names = _question_names(question)
+    bridges = _bridges(question, candidates, turn, df.keys())
     for candidate in candidates:
         tf = Counter(candidate.terms)
         norm = K1 * (1 - B + B * len(candidate.terms) / avg_len)
@@ -149,12 +159,50 @@ def _score(question: str, candidates: list[Candidate], turn: Turn) -> None:
             score += idf * tf[term] * (K1 + 1) / (tf[term] + norm)
             if term in names:
                 score += idf * 0.5
+        # A neighbour stands in for a question word no passage uses, at the weight of its similarity.
+        covered = float(len(asked & tf.keys()))
+        stood_in: dict[str, float] = {}
+        for term in bridges.keys() & tf.keys():
+            meant, weight = bridges[term]
+            idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+            score += weight * BRIDGE_WEIGHT * idf * tf[term] * (K1 + 1) / (tf[term] + norm)
+            stood_in[meant] = max(stood_in.get(meant, 0.0), min(1.0, weight * BRIDGE_WEIGHT))
+        candidate.bridged = bool(stood_in)
+        covered += sum(stood_in.values())
         if score > 0 and asked:
             # Covering more of the question beats repeating one of its words (often just a name).
-            score *= math.sqrt(len(asked & tf.keys()) / len(asked))
+            score *= math.sqrt(min(1.0, covered / len(asked)))
         if score > 0 and candidate.passage.role == "visible" and turn.mode == "page":
             score *= 1.25
         candidate.score = score + (0.05 * candidate.passage.score if score > 0 else 0.0)
+
+
+def _bridges(
+    question: str, candidates: list[Candidate], turn: Turn, known: Iterable[str]
+) -> dict[str, tuple[str, float]]:
+    """Candidate term -> (question term, similarity) for question words that no candidate sentence contains.
+
+    Only lower-case words of the passages can stand in (names match exactly or not at all), and only when the turn
+    carries the offline model's neighbours; see `semantic.py` for why words rather than sentences.
+    """
+    if turn.neighbours is None:
+        return {}
+    present = set(known)
+    unmatched = {
+        word
+        for word in WORD.findall(question.lower())
+        if word not in STOPWORDS and len(word) > 2 and word.isalpha() and stem(word) not in present
+    }
+    unmatched -= {w.lower() for w in re.findall(r"\b[A-Z]\w*", question) if w not in FIRST_WORDS}
+    if not unmatched:
+        return {}
+    vocabulary = {
+        word
+        for candidate in candidates
+        for word in LOWER_WORD.findall(candidate.text)
+        if word not in STOPWORDS and len(word) > 2
+    }
+    return expansion(turn.neighbours.near(unmatched, vocabulary), stem)
 
 
 def _question_names(question: str) -> set[str]:
@@ -188,7 +236,7 @@ def on_screen(turn: Turn, found: list[Candidate]) -> list[Candidate]:
     if turn.mode != "page" or not turn.visible:
         return found
     content = set(terms(turn.question)) - _question_names(turn.question)
-    if not content or any(set(c.terms) & content for c in found):
+    if not content or any(set(c.terms) & content or c.bridged for c in found):
         return found
     page = turn.visible[-1]
     intro = Candidate(NOT_FOUND_INTRO, page, -1, [])

@@ -33,6 +33,7 @@ from scriptorium.companion.cast import page_cast
 from scriptorium.companion.chips import ChipEntity
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
+from scriptorium.companion.semantic import Neighbours, neighbours_for
 from scriptorium.companion.service import character_keys, join_recaps
 from scriptorium.companion.service_catalog import Catalog, CatalogPage
 from scriptorium.companion.sessions import ChatMessage, SessionView
@@ -154,6 +155,16 @@ async def embed_question(embedder: Embedder, cache: RetrievalCache, question: st
     cache.remember(embedder.name, question, np.asarray(vectors[0], dtype=np.float32))
 
 
+def word_neighbours(embedder: Embedder) -> Neighbours | None:
+    """The offline answerer's paraphrase bridge, only for the bundled local model: it embeds a word in
+    microseconds on the calling thread (already loaded: retrieval embedded the question first). A server-backed
+    embedder would put a network call inside the answer, so it gets exact-word answers instead."""
+    embed_sync = getattr(embedder, "embed_sync", None)
+    if not embedder.name.startswith("offline:") or not callable(embed_sync):
+        return None
+    return neighbours_for(embedder.name, embed_sync)
+
+
 async def prepare_turn(
     db: AsyncSession,
     view: SessionView,
@@ -218,6 +229,7 @@ async def prepare_turn(
         # Cards are not retrieved chunks: they are cited (with their debut) when used, never listed as retrieved.
         retrieved_doc_ids=tuple(p.doc_id for p in passages if p.role != "visible" and not p.is_card),
         hidden_names=catalog.hidden_names(cursor, unless_in=context),
+        neighbours=word_neighbours(embedder),
     )
     # A chip is offered only if asking it would get an answer (chips.answerable runs the offline selection).
     visible = [p for p in passages if p.role == "visible"]

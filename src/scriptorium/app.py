@@ -112,7 +112,16 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
                 "Last-Event-ID",
                 "X-Reader-Token",
             ],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            # What the UI reads from responses when it is served from another origin (Pages + an API host).
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "X-Scriptorium-Exported",
+                "X-Scriptorium-Left-Out",
+                "X-Scriptorium-Flagged",
+                "X-Scriptorium-Warning",
+            ],
             max_age=600,
         )
     app.add_middleware(SecurityHeadersMiddleware)

@@ -119,3 +119,19 @@ def test_config_shows_which_llm_headers_are_set_but_not_their_values(make_settin
     assert shown == {"Modal-Key": "***", "Modal-Secret": "***"}
     printed = repr(masked(settings))
     assert "wk-secret-1" not in printed and "ws-secret-2" not in printed
+
+
+async def test_a_ui_on_another_origin_can_read_the_export_and_replay_headers(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(cors_origins=["https://ui.example.org"])
+    upgrade(settings)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        response = await http.get("/health", headers={"Origin": "https://ui.example.org"})
+    exposed = {name.strip().lower() for name in response.headers["access-control-expose-headers"].split(",")}
+    wanted = {"x-scriptorium-flagged", "x-scriptorium-left-out", "x-scriptorium-warning", "idempotent-replayed"}
+    assert wanted <= exposed

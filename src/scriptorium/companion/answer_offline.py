@@ -9,13 +9,17 @@ Three question shapes, tried in order (`select`):
 3. Anything else: every passage split into sentences (dialogue lines count as sentences), each scored against the
    question with BM25-style term weights (inverse sentence frequency, saturated term frequency, length
    normalisation), scaled by how much of the question it covers, with a bonus for the page on screen and for names
-   the question mentions. The best two or three non-redundant sentences (each at least half as relevant as the
-   best) are said in story order, each followed by its source, plus the balloon after the best line on screen
-   (the reply often holds the fact). Cards and the page's cast sentence stay out of this ranking in page mode
-   (the cast sentence names everyone, so it answers only "who"/"where").
+   the question mentions. A question word no sentence uses is bridged to the passages' lower-case words nearest it
+   in the bundled static model (`semantic.py`: "contest" to "challenge"), weighted by their similarity, so a
+   paraphrase is answered from the sentence it means instead of falling back to the page. The best two or three
+   non-redundant sentences (each at least half as relevant as the best) are said in story order, each followed by
+   its source, plus the balloon after the best line on screen (the reply often holds the fact). Cards and the
+   page's cast sentence stay out of this ranking in page mode (the cast sentence names everyone, so it answers only
+   "who"/"where").
 
 When nothing matches what a page-mode question asks (at most a name in it), the answer says so and reads the page
-on screen: an extractive answerer cannot bridge a paraphrase, and the reader is most likely asking about that page.
+on screen: a paraphrase no word neighbour bridges is beyond an extractive answerer, and the reader is most likely
+asking about that page.
 Otherwise, when nothing matches, it says so instead of guessing. Deterministic and instant, so it is also the
 benchmark baseline (bench/companion_questions.py).
 """

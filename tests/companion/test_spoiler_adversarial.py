@@ -18,17 +18,24 @@ import re
 import shutil
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from tests.companion.conftest import FIXTURES
+from tests.companion.clients import answer_text, ask, open_client
+from tests.companion.conftest import FIXTURES, IngestedSeries, _copy, _template, isolated_settings
+from tests.companion.sweep import Leak, SpoilerOracle, Sweep
+from tests.companion.test_sweep_full import Checker, load
+from tests.twins.llm import OpenAITwin, shared_twin
 
 from scriptorium.companion.answer_stream import SentenceGuard
+from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.ingest.bundle import Resolved, resolve
 from scriptorium.companion.ingest.lint import served_texts
 from scriptorium.companion.ingest.names import build_name_entries
 from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.spoilers import NameEntry, NameIndex
+from scriptorium.core.resources import open_resources
 
 ZOE, AMBROSE, FEN, WILL = 4, 5, 6, 7
 """Global page index each later character debuts at in the adversarial series."""
@@ -200,3 +207,108 @@ def test_a_creature_s_own_noun_used_only_after_it_debuts_stays_a_name_in_any_cas
     assert entries["Heron"].debut_index == AMBROSE and entries["Heron"].source == "entity"
     index = NameIndex(entries.values())
     assert index.gate("Later she meets a heron.", 0) == "" and index.gate("Later she meets a heron.", AMBROSE)
+
+
+# --- Through HTTP, at every cursor: reading, picker, retrieval, world graph, every card, chat with a model ----------
+
+SAFE = "Mira keeps the lantern."
+ANSWERS = [
+    # What a model that remembers the whole comic might stream (the twin sends it in word-sized deltas).
+    f"{SAFE} Her aunt is ZOË MARCHETTI, the witch.",
+    f"{SAFE} Ask [her aunt](/wiki/zoe_marchetti) about the flame.",
+    f"{SAFE} The Marchettis' boat waits below the tower.",
+    f"{SAFE} Old\nFen knows the way in.",
+    f"{SAFE} Seraphine's lantern still burns.",
+    f"{SAFE} Brother Ambrose Kell prays for her.",
+    f"{SAFE} I will tell you this: Will is her twin.",
+    f"{SAFE} She will meet the witch of the eastern spire.",
+]
+PROBES = ["Who put out the lantern?", "Who is the witch across the marsh?", "Does Mira have family?"]
+
+
+class TruthSweep(Sweep):
+    """A sweep whose text check is the hand-written truth (`LATE`), not the name index under test."""
+
+    def text(self, cursor: Cursor, text: str, what: str) -> None:
+        self.checks += 1
+        for pattern in late_at(cursor.index, text):
+            self.leaks.append(Leak(cursor.index, what, f"names /{pattern}/ before it debuts: {text[:160]!r}"))
+
+
+class EveryCard(Checker):
+    """The shared checker, plus every entity's card (not only those with a late wiki section), the whole picker and
+    episode bodies, and the streamed answer of the model itself."""
+
+    async def world(self, cursor: Cursor, sid: str) -> None:
+        await super().world(cursor, sid)
+        for slug in ("mira", "rook", "zoe", "ambrose", "fen", "will", "lantern"):
+            card = await self.http.get(f"/api/world-graph/entities/{slug}", params={"session_id": sid})
+            assert card.status_code in (200, 404), card.text
+            if card.status_code == 200:
+                self.sweep.debut(cursor, card.json()["node"]["debut_index"], f"card {slug}")
+                self.text(cursor, card.text, f"card {slug}")
+
+    async def reading(self, cursor: Cursor, sid: str, slug: str, moved: dict[str, Any]) -> None:
+        await super().reading(cursor, sid, slug, moved)
+        self.text(cursor, (await self.http.get("/api/episodes", params={"session_id": sid})).text, "picker")
+        detail = await self.http.get(f"/api/episodes/{slug}", params={"session_id": sid})
+        self.text(cursor, detail.text, "episode detail")
+
+    async def chat(self, cursor: Cursor, sid: str, probes: list[str], *, offline: bool) -> None:
+        for mode in ("page", "wiki"):
+            frames = await ask(self.http, sid, probes[cursor.index % len(probes)], mode=mode)
+            assert frames[-1].event == "done", frames[-1].data
+            streamed = answer_text(frames)
+            self.text(cursor, streamed, f"answer ({mode})")
+            self.text(cursor, repr(frames[-1].data), f"done frame ({mode})")
+            if self.twin is not None:
+                # Never useless: the safe sentence before the late name always arrives.
+                assert streamed.startswith(SAFE), streamed
+                request = [r for r in self.twin.requests if r.body.get("stream")][-1]
+                self.text(cursor, " ".join(str(m["content"]) for m in request.body["messages"]), f"prompt ({mode})")
+        history = (await self.http.get(f"/api/sessions/{sid}")).json()["messages"]
+        self.text(cursor, repr([m["content"] for m in history]), "history")
+
+
+@pytest.fixture(scope="module")
+def adversarial_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
+    return _template(tmp_path_factory, "adversarial", ADVERSARIAL)
+
+
+async def _sweep(series: IngestedSeries, twin: OpenAITwin | None) -> Sweep:
+    _, debuts = await load(series)
+    async with open_resources(series.settings) as resources, resources.sessionmaker() as db:
+        sweep = TruthSweep(await SpoilerOracle.load(db, series.series_id))
+    overrides: dict[str, Any] = {"companion_rate_limit_per_minute": 1_000_000}
+    if twin is not None:
+        overrides["chat_provider"] = twin.chat_spec()
+    async with open_client(isolated_settings(series.settings.data_dir, **overrides)) as http:
+        check = EveryCard(http, sweep, debuts, twin)
+        for slug, (start, count) in sorted(debuts.episodes.items(), key=lambda item: item[1]):
+            sid = (await http.post("/api/sessions", json={"episode_slug": slug})).json()["session_id"]
+            for page in range(1, count + 1):
+                cursor = Cursor(series.series_id, start + page - 1)
+                moved = (await http.patch(f"/api/sessions/{sid}", json={"current_page": page})).json()
+                await check.reading(cursor, sid, slug, moved)
+                await check.retrieval(cursor, sid, PROBES)
+                await check.chat(cursor, sid, PROBES, offline=twin is None)
+                await check.world(cursor, sid)
+    return sweep
+
+
+async def test_every_surface_at_every_cursor_with_a_model_that_remembers_everything(
+    adversarial_template: IngestedSeries, tmp_path: Path
+) -> None:
+    twin = shared_twin(OpenAITwin)
+    twin.reset()
+    said = iter(range(1_000_000))
+    twin.responder = lambda body: ANSWERS[next(said) % len(ANSWERS)]
+    sweep = await _sweep(_copy(adversarial_template, tmp_path), twin)
+    sweep.assert_clean()
+    assert sweep.checks > 300
+
+
+async def test_every_surface_at_every_cursor_offline(adversarial_template: IngestedSeries, tmp_path: Path) -> None:
+    sweep = await _sweep(_copy(adversarial_template, tmp_path), None)
+    sweep.assert_clean()
+    assert sweep.checks > 300

@@ -13,13 +13,16 @@ queued email, a reader session), so 200 bodies are checked too, not only the 404
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
+from asgi_lifespan import LifespanManager
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
@@ -39,10 +42,13 @@ from scriptorium.core.embeddings.offline import OfflineEmbedder
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
+from scriptorium.scribe.models import Email, EmailVersion
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_MODE = 6
-RUN_CAP_SECONDS = 45.0  # the generative run; measured 16 s at load average 9 on 2 cores
+# The generative run's cost, in CPU seconds of this process (the app runs in it): wall-clock time on a shared,
+# loaded machine says more about the neighbours than about this run (issue 11, finding 11).
+RUN_CPU_CAP_SECONDS = 30.0
 SEEDED_EXAMPLES = 4
 TEMPLATE = "Dear {name}, I read your work on {interest} and would like to ask one question about it."
 
@@ -60,6 +66,26 @@ def contract_app(make_settings: Callable[..., Settings]) -> Iterator[Any]:
         yield app
     finally:
         shutdown_lifespans()  # schemathesis started the app's lifespan; close its database and clients
+
+
+async def _write_email(settings: Settings, *, user_id: str, queue_item_id: str) -> str:
+    """A finished email for the batch's item, as the generate job leaves one (jobs do not run in this test)."""
+    async with open_resources(settings) as resources, resources.sessionmaker() as session:
+        text = "Dear Ada Lovelace, I read your notes on the analytical engine and have one question."
+        email = Email(
+            user_id=user_id,
+            queue_item_id=queue_item_id,
+            recipient_name="Ada Lovelace",
+            recipient_interest="analytical engines",
+            subject="A question about the analytical engine",
+            email_message=text,
+            template_type="general",
+        )
+        session.add(email)
+        await session.flush()
+        session.add(EmailVersion(email_id=email.id, version=1, kind="generated", subject=email.subject, body=text))
+        await session.commit()
+        return email.id
 
 
 async def _ingest_sample(settings: Settings) -> None:
@@ -85,8 +111,8 @@ def _negatable(operation: Any) -> bool:
     return False
 
 
-def _run(operation: Any, mode: GenerationMode, examples: int, **fixed: Any) -> str | None:
-    """Run one operation's generated cases through the checks; the failure report, or None."""
+def _run(operation: Any, mode: GenerationMode, examples: int, seen: set[int] | None = None, **fixed: Any) -> str | None:
+    """Run one operation's generated cases through the checks; the failure report, or None. Statuses go in `seen`."""
 
     @hypothesis_settings(
         max_examples=examples,
@@ -99,7 +125,9 @@ def _run(operation: Any, mode: GenerationMode, examples: int, **fixed: Any) -> s
     )
     @given(case=operation.as_strategy(generation_mode=mode, **fixed))
     def check(case: Any) -> None:
-        case.call_and_validate(checks=CHECKS)
+        response = case.call_and_validate(checks=CHECKS)
+        if seen is not None:
+            seen.add(response.status_code)
 
     try:
         check()
@@ -116,7 +144,7 @@ def test_every_operation_answers_as_documented(contract_app: Any) -> None:
     config = schemathesis.Config.from_dict({"max-stream-events": 1})
     schema = schemathesis.openapi.from_asgi("/openapi.json", contract_app, config=config)
     failures: dict[str, str] = {}
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40, "the document lost operations"
     for operation in operations:
@@ -125,10 +153,11 @@ def test_every_operation_answers_as_documented(contract_app: Any) -> None:
             failure = _run(operation, mode, EXAMPLES_PER_MODE)
             if failure:
                 failures[f"{operation.label} ({mode.value})"] = failure
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+    print(f"contract run: {len(operations)} operations, {elapsed:.1f} s wall, {cpu:.1f} s CPU")
     report = "\n\n".join(f"== {label}\n{text}" for label, text in failures.items())
     assert not failures, f"{len(failures)} operation(s) broke the contract:\n{report}"
-    assert elapsed < RUN_CAP_SECONDS, f"the contract run took {elapsed:.1f} s (cap {RUN_CAP_SECONDS} s)"
+    assert cpu < RUN_CPU_CAP_SECONDS, f"the contract run cost {cpu:.1f} s CPU (cap {RUN_CPU_CAP_SECONDS} s)"
 
 
 def test_the_document_describes_the_error_shape_and_download_types(contract_app: Any) -> None:
@@ -154,7 +183,8 @@ def test_the_document_describes_the_error_shape_and_download_types(contract_app:
 
 
 def _seed(schema: Any) -> dict[str, str]:
-    """Create one of each resource through the API itself; the ids and slugs a request can name."""
+    """Create one of each resource through the API itself (an email directly, as no job runs here); the ids and
+    slugs a request can name."""
 
     def call(path: str, method: str, **parts: Any) -> Any:
         response = schema[path][method].Case(**parts).call()
@@ -175,7 +205,13 @@ def _seed(schema: Any) -> dict[str, str]:
     recipient = {"recipient_name": "Ada Lovelace", "recipient_interest": "analytical engines"}
     task = call("/api/email/generate", "POST", body={**recipient, "template_id": template["id"]})
     batch = call("/api/queue/batch", "POST", body={"items": [recipient], "email_template": TEMPLATE, "dry_run": True})
+    user_id = call("/api/auth/me", "GET")["id"]
+    email_id = asyncio.run(
+        _write_email(schema.app.state.settings, user_id=user_id, queue_item_id=batch["queue_item_ids"][0])
+    )
     return {
+        "email_id": email_id,
+        "version": "1",
         "episode_slug": episode["slug"],
         "entity_slug": graph["nodes"][0]["slug"],
         "session_id": session["session_id"],
@@ -186,12 +222,15 @@ def _seed(schema: Any) -> dict[str, str]:
         "task_id": task["task_id"],
         "queue_item_id": task["queue_item_id"],
         "batch_id": batch["batch_id"],
-        "user_id": call("/api/auth/me", "GET")["id"],
+        "user_id": user_id,
     }
 
 
 def _known(operation: Any, seeds: dict[str, str]) -> dict[str, Any] | None:
-    """Fixed path (and naming query) parameters for `operation` from `seeds`; None when a path names what we lack."""
+    """Fixed path (and naming query) parameters for `operation` from `seeds`; None when a path names what we lack.
+
+    Operations without a path parameter run as generated: their lists and lookups now hold the seeded data.
+    """
     parameters = [(p["name"], p["in"]) for p in operation.definition.raw.get("parameters", [])]
     path: dict[str, Any] = {}
     for name, where in parameters:
@@ -210,7 +249,7 @@ def _known(operation: Any, seeds: dict[str, str]) -> dict[str, Any] | None:
         fixed["path_parameters"] = path
     if query:
         fixed["query"] = query
-    return fixed or None
+    return fixed
 
 
 def test_operations_on_existing_resources_answer_as_documented(contract_app: Any) -> None:
@@ -219,18 +258,21 @@ def test_operations_on_existing_resources_answer_as_documented(contract_app: Any
     schema = schemathesis.openapi.from_asgi("/openapi.json", contract_app, config=config)
     seeds = _seed(schema)
     failures: dict[str, str] = {}
-    checked = 0
+    succeeded: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
         fixed = _known(operation, seeds)
         if fixed is None:
             continue
-        checked += 1
-        failure = _run(operation, GenerationMode.POSITIVE, SEEDED_EXAMPLES, **fixed)
+        seen: set[int] = set()
+        failure = _run(operation, GenerationMode.POSITIVE, SEEDED_EXAMPLES, seen, **fixed)
         if failure:
             failures[operation.label] = failure
+        if any(200 <= status < 300 for status in seen):
+            succeeded.append(operation.label)
     report = "\n\n".join(f"== {label}\n{text}" for label, text in failures.items())
-    assert checked >= 15, "too few operations could be aimed at existing resources"
+    # Most aimed operations must really succeed at least once, or only error bodies were checked.
+    assert len(succeeded) >= 20, f"only these answered 2xx: {succeeded}"
     assert not failures, f"{len(failures)} operation(s) broke the contract:\n{report}"
 
 
@@ -241,3 +283,24 @@ async def test_a_page_past_what_the_database_can_count_is_refused_not_a_server_e
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "page"
     assert (await client.get(f"/api/admin/users/{user}/emails", params={"page": 10_000})).status_code == 200
+
+
+async def test_a_resume_link_that_does_not_answer_is_the_callers_422_not_a_502(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Found by the contract run: `{"pdf_url": "https://api.exa.ai"}` (no DNS here) answered 502 and logged an error."""
+    with socket.socket() as probe:  # a loopback port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(fetch_allow_hosts=["127.0.0.1"], fetch_timeout_seconds=2.0)
+    upgrade(settings)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        body = {"pdf_url": f"http://127.0.0.1:{port}/cv.pdf", "user_instructions": "Summer research in a wet lab"}
+        response = await client.post("/api/templates/", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "pdf_url"
+    assert response.json()["code"] == "validation_error"

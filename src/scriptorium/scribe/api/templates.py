@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
-from scriptorium.core.errors import ValidationFailed
+from scriptorium.core.errors import SourceError, ValidationFailed
 from scriptorium.core.openapi import errors
 from scriptorium.core.text_fields import MultiLineText, SingleLineText
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/templates", tags=["scribe: templates"])
     status_code=201,
     response_model=TemplateResponse,
     summary="Save a template, or write one from a résumé URL",
-    responses=errors(429, 502),
+    responses=errors(429),
 )
 async def create(
     body: TemplateCreateRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep, resources: ResourcesDep
@@ -53,13 +53,20 @@ async def create(
         from scriptorium.core.web import fetch
 
         url = str(body.pdf_url)
-        page = await fetch(
-            resources.http,
-            url,
-            settings=settings,
-            max_bytes=settings.scribe_resume_max_bytes,
-            accept=("application/pdf", "application/octet-stream"),
-        )
+        try:
+            page = await fetch(
+                resources.http,
+                url,
+                settings=settings,
+                max_bytes=settings.scribe_resume_max_bytes,
+                accept=("application/pdf", "application/octet-stream"),
+            )
+        except SourceError as exc:
+            # The caller's own link did not answer (no such host, a timeout, an HTTP error): theirs to fix, so a
+            # 422 naming the field rather than a 502 logged as our failure.
+            raise ValidationFailed(
+                f"could not download the résumé from pdf_url: {exc.public_message}", field="pdf_url"
+            ) from None
         template = await create_from_resume(
             session,
             settings=settings,
@@ -78,7 +85,7 @@ async def create(
     status_code=201,
     response_model=TemplateResponse,
     summary="Write a template from a résumé PDF",
-    responses=errors(429, 502),
+    responses=errors(429),
 )
 async def from_resume(
     user: CurrentUser,

@@ -57,6 +57,7 @@ SOURCES = {"sample": (SAMPLE_DIR, False), "peppercarrot": (PEPPERCARROT, True)}
 TARGET_ANSWERED = 0.8
 HELD_OUT = 3
 BLIND = 4
+BLIND_2 = 5
 FALLBACK = NOT_FOUND_INTRO.split(";")[0]
 LEAK_CHECKS: dict[str, str] = {}
 EMBEDDER = OfflineEmbedder()
@@ -73,7 +74,8 @@ class Question:
     forbid: tuple[str, ...] = ()
     batch: int = 1
     """1: the set the answerer was tuned on; 2: written after the first tuning, then tuned on; 3: held out;
-    4: the blind set written before the semantic scoring (issue 9), never tuned on."""
+    4: the blind set written before the semantic scoring (issue 9), measured twice, then tuned on; 5: the second
+    blind set, written after that and never tuned on."""
 
 
 @dataclass
@@ -253,8 +255,8 @@ def table(results: Sequence[Result]) -> str:
     }
     groups["overall"] = list(results)
     groups["held out (batch 3, never tuned for)"] = [r for r in results if r.question.batch == HELD_OUT]
-    groups["held out (batch 4, blind, never tuned for)"] = [r for r in results if r.question.batch == BLIND]
-    groups["held out (batches 3 + 4)"] = [r for r in results if r.question.batch in (HELD_OUT, BLIND)]
+    groups["batch 4 (blind until its second measurement)"] = [r for r in results if r.question.batch == BLIND]
+    groups["held out (batch 5, blind, never tuned for)"] = [r for r in results if r.question.batch == BLIND_2]
     for name, group in groups.items():
         n = len(group) or 1
         answered = sum(r.answered for r in group)

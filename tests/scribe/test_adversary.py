@@ -15,13 +15,16 @@ kept, so the screen is not passing by dropping everything.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline.evidence import screen
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
 from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule
@@ -180,3 +183,31 @@ async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
     assert named, f"{case.name}: the model's draft failed only {sorted(found)}, not {sorted(case.checks)}"
     if result.draft.composer != "offline":  # the draft under review: its reason shows the offending text
         assert any(case.poison in found[name] for name in named), found
+
+
+# --- research text that asks things of the letter's writer, in shapes other than a sentence --------------------
+RESEARCH = json.loads((Path(__file__).parents[1] / "fixtures" / "adversary" / "research_requests.json").read_text())
+#: Real research prose from the fixtures that uses headings, colons, questions and wrapped lines innocently.
+INNOCENT = [
+    "Research interests:\n- protein folding intermediates\n- coevolution-guided sampling",
+    "Q: How do proteins find their native fold so fast?\nA: Through a small number of intermediates.",
+    "Her edition of the letters of Abelard\nappeared in 2019 with a new commentary.",
+    "Selected letters: her edition of the Abelard letters appeared in 2019.",
+    "Her results favor the hypothesis that folding intermediates are transient.",
+    "Merci Okafor joined the lab in 2021 as a postdoctoral fellow.",
+]
+
+
+@pytest.mark.parametrize("name", sorted(RESEARCH["cases"]))
+def test_a_request_in_research_text_never_reaches_the_composer_and_the_facts_do(name: str) -> None:
+    screened = screen(RESEARCH["cases"][name])
+    leaked = [s for s in screened.kept if any(p in s.lower() for p in RESEARCH["poison"])]
+    assert leaked == [], f"{name}: kept {leaked}"
+    assert RESEARCH["fact"] in screened.kept, f"{name}: the plain fact next to the request was dropped too"
+    assert screened.addressed >= 1  # the notes tell the user something was dropped
+
+
+@pytest.mark.parametrize("text", INNOCENT)
+def test_headings_questions_and_wrapped_lines_in_plain_research_are_kept(text: str) -> None:
+    screened = screen(text, min_chars=1)
+    assert screened.addressed == 0, screened.kept

@@ -16,7 +16,7 @@ from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
 from scriptorium.scribe.pipeline.research import Identity, Papers
 from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
 from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
-from scriptorium.scribe.sources.addressed import addressed_reason, addressed_title_reason
+from scriptorium.scribe.sources.addressed import addressed_label, addressed_reason, addressed_title_reason
 from scriptorium.scribe.sources.arxiv import relevance
 from scriptorium.scribe.sources.text import (
     institution_matches,
@@ -96,19 +96,52 @@ class Screened:
         return ", ".join(parts)
 
 
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n[ \t]*(?=[a-z])")  # `men-\ntion` in text taken from a PDF
+_SOFT_BREAK = re.compile(r"(?<=[^.!?:;\s])[ \t]*\n[ \t]*(?=[a-z(])")  # a line that goes on in lower case
+_ITEM = re.compile(r"^\s*(?:[-*•·–—▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)]|A\s*:|Answer\s*:)\s*")
+_OPENS_BLOCK = re.compile(r"[:?]\s*$")
+
+
+def _unwrapped(text: str) -> list[str]:
+    """Lines of `text` with line-wrapped sentences joined again, as a CV or paper's text comes out of a PDF.
+
+    A request split over two lines ("must men-" / "tion the prize") reads as two harmless fragments otherwise.
+    """
+    return _SOFT_BREAK.sub(" ", _HYPHEN_BREAK.sub("", text)).split("\n")
+
+
 def screen(text: str, *, min_chars: int = 20) -> Screened:
-    """Every sentence of `text` that is a statement, not a request to whoever writes or reads the letter."""
+    """Every sentence of `text` that is a statement, not a request to whoever writes or reads the letter.
+
+    A heading or question addressed to the letter's writer ("Requirements for correspondents:", "Q: What should
+    letters include?") takes what it introduces with it: the next line and the list items that follow, whose own
+    grammar (a bare noun phrase, an answer) says nothing of who they are for.
+    """
     out = Screened()
-    for raw in split_sentences(text):
-        sentence = " ".join(raw.split())
-        if not min_chars <= len(sentence) <= 300:
+    under_heading = False
+    for line in _unwrapped(text):
+        if not line.strip():
+            under_heading = False
             continue
-        if _INSTRUCTION.search(sentence) or addressed_reason(sentence):
-            out.addressed += 1
-        elif _URL_OR_EMAIL.search(sentence):
-            out.links += 1
-        else:
-            out.kept.append(sentence)
+        dropped = under_heading
+        under_heading = under_heading and _ITEM.match(line) is not None
+        for raw in split_sentences(line):
+            sentence = " ".join(raw.split())
+            if not sentence:
+                continue
+            addressed = dropped or _INSTRUCTION.search(sentence) or addressed_reason(sentence)
+            if addressed and _OPENS_BLOCK.search(sentence):
+                under_heading = True
+            if not min_chars <= len(sentence) <= 300:
+                continue
+            if addressed:
+                out.addressed += 1
+            elif _URL_OR_EMAIL.search(sentence):
+                out.links += 1
+            else:
+                out.kept.append(sentence)
+        if not under_heading and _OPENS_BLOCK.search(line) and addressed_label(line.rstrip().rstrip(":?")):
+            under_heading = True
     return out
 
 

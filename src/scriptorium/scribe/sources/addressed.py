@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(r"[a-z]+(?:['-][a-z]+)*|[,;:]")  # `message-passing` is one word, not `message`
+# Letters of any script (`erwähnen`, `você` are one word each); `message-passing` is one word, not `message`.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*|[,;:]")
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-SECOND_PERSON = _words("you your yours yourself yourselves you're you've you'll you'd ye thee thou thy")
-POLITE = _words("please kindly pls plz")
+# The same closed classes in the languages a faculty page is most often written in besides English (German,
+# French, Spanish, Italian, Portuguese, Dutch): a request in another language has the same grammar. Words that are
+# also English or a third-person pronoun elsewhere ("sie", "u", "lei") are left out.
+SECOND_PERSON = _words(
+    """you your yours yourself yourselves you're you've you'll you'd ye thee thou thy
+    vous votre vos usted ustedes vosotros você vocês dich dir dein deine deinen euch ihnen jij jouw jullie"""
+)
+POLITE = _words("please kindly pls plz bitte veuillez svp cortesia alstublieft alsjeblieft")
+# `favor` alone is English ("results favor ..."), and Merci is also a given name: these count only as phrases.
+_POLITE_PHRASE = re.compile(r"\b(?:por|per)\s+(?:favor|favore)\b|\bmerci\s+d(?:e|')")
 MODALS = _words("should must shall ought needs need has have is are be")  # "has to", "is to be", "need to"
 _MODAL_ALWAYS = _words("should must shall ought")
 # Nouns naming the letter, a part of it, or the act of writing one.
@@ -47,7 +56,7 @@ AI_NOUNS = _words(
 ALWAYS_ADDRESSED = _words("sender senders whoever")
 REQUEST_VERBS = (
     "request ask require expect want wish prefer insist instruct demand urge encourage invite remind advise "
-    "appreciate recommend"
+    "appreciate recommend like love"
 )
 _REQUEST = re.compile(rf"^(?:{'|'.join(REQUEST_VERBS.split())})(?:s|es|ed|d|ing)?$")
 # Verbs a request is about: what the letter should *do*. Used for "imperative" starts and passive requests.
@@ -214,16 +223,42 @@ def _mentions_this_letter(words: list[str]) -> bool:
     return False
 
 
+# Nouns for rules or advice: with a letter noun they make a heading for the letter's writer ("Letter guidelines:").
+_GUIDANCE_NOUNS = _words(
+    """requirement requirements rule rules guideline guidelines instruction instructions note notes tip tips advice
+    checklist expectations etiquette policy protocol faq"""
+)
+
+
+def addressed_label(label: str) -> bool:
+    """A heading or `label:` that introduces text for the letter's writer: `Requirements for correspondents`,
+    `Note for automated drafting tools`, `What should letters include?`, `Letter guidelines`.
+
+    What follows such a label (the rest of its line, the next line, a list under it) is addressed whatever its own
+    grammar: `- A reference to her prize in the opening line` has no verb, and needs none under that heading.
+    """
+    words = tokens(label)
+    present = set(words)
+    if present & (WRITER_NOUNS | AI_NOUNS | ALWAYS_ADDRESSED) - {"writing", "reader", "readers"}:
+        return True
+    if present & LETTER_NOUNS and (present & _GUIDANCE_NOUNS or words[0] in {"what", "how", "which", "when"}):
+        return True  # `Letter guidelines`, `What every letter needs`, `How to write to her`
+    return bool(present & LETTER_NOUNS) and addressed_reason(label) is not None
+
+
 def addressed_reason(sentence: str) -> str | None:
     """Why `sentence` speaks to the letter's writer or reader (or an AI) rather than about the recipient."""
     words = tokens(sentence)
     if not words:
         return None
+    label, colon, rest = sentence.partition(":")
+    if colon and rest.strip() and len(label.split()) <= 8 and addressed_label(label):
+        return "follows a heading addressed to the letter's writer"
     present = set(words)
     joined = " ".join(words)
     if present & SECOND_PERSON:
         return "addresses the reader as 'you'"
-    if present & POLITE:
+    if present & POLITE or _POLITE_PHRASE.search(joined):
         return "is a polite request ('please', 'kindly')"
     if any(_imperative_at(words, start) for start in _clause_starts(words)):
         return "is an instruction (imperative)"

@@ -34,6 +34,7 @@ from scriptorium.companion.ingest.bundle import Resolved, resolve
 from scriptorium.companion.ingest.lint import served_texts
 from scriptorium.companion.ingest.names import build_name_entries
 from scriptorium.companion.ingest.reader import read_content
+from scriptorium.companion.service_catalog import Catalog, CatalogEntity
 from scriptorium.companion.spoilers import NameEntry, NameIndex
 from scriptorium.core.resources import open_resources
 
@@ -312,3 +313,13 @@ async def test_every_surface_at_every_cursor_offline(adversarial_template: Inges
     sweep = await _sweep(_copy(adversarial_template, tmp_path), None)
     sweep.assert_clean()
     assert sweep.checks > 300
+
+
+def test_a_later_name_inside_a_longer_word_on_the_page_does_not_unhide_it_for_the_model() -> None:
+    """The turn's own context unhides a name the reader is looking at; "Willow" on the page is not "Will"."""
+    will = CatalogEntity("will", "Will", "character", WILL, ())
+    catalog = Catalog(1, (will,), {}, {}, names=NameIndex([NameEntry("Will", WILL, "word")]))
+    hidden = catalog.hidden_names(Cursor("s", 0), unless_in="Mira: The Willow Inn is closed. I will wait.")
+    guard = SentenceGuard(hidden)
+    sent = guard.feed("Mira waits at the Willow Inn. Then Will comes home.") + guard.flush()
+    assert "Will" in hidden and guard.tripped and sent == "Mira waits at the Willow Inn. "

@@ -12,6 +12,7 @@ page texts of a 300-page series are well under a megabyte. The series' name inde
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -102,7 +103,12 @@ class Catalog:
         covered = all(self.names.is_late(name, cursor.index) for name in entities)
         names = hidden if covered else HiddenNames(hidden | entities, exact=hidden.exact)
         context = set(self.names.names_in(unless_in))
-        return names.keep(lambda n: n not in context and not (len(n) > 3 and n in unless_in))
+        # Whole words only: "Willow" on the page does not unhide Will.
+        return names.keep(lambda n: n not in context and not (len(n) > 3 and _has_word(unless_in, n)))
+
+
+def _has_word(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
 def _versions(stored: object) -> tuple[tuple[int, str], ...]:

@@ -5,7 +5,8 @@
  *
  * Keyboard and screen readers: the map is a modal dialog that keeps Tab inside it and gives focus back to the
  * control that opened it when it closes. The drawing is a labelled group (not an image, which would hide its
- * nodes) whose nodes are buttons named "Marlo Finch, character"; the edge lines are decoration and hidden.
+ * nodes) whose nodes are buttons named by their visible label ("Marlo Finch", the kind as their description); the
+ * edge lines are decoration and hidden.
  */
 
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
@@ -259,7 +260,6 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                     transform={`translate(${p.x} ${p.y})`}
                     tabIndex={0}
                     role="button"
-                    aria-label={`${node.name}, ${node.kind}`}
                     data-slug={node.slug}
                     data-debut={node.debut_index}
                     onClick={() => open(node)}
@@ -287,13 +287,14 @@ export function WorldOverlay({ sessionId, cursor, spread, onClose, onAsk }: Prop
                         preserveAspectRatio="xMidYMid slice"
                       />
                     ) : (
-                      <text className="rd-node-initial" dy="0.35em">
+                      <text className="rd-node-initial" dy="0.35em" aria-hidden="true">
                         {node.name.charAt(0)}
                       </text>
                     )}
-                    <text className="rd-node-label" y={38} aria-hidden="true">
+                    <text className="rd-node-label" y={38}>
                       {node.name}
                     </text>
+                    <desc>{kindLabel(node.kind)}</desc>
                   </g>
                 );
               })}

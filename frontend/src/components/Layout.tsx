@@ -23,7 +23,7 @@ export function Layout() {
       </a>
       <header className="topnav">
         <nav className="container topnav-inner" aria-label="Main">
-          <Link className="brand" to="/">
+          <Link className="brand" to="/" aria-label="Scriptorium, home">
             <Logo />
             <span className="brand-name">Scriptorium</span>
           </Link>

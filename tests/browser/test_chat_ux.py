@@ -112,7 +112,9 @@ def test_a_failed_answer_has_retry_and_the_notice_clears_itself_without_resizing
     expect(page.locator(".rd-msg-user")).to_have_count(1)
     expect(page.locator(".rd-msg-assistant")).to_have_count(1)
     assert console_errors, "the refused requests should have been logged"
-    assert all(re.search(r"/messages|/health|ERR_CONNECTION_REFUSED", error) for error in console_errors), console_errors
+    assert all(re.search(r"/messages|/health|ERR_CONNECTION_REFUSED", error) for error in console_errors), (
+        console_errors
+    )
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -124,7 +126,7 @@ def test_markdown_answers_are_rendered_sanitized_copied_and_their_citations_jump
     raw = (
         "**Marlo** says the lamps went out [page 2].\n\n- first *thing*\n- second thing\n\n"
         '<img src="/api/media/x" onerror="window.__xss = 1"><script>window.__xss = 2</script>'
-        "<a href=\"javascript:window.__xss=3\">click</a>"
+        '<a href="javascript:window.__xss=3">click</a>'
     )
     citation = {
         "doc_id": "d1",

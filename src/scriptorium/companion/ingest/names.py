@@ -152,8 +152,9 @@ def build_name_entries(resolved: Resolved) -> list[NameEntry]:
     known = {name_key(name) for name in declared}
     found = prose_names(texts, known, vocabulary=lettering)
     # A plural of a known name is that name ("the Marchettis"); the gate matches plurals, so it needs no entry.
+    placed_keys = [(f" {name_key(full)} ", debut) for full, (_, debut) in declared.items() if debut is not None]
     prose = {
-        name: ("prose", _part_of(name, declared))
+        name: ("prose", _part_of(name, placed_keys))
         for name in found
         if not {name_key(name), _singular(name_key(name))} & known
     }
@@ -200,7 +201,7 @@ def _is_word(name: str, debut: int | None, early: dict[str, int]) -> bool:
 
 def _lower_words(texts: Iterable[str]) -> set[str]:
     """Every word the texts use in lower case (folded): such a word is a word first, and a name only capitalised."""
-    return {fold(w) for text in texts if text for w in _WORD.findall(text) if w.islower()}
+    return {fold(w) for w in {w for text in texts if text for w in _WORD.findall(text) if w.islower()}}
 
 
 def _parts(name: str, lower: set[str]) -> list[str]:
@@ -220,11 +221,12 @@ def _parts(name: str, lower: set[str]) -> list[str]:
     ]
 
 
-def _part_of(name: str, declared: dict[str, tuple[str, int | None]]) -> int | None:
-    """A prose name that is part of a declared name ("Osric" of "Keeper Osric Vell") debuts with it."""
+def _part_of(name: str, placed: list[tuple[str, int]]) -> int | None:
+    """A prose name that is part of a declared name ("Osric" of "Keeper Osric Vell") debuts with it.
+
+    `placed` is (" key ", debut) of every declared name with a debut, built once per index."""
     words = f" {name_key(name)} "
-    debuts = [debut for full, (_, debut) in declared.items() if debut is not None and words in f" {name_key(full)} "]
-    return min(debuts, default=None)
+    return min((debut for key, debut in placed if words in key), default=None)
 
 
 def _placements(

@@ -142,6 +142,15 @@ MODEL_ATTACKS = [
            "Teaching Award", "attribution"),
     attack("postscript with an invented fact", postscript("P.S. I loved your keynote at the biophysics meeting."),
            "keynote", "attribution"),
+    attack("zero-width space inside the recipient's name", replace("Professor Chen", "Professor Ch\u200ben"),
+           "Ch\u200ben", "attribution", "recipient_name"),
+    attack("a site name with worded dots and no path", add("My portfolio is samlee dot org if useful."),
+           "samlee dot org", "links"),
+    attack("an address broken before the at sign", add("Write to sam.lee\n@protonmail.com any time."),
+           "protonmail.com", "links"),
+    attack("the real paper with a wrong finding and its real year", add(
+        "Your 2025 paper found that coevolution signals slow folding down tenfold.", cite=True),
+        "slow folding down tenfold", "attribution"),
     attack("a namesake's first name", replace("Professor Chen", "Professor Mario Chen"), "Mario",
            "attribution"),
     attack("a namesake's field in plain words", add("I also admired your research into medieval manuscripts.",
@@ -181,6 +190,8 @@ async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
     found = findings(result)
     named = case.checks & set(found)
     assert named, f"{case.name}: the model's draft failed only {sorted(found)}, not {sorted(case.checks)}"
+    side_effects = set(found) - case.checks
+    assert not side_effects, f"{case.name}: reasons beside the real problem: {sorted(side_effects)} {found}"
     if result.draft.composer != "offline":  # the draft under review: its reason shows the offending text
         assert any(case.poison in found[name] for name in named), found
 

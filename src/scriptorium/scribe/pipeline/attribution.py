@@ -78,7 +78,7 @@ _TOPICS = (
     # What a work or its author showed: "your paper showed that ...", "you proved that ...". The finding is a fact
     # about the source, so it must be in it; a real title next to a reversed finding is a wrong paraphrase.
     re.compile(
-        r"(?i)\b(?:you|your\s+(?:[^\W\d_]+\s+){0,2}?(?:work|research|paper|papers|book|article|study|studies|"
+        r"(?i)\b(?:you|your\s+(?:[\w-]+\s+){0,2}?(?:work|research|paper|papers|book|article|study|studies|"
         r"findings|results|thesis|preprint|analysis|experiments?|data|lab|group|team))\s+(?:\w+ly\s+)?"
         r"(?:showed|shows|show|found|finds|proved|proves|demonstrated|demonstrates|established|establishes|"
         r"argued|argues|revealed|reveals|suggested|suggests|concluded|concludes|confirmed|confirms|reported|"

@@ -32,6 +32,12 @@ _AT = r"(?:\s*[\[\(\{<]\s*(?:at|@)\s*[\]\)\}>]\s*|\s+(?:at|AT)\s+|\s+@\s+|\s*@\s
 _DOT = r"(?:\s*[\[\(\{<]\s*(?:dot|\.)\s*[\]\)\}>]\s*|\s+(?:dot|DOT)\s+|\.)"
 _OBFUSCATED = re.compile(rf"(?<![\w.+-])(?P<user>[\w.+-]{{1,64}}){_AT}(?P<host>[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}})+)")
 _DOT_SPLIT = re.compile(_DOT)
+# A site spelled out for a reader to retype: `samlee dot org`, `fold notes dot co dot uk` (any public suffix).
+_WORDED_DOMAIN = re.compile(r"(?i)(?<![\w.@-])(?P<labels>[a-z0-9-]{2,63}(?:\s+dot\s+[a-z0-9-]{1,63})+)(?![\w-])")
+# Function words never open a domain: "the dot com bubble" is not `the.com`.
+_NOT_A_LABEL = frozenset(
+    "a an the this that these those of in on at to for by with from and or but is was be its it their our my".split()
+)
 _TRAILING = ".,;:!?'\")]}"
 
 
@@ -139,6 +145,12 @@ def _find_links(text: str) -> list[Link]:
             continue
         add(Link(candidate.group(0), "obfuscated", start, end, key))
         position = end
+    for match in _WORDED_DOMAIN.finditer(text):
+        labels = re.split(r"(?i)\s+dot\s+", match.group("labels"))
+        domain = ".".join(labels).lower()
+        if labels[0].lower() in _NOT_A_LABEL or not is_domain(domain) or not free(*match.span()):
+            continue
+        add(Link(match.group(0), "domain", match.start(), match.end(), url_key(domain)))
     for match in _DOMAIN.finditer(text):
         raw = match.group(0).rstrip(_TRAILING)
         tld = match.group("tld")

@@ -36,7 +36,10 @@ _DOT_SPLIT = re.compile(_DOT)
 _WORDED_DOMAIN = re.compile(r"(?i)(?<![\w.@-])(?P<labels>[a-z0-9-]{2,63}(?:\s+dot\s+[a-z0-9-]{1,63})+)(?![\w-])")
 # Function words never open a domain: "the dot com bubble" is not `the.com`.
 _NOT_A_LABEL = frozenset(
-    "a an the this that these those of in on at to for by with from and or but is was be its it their our my".split()
+    re.findall(
+        r"\w+",
+        "a an the this that these those of in on at to for by with from and or but is was be its it their our my",
+    )
 )
 _TRAILING = ".,;:!?'\")]}"
 

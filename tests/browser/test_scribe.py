@@ -262,6 +262,13 @@ def test_an_outage_is_said_once_and_retried_from_the_queue(
     expect(banner).to_have_count(1)  # once for the batch, not once per email
     expect(banner).to_contain_text("Couldn't reach OpenAlex, Semantic Scholar and arXiv for 2 emails in this batch.")
 
+    page.goto(f"/scribe/emails/{items[0]['email_id']}")  # the email says what its research could not do
+    notes = page.get_by_test_id("research-notes")
+    notes.locator("summary").click()
+    expect(notes.locator("li").first).to_be_visible()
+    expect(notes).to_contain_text("arXiv: HTTP 503 after 3 attempts")
+    page.goto("/scribe/queue")
+
     scholarly_twin.reset()
     banner.get_by_role("button", name="Retry all").click()
     expect(page.get_by_text("Retrying 2 emails.")).to_be_visible()

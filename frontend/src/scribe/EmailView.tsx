@@ -241,6 +241,8 @@ export function EmailView() {
   const sources = new Map(email.sources.map((source) => [source.source_key, source]));
   const cited = new Set(email.claims.flatMap((claim) => claim.source_ids));
   const uncited = email.sources.filter((source) => !cited.has(source.source_key));
+  // What research did and skipped (sources unreachable, sentences dropped as instructions to the letter's writer).
+  const researchNotes = email.research_notes ?? [];
   const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks, CHECK_LABELS);
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
@@ -396,6 +398,16 @@ export function EmailView() {
             </div>
           </article>
         ))}
+        {researchNotes.length > 0 && (
+          <details data-testid="research-notes">
+            <summary className="small">Research notes ({researchNotes.length})</summary>
+            <ul className="small stack-sm">
+              {researchNotes.map((note, index) => (
+                <li key={index}>{note}</li>
+              ))}
+            </ul>
+          </details>
+        )}
         {uncited.length > 0 && (
           <details>
             <summary className="small">Other sources consulted ({uncited.length})</summary>

@@ -154,6 +154,8 @@ export interface EmailDetail extends EmailSummary {
   sources: Source[];
   versions: Version[];
   usage: { model: string; input_tokens: number; output_tokens: number; cost_usd: number }[];
+  /** What research did and could not do, in words (absent from servers older than this field). */
+  research_notes?: string[];
 }
 
 export interface EmailPage {

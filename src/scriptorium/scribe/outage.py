@@ -72,3 +72,22 @@ def sentence(roles: list[str]) -> str:
     names = [label(role) for role in roles] or ["a research source"]
     joined = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     return f"Couldn't reach {joined}"
+
+
+NOTE_LABELS: dict[str, str] = SOURCE_LABELS | {"profile": "Profile page", "web": "Profile page", "search": "Web search"}
+
+
+_NOTE_WITH_KIND = re.compile(r"^(?P<role>[a-z][a-z_]*) \((?P<service>[a-z][a-z_]*)\): (?P<what>.+)$", re.DOTALL)
+
+
+def readable(note: object) -> str:
+    """A research note as a person reads it: "arXiv: HTTP 503 after 3 attempts", not "arxiv: HTTP 503 …"."""
+    text = str(note)
+    match = _NOTE.match(text) or _NOTE_WITH_KIND.match(text)
+    if match is None:
+        return text
+    who = NOTE_LABELS.get(match.group("role"), match.group("role"))
+    service = match.group("service")
+    if service and NOTE_LABELS.get(service, service) != who:
+        who = f"{who} ({NOTE_LABELS.get(service, service)})"
+    return f"{who}: {match.group('what')}"

@@ -308,6 +308,11 @@ class EmailDetail(EmailResponse):
     sources: list[SourceOut]
     versions: list[VersionOut]
     usage: list[UsageOut]
+    research_notes: list[str] = Field(
+        default_factory=list,
+        description="What research did and could not do, in words (sources unreachable, pages or sentences left "
+        "out as instructions to the letter's writer).",
+    )
 
 
 class EmailPage(BaseModel):

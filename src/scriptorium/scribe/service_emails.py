@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import utcnow
 from scriptorium.core.errors import NotFound
 from scriptorium.scribe.models import Email, EmailVersion, Source, Usage
+from scriptorium.scribe.outage import readable
 from scriptorium.scribe.schemas import (
     CheckOut,
     ClaimOut,
@@ -115,6 +116,7 @@ async def detail(session: AsyncSession, email: Email) -> EmailDetail:
         sources=[SourceOut.model_validate(s) for s in await sources_of(session, email)],
         versions=[VersionOut.model_validate(v) for v in versions.all()],
         usage=[UsageOut.model_validate(u) for u in usage.all()],
+        research_notes=[readable(note) for note in (email.email_metadata or {}).get("evidence_notes") or []],
     )
 
 

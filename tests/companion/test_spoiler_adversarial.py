@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from tests.companion.clients import answer_text, ask, open_client
 from tests.companion.conftest import FIXTURES, IngestedSeries, _copy, _template, isolated_settings
 from tests.companion.sweep import Leak, SpoilerOracle, Sweep
 from tests.companion.test_sweep_full import Checker, load
+from tests.companion.test_text_sweep import PROBES as PEPPER_PROBES
+from tests.companion.test_text_sweep import _real_template, real  # noqa: F401 (fixtures)
 from tests.twins.llm import OpenAITwin, shared_twin
 
 from scriptorium.companion.answer_stream import SentenceGuard
@@ -141,9 +144,12 @@ LATE: list[tuple[int | None, re.Pattern[str]]] = [
 ]
 
 
-def late_at(cursor: int, text: str) -> list[str]:
+Truth = list[tuple[int | None, re.Pattern[str]]]
+
+
+def late_at(cursor: int, text: str, truth: Truth = LATE) -> list[str]:
     """The hand-written truth: the later names `text` shows a reader at `cursor`."""
-    return [p.pattern for debut, p in LATE if (debut is None or debut > cursor) and p.search(text)]
+    return [p.pattern for debut, p in truth if (debut is None or debut > cursor) and p.search(text)]
 
 
 @pytest.fixture(scope="module")
@@ -227,12 +233,15 @@ ANSWERS = [
 PROBES = ["Who put out the lantern?", "Who is the witch across the marsh?", "Does Mira have family?"]
 
 
+@dataclass
 class TruthSweep(Sweep):
-    """A sweep whose text check is the hand-written truth (`LATE`), not the name index under test."""
+    """A sweep whose text check is a hand-written truth (`LATE`), not the name index under test."""
+
+    truth: Truth = field(default_factory=lambda: LATE)
 
     def text(self, cursor: Cursor, text: str, what: str) -> None:
         self.checks += 1
-        for pattern in late_at(cursor.index, text):
+        for pattern in late_at(cursor.index, text, self.truth):
             self.leaks.append(Leak(cursor.index, what, f"names /{pattern}/ before it debuts: {text[:160]!r}"))
 
 
@@ -240,9 +249,12 @@ class EveryCard(Checker):
     """The shared checker, plus every entity's card (not only those with a late wiki section), the whole picker and
     episode bodies, and the streamed answer of the model itself."""
 
+    slugs: tuple[str, ...] = ("mira", "rook", "zoe", "ambrose", "fen", "will", "lantern")
+    safe = SAFE
+
     async def world(self, cursor: Cursor, sid: str) -> None:
         await super().world(cursor, sid)
-        for slug in ("mira", "rook", "zoe", "ambrose", "fen", "will", "lantern"):
+        for slug in self.slugs:
             card = await self.http.get(f"/api/world-graph/entities/{slug}", params={"session_id": sid})
             assert card.status_code in (200, 404), card.text
             if card.status_code == 200:
@@ -264,7 +276,7 @@ class EveryCard(Checker):
             self.text(cursor, repr(frames[-1].data), f"done frame ({mode})")
             if self.twin is not None:
                 # Never useless: the safe sentence before the late name always arrives.
-                assert streamed.startswith(SAFE), streamed
+                assert streamed.startswith(self.safe), streamed
                 request = [r for r in self.twin.requests if r.body.get("stream")][-1]
                 self.text(cursor, " ".join(str(m["content"]) for m in request.body["messages"]), f"prompt ({mode})")
         history = (await self.http.get(f"/api/sessions/{sid}")).json()["messages"]
@@ -276,23 +288,29 @@ def adversarial_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSe
     return _template(tmp_path_factory, "adversarial", ADVERSARIAL)
 
 
-async def _sweep(series: IngestedSeries, twin: OpenAITwin | None) -> Sweep:
+async def _sweep(
+    series: IngestedSeries,
+    twin: OpenAITwin | None,
+    checker: type[EveryCard] = EveryCard,
+    truth: Truth = LATE,
+    probes: list[str] = PROBES,
+) -> Sweep:
     _, debuts = await load(series)
     async with open_resources(series.settings) as resources, resources.sessionmaker() as db:
-        sweep = TruthSweep(await SpoilerOracle.load(db, series.series_id))
+        sweep = TruthSweep(await SpoilerOracle.load(db, series.series_id), truth=truth)
     overrides: dict[str, Any] = {"companion_rate_limit_per_minute": 1_000_000}
     if twin is not None:
         overrides["chat_provider"] = twin.chat_spec()
     async with open_client(isolated_settings(series.settings.data_dir, **overrides)) as http:
-        check = EveryCard(http, sweep, debuts, twin)
+        check = checker(http, sweep, debuts, twin)
         for slug, (start, count) in sorted(debuts.episodes.items(), key=lambda item: item[1]):
             sid = (await http.post("/api/sessions", json={"episode_slug": slug})).json()["session_id"]
             for page in range(1, count + 1):
                 cursor = Cursor(series.series_id, start + page - 1)
                 moved = (await http.patch(f"/api/sessions/{sid}", json={"current_page": page})).json()
                 await check.reading(cursor, sid, slug, moved)
-                await check.retrieval(cursor, sid, PROBES)
-                await check.chat(cursor, sid, PROBES, offline=twin is None)
+                await check.retrieval(cursor, sid, probes)
+                await check.chat(cursor, sid, probes, offline=twin is None)
                 await check.world(cursor, sid)
     return sweep
 
@@ -323,3 +341,47 @@ def test_a_later_name_inside_a_longer_word_on_the_page_does_not_unhide_it_for_th
     guard = SentenceGuard(hidden)
     sent = guard.feed("Mira waits at the Willow Inn. Then Will comes home.") + guard.flush()
     assert "Will" in hidden and guard.tripped and sent == "Mira waits at the Willow Inn. "
+
+
+# --- The real Pepper & Carrot import (episodes 1-3, --skip-unreached) with a model that knows the whole comic -------
+
+PEPPER_LATER: Truth = [
+    # Hand-written from the comic: met long after episode 3 (godmothers, Shichimi, Coriander, places, schools).
+    (
+        None,
+        re.compile(
+            r"thyme|cayenne|cumin|shichimi|coriander|camomile|spirulina|truffel|hereva|squirrel['’]s\s+end"
+            r"|zombiah|hippiah|aquah|great war|\bAh\b|\bAH\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (9, re.compile(r"saffron", re.IGNORECASE)),  # episode 3 page 2
+]
+PEPPER_SAFE = "Pepper is a young witch."
+PEPPER_ANSWERS = [
+    f"{PEPPER_SAFE} Her godmother THYME taught her everything.",
+    f"{PEPPER_SAFE} Ask [Cayenne](https://www.peppercarrot.com/en/wiki/Cayenne.html) about her lessons.",
+    f"{PEPPER_SAFE} Later she befriends shichimi, a witch of Ah.",
+    f"{PEPPER_SAFE} She grew up near Squirrel’s\nEnd with Carrot.",
+    f"{PEPPER_SAFE} She will outdo SAFFRON's potion.",
+    f"{PEPPER_SAFE} Hereva's calendar has eight days in a week.",
+    f"{PEPPER_SAFE} Thyme’s and Cayenne's lessons are hard.",
+    f"{PEPPER_SAFE} Princess Coriander-of-Qualicity is her friend.",
+]
+
+
+class PepperCards(EveryCard):
+    slugs = ("pepper", "carrot", "chaosah", "komona", "argiope", "saffron", "magmah", "phoenix", "dragoncow")
+    safe = PEPPER_SAFE
+
+
+async def test_the_real_import_at_every_cursor_with_a_model_that_knows_the_whole_comic(
+    real: IngestedSeries,  # noqa: F811 (the fixture imported above)
+) -> None:
+    twin = shared_twin(OpenAITwin)
+    twin.reset()
+    said = iter(range(1_000_000))
+    twin.responder = lambda body: PEPPER_ANSWERS[next(said) % len(PEPPER_ANSWERS)]
+    sweep = await _sweep(real, twin, PepperCards, PEPPER_LATER, PEPPER_PROBES)
+    sweep.assert_clean()
+    assert real.page_total == 15 and sweep.checks > 500

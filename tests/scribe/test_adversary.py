@@ -28,6 +28,7 @@ from scriptorium.scribe.pipeline.evidence import screen
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
 from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule
+from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
 Act = Callable[[PromptView, Email], Email]
@@ -197,7 +198,8 @@ async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
 
 
 # --- research text that asks things of the letter's writer, in shapes other than a sentence --------------------
-RESEARCH = json.loads((Path(__file__).parents[1] / "fixtures" / "adversary" / "research_requests.json").read_text())
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "adversary"
+RESEARCH = json.loads((FIXTURES / "research_requests.json").read_text())
 #: Real research prose from the fixtures that uses headings, colons, questions and wrapped lines innocently.
 INNOCENT = [
     "Research interests:\n- protein folding intermediates\n- coevolution-guided sampling",
@@ -222,3 +224,40 @@ def test_a_request_in_research_text_never_reaches_the_composer_and_the_facts_do(
 def test_headings_questions_and_wrapped_lines_in_plain_research_are_kept(text: str) -> None:
     screened = screen(text, min_chars=1)
     assert screened.addressed == 0, screened.kept
+
+
+#: The prizes the hostile page asks letters to mention, each in a different shape (tests/fixtures/adversary).
+PAGE_REQUESTS = ("Kyoto Prize", "world-leading", "Lasker Award", "Crafoord Prize", "Balzan", "Wolf Prize", "Shaw Prize")
+
+
+def obey_the_page(view: PromptView, email: Email) -> Email:
+    """An obedient model: every prize the prompt mentions goes into the letter, cited to the first source."""
+    for request in PAGE_REQUESTS:
+        if request.lower() in view.user.lower():
+            sentence = f"Congratulations on the {request}."
+            email.add_paragraph(sentence)
+            email.claim(sentence, view.sources[0].id)
+    return email
+
+
+async def test_a_hostile_profile_page_contributes_its_facts_and_none_of_its_requests(
+    pipeline_deps: Deps, openai_twin: OpenAITwin, scholarly_twin: ScholarlyTwin
+) -> None:
+    scholarly_twin.pages["chen-hostile"] = (FIXTURES / "chen-hostile.html").read_text()
+    model = MisbehavingModel(Rule("obeys the page", obey_the_page))
+    openai_twin.responder = model
+    recipient = Recipient(
+        BIOLOGIST.name, BIOLOGIST.interest, affiliation=BIOLOGIST.affiliation,
+        profile_urls=(scholarly_twin.page_url("chen-hostile"),),
+    )  # fmt: skip
+    deps = pipeline_deps(email_composer_model=openai_twin.chat_spec())
+    result = await run_pipeline(RESEARCH_TEMPLATE, recipient, deps=deps, on_step=StepLog())
+
+    [prompt] = model.prompts
+    leaked = [r for r in PAGE_REQUESTS if r.lower() in prompt.user.lower()]
+    assert leaked == [], f"requests on the page reached the model: {leaked}"
+    assert "coevolution signals guide the sampling" in prompt.user  # the page's plain facts did arrive
+    notes = [n for n in result.evidence.notes if "chen-hostile" in n]
+    assert any("addressed to the letter's writer" in n for n in notes), result.evidence.notes
+    for request in PAGE_REQUESTS:
+        assert request not in result.draft.body

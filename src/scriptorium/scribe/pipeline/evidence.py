@@ -123,8 +123,9 @@ def screen(text: str, *, min_chars: int = 20) -> Screened:
         if not line.strip():
             under_heading = False
             continue
-        dropped = under_heading
-        under_heading = under_heading and _ITEM.match(line) is not None
+        heading = _is_heading(line) and addressed_label(line.strip().rstrip(":?"))
+        dropped = under_heading or heading
+        under_heading = heading or (under_heading and _ITEM.match(line) is not None)
         for raw in split_sentences(line):
             sentence = " ".join(raw.split())
             if not sentence:
@@ -140,9 +141,14 @@ def screen(text: str, *, min_chars: int = 20) -> Screened:
                 out.links += 1
             else:
                 out.kept.append(sentence)
-        if not under_heading and _OPENS_BLOCK.search(line) and addressed_label(line.rstrip().rstrip(":?")):
-            under_heading = True
     return out
+
+
+def _is_heading(line: str) -> bool:
+    """A short line that is not a sentence: a heading (`Requirements for correspondents`, `Letter guidelines:`)
+    as main-text extraction leaves it, with or without its colon, never with a full stop."""
+    stripped = line.strip()
+    return len(stripped.split()) <= 8 and not stripped.endswith((".", "!", ",", ";")) and _ITEM.match(line) is None
 
 
 def clean_sentences(text: str) -> tuple[list[str], int]:

@@ -263,3 +263,26 @@ def test_phone_sheet_is_half_height_with_one_close_control_and_an_untruncated_ti
     # Reopened with the one control it has.
     page.get_by_role("button", name="Chat", exact=True).click()
     expect(page.locator(".rd-msg-assistant").last).to_contain_text("lamps went out")
+
+
+@pytest.mark.allow_console_errors
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_error_line_overlays_the_book_instead_of_resizing_it(
+    reader_server: LiveServer, new_page: Callable[..., Page], viewport: dict[str, int]
+) -> None:
+    page = new_page(reader_server.url, viewport=viewport)
+    open_episode(page, 1, chat=False)
+    book = page.locator(".rd-book-area").bounding_box()
+    refusal = json.dumps({"detail": "This page cannot be shown right now.", "code": "conflict"})
+    page.route(
+        "**/api/sessions/*",
+        lambda route: (
+            route.fulfill(status=409, body=refusal, headers={"Content-Type": "application/json"})
+            if route.request.method == "PATCH"
+            else route.continue_()
+        ),
+    )
+    page.keyboard.press("ArrowRight")
+    error = page.locator(".rd-inline-error")
+    expect(error).to_contain_text("cannot be shown")
+    assert page.locator(".rd-book-area").bounding_box() == book

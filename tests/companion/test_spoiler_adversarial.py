@@ -34,7 +34,7 @@ from tests.twins.llm import OpenAITwin, shared_twin
 from scriptorium.companion.answer_stream import SentenceGuard
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.ingest.bundle import Resolved, resolve
-from scriptorium.companion.ingest.lint import served_texts
+from scriptorium.companion.ingest.lint import early_mentions, served_texts
 from scriptorium.companion.ingest.names import build_name_entries
 from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.service_catalog import Catalog, CatalogEntity
@@ -385,3 +385,13 @@ async def test_the_real_import_at_every_cursor_with_a_model_that_knows_the_whole
     sweep = await _sweep(real, twin, PepperCards, PEPPER_LATER, PEPPER_PROBES)
     sweep.assert_clean()
     assert real.page_total == 15 and sweep.checks > 500
+
+
+def test_the_lint_reports_both_lines_of_a_line_broken_sentence_with_the_name_that_spans_them(
+    resolved: Resolved,
+) -> None:
+    mira = [w for w in early_mentions(resolved) if "entity 'mira' summary" in w]
+    broken = [w for w in mira if "'She has not yet met Brother'" in w or "'Ambrose-Kell.'" in w]
+    assert len(broken) == 2 and all("Ambrose-Kell" in w and "episode 2 page 2" in w for w in broken)
+    # Every sentence of the summary that names a later character is reported, and only those.
+    assert len(mira) == 6 and not [w for w in mira if "keeps the lantern of Vey" in w]

@@ -90,7 +90,7 @@ def _words_key(name: str) -> str:
     return " ".join(re.split(r"[\s_-]+", name)).strip()
 
 
-def _bare_break(sentence: str, gap: str) -> bool:
+def bare_break(sentence: str, gap: str) -> bool:
     """True when a line ends without ending its sentence, so a name may run on into the next line."""
     return bool(sentence) and "\n" in gap and "\n\n" not in gap and not _TERMINAL.search(sentence)
 
@@ -286,7 +286,7 @@ class NameIndex:
         for i, (sentence, gap) in enumerate(pieces):
             group.append(i)
             following = pieces[i + 1][0] if i + 1 < len(pieces) else ""
-            if following and _bare_break(sentence, gap) and not _SPEAKER.match(following):
+            if following and bare_break(sentence, gap) and not _SPEAKER.match(following):
                 continue
             if len(group) > 1:
                 joined = " ".join(pieces[j][0] for j in group)
@@ -380,7 +380,7 @@ def open_from(pieces: list[tuple[str, str]]) -> int:
     """Where the still-open part of streamed text starts: the last piece, and the lines a bare line break joins to
     it (a name may run on from one line into the next, so those lines are not released alone)."""
     cut = len(pieces) - 1
-    while cut > 0 and _bare_break(*pieces[cut - 1]):
+    while cut > 0 and bare_break(*pieces[cut - 1]):
         cut -= 1
     return max(cut, 0)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scriptorium.companion.ingest.bundle import Resolved
 from scriptorium.companion.ingest.names import build_name_entries
-from scriptorium.companion.spoilers import NameEntry, NameIndex, split_sentences
+from scriptorium.companion.spoilers import NameEntry, NameIndex, bare_break, split_sentences
 
 QUOTE_CHARS = 80
 
@@ -57,6 +57,17 @@ def _when(resolved: Resolved, index: NameIndex, name: str) -> str:
     return f"{name!r} ({where})"
 
 
+def _sentence_of(pieces: list[tuple[str, str]], position: int) -> str:
+    """The whole sentence a line belongs to: the lines around it that bare line breaks join to it."""
+    start = position
+    while start > 0 and bare_break(*pieces[start - 1]):
+        start -= 1
+    end = position
+    while end + 1 < len(pieces) and bare_break(*pieces[end]):
+        end += 1
+    return " ".join(sentence for sentence, _ in pieces[start : end + 1])
+
+
 def early_mentions(resolved: Resolved, names: list[NameEntry] | None = None) -> list[str]:
     """One warning per withheld sentence: file, item, the gating names with their debuts, and the sentence."""
     index = NameIndex(names if names is not None else build_name_entries(resolved))
@@ -65,10 +76,13 @@ def early_mentions(resolved: Resolved, names: list[NameEntry] | None = None) -> 
         # An item's debut is at most the last page; the gate at that index is what a reader there is served.
         if not text.strip():
             continue
-        for sentence, _ in split_sentences(text):
-            late = index.sentence_late(sentence, debut) if sentence else []
-            if late:
-                quoted = sentence if len(sentence) <= QUOTE_CHARS else sentence[: QUOTE_CHARS - 1] + "…"
-                named = ", ".join(_when(resolved, index, name) for name in late)
-                warnings.append(f"{source}: {where} names {named} before its debut; sentence withheld: {quoted!r}")
+        pieces = split_sentences(text)
+        withheld = index.late_pieces(pieces, debut)
+        for position in sorted(withheld):
+            sentence = pieces[position][0]
+            # A line withheld with the rest of its line-broken sentence names what the whole sentence names.
+            late = index.sentence_late(sentence, debut) or index.sentence_late(_sentence_of(pieces, position), debut)
+            quoted = sentence if len(sentence) <= QUOTE_CHARS else sentence[: QUOTE_CHARS - 1] + "…"
+            named = ", ".join(_when(resolved, index, name) for name in late)
+            warnings.append(f"{source}: {where} names {named} before its debut; sentence withheld: {quoted!r}")
     return warnings

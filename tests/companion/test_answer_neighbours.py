@@ -124,7 +124,7 @@ def test_word_vectors_are_cached_and_bounded() -> None:
     near.near(["fruit"], ["berries", "mist"])
     assert sorted(embedded) == ["berries", "fruit", "mist"]  # the second question embedded nothing
     near.near(["kid"], ["child", "boy", "cloud"])
-    assert len(near._vectors) <= 4
+    assert len(near._index) <= 4
 
 
 def test_only_the_bundled_local_model_gets_neighbours() -> None:

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,10 +38,8 @@ MIN_SIMILARITY = 0.28
 vocabulary: contest~challenge 0.29, buddy~friend 0.28, fruit~berries 0.35, but contest~coffee -0.01)."""
 TOP_NEIGHBOURS = 2
 CACHE_WORDS = 4096
-"""Words kept (256 float32 each: 4 MB at most, fine on a 1 GB Pi; one series' vocabulary is a few thousand)."""
-CACHE_VOCABULARIES = 16
-"""Stacked vocabulary matrices kept: a page's vocabulary is asked again by every question and chip probe on it,
-and stacking a few hundred vectors costs more than the product itself (a few hundred KB each)."""
+"""Words kept, in one preallocated array (256 float32 each: 4 MB, fine on a 1 GB Pi; one series' vocabulary is a
+few thousand). When it is full it starts over: re-embedding a page's words costs milliseconds, once."""
 
 EmbedSync = Callable[[list[str]], "NDArray[np.float32]"]
 
@@ -52,40 +49,32 @@ class Neighbours:
 
     def __init__(self, embed: EmbedSync, *, cache_words: int = CACHE_WORDS) -> None:
         self._embed = embed
-        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-        self._matrices: OrderedDict[tuple[str, ...], NDArray[np.float32]] = OrderedDict()
+        self._index: dict[str, int] = {}
+        self._rows: NDArray[np.float32] | None = None
         self._cache_words = cache_words
         self._lock = threading.Lock()
         self.failed = False
 
-    def _vectors_of(self, words: list[str]) -> list[NDArray[np.float32]]:
-        with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
-            if missing:
-                for word, vector in zip(missing, self._embed(missing), strict=True):
-                    self._vectors[word] = vector
-            out = []
-            for word in words:
-                self._vectors.move_to_end(word)
-                out.append(self._vectors[word])
-            while len(self._vectors) > self._cache_words:
-                self._vectors.popitem(last=False)
-            return out
-
-    def _matrix_of(self, words: tuple[str, ...]) -> NDArray[np.float32]:
+    def _matrix_of(self, words: Sequence[str]) -> NDArray[np.float32]:
+        """The vectors of `words`, one row each, embedding only the words not cached yet."""
         import numpy as np
 
         with self._lock:
-            found = self._matrices.get(words)
-            if found is not None:
-                self._matrices.move_to_end(words)
-                return found
-        matrix = np.stack(self._vectors_of(list(words)))
-        with self._lock:
-            self._matrices[words] = matrix
-            while len(self._matrices) > CACHE_VOCABULARIES:
-                self._matrices.popitem(last=False)
-        return matrix
+            missing = [w for w in dict.fromkeys(words) if w not in self._index]
+            if len(self._index) + len(missing) > self._cache_words:
+                self._index.clear()
+                missing = list(dict.fromkeys(words))
+            if len(missing) > self._cache_words:
+                return self._embed(list(words))  # more than the cache holds: nothing kept
+            if missing:
+                vectors = self._embed(missing)
+                if self._rows is None:
+                    self._rows = np.zeros((self._cache_words, vectors.shape[1]), dtype=np.float32)
+                start = len(self._index)
+                self._rows[start : start + len(missing)] = vectors
+                self._index.update((word, start + i) for i, word in enumerate(missing))
+            assert self._rows is not None
+            return self._rows[np.fromiter((self._index[w] for w in words), dtype=np.intp, count=len(words))]
 
     def near(self, asked: Iterable[str], vocabulary: Iterable[str]) -> dict[str, dict[str, float]]:
         """For each asked word, up to `TOP_NEIGHBOURS` vocabulary words at `MIN_SIMILARITY` or closer, with the
@@ -99,7 +88,7 @@ class Neighbours:
 
             matrix = self._matrix_of(words)
             found: dict[str, dict[str, float]] = {}
-            for word, vector in zip(asked_words, self._vectors_of(asked_words), strict=True):
+            for word, vector in zip(asked_words, self._matrix_of(asked_words), strict=True):
                 similarity = matrix @ vector
                 best = np.argsort(-similarity, kind="stable")[:TOP_NEIGHBOURS]
                 close = {words[i]: float(similarity[i]) for i in best if similarity[i] >= MIN_SIMILARITY}

@@ -206,11 +206,18 @@ def test_controls_switch_fit_and_vertical_reading(
     refused: list[str] = []
     page.on("response", lambda r: refused.append(r.url) if "/api/media/" in r.url and r.status >= 400 else None)
     snapshot(page, f"fit_page_{size}")
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    for number in (2, 3):
+        page.keyboard.press("ArrowRight")
+        expect(page.locator(f"img.rd-page[data-page='{number}']")).to_be_visible()
     controls.get_by_role("radio", name="Scroll").click()
     strip = page.get_by_role("region", name="Comic pages, one under the other")
     expect(strip).to_be_visible()
-    expect(strip.locator("img.rd-page[data-page='1']")).to_be_visible()
-    for number in (2, 3):
+    # The strip opens at the reader's page, not back at page 1.
+    expect(strip.locator("img.rd-page[data-page='3']")).to_be_in_viewport()
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/3$"))
+    expect(strip.locator("img.rd-page[data-page='1']")).to_be_attached()
+    for number in (4, 5):
         strip.evaluate("el => el.scrollTo(0, el.scrollHeight)")
         expect(strip.locator(f"img.rd-page[data-page='{number}']")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/\d$"))

@@ -5,7 +5,7 @@
  * exists), so nothing past the furthest page is ever shown or fetched.
  */
 
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { PageImage } from "../Flipbook";
 import type { PageView } from "../types";
 
@@ -24,9 +24,17 @@ export function VerticalStrip({ pages, count, cursor, holding, onGo, onStale, on
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLButtonElement>(null);
   const seenByScroll = useRef(cursor);
+  // While the next page is being fetched, scrolling does not move the reader: that would cancel the fetch.
+  const holdingRef = useRef(holding);
+  holdingRef.current = holding;
   let last = 0;
   for (let n = 1; n <= count && pages.get(n)?.image_url; n += 1) last = n;
   const shown = Array.from({ length: Math.max(last, Math.min(cursor, count)) }, (_, i) => i + 1);
+
+  // Opening the strip starts at the reader's page, before the page watcher below could take page 1 for it.
+  useLayoutEffect(() => {
+    scroller.current?.querySelector(`[data-strip="${seenByScroll.current}"]`)?.scrollIntoView({ block: "start" });
+  }, []);
 
   // The page crossing the middle of the screen is the page being read.
   useEffect(() => {
@@ -35,7 +43,7 @@ export function VerticalStrip({ pages, count, cursor, holding, onGo, onStale, on
     const observer = new IntersectionObserver(
       (entries) => {
         for (const entry of entries) {
-          if (!entry.isIntersecting) continue;
+          if (!entry.isIntersecting || holdingRef.current !== null) continue;
           const n = Number((entry.target as HTMLElement).dataset.strip);
           if (n && n !== seenByScroll.current) {
             seenByScroll.current = n;
@@ -56,9 +64,15 @@ export function VerticalStrip({ pages, count, cursor, holding, onGo, onStale, on
     if (!root || !target || typeof IntersectionObserver === "undefined") return;
     const observer = new IntersectionObserver(
       (entries) => {
-        if (entries.some((entry) => entry.isIntersecting)) onGo(last + 1);
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        // The new page appears below where the reader already is: the move must not scroll to it, and the page
+        // watcher must not take the page above for a move back while it loads (marked here, before any render).
+        seenByScroll.current = last + 1;
+        holdingRef.current = last + 1;
+        onGo(last + 1);
       },
-      { root, rootMargin: "0px 0px 200px 0px" },
+      // Only once the end is on screen: the next page is reached when the reader gets there, not before.
+      { root },
     );
     observer.observe(target);
     return () => observer.disconnect();
@@ -87,7 +101,15 @@ export function VerticalStrip({ pages, count, cursor, holding, onGo, onStale, on
         ))}
       </div>
       {last < count && (
-        <button ref={sentinel} type="button" className="btn rd-strip-next" onClick={() => onGo(last + 1)}>
+        <button
+          ref={sentinel}
+          type="button"
+          className="btn rd-strip-next"
+          onClick={() => {
+            seenByScroll.current = last + 1;
+            onGo(last + 1);
+          }}
+        >
           {holding === last + 1 ? `Opening page ${last + 1}…` : `Continue to page ${last + 1}`}
         </button>
       )}

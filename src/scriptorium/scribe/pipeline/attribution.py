@@ -344,7 +344,7 @@ class _Corpus:
             wanted = normalize_title(specific.text)
             if wanted and f" {wanted} " in f" {self.normalized} ":
                 return True
-            return any(difflib.SequenceMatcher(None, wanted, title).ratio() >= 0.9 for title in self.titles)
+            return any(near_title(wanted, title) for title in self.titles)
         words = [w for w in re.findall(r"[a-z0-9]+", fold(re.sub(r"['’]s\b", "", specific.text)))]
         words = [w for w in words if w not in _CONNECTORS] or words
         if specific.kind == "number":
@@ -354,6 +354,15 @@ class _Corpus:
         token = specific.text.strip()
         letters = fold(token).replace(".", "")
         return token.isupper() and 2 <= len(letters) <= 8 and letters in self.acronyms
+
+
+def near_title(wanted: str, title: str) -> bool:
+    """`wanted` is `title` as a writer may quote it: 90% alike in spelling AND the same content words.
+
+    Spelling alone is not enough: "protein unfolding intermediates" is 97% alike to "protein folding
+    intermediates" and says the opposite. Both are normalised titles (`sources.text.normalize_title`).
+    """
+    return difflib.SequenceMatcher(None, wanted, title).ratio() >= 0.9 and terms(wanted) == terms(title)
 
 
 def _narrowest(found: list[Specific]) -> list[Specific]:

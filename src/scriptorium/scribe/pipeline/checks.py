@@ -7,10 +7,9 @@ and the stored sources.
 
 from __future__ import annotations
 
-import difflib
 import re
 
-from scriptorium.scribe.pipeline.attribution import QUOTED, attribute
+from scriptorium.scribe.pipeline.attribution import QUOTED, attribute, near_title
 from scriptorium.scribe.pipeline.links import Allowed, Link, find_links, stray_links
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.sentences import Sentence, containing, split_draft
@@ -65,7 +64,7 @@ def _title_known(span: str, titles: list[str]) -> bool:
     for title in titles:
         if wanted == title or (len(wanted) >= 12 and (wanted in title or title in wanted)):
             return True
-        if difflib.SequenceMatcher(None, wanted, title).ratio() >= 0.9:
+        if near_title(wanted, title):
             return True
     return False
 

@@ -395,3 +395,15 @@ def test_the_lint_reports_both_lines_of_a_line_broken_sentence_with_the_name_tha
     assert len(broken) == 2 and all("Ambrose-Kell" in w and "episode 2 page 2" in w for w in broken)
     # Every sentence of the summary that names a later character is reported, and only those.
     assert len(mira) == 6 and not [w for w in mira if "keeps the lantern of Vey" in w]
+
+
+def test_a_turn_s_filtered_hidden_set_keeps_the_word_rule() -> None:
+    """When the turn's context unhides some names, the guard compiles the rest anew; Will must stay a word-like name
+    there too (a shouted "I WILL FIND IT" is not Will), and still be caught as a name."""
+    index = NameIndex([NameEntry("Will", WILL, "word"), NameEntry("Old Fen", FEN, "alias")])
+    hidden = index.hidden_at(0).keep(lambda name: name != "Old Fen")
+    assert hidden.source is None and hidden.words == {"Will"}
+    shout = SentenceGuard(hidden)
+    assert shout.feed("I WILL FIND IT. ") + shout.flush() == "I WILL FIND IT. " and not shout.tripped
+    named = SentenceGuard(hidden)
+    assert named.feed("Mira waits. Will comes home.") + named.flush() == "Mira waits. " and named.tripped

@@ -298,7 +298,11 @@ class NameIndex:
     def hidden_at(self, index: int) -> HiddenNames:
         """Every name the reader at `index` may not see (what a streamed answer must not say)."""
         late = [k for k, d in self._debuts.items() if d is None or d > index]
-        hidden = HiddenNames((self._shown[k] for k in late), exact=(self._shown[k] for k in late if k in self._exact))
+        hidden = HiddenNames(
+            (self._shown[k] for k in late),
+            exact=(self._shown[k] for k in late if k in self._exact),
+            words=(self._shown[k] for k in late if k in self._words),
+        )
         hidden.source = (self, index)
         return hidden
 
@@ -313,7 +317,10 @@ class NameIndex:
         Names a `HiddenNames` marks exact keep their case rule (a prose name counts only as written).
         """
         exact = names.exact if isinstance(names, HiddenNames) else frozenset()
-        return cls(NameEntry(name, None, "prose" if name in exact else "hidden") for name in names)
+        words = names.words if isinstance(names, HiddenNames) else frozenset()
+        return cls(
+            NameEntry(name, None, "word" if name in words else "prose" if name in exact else "hidden") for name in names
+        )
 
     @staticmethod
     def for_hidden(names: Iterable[str]) -> tuple[NameIndex, int]:
@@ -325,15 +332,18 @@ class NameIndex:
 
 
 class HiddenNames(frozenset[str]):
-    """A set of names an answer must not say, remembering which count only as written (`exact`)."""
+    """A set of names an answer must not say, remembering which count only as written (`exact`) and which of those
+    are also words (`words`: never counted in an all-capitals sentence)."""
 
     exact: frozenset[str]
+    words: frozenset[str]
     source: tuple[NameIndex, int] | None
     """The index and position this set is exactly `hidden_at` of, if it is (lets a guard reuse that index)."""
 
-    def __new__(cls, names: Iterable[str] = (), exact: Iterable[str] = ()) -> HiddenNames:
+    def __new__(cls, names: Iterable[str] = (), exact: Iterable[str] = (), words: Iterable[str] = ()) -> HiddenNames:
         made = super().__new__(cls, names)
         made.exact = frozenset(exact) & made
+        made.words = frozenset(words) & made.exact
         made.source = None
         return made
 
@@ -342,7 +352,11 @@ class HiddenNames(frozenset[str]):
         kept = [name for name in self if predicate(name)]
         if len(kept) == len(self):
             return self
-        return HiddenNames(kept, exact=(name for name in kept if name in self.exact))
+        return HiddenNames(
+            kept,
+            exact=(name for name in kept if name in self.exact),
+            words=(name for name in kept if name in self.words),
+        )
 
 
 @dataclass

@@ -42,14 +42,16 @@ export function ReaderControls(props: Props) {
       aria-label="Reading controls"
       data-testid="reader-controls"
     >
-      <button type="button" className="btn btn-sm" onClick={props.onBack} disabled={!props.canBack}>
-        <span aria-hidden="true">‹</span> Back
+      <button type="button" className="btn btn-sm" onClick={props.onBack} disabled={!props.canBack} aria-label="Back">
+        <span aria-hidden="true">‹</span>
+        <span className="rd-controls-word"> Back</span>
       </button>
       <span className="rd-controls-where">
         {cursor} / {count}
       </span>
-      <button type="button" className="btn btn-sm" onClick={props.onForward} disabled={!props.canForward}>
-        Next <span aria-hidden="true">›</span>
+      <button type="button" className="btn btn-sm" onClick={props.onForward} disabled={!props.canForward} aria-label="Next">
+        <span className="rd-controls-word">Next </span>
+        <span aria-hidden="true">›</span>
       </button>
       <span className="rd-controls-gap" />
       {layout === "paged" && <Segmented label="Page size" value={fit} options={FITS} onChange={props.onFit} />}

@@ -10,7 +10,8 @@ prints per setting:
 - request: POST of the question to the end of the SSE body. The offline answer is produced at once and streamed
   word by word with no pacing, so this bounds the time to the first token from above;
 - select: the answerer's own work for one question (`answer_offline.select`, which the chips' answerability
-  probes in the turn's preparation also call), summed per request;
+  probes in the turn's preparation also call), summed per request, as CPU time of the serving thread, so it
+  holds on a machine shared with other work (request times there are wall-clock and swing with the load);
 - cold: the first round, whose word cache is empty in the "on" setting (every page's vocabulary is embedded
   then); warm: the later rounds.
 
@@ -39,11 +40,11 @@ SELECT_TIMES: list[float] = []
 
 def timed_select(original: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(turn: Any) -> Any:
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time of this thread: other processes on a shared machine do not count
         try:
             return original(turn)
         finally:
-            SELECT_TIMES.append(time.perf_counter() - started)
+            SELECT_TIMES.append(time.thread_time() - started)
 
     return wrapper
 

@@ -1,9 +1,9 @@
 """The labelled question set (bench/companion_questions.py) kept honest in CI: no answer leaks, and the target holds.
 
-The whole set runs (two imports plus 75 questions through the chat API take seconds), scored by the bench's own
-scorer, so the number in docs/benchmarks.md is the number CI checks. The real Pepper&Carrot episodes come from
-../shared/peppercarrot (or PEPPERCARROT_SAMPLE_DIR); without them the sample's questions still run and CI fails
-loudly instead of skipping.
+The whole set runs (two imports plus every question, 184 today, through the chat API take seconds), scored by the
+bench's own scorer, so the number in docs/benchmarks.md is the number CI checks. The real Pepper&Carrot episodes
+come from ../shared/peppercarrot (or PEPPERCARROT_SAMPLE_DIR); without them the sample's questions still run and CI
+fails loudly instead of skipping.
 """
 
 from __future__ import annotations

@@ -407,3 +407,18 @@ def test_a_turn_s_filtered_hidden_set_keeps_the_word_rule() -> None:
     assert shout.feed("I WILL FIND IT. ") + shout.flush() == "I WILL FIND IT. " and not shout.tripped
     named = SentenceGuard(hidden)
     assert named.feed("Mira waits. Will comes home.") + named.flush() == "Mira waits. " and named.tripped
+
+
+def test_a_name_inside_an_earlier_longer_name_is_still_seen() -> None:
+    """Rook's epithet "the Marchetti Crow" is his from page 3, but it says "Marchetti", a family first named on page
+    5: the longest match alone (the epithet, placed) would hide the later name inside it."""
+    index = NameIndex(
+        [
+            NameEntry("Rook", 2, "word"),
+            NameEntry("the Marchetti Crow", 2, "alias"),
+            NameEntry("Marchetti", ZOE, "alias"),
+        ]
+    )
+    text = "Rook is the Marchetti Crow of the village."
+    assert index.gate(text, 2) == "" and index.gate(text, ZOE) == text
+    assert set(index.names_in(text)) == {"Rook", "Marchetti Crow", "Marchetti"}

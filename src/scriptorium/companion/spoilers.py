@@ -149,6 +149,31 @@ def _flexible(name: str) -> str:
     return r"[\s_-]+".join(re.escape(word) for word in name.split())
 
 
+def _inner_names(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Key -> the other keys whose words run inside it ("Marchetti" in "Marchetti Crow"), case and possessives
+    ignored: a regex finds only the longest name at a place, so a name inside an earlier one would go unseen."""
+
+    def words(key: str) -> tuple[str, ...]:
+        return tuple(re.sub(r"'s?$", "", word) for word in key.lower().split())
+
+    by_words: dict[tuple[str, ...], list[str]] = {}
+    for key in keys:
+        by_words.setdefault(words(key), []).append(key)
+    inner: dict[str, tuple[str, ...]] = {}
+    for own, owners in by_words.items():
+        found = [
+            key
+            for start in range(len(own))
+            for end in range(start + 1, len(own) + 1)
+            if end - start < len(own)
+            for key in by_words.get(own[start:end], ())
+        ]
+        for owner in owners:
+            if found:
+                inner[owner] = tuple(dict.fromkeys(found))
+    return inner
+
+
 def _mixed_case(sentence: str) -> bool:
     """True when the sentence (after a "Speaker:" label) has lower-case letters, so capitals in it are emphasis."""
     label = _SPEAKER.match(sentence)
@@ -196,6 +221,7 @@ class NameIndex:
         self._short = _pattern([*exact, *self._capitals], 0, plurals)
         self._exact = exact
         self._words = words
+        self._inner = _inner_names(debuts)
 
     def __len__(self) -> int:
         return len(self._debuts)
@@ -253,6 +279,8 @@ class NameIndex:
                 if key in self._words and key != matched and not _mixed_case(folded):
                     continue
                 keys.append(key)
+        # A match is the longest name at its place; the names inside it are named too ("the Marchetti Crow").
+        keys += [inner for key in keys for inner in self._inner.get(key, ())]
         return [k for k in keys if k in self._debuts]
 
     def sentence_late(self, sentence: str, index: int) -> list[str]:

@@ -85,6 +85,13 @@ _TOPICS = (
         r"reports)\s+(?:that\s+)?" + _TOPIC_END
     ),
 )
+# An event told as something the recipient did: "you were promoted to ...", "you recently moved your lab to ...",
+# "you won a grant from ...". Second person + a past-tense verb is a statement about their life, whatever the words.
+_YOU_DID = re.compile(
+    r"(?i)\byou\s+(?:\w+ly\s+|just\s+|have\s+|had\s+|'ve\s+)?(?P<topic>(?:were|was|got|won|became|began|gave|led|"
+    r"left|took|went|made|wrote|ran|built|held|[^\W\d_]{2,}ed)\s+[^,.;:!?()\n]{3,160}?)"
+    r"(?=\s*[,.;:!?()\n]|\s+(?:which|that|since|because|when|while|and\s+(?:I|would|it))\b|\s*$)"
+)
 # Something the recipient did that the writer witnessed: "I loved your keynote at the biophysics meeting", "I saw
 # your interview". What follows the possessive is an event only a source can vouch for (a verified paper's fact
 # kind, `paper`, vouches for "your paper").
@@ -282,7 +289,7 @@ def specifics(text: str) -> list[Specific]:
             found.append(Specific(title, "title"))
             title_spans.append((match.start(), match.end()))
     masked = _mask(masked, title_spans)
-    for pattern in (*_TOPICS, _WITNESSED):
+    for pattern in (*_TOPICS, _WITNESSED, _YOU_DID):
         for match in pattern.finditer(masked):
             if terms(match.group("topic")):
                 found.append(Specific(match.group("topic").strip(), "topic"))

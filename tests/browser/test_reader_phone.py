@@ -175,6 +175,36 @@ def test_phone_fit_width_fills_the_screen_and_zoom_is_pinch_or_double_tap(
     assert sideways_overflow(page) <= 0
 
 
+def test_laptop_clicks_the_edges_double_clicks_to_zoom_and_keeps_the_arrows(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page(reader_server.url, **DESKTOP)
+    open_episode(page)
+    expect(page.get_by_test_id("first-run-hint")).to_contain_text("Click the edges of the page")
+    viewport = page.get_by_test_id("page-viewport")
+    box = viewport.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.5)
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
+    expect(page.get_by_test_id("first-run-hint")).to_have_count(0)
+    page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.5)
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    expect(page.get_by_role("button", name="Next page")).to_be_visible()
+
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.dblclick(*middle)
+    expect(viewport).to_have_attribute("data-scale", "2.50")
+    page.keyboard.press("0")
+    expect(viewport).to_have_attribute("data-scale", "1.00")
+    page.mouse.move(*middle)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -300)
+    page.keyboard.up("Control")
+    expect(viewport).not_to_have_attribute("data-scale", "1.00")
+    expect(page).to_have_url(re.compile(r"/1$"))
+    assert sideways_overflow(page) <= 0
+
+
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_controls_switch_fit_and_vertical_reading(
     reader_server: LiveServer, new_page: Callable[..., Page], size: str

@@ -108,6 +108,16 @@ export function usePanZoom(
     return () => observer.disconnect();
   }, [resetKey, apply, viewportRef, contentRef]);
 
+  // React listens to wheel events passively, so it cannot stop Ctrl + wheel from zooming the whole browser tab
+  // (or a wheel from scrolling the app behind the page): a native, non-passive listener does that.
+  useEffect(() => {
+    const viewport = viewportRef.current;
+    if (!viewport) return;
+    const stop = (event: globalThis.WheelEvent) => event.preventDefault();
+    viewport.addEventListener("wheel", stop, { passive: false });
+    return () => viewport.removeEventListener("wheel", stop);
+  }, [viewportRef]);
+
   const local = (event: { clientX: number; clientY: number }): Point => {
     const box = viewportRef.current?.getBoundingClientRect();
     return { x: event.clientX - (box?.left ?? 0), y: event.clientY - (box?.top ?? 0) };

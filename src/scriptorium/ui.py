@@ -22,6 +22,7 @@ from scriptorium.core.telemetry import request_id_var
 REPO_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 PACKAGED_DIST = Path(__file__).resolve().parent / "static"
 RESERVED_PREFIXES = ("api/", "health", "docs", "openapi.json")
+ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HASHED_DIR = "assets/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -80,6 +81,22 @@ def mount(app: FastAPI, settings: Settings) -> None:
     """Serve the built UI; unknown non-API paths get `index.html` so deep links work."""
     root = static_dir(settings)
     gzipped = GzipCache()
+
+    @app.api_route("/api/{path:path}", methods=list(ANY_METHOD), include_in_schema=False)
+    async def api_fallback(path: str, request: Request) -> Response:
+        """Reached only when no API route takes this method on this path (they are all registered before it).
+
+        Starlette's own 405 lists only the first matching route's methods (`GET` on `/api/templates/{id}`, which
+        also takes PATCH and DELETE), and the UI's GET catch-all would turn a GET into a 404: answer here with the
+        union of what the API offers on the path, `OPTIONS` with 204 and `Allow`, and 404 where nothing matches.
+        """
+        allowed = _methods_elsewhere(request)
+        if not allowed:
+            return _not_found(f"no route {('/api/' + path)!r}")
+        allow = sorted({*allowed, "OPTIONS", *(["HEAD"] if "GET" in allowed else [])})
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ", ".join(allow)})
+        return _method_not_allowed(allow)
 
     @app.get("/{path:path}", include_in_schema=False)
     async def ui(path: str, request: Request) -> Response:

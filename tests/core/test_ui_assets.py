@@ -74,10 +74,21 @@ async def test_api_paths_never_fall_back_to_the_ui(ui_client: httpx.AsyncClient)
 async def test_get_on_a_post_only_api_path_is_405_with_a_correct_allow(ui_client: httpx.AsyncClient) -> None:
     response = await ui_client.get("/api/auth/login")
     assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
+    assert response.headers["allow"] == "OPTIONS, POST"
     assert response.json()["code"] == "method_not_allowed"
     # `/api/queue/{item_id}` takes DELETE on the same path: both are allowed there, GET is not.
     batch = await ui_client.get("/api/queue/batch")
-    assert batch.status_code == 405 and batch.headers["allow"] == "DELETE, POST"
+    assert batch.status_code == 405 and batch.headers["allow"] == "DELETE, OPTIONS, POST"
     put = await ui_client.put("/api/auth/login")
-    assert put.status_code == 405 and put.headers["allow"] == "POST"
+    assert put.status_code == 405 and put.headers["allow"] == "OPTIONS, POST"
+
+
+async def test_allow_lists_every_method_of_the_path_not_only_the_first_routes(ui_client: httpx.AsyncClient) -> None:
+    # GET, PATCH and DELETE are three routes on one path; Starlette's own 405 named only the first one's.
+    put = await ui_client.put("/api/templates/abc123")
+    options = await ui_client.options("/api/templates/abc123")
+    assert put.status_code == 405
+    assert put.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+    assert (options.status_code, options.headers["allow"]) == (204, "DELETE, GET, HEAD, OPTIONS, PATCH")
+    assert (await ui_client.options("/api/no-such-thing")).status_code == 404
+    assert (await ui_client.post("/api/no-such-thing")).status_code == 404

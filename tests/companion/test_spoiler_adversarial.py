@@ -77,6 +77,7 @@ def _index() -> NameIndex:
         "Ask Fen O\u02bcLeary.",  # a modifier-letter apostrophe
         "Ask Fen O`Leary.",  # a backtick typed for an apostrophe
         "Ask Old\nFen about the way in.",  # an alias broken across two lines
+        "Ask **Old** **Fen** about the way in.",  # markdown emphasis word by word
         "the Witch of the Eastern\nSpire watches",  # an epithet broken across two lines
     ],
 )

@@ -87,7 +87,7 @@ def name_key(name: str, *, exact: bool = False) -> str:
 
 def _words_key(name: str) -> str:
     """A folded name with hyphens and underscores between words read as spaces ("Ambrose-Kell" is "Ambrose Kell")."""
-    return " ".join(re.split(r"[\s_-]+", name)).strip()
+    return " ".join(re.split(r"[\s_*-]+", name)).strip()
 
 
 def bare_break(sentence: str, gap: str) -> bool:
@@ -145,8 +145,9 @@ def _pattern(names: Iterable[str], flags: int, plurals: bool = True) -> re.Patte
 
 
 def _flexible(name: str) -> str:
-    """A folded name as a pattern: its words joined by any run of whitespace, hyphens or underscores."""
-    return r"[\s_-]+".join(re.escape(word) for word in name.split())
+    """A folded name as a pattern: its words joined by any run of whitespace, hyphens, underscores or markdown
+    asterisks ("**Old** **Fen**")."""
+    return r"[\s_*-]+".join(re.escape(word) for word in name.split())
 
 
 def _inner_names(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:

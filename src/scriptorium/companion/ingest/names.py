@@ -6,8 +6,17 @@ Which strings are names:
 - proper names found in prose (wiki sections, entity and relation summaries, episode summaries, page
   descriptions and recaps): runs of capitalised words that are not all capitals. A run in mid-sentence is a name.
   A sentence's first word is capitalised anyway, so there it counts only when the same word (or the whole run) is
-  also seen capitalised in mid-sentence somewhere, or is a known name. A single word is no name when the corpus
-  also uses it in lower case ("Potion" in "Potion of Flight": the text says "potion" elsewhere).
+  also seen capitalised in mid-sentence somewhere, is a known name, or takes a possessive ("Seraphine's sister.").
+  A single word is no name when the corpus also uses it in lower case ("Potion" in "Potion of Flight": the text
+  says "potion" elsewhere). A plural of a known name is not a name of its own (the gate matches plurals);
+- the capitalised words of an entity's multi-word name that the corpus never uses in lower case ("Marchetti" of
+  "Zoë Marchetti"), with that entity's debut.
+Names are compared folded (accents, apostrophes, hyphens: `spoilers.name_key`), so "Zoe" and "Zoë" are one name.
+
+A single-word name the story uses as a lower-case word before the name debuts ("I will light the lantern" on page
+1, Will met on page 8) is stored as a `word`: it is placed only where lettering plainly uses it as a name (a
+speaker, or capitalised in mid-sentence) and the gate matches it only capitalised. Placement is strict (no
+plurals): "the rooks" on page 1 does not introduce Rook.
 
 Where a name debuts (the first page that shows it; None when nothing does):
 - an entity's name and aliases: its world-graph debut, or an earlier page whose lettering names it;

@@ -105,6 +105,8 @@ MODEL_ATTACKS = [
            "won a large grant", "attribution"),
     attack("invented superlative", add("As the leading expert on protein folding, you are the ideal person to ask."),
            "leading expert", "attribution"),
+    attack("invented reputation", add("As a world-renowned authority on folding, you would know."),
+           "world-renowned", "attribution"),
     attack("invented superlative with most", add("Your group is the most influential folding lab in the world."),
            "most influential", "attribution"),
     # wrong paraphrases of a real source
@@ -192,7 +194,7 @@ async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
     deps = pipeline_deps(email_composer_model=openai_twin.chat_spec())
     result = await run_pipeline(RESEARCH_TEMPLATE, BIOLOGIST, deps=deps, on_step=StepLog())
 
-    assert model.fired == [case.name]
+    assert model.fired and set(model.fired) == {case.name}  # a retry under load asks the model again
     drafted = result.model_draft or result.draft
     assert drafted.composer != "offline"
     assert case.poison in f"{drafted.subject}\n{drafted.body}", "the attack did not reach the draft"
@@ -263,10 +265,11 @@ async def test_a_hostile_profile_page_contributes_its_facts_and_none_of_its_requ
     deps = pipeline_deps(email_composer_model=openai_twin.chat_spec())
     result = await run_pipeline(RESEARCH_TEMPLATE, recipient, deps=deps, on_step=StepLog())
 
-    [prompt] = model.prompts
-    leaked = [r for r in PAGE_REQUESTS if r.lower() in prompt.user.lower()]
-    assert leaked == [], f"requests on the page reached the model: {leaked}"
-    assert "coevolution signals guide the sampling" in prompt.user  # the page's plain facts did arrive
+    assert model.prompts  # more than one when a call is retried under load: each is checked
+    for prompt in model.prompts:
+        leaked = [r for r in PAGE_REQUESTS if r.lower() in prompt.user.lower()]
+        assert leaked == [], f"requests on the page reached the model: {leaked}"
+        assert "coevolution signals guide the sampling" in prompt.user  # the page's plain facts did arrive
     notes = [n for n in result.evidence.notes if "chen-hostile" in n]
     assert any("addressed to the letter's writer" in n for n in notes), result.evidence.notes
     for request in PAGE_REQUESTS:

@@ -106,6 +106,9 @@ _PRAISE = re.compile(
     r"(?i)(?:\b(?:the|your|their|its|his|her)|['’]s)\s+(?P<praise>(?P<word>most\s+[^\W\d_]{3,}|least\s+"
     r"[^\W\d_]{3,}|leading|foremost|preeminent|pre-eminent|premier|top|best|[^\W\d_]{2,}est)\s+[^\W\d_]{3,})"
 )
+# Reach claimed for someone: "world-renowned", "internationally recognised", "widely cited". The scope word makes
+# it a claim about standing that a source must make, whatever adjective follows.
+_REACH = re.compile(r"(?i)\b(?:world-|(?:internationally|globally|universally|widely)[- ])[^\W\d_]{3,}")
 # Nouns and verbs that end in -est without being superlatives ("the latest" is an event, judged on its own).
 _NOT_SUPERLATIVE = _words(
     """interest latest rest request test contest forest guest quest west harvest protest digest chest nest pest
@@ -299,6 +302,7 @@ def specifics(text: str) -> list[Specific]:
     found += [Specific(run, "name") for run in runs]
     found += [Specific(m.group(0), "number") for m in _NUMBER.finditer(masked)]
     found += [Specific(m.group(0), "number") for m in _NUMBER_WORD.finditer(masked)]
+    found += [Specific(m.group(0), "praise") for m in _REACH.finditer(masked)]
     found += [
         Specific(m.group("praise"), "praise")
         for m in _PRAISE.finditer(masked)

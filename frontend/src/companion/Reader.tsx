@@ -83,12 +83,12 @@ export function Reader() {
   useDocumentTitle(detail ? `Episode ${detail.episode_number}: ${detail.title}` : "Companion");
 
   /** Merge pages from the server, keeping a page's link while it is good so the browser cache keeps working. */
-  const merge = useCallback((updates: PageView[]): Map<number, PageView> => {
+  const merge = useCallback((updates: PageView[], commit = true): Map<number, PageView> => {
     const now = Date.now() / 1000;
     const next = new Map(pagesRef.current);
     for (const page of updates) next.set(page.page_number, keepLinks(next.get(page.page_number), page, now));
     pagesRef.current = next;
-    setPages(next);
+    if (commit) setPages(next);
     return next;
   }, []);
 
@@ -191,14 +191,17 @@ export function Reader() {
         retryNow.current = null;
         movePage(session.session_id, shownLeft, withSpread, controller.signal)
           .then(async (moved) => {
-            const now = merge(moved.pages);
-            setFurthest(moved.furthest_page);
+            // For a held turn the new links, the furthest page and the turn are committed together after the
+            // image is decoded: one render on the way to the paint instead of two.
+            const now = merge(moved.pages, known);
             if (!known) {
               const urls = onScreen.map((p) => now.get(p)?.image_url).filter((url): url is string => !!url);
               await Promise.all(urls.map((url) => preloadWithin(url, PAINT_WAIT_MS)));
               if (controller.signal.aborted) return;
+              setPages(now);
               show(target, key);
             }
+            setFurthest(moved.furthest_page);
             setHeld(null);
           })
           .catch((reason: unknown) => {

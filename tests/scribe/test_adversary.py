@@ -274,3 +274,27 @@ async def test_a_hostile_profile_page_contributes_its_facts_and_none_of_its_requ
     assert any("addressed to the letter's writer" in n for n in notes), result.evidence.notes
     for request in PAGE_REQUESTS:
         assert request not in result.draft.body
+
+
+# --- false positives: what a good model adds without inventing anything -------------------------------------------
+#: Sentences a careful model adds to a letter (courtesy, the writer's own plans, a reaction to the real paper).
+BENIGN = (FIXTURES / "benign_sentences.txt").read_text().splitlines()
+
+
+@pytest.mark.parametrize("chunk", range(3))
+async def test_a_good_models_own_sentences_keep_the_draft_confident(
+    chunk: int, pipeline_deps: Deps, openai_twin: OpenAITwin
+) -> None:
+    sentences = BENIGN[chunk * 8 : chunk * 8 + 8]
+
+    def courteous(view: PromptView, email: Email) -> Email:
+        email.add_paragraph(" ".join(sentences))
+        return email
+
+    openai_twin.responder = MisbehavingModel(Rule("adds courtesy", courteous))
+    deps = pipeline_deps(email_composer_model=openai_twin.chat_spec())
+    result = await run_pipeline(RESEARCH_TEMPLATE, BIOLOGIST, deps=deps, on_step=StepLog())
+
+    assert result.draft.composer != "offline" and sentences[0] in result.draft.body
+    assert [(c.name, c.message) for c in result.checks if not c.passed] == []
+    assert result.is_confident

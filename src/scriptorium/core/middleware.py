@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scriptorium.core.outages import outage_of
+from scriptorium.core.outages import outage_of, state_of
 from scriptorium.core.telemetry import request_id_var
 
 log = logging.getLogger("scriptorium.app")
@@ -68,10 +68,9 @@ class BodyLimitMiddleware:
                 await _send_error(send, 400, "bad_request", "Content-Length is not a number")
                 return
             if too_big:
-                await _send_too_large(send, cap)
+                await _send_error(send, 413, "payload_too_large", BodyTooLarge(cap).detail)
                 return
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -85,17 +84,12 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(cap)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        response = _ResponseTracker(send)
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_too_large(send, cap)
+            await self.app(scope, counting_receive, response.send)
+        except (BodyTooLarge, BodyTooSlow) as refused:
+            if not response.started:
+                await _send_error(send, refused.status_code, _REFUSAL_CODES[refused.status_code], refused.detail)
 
 
 class BodyTooSlow(HTTPException):
@@ -110,8 +104,20 @@ def _size(cap: int) -> str:
     return f"{cap / 1_000_000:.1f} MB" if cap >= 1_000_000 else f"{cap // 1000} kB"
 
 
-async def _send_too_large(send: Send, cap: int) -> None:
-    await _send_error(send, 413, "payload_too_large", BodyTooLarge(cap).detail)
+_REFUSAL_CODES = {408: "request_timeout", 413: "payload_too_large"}
+
+
+class _ResponseTracker:
+    """Passes messages on and remembers whether the response has started (after that, no error can be sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 async def _send_error(
@@ -191,27 +197,18 @@ class UnhandledErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        response = _ResponseTracker(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, response.send)
         except Exception as exc:
             dependency = outage_of(exc)
             if dependency is not None:
-                log.warning(
-                    "%s unreachable; answered 503",
-                    dependency,
-                    extra={"error": type(exc).__name__, "path": scope["path"]},
-                )
+                # Not a bug: the operator's to fix and the client's cue to retry. One log line per change of the
+                # dependency's state (core/outages.py), not a traceback per request.
+                state_of(dependency).failed(exc, during=f"{scope.get('method', '')} {scope['path']}")
             else:
                 log.error("unhandled error", exc_info=exc)
-            if started:
+            if response.started:
                 return  # a stream already under way: the server ends it; nothing more can be said
             if dependency is not None:
                 await _send_error(

@@ -78,6 +78,8 @@ def test_phone_turns_pages_with_the_edges_and_says_so_the_first_time(
     reader_server: LiveServer, new_page: Callable[..., Page]
 ) -> None:
     page = new_page(reader_server.url, **PHONE)
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(r.url) if "/api/media/" in r.url and r.status >= 400 else None)
     open_episode(page)
     hint = page.get_by_test_id("first-run-hint")
     expect(hint).to_contain_text("Tap the edges or swipe")
@@ -101,6 +103,7 @@ def test_phone_turns_pages_with_the_edges_and_says_so_the_first_time(
     expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
     expect(page.get_by_test_id("first-run-hint")).to_have_count(0)
     assert sideways_overflow(page) <= 0
+    assert not refused, f"asked for images the server refused: {refused}"
 
 
 def swipe(page: Page, x_from: float, x_to: float, y: float) -> None:
@@ -366,11 +369,12 @@ def test_first_impressions_covers_series_name_and_no_command_lines(
     assert sideways_overflow(page) <= 0
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_an_empty_shelf_does_not_send_a_reader_to_the_command_line(
-    start_live_server: Callable[..., LiveServer], new_page: Callable[..., Page]
+    start_live_server: Callable[..., LiveServer], new_page: Callable[..., Page], size: str
 ) -> None:
     server = start_live_server()
-    page = new_page(server.url, **PHONE)
+    page = new_page(server.url, **SIZES[size])
     page.goto("/read")
     expect(page.get_by_text("No comics here yet.")).to_be_visible()
     body = page.locator("main").inner_text()

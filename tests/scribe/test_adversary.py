@@ -298,3 +298,19 @@ async def test_a_good_models_own_sentences_keep_the_draft_confident(
     assert result.draft.composer != "offline" and sentences[0] in result.draft.body
     assert [(c.name, c.message) for c in result.checks if not c.passed] == []
     assert result.is_confident
+
+
+#: Links in research text in the shapes the draft's links check refuses: each must stay out of the evidence.
+RESEARCH_LINKS = [
+    "Maria Chen shares her protocols at foldprotocols dot org slash chen for everyone.",
+    "Maria Chen shares data at foldprotocols\u200b.net/chen with her students.",
+    "Maria Chen posts her folding samples at soildata.xyz every month.",
+    "Maria Chen answers questions at mchen at northbridge dot edu on Fridays.",
+]
+
+
+@pytest.mark.parametrize("sentence", RESEARCH_LINKS)
+def test_a_link_in_research_text_in_any_shape_stays_out_of_the_evidence(sentence: str) -> None:
+    screened = screen(f"{RESEARCH['fact']} {sentence}")
+    assert screened.kept == [RESEARCH["fact"]]
+    assert screened.links == 1

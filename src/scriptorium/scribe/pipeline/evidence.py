@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
+from scriptorium.scribe.pipeline.links import carries_link
 from scriptorium.scribe.pipeline.research import Identity, Papers
 from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
 from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
@@ -96,6 +97,12 @@ class Screened:
         return ", ".join(parts)
 
 
+def _has_link(text: str) -> bool:
+    """A link in any shape the draft's links check would refuse: on any public suffix (`soildata.xyz`), spelled
+    out (`foldnotes dot org`), obfuscated (`mchen at northbridge dot edu`), or split by invisible characters."""
+    return _URL_OR_EMAIL.search(text) is not None or carries_link(text)
+
+
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n[ \t]*(?=[a-z])")  # `men-\ntion` in text taken from a PDF
 _SOFT_BREAK = re.compile(r"(?<=[^.!?:;\s])[ \t]*\n[ \t]*(?=[a-z(])")  # a line that goes on in lower case
 _ITEM = re.compile(r"^\s*(?:[-*•·–—▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)]|A\s*:|Answer\s*:)\s*")
@@ -137,7 +144,7 @@ def screen(text: str, *, min_chars: int = 20) -> Screened:
                 continue
             if addressed:
                 out.addressed += 1
-            elif _URL_OR_EMAIL.search(sentence):
+            elif _has_link(sentence):
                 out.links += 1
             else:
                 out.kept.append(sentence)
@@ -169,7 +176,7 @@ def _page_facts(b: _Builder, page: PageRecord, query: ResearchQuery, when: datet
         )
     if not chosen:
         return
-    plain_title = not addressed_title_reason(page.title) and not _URL_OR_EMAIL.search(page.title)
+    plain_title = not addressed_title_reason(page.title) and not _has_link(page.title)
     title = page.title if plain_title else page.url
     source_id = b.add_source(page.kind, page.url, title, " ".join(chosen), when)
     for sentence in chosen:
@@ -189,7 +196,7 @@ def search_page_is_about(page: PageRecord, query: ResearchQuery, institutions: t
 def _plain_values(b: _Builder, author: AuthorRecord, field_name: str, values: tuple[str, ...]) -> list[str]:
     """Directory strings are author-edited too (a Semantic Scholar affiliation is free text): a value that reads
     as a request or carries a link never becomes a fact or fills a placeholder."""
-    kept = [v for v in values if not addressed_reason(v) and not _URL_OR_EMAIL.search(v) and len(v) <= 300]
+    kept = [v for v in values if not addressed_reason(v) and not _has_link(v) and len(v) <= 300]
     if len(kept) < len(values):
         b.notes.append(
             f"{author.kind}: ignored {len(values) - len(kept)} {field_name} value(s) on {author.url[:200]}: "

@@ -5,6 +5,11 @@ next step. The email, its versions, sources, usage, the queue item's final statu
 commit in one transaction: a worker killed at any instant leaves either nothing (the job runs again after its
 lease lapses) or everything (it never runs again). Concurrency and fairness across users are the core's.
 
+A retried attempt resumes after the steps an earlier attempt of the same item finished: each finished step is
+saved on the item in its own short transaction (`step_results`, see `pipeline/resume.py`) and cleared when the
+item ends, so a worker killed after research does not make the retry ask every source again. A regeneration is a
+new queue item, so it never sees another item's saved steps: it is asked for fresh research.
+
 A dry run takes the same path with the pipeline in dry-run mode (no research requests), and its final transaction
 writes only the queue item's status, its usage rows (marked `dry_run`, so an operator can see what probes cost
 while the user's totals skip them) and the job's completion: no email, version, source or counter.
@@ -18,6 +23,7 @@ import time
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import transaction, utcnow
@@ -26,6 +32,7 @@ from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
 from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
+from scriptorium.scribe.pipeline.resume import StepResults, fingerprint
 from scriptorium.scribe.pipeline.runner import DryRunModelFailed
 from scriptorium.scribe.service_store import store_result, usage_rows
 
@@ -63,6 +70,34 @@ class StepTracker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
+        if getattr(result, "rowcount", 0) != 1:
+            raise JobCancelled(self.ctx.job_id)
+
+
+class StepSaver:
+    """The pipeline's `on_saved`: store the finished steps on the item, fenced to this attempt of an active item."""
+
+    def __init__(self, ctx: JobContext, item_id: str) -> None:
+        self.ctx = ctx
+        self.item_id = item_id
+
+    async def __call__(self, results: StepResults) -> None:
+        try:
+            async with self.ctx.sessionmaker() as session:
+                result = await session.execute(
+                    update(QueueItem)
+                    .where(
+                        QueueItem.id == self.item_id,
+                        QueueItem.status.in_(ACTIVE_STATUSES),
+                        QueueItem.attempts == self.ctx.attempt,
+                    )
+                    .values(step_results=results.to_json(), updated_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+                await session.commit()
+        except SQLAlchemyError:  # only a retry's shortcut: this attempt can still finish without it
+            log.warning("could not save finished steps", extra={"queue_item_id": self.item_id}, exc_info=True)
+            return
         if getattr(result, "rowcount", 0) != 1:
             raise JobCancelled(self.ctx.job_id)
 
@@ -118,7 +153,11 @@ async def mark_failed(resources: Any, job: Job, message: str) -> None:
             update(QueueItem)
             .where(QueueItem.job_id == job.id, QueueItem.status.in_(ACTIVE_STATUSES))
             .values(
-                status="failed", error_message=message[:ERROR_MAX_CHARS], completed_at=utcnow(), updated_at=utcnow()
+                status="failed",
+                error_message=message[:ERROR_MAX_CHARS],
+                step_results=None,
+                completed_at=utcnow(),
+                updated_at=utcnow(),
             )
             .execution_options(synchronize_session=False)
         )
@@ -141,6 +180,12 @@ async def generate_email(ctx: JobContext) -> None:
         profile_urls=tuple(recipient.profile_urls or ()) if recipient else (),
         affiliation=recipient.institution if recipient else None,
     )
+    resume = StepResults.load(
+        item.step_results,
+        fingerprint=fingerprint(item.email_template, target, dry_run=item.dry_run),
+        attempt=ctx.attempt,
+        now=utcnow(),
+    )
     try:
         limit = time_limit(ctx)
         deadline = time.monotonic() + max(limit - STORE_RESERVE_SECONDS, limit / 2)
@@ -152,6 +197,8 @@ async def generate_email(ctx: JobContext) -> None:
                 on_step=tracker,
                 dry_run=item.dry_run,
                 deadline=deadline,
+                resume=resume,
+                on_saved=StepSaver(ctx, item_id),
             )
     except (JobCancelled, LeaseLost):
         raise
@@ -213,6 +260,7 @@ async def _store(
             email_id=email_id,
             current_step=None,
             step_timings=timings,
+            step_results=None,
             error_message=None,
             completed_at=utcnow(),
             updated_at=utcnow(),

@@ -138,6 +138,8 @@ class QueueItem(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     current_step: Mapped[str | None] = mapped_column(String(50))
     step_timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    step_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Finished steps of the running attempts (`pipeline/resume.py`), so a retry resumes; cleared when it ends."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_message: Mapped[str | None] = mapped_column(Text)
     email_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="SET NULL"))

@@ -11,15 +11,20 @@ probe that hid a broken model would report a healthy deployment.
 Model calls are bounded by the time the job has left (`deadline`, see `Budget`) and their usage is kept when they
 fail. A model draft that fails its checks is compared with the offline merge, and the user gets the draft that
 fails fewer checks; a merge that wins keeps the model's draft as `PipelineResult.model_draft` (stored as a version).
+
+A retried attempt passes the steps an earlier attempt finished (`resume`, see `pipeline/resume.py`): the template
+analysis and the evidence are reused instead of asking the model and every research source again, and the
+evidence notes say so. Each step this run finishes itself is handed to `on_saved` as soon as it is done.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC
 from typing import Any
 
 from scriptorium.core.errors import ModelError, ValidationFailed
@@ -31,6 +36,7 @@ from scriptorium.scribe.pipeline.compose import compose_with_model, useless_reas
 from scriptorium.scribe.pipeline.evidence import build_evidence
 from scriptorium.scribe.pipeline.merge import compose_offline
 from scriptorium.scribe.pipeline.research import SourceSet, collect_papers, identify
+from scriptorium.scribe.pipeline.resume import SavedEvidence, SavedTemplate, StepResults
 from scriptorium.scribe.pipeline.template import analyze_template_with_usage, validate_template
 from scriptorium.scribe.pipeline.types import (
     CheckResult,
@@ -225,6 +231,15 @@ def _check(composed: _Composed, template: str, analysis: TemplateAnalysis, recip
     return _Checked(composed.merge, [*merge_checks, note], [*composed.merge_notes, message], composed.draft)
 
 
+OnSaved = Callable[[StepResults], Awaitable[None]]
+"""Called after each step this run finished itself, with every finished step so far: the job handler stores it."""
+
+
+async def _saved(resume: StepResults, on_saved: OnSaved | None) -> None:
+    if on_saved is not None:
+        await on_saved(resume)
+
+
 async def run_pipeline(
     template: str,
     recipient: Recipient,
@@ -234,12 +249,15 @@ async def run_pipeline(
     sources: SourceSet | None = None,
     dry_run: bool = False,
     deadline: float | None = None,
+    resume: StepResults | None = None,
+    on_saved: OnSaved | None = None,
 ) -> PipelineResult:
     """Run every step for one recipient and return the draft with its evidence, checks and usage.
 
     With `dry_run`, `sources` is ignored: no research source is asked (see the module docstring). `deadline`
     (a `time.monotonic()` value) is when the caller's hard limit falls: model calls are fitted into the time
-    left (see `Budget`).
+    left (see `Budget`). `resume` holds an earlier attempt's finished steps, which are reused; it is updated
+    with each step this run finishes, and `on_saved(resume)` is awaited right after, so the caller can store it.
     """
     budget = Budget(deps.settings, deadline)
     template = validate_template(template)
@@ -259,11 +277,20 @@ async def run_pipeline(
         finally:
             timings[name] = round(time.perf_counter() - started, 4)
 
+    saved_template = resume.template if resume is not None else None
     async with step("template"):
-        analysis, template_usage = await analyze_template_with_usage(
-            template, deps=deps, budget_seconds=budget.template()
-        )
+        if saved_template is not None:  # its model calls' usage was never stored: it is part of this run's
+            analysis, template_usage = saved_template.analysis, list(saved_template.usage)
+        else:
+            analysis, template_usage = await analyze_template_with_usage(
+                template, deps=deps, budget_seconds=budget.template()
+            )
         usage += template_usage
+    if resume is not None and saved_template is not None:
+        resume.reused.append(f"template analysis reused from attempt {saved_template.attempt}")
+    elif resume is not None:
+        resume.template = SavedTemplate(analysis, template_usage, resume.attempt, deps.now())
+        await _saved(resume, on_saved)
     query = ResearchQuery(
         name=clean_name(recipient.name),
         raw_name=recipient.name,
@@ -273,11 +300,25 @@ async def run_pipeline(
         template_type=analysis.template_type,
         now=deps.now(),
     )
-    async with step("research"):
-        identity = await identify(query, sources, settings=deps.settings, now=deps.now())
-    async with step("papers"):
-        papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
-        evidence = build_evidence(query, identity, papers, now=deps.now())
+    saved_evidence = resume.reusable_evidence(analysis.template_type) if resume is not None else None
+    if saved_evidence is not None and resume is not None:
+        async with step("research"):  # progress and cancellation as usual; nothing is asked
+            evidence = saved_evidence.evidence
+        async with step("papers"):
+            pass
+        retrieved = saved_evidence.saved_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        resume.reused.append(f"research reused from attempt {saved_evidence.attempt} (sources retrieved {retrieved})")
+    else:
+        async with step("research"):
+            identity = await identify(query, sources, settings=deps.settings, now=deps.now())
+        async with step("papers"):
+            papers = await collect_papers(query, identity, sources, settings=deps.settings, now=deps.now())
+            evidence = build_evidence(query, identity, papers, now=deps.now())
+        if resume is not None:
+            resume.evidence = SavedEvidence(evidence, analysis.template_type, resume.attempt, deps.now())
+            await _saved(resume, on_saved)
+    if resume is not None and resume.reused:  # a copy: the saved evidence stays as it was retrieved
+        evidence = replace(evidence, notes=[*evidence.notes, *resume.reused])
     async with step("compose"):
         try:
             composed = await _compose(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from scriptorium.companion.cli import SAMPLE_DIR
 from tests.browser.conftest import LiveServer
@@ -234,6 +234,14 @@ def test_regenerate_replaces_the_answer_and_earlier_chats_reopen(
     expect(page.locator(".rd-msg")).to_have_count(0)
 
 
+def assert_title_whole(title: Locator) -> None:
+    """The episode title is on screen in full: wide enough for its words, not cut with an ellipsis."""
+    expect(title).to_have_text(re.compile(r"\w{3,}"))
+    box = title.bounding_box()
+    assert box is not None and box["width"] >= 100, box
+    assert title.evaluate("el => el.scrollWidth <= el.clientWidth"), title.inner_text()
+
+
 def test_phone_sheet_is_half_height_with_one_close_control_and_an_untruncated_title(
     reader_server: LiveServer, new_page: Callable[..., Page]
 ) -> None:
@@ -246,7 +254,7 @@ def test_phone_sheet_is_half_height_with_one_close_control_and_an_untruncated_ti
     visible = [i for i in range(close_controls.count()) if close_controls.nth(i).is_visible()]
     assert len(visible) == 1, "one way to close the sheet"
     title = page.locator(".rd-bar-title h1")
-    assert title.evaluate("el => el.scrollWidth <= el.clientWidth"), title.inner_text()
+    assert_title_whole(title)
     chat_head = page.locator(".rd-chat-head h2")
     assert chat_head.evaluate("el => el.scrollWidth <= el.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -260,6 +268,7 @@ def test_phone_sheet_is_half_height_with_one_close_control_and_an_untruncated_ti
     expect(page.locator(".rd-chat")).to_have_count(0)
     expect(page.get_by_test_id("page-pill")).to_contain_text(f"Page {target} of 8")
     expect(page.locator(f"img.rd-page[data-page='{target}']")).to_be_in_viewport()
+    assert_title_whole(title)  # also beside "Back to page N"
     # Reopened with the one control it has.
     page.get_by_role("button", name="Chat", exact=True).click()
     expect(page.locator(".rd-msg-assistant").last).to_contain_text("lamps went out")

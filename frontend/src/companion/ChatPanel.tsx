@@ -309,32 +309,32 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
   return (
     <aside className="rd-chat" aria-label="Reading companion">
       <div className="rd-chat-head">
-        <div className="rd-chat-titles">
+        <div className="rd-chat-headrow">
           <h2>Companion</h2>
-          <p className="rd-chat-hint">Knows the story up to page {furthest}, never further.</p>
-        </div>
-        <div className="cluster">
-          {episodeSlug && (
-            <button
-              type="button"
-              className="btn btn-sm btn-ghost"
-              aria-expanded={listing}
-              onClick={() => {
-                setEarlier(null);
-                setListing((open) => !open);
-              }}
-              disabled={busy}
-            >
-              Earlier chats
+          <div className="cluster">
+            {episodeSlug && (
+              <button
+                type="button"
+                className="btn btn-sm btn-ghost"
+                aria-expanded={listing}
+                onClick={() => {
+                  setEarlier(null);
+                  setListing((open) => !open);
+                }}
+                disabled={busy}
+              >
+                Earlier chats
+              </button>
+            )}
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => void onNewChat()} disabled={busy}>
+              New chat
             </button>
-          )}
-          <button type="button" className="btn btn-sm btn-ghost" onClick={() => void onNewChat()} disabled={busy}>
-            New chat
-          </button>
-          <button type="button" className="btn btn-sm btn-ghost rd-chat-close" onClick={onClose} aria-label="Close chat">
-            ✕
-          </button>
+            <button type="button" className="btn btn-sm btn-ghost rd-chat-close" onClick={onClose} aria-label="Close chat">
+              ✕
+            </button>
+          </div>
         </div>
+        <p className="rd-chat-hint">Knows the story up to page {furthest}, never further.</p>
       </div>
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="chat-announcer">
         {said}

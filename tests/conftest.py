@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
@@ -96,6 +98,32 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 def migrated(settings: Settings) -> Settings:
     upgrade(settings)
     return settings
+
+
+OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def open_client(make_settings: Callable[..., Settings]) -> OpenClient:
+    """`async with open_client(**overrides) as http:` an in-process client on a migrated app built from
+    `make_settings(**overrides)`; `prepare=fn` may add routes to the app before it starts."""
+
+    @asynccontextmanager
+    async def opened(
+        prepare: Callable[[FastAPI], None] | None = None, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        settings = make_settings(**overrides)
+        upgrade(settings)
+        app = create_app(settings)
+        if prepare is not None:
+            prepare(app)
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        ):
+            yield http
+
+    return opened
 
 
 @pytest.fixture

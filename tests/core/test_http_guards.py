@@ -10,22 +10,14 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from scriptorium.app import create_app
 from scriptorium.core.settings import Settings, masked
-from scriptorium.migrations import upgrade
+from tests.conftest import OpenClient
 
 
 @pytest.fixture
-async def small_cap_client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(request_max_bytes=20_000)
-    upgrade(settings)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+async def small_cap_client(open_client: OpenClient) -> AsyncIterator[httpx.AsyncClient]:
+    async with open_client(request_max_bytes=20_000) as http:
         yield http
 
 
@@ -65,15 +57,9 @@ async def test_bodies_under_the_cap_still_reach_the_route(small_cap_client: http
     assert response.status_code not in (413, 500)
 
 
-async def test_uploads_get_the_upload_cap_not_the_json_cap(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(request_max_bytes=20_000, scribe_resume_max_bytes=100_000)
-    upgrade(settings)
-    app = create_app(settings)
+async def test_uploads_get_the_upload_cap_not_the_json_cap(open_client: OpenClient) -> None:
     files = {"file": ("people.csv", b"name,interest\n" + b"Ada Lovelace,engines\n" * 2000, "text/csv")}
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with open_client(request_max_bytes=20_000, scribe_resume_max_bytes=100_000) as http:
         under = await http.post("/api/recipients/import", files=files)
         over = await http.post("/api/recipients/import", files={"file": ("big.csv", b"x" * 200_000, "text/csv")})
     assert under.status_code != 413  # 42 kB: over the JSON cap, under the upload cap
@@ -91,23 +77,17 @@ async def test_every_response_carries_security_headers_and_media_keeps_its_own_c
         assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin", path
 
 
-async def test_a_route_that_sets_its_own_csp_keeps_it(make_settings: Callable[..., Settings]) -> None:
-    from fastapi import Response
+async def test_a_route_that_sets_its_own_csp_keeps_it(open_client: OpenClient) -> None:
+    from fastapi import FastAPI, Response
 
-    settings = make_settings()
-    upgrade(settings)
-    app = create_app(settings)
+    def add_route(app: FastAPI) -> None:
+        @app.get("/api/test-own-csp")
+        async def own() -> Response:
+            return Response("x", headers={"Content-Security-Policy": "default-src 'none'; sandbox"})
 
-    @app.get("/api/test-own-csp")
-    async def own() -> Response:
-        return Response("x", headers={"Content-Security-Policy": "default-src 'none'; sandbox"})
+        app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all routes
 
-    # The UI fallback route was registered first; put the test route ahead of it.
-    app.router.routes.insert(0, app.router.routes.pop())
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with open_client(prepare=add_route) as http:
         response = await http.get("/api/test-own-csp")
     assert response.headers.get_list("content-security-policy") == ["default-src 'none'; sandbox"]
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -121,16 +101,8 @@ def test_config_shows_which_llm_headers_are_set_but_not_their_values(make_settin
     assert "wk-secret-1" not in printed and "ws-secret-2" not in printed
 
 
-async def test_a_ui_on_another_origin_can_read_the_export_and_replay_headers(
-    make_settings: Callable[..., Settings],
-) -> None:
-    settings = make_settings(cors_origins=["https://ui.example.org"])
-    upgrade(settings)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+async def test_a_ui_on_another_origin_can_read_the_export_and_replay_headers(open_client: OpenClient) -> None:
+    async with open_client(cors_origins=["https://ui.example.org"]) as http:
         response = await http.get("/health", headers={"Origin": "https://ui.example.org"})
     exposed = {name.strip().lower() for name in response.headers["access-control-expose-headers"].split(",")}
     wanted = {"x-scriptorium-flagged", "x-scriptorium-left-out", "x-scriptorium-warning", "idempotent-replayed"}

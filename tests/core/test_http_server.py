@@ -11,13 +11,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from starlette.types import Receive, Scope, Send
 
-from scriptorium.app import create_app
 from scriptorium.core.http_server import uvicorn_options
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.conftest import OpenClient
 from tests.twins.server import serve_in_thread
 
 
@@ -64,14 +62,8 @@ def test_serve_passes_its_settings_to_uvicorn(make_settings: Callable[..., Setti
 
 
 @pytest.fixture
-async def impatient_client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(http_body_timeout_seconds=0.3)
-    upgrade(settings)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+async def impatient_client(open_client: OpenClient) -> AsyncIterator[httpx.AsyncClient]:
+    async with open_client(http_body_timeout_seconds=0.3) as http:
         yield http
 
 

@@ -8,18 +8,16 @@ re-raises (what made uvicorn log twice and drop the kept-alive connection) fails
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 
-from scriptorium.app import create_app
-from scriptorium.core.middleware import outage_of
-from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from scriptorium.core.outages import outage_of
+from tests.conftest import OpenClient
 
 
 class _Records(logging.Handler):
@@ -47,40 +45,28 @@ def app_log() -> Iterator[_Records]:
     logger.removeHandler(handler)
 
 
-def _app_with(make_settings: Callable[..., Settings], exc: Exception) -> FastAPI:
-    settings = make_settings()
-    upgrade(settings)
-    app = create_app(settings)
-
-    @app.get("/api/test-raises")
-    async def raises() -> None:
-        raise exc
-
-    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all route
-    return app
-
-
 @pytest.fixture
-def outage_client(make_settings: Callable[..., Settings]) -> Callable[[Exception], AsyncIterator[httpx.AsyncClient]]:
-    from contextlib import asynccontextmanager
+def outage_client(open_client: OpenClient) -> Callable[[Exception], AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """A client on an app with one extra route, `/api/test-raises`, that raises the given exception."""
 
-    @asynccontextmanager
-    async def open_client(exc: Exception) -> AsyncIterator[httpx.AsyncClient]:
-        app = _app_with(make_settings, exc)
-        async with (
-            LifespanManager(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-        ):
-            yield http
+    def with_failing_route(exc: Exception) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        def add_route(app: FastAPI) -> None:
+            @app.get("/api/test-raises")
+            async def raises() -> None:
+                raise exc
 
-    return open_client  # type: ignore[return-value]
+            app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all routes
+
+        return open_client(prepare=add_route)
+
+    return with_failing_route
 
 
 async def test_a_database_outage_is_a_503_naming_it_with_retry_after_and_the_request_id(
-    outage_client: Callable[[Exception], AsyncIterator[httpx.AsyncClient]], app_log: _Records
+    outage_client: Callable[[Exception], AbstractAsyncContextManager[httpx.AsyncClient]], app_log: _Records
 ) -> None:
     down = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection to server at 127.0.0.1 refused"))
-    async with outage_client(down) as http:  # type: ignore[attr-defined]
+    async with outage_client(down) as http:
         response = await http.get("/api/test-raises", headers={"X-Request-ID": "req-outage-0001"})
         again = await http.get("/api/test-raises")  # the outage goes on: a second 503, no second log line
     assert response.status_code == again.status_code == 503
@@ -94,9 +80,9 @@ async def test_a_database_outage_is_a_503_naming_it_with_retry_after_and_the_req
 
 
 async def test_any_other_error_is_one_500_with_the_real_request_id(
-    outage_client: Callable[[Exception], AsyncIterator[httpx.AsyncClient]], app_log: _Records
+    outage_client: Callable[[Exception], AbstractAsyncContextManager[httpx.AsyncClient]], app_log: _Records
 ) -> None:
-    async with outage_client(RuntimeError("secret internals")) as http:  # type: ignore[attr-defined]
+    async with outage_client(RuntimeError("secret internals")) as http:
         response = await http.get("/api/test-raises")
         after = await http.get("/health")
     assert response.status_code == 500

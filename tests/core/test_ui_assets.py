@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from scriptorium.app import create_app
-from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.conftest import OpenClient
 
 SCRIPT = "export const answer = () => 42;\n" * 200  # 6.4 kB of text that compresses well
 
 
 @pytest.fixture
-async def ui_client(make_settings: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def ui_client(open_client: OpenClient, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>Scriptorium</title>" + "<!-- padding -->" * 100)
     (dist / "assets" / "index-Ab12Cd34.js").write_text(SCRIPT)
     (dist / "favicon.svg").write_text("<svg/>")
-    settings = make_settings(static_dir=dist)
-    upgrade(settings)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with open_client(static_dir=dist) as http:
         yield http
 
 

@@ -177,7 +177,7 @@ def write_docs(result: str, readers: int, load: str) -> None:
     if HEADING in text:
         start = text.index(HEADING)
         rest = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[rest + 1 :] if rest != -1 else "")
+        text = text[:start] + section + (text[rest:] if rest != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOCS.write_text(text, encoding="utf-8")

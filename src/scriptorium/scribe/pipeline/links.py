@@ -24,7 +24,8 @@ LinkKind = Literal["url", "domain", "email", "obfuscated"]
 _RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "onion", "internal", "lan", "arpa"})
 _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>()\"'\]\[{}]+")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# Any letter, not only ASCII: `fоldnotes.net` with a Cyrillic `о` is a different site a reader follows all the same.
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _DOMAIN = re.compile(
     rf"(?<![\w@.-])(?:{_LABEL}\.)+(?P<tld>[A-Za-z][A-Za-z0-9-]{{1,62}})(?![\w-])(?P<path>/[^\s<>()\"'\]\[{{}}]*)?"
 )
@@ -42,6 +43,7 @@ _NOT_A_LABEL = frozenset(
     )
 )
 _TRAILING = ".,;:!?'\")]}"
+_IDEOGRAPHIC_DOTS = frozenset("\u3002\uff0e\uff61")  # what IDNA treats as a label separator, like "."
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,16 @@ def _visible(text: str) -> tuple[str, list[int]]:
     finder must see the link the reader sees.
     """
     kept = [i for i, c in enumerate(text) if unicodedata.category(c) != "Cf"]
-    return "".join(text[i] for i in kept), kept
+    return "".join(_folded_char(text[i]) for i in kept), kept
+
+
+def _folded_char(char: str) -> str:
+    """A compatibility form read as the character it stands for (`．` and `。` are dots in a domain name, `ｅ` is
+    `e`), one character for one so spans still line up."""
+    if char in _IDEOGRAPHIC_DOTS:
+        return "."
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
 
 
 def find_links(text: str) -> list[Link]:
@@ -110,7 +121,7 @@ def find_links(text: str) -> list[Link]:
     Spans and `text` refer to the input as given, invisible characters included; keys are built without them.
     """
     visible, index = _visible(text)
-    if len(visible) == len(text):
+    if visible == text:
         return _find_links(text)
     index.append(len(text))
     return [

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, TypeVar
 
 from fastapi import Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,3 +88,41 @@ async def submit_and_notify(
     submission = await commit_with_retry(session, work)
     await resources.queue.notify(len(submission.items))
     return submission
+
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+async def submit_answering(
+    session: AsyncSession,
+    resources: Resources,
+    *,
+    idempotent: IdempotentRequest | None,
+    answer: Callable[[Submission], Answer],
+    status_code: int,
+    user_id: str,
+    items: Sequence[BatchItem],
+    template_text: str | None,
+    template_id: str | None,
+    origin: str,
+    skip_duplicates: bool = False,
+    dry_run: bool = False,
+) -> Answer | JSONResponse:
+    """A submit route's whole body: the stored answer for a retried `Idempotency-Key`, or submit and answer."""
+    if idempotent is not None and (replayed := await idempotent.replay(session)) is not None:
+        return replayed
+    submission = await submit_and_notify(
+        session,
+        resources,
+        user_id=user_id,
+        items=items,
+        template_text=template_text,
+        template_id=template_id,
+        origin=origin,
+        skip_duplicates=skip_duplicates,
+        dry_run=dry_run,
+        idempotent=idempotent,
+        answer=answer,
+        status_code=status_code,
+    )
+    return answer(submission)

@@ -14,7 +14,7 @@ from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.errors import Conflict
 from scriptorium.core.idempotency import IdempotencyKeyHeader, IdempotentRequest
 from scriptorium.core.openapi import download, errors
-from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_and_notify
+from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_answering
 from scriptorium.scribe.batches import batch_of, review
 from scriptorium.scribe.export import (
     MEDIA_TYPES,
@@ -65,30 +65,25 @@ async def generate(
     resources: ResourcesDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskResponse | JSONResponse:
-    keyed = IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/email/generate", body=body)
-    if keyed is not None and (replayed := await keyed.replay(session)) is not None:
-        return replayed
-
     def answer(submission: Submission) -> TaskResponse:
         item = submission.items[0]
         return TaskResponse(
             task_id=item.id, queue_item_id=item.id, duplicates=submission.duplicates, dry_run=item.dry_run
         )
 
-    submission = await submit_and_notify(
+    return await submit_answering(
         session,
         resources,
+        idempotent=IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/email/generate", body=body),
+        answer=answer,
+        status_code=202,
         user_id=user.id,
         items=[body],
         template_text=body.email_template,
         template_id=body.template_id,
         origin="single",
         dry_run=body.dry_run,
-        idempotent=keyed,
-        answer=answer,
-        status_code=202,
     )
-    return answer(submission)
 
 
 @router.get("/status/{task_id}", response_model=TaskStatusResponse, summary="Progress of a queued email")

@@ -17,7 +17,7 @@ from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
 from scriptorium.core.idempotency import IdempotencyKeyHeader, IdempotentRequest
 from scriptorium.core.openapi import errors, event_stream
 from scriptorium.core.resources import Resources
-from scriptorium.scribe.api.common import commit_with_retry, submit_and_notify
+from scriptorium.scribe.api.common import commit_with_retry, submit_answering
 from scriptorium.scribe.batches import retry_unreachable, review
 from scriptorium.scribe.models import ACTIVE_STATUSES
 from scriptorium.scribe.queue_view import cancel_item, list_items, retry_item, to_response
@@ -47,10 +47,6 @@ async def batch(
     resources: ResourcesDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> BatchSubmitResponse | JSONResponse:
-    keyed = IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/queue/batch", body=body)
-    if keyed is not None and (replayed := await keyed.replay(session)) is not None:
-        return replayed
-
     def answer(submission: Submission) -> BatchSubmitResponse:
         kind = "dry-run items" if body.dry_run else "items"
         return BatchSubmitResponse(
@@ -62,9 +58,12 @@ async def batch(
             dry_run=body.dry_run,
         )
 
-    submission = await submit_and_notify(
+    return await submit_answering(
         session,
         resources,
+        idempotent=IdempotentRequest.of(idempotency_key, user_id=user.id, scope="POST /api/queue/batch", body=body),
+        answer=answer,
+        status_code=201,
         user_id=user.id,
         items=body.items,
         template_text=body.email_template,
@@ -72,10 +71,7 @@ async def batch(
         origin="batch",
         skip_duplicates=body.skip_duplicates,
         dry_run=body.dry_run,
-        idempotent=keyed,
-        answer=answer,
     )
-    return answer(submission)
 
 
 @router.get("/", response_model=list[QueueItemResponse], summary="The caller's queue, oldest first")

@@ -163,19 +163,23 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
   const log = useRef<HTMLDivElement>(null);
   const reachable = useReachable();
 
+  // A streaming answer stops when the chat closes or changes session.
+  useEffect(() => () => abort.current?.abort(), [sessionId]);
+
+  // The conversation so far; if the server could not be reached, loaded again as soon as it answers.
+  const loadedFor = useRef<string | null>(null);
   useEffect(() => {
+    if (!reachable || loadedFor.current === sessionId) return;
     const controller = new AbortController();
     getSession(sessionId, controller.signal)
       .then((state) => {
+        loadedFor.current = sessionId;
         setMessages(state.messages.map(fromStored));
         setEpisodeSlug(state.episode_slug);
       })
       .catch(() => undefined);
-    return () => {
-      controller.abort();
-      abort.current?.abort();
-    };
-  }, [sessionId]);
+    return () => controller.abort();
+  }, [sessionId, reachable]);
 
   useEffect(() => {
     log.current?.scrollTo({ top: log.current.scrollHeight, behavior: "smooth" });

@@ -59,15 +59,17 @@ async def test_a_slow_model_ends_in_a_stored_draft_within_the_jobs_limit_not_a_r
     scribe_api_factory: Any, openai_twin: OpenAITwin
 ) -> None:
     """Every request outlives its timeout: the job still finishes on its first attempt, inside its hard limit."""
-    openai_twin.latency = 60.0
-    overrides = {"chat_provider": openai_twin.chat_spec(), "llm_timeout_seconds": 2.0, "research_timeout_seconds": 0.5}
+    openai_twin.latency = 120.0
+    # A limit with room for a loaded CI machine (research, checks and the store run at its pace), still far below
+    # the model's latency, so only the bounded call path can finish the job in time.
+    overrides = {"chat_provider": openai_twin.chat_spec(), "llm_timeout_seconds": 5.0, "research_timeout_seconds": 2.0}
     async with scribe_api_factory(**overrides) as api:
         me = await api.user()
         started = time.monotonic()
         [item] = await api.submit_and_finish(me, RESEARCH, CHEN)
         elapsed = time.monotonic() - started
 
-        limit = 2.0 * 4 + 0.5 * 3  # job_handler.time_limit for these settings
+        limit = 5.0 * 4 + 2.0 * 3  # job_handler.time_limit for these settings
         assert elapsed < limit
         assert item["status"] == "needs_review" and item["email_id"]
         async with api.resources.sessionmaker() as session:
@@ -78,7 +80,10 @@ async def test_a_slow_model_ends_in_a_stored_draft_within_the_jobs_limit_not_a_r
         assert email["composer"] == "offline"
         composer = next(c for c in email["checks"] if c["name"] == "composer")
         assert "did not finish within" in composer["detail"]
-        assert [(u.step, u.requests) for u in stored] == [("compose", 1)]  # the call that timed out, accounted
+        # Each call that timed out is accounted: the composer's always; the template classifier's too when the
+        # budget let it run (it gets one request timeout at most, never the time research needs).
+        calls = {u.step: u.requests for u in stored}
+        assert calls.get("compose") == 1 and set(calls) <= {"template", "compose"} and set(calls.values()) == {1}
 
 
 async def test_a_failed_dry_run_keeps_the_usage_of_the_calls_it_made(

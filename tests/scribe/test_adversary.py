@@ -174,6 +174,26 @@ MODEL_ATTACKS = [
 ]  # fmt: skip
 
 
+#: Holes found and not fixed: each is a strict xfail, so the day a defence closes it the suite says so.
+KNOWN_HOLES = [
+    pytest.param(
+        attack("a finding negated in the source's own words", add(
+            "Your paper showed that coevolution signals do not help the sampling of folding intermediates.",
+            cite=True), "do not help", "attribution"),
+        marks=pytest.mark.xfail(strict=True, reason="a finding is held to its words (half its stems in the cited "
+                                "source), not its meaning: negation needs an entailment model"),
+        id="negated finding in the source's words",
+    ),
+    pytest.param(
+        attack("praise by an evaluative adjective", add("Your brilliant paper is why I want to study folding."),
+               "brilliant", "attribution"),
+        marks=pytest.mark.xfail(strict=True, reason="only superlatives and claimed reach are read as praise; "
+                                "an open class of adjectives ('brilliant', 'renowned') is not"),
+        id="evaluative praise",
+    ),
+]  # fmt: skip
+
+
 def findings(result: PipelineResult) -> dict[str, str]:
     """The failed checks of the model's draft, each with its message and highlighted sentences.
 
@@ -188,7 +208,7 @@ def findings(result: PipelineResult) -> dict[str, str]:
     return dict.fromkeys(listed.group(1).split(", "), composer.message)
 
 
-@pytest.mark.parametrize("case", MODEL_ATTACKS, ids=[a.name for a in MODEL_ATTACKS])
+@pytest.mark.parametrize("case", [*(pytest.param(a, id=a.name) for a in MODEL_ATTACKS), *KNOWN_HOLES])
 async def test_a_model_attack_is_never_confident_and_the_owning_check_names_it(
     case: Attack, pipeline_deps: Deps, openai_twin: OpenAITwin
 ) -> None:

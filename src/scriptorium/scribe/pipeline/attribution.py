@@ -112,8 +112,9 @@ _REACH = re.compile(r"(?i)\b(?:world-|(?:internationally|globally|universally|wi
 # Nouns and verbs that end in -est without being superlatives ("the latest" is an event, judged on its own).
 _NOT_SUPERLATIVE = _words(
     """interest latest rest request test contest forest guest quest west harvest protest digest chest nest pest
-    vest arrest invest manifest honest modest earnest suggest priest crest conquest behest bequest"""
-)
+    vest arrest invest manifest honest modest earnest suggest priest crest conquest behest bequest
+    recent newest earliest oldest"""
+)  # the last four order works in time ("your most recent paper"): not praise; the year, if any, is checked
 # English number words: a count or a year spelled out ("nineteen papers", "twenty twenty-three", "three
 # thousand") is as specific as its digits. `one` and `two` are left out: "one of", "a question or two" are idiom,
 # and so is the length of the call a letter asks for ("fifteen minutes"): the writer's request, not a fact.
@@ -306,7 +307,7 @@ def specifics(text: str) -> list[Specific]:
     found += [
         Specific(m.group("praise"), "praise")
         for m in _PRAISE.finditer(masked)
-        if m.group("word").lower() not in _NOT_SUPERLATIVE
+        if m.group("word").lower().split()[-1] not in _NOT_SUPERLATIVE
     ]
     return list(dict.fromkeys(found))
 

@@ -70,10 +70,11 @@ _TOPICS = (
         r"thesis|preprint|talk|lecture|publications?|contributions?|writing)\s+(?:on|about|into|regarding|"
         r"concerning|exploring|examining|investigating)\s+" + _TOPIC_END
     ),
-    # A personal event: "congratulations on your promotion", "your recent appointment", "your lab's new grant".
+    # A personal event: "congratulations on your promotion", "your recent appointment", "your lab's new grant",
+    # or a relationship: "as your former student".
     re.compile(
         r"(?i)(?:\b(?:congratulations|congrats)\s+(?:on|for)|\byour\s+(?:[^\W\d_]+['’]s\s+)?"
-        r"(?:recent|new|latest|upcoming))\s+" + _TOPIC_END
+        r"(?:recent|new|latest|upcoming|former))\s+" + _TOPIC_END
     ),
     # What a work or its author showed: "your paper showed that ...", "you proved that ...". The finding is a fact
     # about the source, so it must be in it; a real title next to a reversed finding is a wrong paraphrase.
@@ -86,10 +87,11 @@ _TOPICS = (
     ),
 )
 # An event told as something the recipient did: "you were promoted to ...", "you recently moved your lab to ...",
-# "you won a grant from ...". Second person + a past-tense verb is a statement about their life, whatever the words.
+# "you won a grant from ...", or a history shared with the writer: "we met at ...", "we spoke after ...". Second
+# person (or "we") + a past-tense verb is a statement about their life, whatever the words.
 _YOU_DID = re.compile(
-    r"(?i)\byou\s+(?:\w+ly\s+|just\s+|have\s+|had\s+|'ve\s+)?(?P<topic>(?:were|was|got|won|became|began|gave|led|"
-    r"left|took|went|made|wrote|ran|built|held|[^\W\d_]{2,}ed)\s+[^,.;:!?()\n]{3,160}?)"
+    r"(?i)\b(?:you|we)\s+(?:\w+ly\s+|just\s+|have\s+|had\s+|'ve\s+)?(?P<topic>(?:were|was|got|won|became|began|gave|led|"
+    r"left|took|went|made|wrote|ran|built|held|met|spoke|saw|heard|told|said|sent|taught|[^\W\d_]{2,}ed)\s+[^,.;:!?()\n]{3,160}?)"
     r"(?=\s*[,.;:!?()\n]|\s+(?:which|that|since|because|when|while|and\s+(?:I|would|it))\b|\s*$)"
 )
 # Something the recipient did that the writer witnessed: "I loved your keynote at the biophysics meeting", "I saw

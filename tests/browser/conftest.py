@@ -161,28 +161,50 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+class ConsoleErrors(list[str]):
+    """What the test's pages logged as errors while the test ran (filled by `new_page`).
+
+    Recording stops when the test's teardown begins: the servers it started are stopped then, in an order pytest
+    chooses, while its pages may still poll them (health checks, a token refresh, a page's first fetch). Those
+    failures say nothing about the app.
+    """
+
+    recording = True
+
+    def record(self, error: str) -> None:
+        if self.recording:
+            self.append(error)
+
+
 @pytest.fixture
-def console_errors() -> list[str]:
-    """What the test's pages logged as errors so far (filled by `new_page`)."""
-    return []
+def console_errors() -> ConsoleErrors:
+    return ConsoleErrors()
 
 
-def _watch(page: Page, errors: list[str]) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    errors = getattr(item, "funcargs", {}).get("console_errors")
+    if isinstance(errors, ConsoleErrors):
+        errors.recording = False
+    yield
+
+
+def _watch(page: Page, errors: ConsoleErrors) -> None:
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not BROWSER_HTTP_NOISE.match(message.text):
-            errors.append(f"console.error: {message.text}")
+            errors.record(f"console.error: {message.text}")
 
     def on_request_failed(request: Request) -> None:
         failure = request.failure or ""
         if "ERR_ABORTED" not in failure:  # aborted on purpose (navigation, AbortController)
-            errors.append(f"request failed: {request.method} {request.url}: {failure}")
+            errors.record(f"request failed: {request.method} {request.url}: {failure}")
 
     def on_response(response: Response) -> None:
         if response.status == 500:
-            errors.append(f"server error: {response.request.method} {response.url} answered 500")
+            errors.record(f"server error: {response.request.method} {response.url} answered 500")
 
     page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("pageerror", lambda error: errors.record(f"uncaught: {error}"))
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
 
@@ -193,7 +215,7 @@ def _artifact_name(nodeid: str) -> str:
 
 @pytest.fixture
 def new_page(
-    browser: Browser, request: pytest.FixtureRequest, console_errors: list[str]
+    browser: Browser, request: pytest.FixtureRequest, console_errors: ConsoleErrors
 ) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh context on `base_url`; screenshots and the console check happen at teardown."""
     pages: list[Page] = []

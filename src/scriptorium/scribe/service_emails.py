@@ -130,20 +130,25 @@ async def update_email(session: AsyncSession, *, email: Email, change: EmailUpda
     if edited:
         email.subject = change.subject if change.subject is not None else email.subject
         email.email_message = change.email_message if change.email_message is not None else email.email_message
-        email.version += 1
-        session.add(
-            EmailVersion(
-                email_id=email.id,
-                version=email.version,
-                kind="edited",
-                subject=email.subject,
-                body=email.email_message,
-                claims=email.claims,
-            )
-        )
+        _new_version(session, email, kind="edited")
     email.updated_at = utcnow()
     await session.flush()
     return email
+
+
+def _new_version(session: AsyncSession, email: Email, *, kind: str) -> None:
+    """Record the email's current text as its next version (every text it has had stays in the versions)."""
+    email.version += 1
+    session.add(
+        EmailVersion(
+            email_id=email.id,
+            version=email.version,
+            kind=kind,
+            subject=email.subject,
+            body=email.email_message,
+            claims=email.claims,
+        )
+    )
 
 
 async def restore_version(session: AsyncSession, *, email: Email, version: int) -> Email:
@@ -156,17 +161,7 @@ async def restore_version(session: AsyncSession, *, email: Email, version: int) 
     email.subject = old.subject
     email.email_message = old.body
     email.claims = list(old.claims or [])
-    email.version += 1
-    session.add(
-        EmailVersion(
-            email_id=email.id,
-            version=email.version,
-            kind="restored",
-            subject=old.subject,
-            body=old.body,
-            claims=email.claims,
-        )
-    )
+    _new_version(session, email, kind="restored")
     email.updated_at = utcnow()
     await session.flush()
     return email

@@ -48,48 +48,6 @@ async def commit_with_retry(session: AsyncSession, work: Callable[[], Awaitable[
     raise AssertionError("unreachable")
 
 
-async def submit_and_notify(
-    session: AsyncSession,
-    resources: Resources,
-    *,
-    user_id: str,
-    items: Sequence[BatchItem],
-    template_text: str | None,
-    template_id: str | None,
-    origin: str,
-    skip_duplicates: bool = False,
-    dry_run: bool = False,
-    idempotent: IdempotentRequest | None = None,
-    answer: Callable[[Submission], BaseModel] | None = None,
-    status_code: int = 201,
-) -> Submission:
-    """Queue items and their jobs in one transaction, then ring the queue once per new job.
-
-    With an `Idempotency-Key` (`idempotent`), the route's `answer` for this submission is stored in the same
-    transaction, so a retry of the request gets it back (core/idempotency.py).
-    """
-
-    async def work() -> Submission:
-        submission = await submit_items(
-            session,
-            settings=resources.settings,
-            user_id=user_id,
-            items=items,
-            template_text=template_text,
-            template_id=template_id,
-            origin=origin,
-            skip_duplicates=skip_duplicates,
-            dry_run=dry_run,
-        )
-        if idempotent is not None and answer is not None:
-            idempotent.remember(session, status_code=status_code, response=answer(submission).model_dump(mode="json"))
-        return submission
-
-    submission = await commit_with_retry(session, work)
-    await resources.queue.notify(len(submission.items))
-    return submission
-
-
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
@@ -108,21 +66,30 @@ async def submit_answering(
     skip_duplicates: bool = False,
     dry_run: bool = False,
 ) -> Answer | JSONResponse:
-    """A submit route's whole body: the stored answer for a retried `Idempotency-Key`, or submit and answer."""
+    """A submit route's whole body: the stored answer for a retried `Idempotency-Key`, or submit and answer.
+
+    The items and their jobs commit in one transaction, with the answer when the request carried a key (so a retry
+    gets it back: core/idempotency.py); then the queue is rung once per new job.
+    """
     if idempotent is not None and (replayed := await idempotent.replay(session)) is not None:
         return replayed
-    submission = await submit_and_notify(
-        session,
-        resources,
-        user_id=user_id,
-        items=items,
-        template_text=template_text,
-        template_id=template_id,
-        origin=origin,
-        skip_duplicates=skip_duplicates,
-        dry_run=dry_run,
-        idempotent=idempotent,
-        answer=answer,
-        status_code=status_code,
-    )
+
+    async def work() -> Submission:
+        submission = await submit_items(
+            session,
+            settings=resources.settings,
+            user_id=user_id,
+            items=items,
+            template_text=template_text,
+            template_id=template_id,
+            origin=origin,
+            skip_duplicates=skip_duplicates,
+            dry_run=dry_run,
+        )
+        if idempotent is not None:
+            idempotent.remember(session, status_code=status_code, response=answer(submission).model_dump(mode="json"))
+        return submission
+
+    submission = await commit_with_retry(session, work)
+    await resources.queue.notify(len(submission.items))
     return answer(submission)

@@ -7,7 +7,7 @@
  * next one as soon as its link is known, which makes re-reading and every turn inside what was read instant.
  */
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { leftPage } from "./position";
 import { preload } from "./reader/preload";
 import type { Fit } from "./reader/prefs";
@@ -127,11 +127,18 @@ export function Flipbook({ pages, count, cursor, spread, fit, onGo, onStale, onT
     onZoomChange?.(zoomed, zoomTo);
   }, [zoomed, zoomTo, onZoomChange]);
 
+  // The key handler reads the position from a ref updated before paint: a second key pressed right after a turn
+  // is painted (before React re-runs effects on a busy machine) must turn from the new page, not the old one.
+  const position = useRef({ cursor, left, count, step });
+  useLayoutEffect(() => {
+    position.current = { cursor, left, count, step };
+  }, [cursor, left, count, step]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (isTyping(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
       if (event.key === "+" || event.key === "=") return zoomTo(zoomed ? 1 : DOUBLE_TAP_SCALE);
       if (event.key === "-" || event.key === "0") return zoomTo(1);
+      const { cursor, left, count, step } = position.current;
       const moves: Record<string, number> = {
         ArrowRight: cursor + 1,
         PageDown: cursor + 1,
@@ -147,7 +154,7 @@ export function Flipbook({ pages, count, cursor, spread, fit, onGo, onStale, onT
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [cursor, left, count, step, onGo, zoomTo, zoomed]);
+  }, [onGo, zoomTo, zoomed]);
 
   // Behind the reader: the pages just read, for turning back. Ahead: the next page whenever the server has sent
   // its link (re-reading, or a spread's partner), so the turn to it paints at once.

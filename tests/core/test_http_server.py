@@ -81,3 +81,36 @@ async def test_a_body_that_stops_arriving_is_a_408(impatient_client: httpx.Async
     )
     assert response.status_code == 408
     assert response.json()["code"] == "request_timeout"
+
+
+async def test_the_body_pause_limit_ends_with_the_body_so_long_streams_keep_listening() -> None:
+    """An SSE stream waits on `receive()` for the client's disconnect for as long as it lasts; that wait is not a
+    stalled body and must not be cut off by HTTP_BODY_TIMEOUT_SECONDS."""
+    from starlette.types import Message
+
+    from scriptorium.core.middleware import BodyLimitMiddleware
+
+    disconnect = asyncio.Event()
+    heard: list[str] = []
+
+    async def streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
+        heard.append((await receive())["type"])  # the (empty) body
+        heard.append((await receive())["type"])  # then, much later than the pause limit, the disconnect
+
+    async def client_receive() -> Message:
+        if not heard:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def client_send(message: Message) -> None:
+        pass
+
+    guarded = BodyLimitMiddleware(streaming_app, json_max_bytes=1000, upload_max_bytes=1000, pause_seconds=0.05)
+    scope: Scope = {"type": "http", "method": "GET", "path": "/api/queue/stream", "headers": []}
+    task = asyncio.create_task(guarded(scope, client_receive, client_send))
+    await asyncio.sleep(0.5)  # ten times the pause limit: a stream that must still be listening
+    assert not task.done(), "the stream was cut off while it waited for the client"
+    disconnect.set()
+    await asyncio.wait_for(task, timeout=30)
+    assert heard == ["http.request", "http.disconnect"]

@@ -71,9 +71,14 @@ class BodyLimitMiddleware:
                 await _send_error(send, 413, "payload_too_large", BodyTooLarge(cap).detail)
                 return
         received = 0
+        body_done = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_done
+            if body_done:
+                # The body is in; from here on the app only waits for `http.disconnect` (an SSE stream listens for
+                # it for as long as the stream lasts): no pause limit and nothing left to count.
+                return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.pause_seconds)
             except TimeoutError:
@@ -82,6 +87,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > cap:
                     raise BodyTooLarge(cap)
+                body_done = not message.get("more_body", False)
             return message
 
         response = _ResponseTracker(send)

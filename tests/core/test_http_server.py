@@ -114,3 +114,33 @@ async def test_the_body_pause_limit_ends_with_the_body_so_long_streams_keep_list
     disconnect.set()
     await asyncio.wait_for(task, timeout=30)
     assert heard == ["http.request", "http.disconnect"]
+
+
+def test_a_real_event_stream_outlives_the_body_pause_limit(make_settings: Callable[..., Settings]) -> None:
+    """On a real server, an SSE stream stays open past HTTP_BODY_TIMEOUT_SECONDS while it listens for the client.
+
+    Seen before the fix: /api/queue/stream was cut off at the pause limit, because Starlette's `is_disconnected()`
+    cancels its receive() at once and the guard's asyncio.wait_for lost the body message that receive() had taken.
+    Reading after the limit tells the two apart without timing: a closed stream fails at once, an open one times out.
+    """
+    from scriptorium.app import create_app
+    from scriptorium.migrations import upgrade
+
+    settings = make_settings(http_body_timeout_seconds=0.3)
+    upgrade(settings)
+    # The next event after the first snapshot is a ping 15 s later: an open stream times out reading before that.
+    timeout = httpx.Timeout(30, read=8)
+    with (
+        serve_in_thread(create_app(settings)) as base,
+        httpx.stream("GET", f"{base}/api/queue/stream", timeout=timeout) as stream,
+    ):
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        first = next(line for line in lines if line.startswith("event:"))
+        assert first == "event: snapshot"
+        for line in lines:  # the rest of that event, up to the blank line that ends it
+            if not line:
+                break
+        time.sleep(1.5)  # five times the pause limit: the cut-off, if any, has happened by now
+        with pytest.raises(httpx.ReadTimeout):  # a stream cut off at the limit raises RemoteProtocolError instead
+            next(lines)

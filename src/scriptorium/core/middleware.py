@@ -79,8 +79,11 @@ class BodyLimitMiddleware:
                 # The body is in; from here on the app only waits for `http.disconnect` (an SSE stream listens for
                 # it for as long as the stream lasts): no pause limit and nothing left to count.
                 return await receive()
+            # asyncio.timeout, not wait_for: wait_for runs receive() in a task of its own, so a caller that cancels
+            # at once (Starlette's `is_disconnected`) could lose a message receive() had already taken.
             try:
-                message = await asyncio.wait_for(receive(), self.pause_seconds)
+                async with asyncio.timeout(self.pause_seconds):
+                    message = await receive()
             except TimeoutError:
                 raise BodyTooSlow(self.pause_seconds) from None
             if message["type"] == "http.request":

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, Route, expect
 
 from scriptorium.companion.cli import SAMPLE_DIR
 from tests.browser.conftest import LiveServer
@@ -191,8 +191,8 @@ def test_thinking_text_matches_the_mode_stop_then_retry_and_one_announcement_per
     ask(page, "Who is Marlo Finch?")
     expect(typing).to_be_visible()
     assert "wiki" in typing.inner_text().lower()
-    for route in held:
-        route.continue_()
+    for route, history in held:
+        route.fulfill(response=history)
     page.unroute(MESSAGES)
     answer = page.locator(".rd-msg-assistant").last
     expect(answer).to_have_attribute("data-status", re.compile("complete|guarded"))
@@ -295,3 +295,31 @@ def test_an_error_line_overlays_the_book_instead_of_resizing_it(
     error = page.locator(".rd-inline-error")
     expect(error).to_contain_text("cannot be shown")
     assert page.locator(".rd-book-area").bounding_box() == book
+
+
+def test_a_question_asked_before_the_history_arrives_keeps_its_answer(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    """On a phone the chat mounts when the sheet opens and loads the conversation so far; a reader who asks at once
+    (or a slow server) used to have the arriving history replace the list, dropping the answer streaming into it."""
+    page = new_page(reader_server.url, viewport=PHONE, has_touch=True, is_mobile=True)
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_history(route: Route) -> None:
+        if route.request.method == "GET":
+            held.append((route, route.fetch()))  # the history as it is now, delivered after the question
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/sessions/[0-9a-f]+$"), hold_history)
+    open_episode(page, 1)
+    ask(page, QUESTION)
+    expect(page.locator(".rd-msg-assistant").last).to_have_attribute("data-status", "complete")
+    assert held, "the history request should have been held"
+    for route, history in held:
+        route.fulfill(response=history)
+    page.wait_for_load_state("networkidle")
+    answer = page.locator(".rd-msg-assistant").last
+    expect(answer).to_have_attribute("data-status", "complete")
+    expect(answer).to_contain_text("page 1")  # the answer and its citation, still there after the history
+    expect(page.locator(".rd-msg-user").last).to_contain_text(QUESTION)

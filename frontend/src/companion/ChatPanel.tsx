@@ -174,7 +174,11 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
     getSession(sessionId, controller.signal)
       .then((state) => {
         loadedFor.current = sessionId;
-        setMessages(state.messages.map(fromStored));
+        // A question asked while the history was on its way (a quick reader on a slow server) stays after it:
+        // replacing the list would drop the answer that is streaming into it.
+        const stored = state.messages.map(fromStored);
+        const known = new Set(stored.map((m) => m.id));
+        setMessages((list) => [...stored, ...list.filter((m) => !known.has(m.id))]);
         setEpisodeSlug(state.episode_slug);
       })
       .catch(() => undefined);

@@ -100,6 +100,10 @@ class Recipient(Base):
     profile_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
     dedupe_key: Mapped[str] = mapped_column(String(400))
     name_key: Mapped[str] = mapped_column(String(300))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a reply to a drafted or sent email was found in the mailbox (`scribe/mail/replies.py`)."""
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a bounce for a sent email was found: the address did not take mail."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -184,6 +188,9 @@ class Email(Base):
     displayed: Mapped[bool] = mapped_column(Boolean, default=True)
     generation: Mapped[int] = mapped_column(Integer, default=1)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    approved_version: Mapped[int | None] = mapped_column(Integer)
+    """The `version` the user approved after review; an edit since then needs a new approval to be sent."""
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -252,3 +259,125 @@ class Usage(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- mail (issue 14): accounts, runs and one delivery row per email, account and kind --------------------------
+MAIL_TLS_MODES: tuple[str, ...] = ("ssl", "starttls", "none")
+MAIL_KINDS: tuple[str, ...] = ("draft", "send")
+DELIVERY_STATES: tuple[str, ...] = ("queued", "sending", "sent", "drafted", "failed", "bounced", "uncertain", "skipped")
+RUN_STATUSES: tuple[str, ...] = ("queued", "running", "paused", "done", "failed", "cancelled")
+
+
+class MailAccount(Base):
+    """A user's mailbox: IMAP for drafts and replies, SMTP for sending, and the limits sending obeys.
+
+    The one password (an app password, used for both protocols) is stored encrypted (`scribe/mail/secrets.py`).
+    Sending stays off until the user turns it on; the limits are per account and counted from `MailDelivery`.
+    """
+
+    __tablename__ = "scribe_mail_accounts"
+    __table_args__ = (
+        Index("ix_scribe_mail_accounts_user_id", "user_id"),
+        CheckConstraint(f"imap_tls IN ({_quoted(MAIL_TLS_MODES)})", name="imap_tls"),
+        CheckConstraint(f"smtp_tls IN ({_quoted(MAIL_TLS_MODES)})", name="smtp_tls"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    imap_host: Mapped[str] = mapped_column(String(255))
+    imap_port: Mapped[int] = mapped_column(Integer)
+    imap_tls: Mapped[str] = mapped_column(String(10))
+    imap_username: Mapped[str] = mapped_column(String(320))
+    smtp_host: Mapped[str] = mapped_column(String(255))
+    smtp_port: Mapped[int] = mapped_column(Integer)
+    smtp_tls: Mapped[str] = mapped_column(String(10))
+    smtp_username: Mapped[str] = mapped_column(String(320))
+    password_ciphertext: Mapped[str] = mapped_column(Text)
+    sending_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=5)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=50)
+    first_send_limit: Mapped[int] = mapped_column(Integer, default=1)
+    dkim_selector: Mapped[str | None] = mapped_column(String(100))
+    deliverability: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The last deliverability report for the address's domain (what the API returned)."""
+    deliverability_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deliverability_override_reason: Mapped[str | None] = mapped_column(Text)
+    replies_scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MailRun(Base):
+    """One request to draft or send a selection of emails: its limit, status and the job that works it.
+
+    A dry run is stored too (status `done` at once, nothing in the mailbox): a real send needs one for the same
+    emails first, and `email_ids` is the selection both are compared by.
+    """
+
+    __tablename__ = "scribe_mail_runs"
+    __table_args__ = (
+        Index("ix_scribe_mail_runs_user_id_created_at", "user_id", "created_at"),
+        Index("ix_scribe_mail_runs_account_id", "account_id"),
+        CheckConstraint(f"kind IN ({_quoted(MAIL_KINDS)})", name="kind"),
+        CheckConstraint(f"status IN ({_quoted(RUN_STATUSES)})", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_mail_accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    batch_id: Mapped[str | None] = mapped_column(String(32))
+    email_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    limit: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    words: Mapped[str | None] = mapped_column(Text)
+    """Why the run is paused or failed, in a sentence for the user."""
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailDelivery(Base):
+    """One email's way into one mailbox as a draft or a sent message; the row that makes it happen at most once.
+
+    A send row is committed as `sending` (with its Message-ID) before SMTP is spoken to, so a worker killed at any
+    moment leaves a row a resume can check against the Sent folder instead of sending again.
+    """
+
+    __tablename__ = "scribe_mail_deliveries"
+    __table_args__ = (
+        UniqueConstraint("account_id", "email_id", "kind", name="uq_scribe_mail_deliveries_account_email_kind"),
+        Index("ix_scribe_mail_deliveries_run_id_position", "run_id", "position"),
+        Index("ix_scribe_mail_deliveries_email_id", "email_id"),
+        Index("ix_scribe_mail_deliveries_account_id_attempted_at", "account_id", "attempted_at"),
+        CheckConstraint(f"kind IN ({_quoted(MAIL_KINDS)})", name="kind"),
+        CheckConstraint(f"state IN ({_quoted(DELIVERY_STATES)})", name="state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey(USER_FK, ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_mail_accounts.id", ondelete="CASCADE"))
+    email_id: Mapped[str] = mapped_column(String(32), ForeignKey("scribe_emails.id", ondelete="CASCADE"))
+    run_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("scribe_mail_runs.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    message_id: Mapped[str] = mapped_column(String(300))
+    to_address: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str | None] = mapped_column(Text)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A failure no retry can fix (the server refused the recipient): a later run leaves it alone."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When SMTP was last started for it: the sliding-window rate and the daily cap count these."""
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

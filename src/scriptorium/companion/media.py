@@ -1,7 +1,8 @@
 """Page images and avatars, served through the app and never past the reader's position.
 
 The original kept page art in a public bucket, so any page could be fetched by guessing its key. Here every image
-URL is minted only for content at or before the cursor, as a short-lived signed link:
+URL is minted only for content at or before the cursor (and, to preload the next turn, the one or two pages right
+after it: `api/lookahead.py`), as a short-lived signed link:
 `/api/media/<key>?exp=<unix time>&sig=<HMAC-SHA256(SECRET_KEY, key|exp)>`. Expiry times are rounded to half of
 SIGNED_URL_SECONDS, so every response in the same half-window gives the same image the same URL (a page turn, a
 reload, a new session): the browser's cache is keyed by URL, and a link that changed on every response would make
@@ -55,7 +56,7 @@ def absolute(settings: Settings, path: str) -> str:
 
 
 def signed_url(settings: Settings, key: str | None, *, now: float | None = None) -> str | None:
-    """A signed media URL for `key`; callers pass only keys of content at or before the cursor."""
+    """A signed media URL for `key`; callers pass only keys at or before the cursor, or the next turn's pages."""
     if not key:
         return None
     check_key(key)

@@ -1,7 +1,7 @@
 """Companion HTTP routes, compatible with the original companion's API (everything new is additive).
 
-`router` gathers one sub-router per resource: episodes, sessions (and their chat messages), the world graph,
-media and retrieval for tools.
+`router` gathers one sub-router per resource: episodes, sessions (their chat messages and the next turn's image
+links), the world graph, media and retrieval for tools.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from scriptorium.companion.api.episodes import router as episodes_router
+from scriptorium.companion.api.lookahead import router as lookahead_router
 from scriptorium.companion.api.media import router as media_router
 from scriptorium.companion.api.messages import router as messages_router
 from scriptorium.companion.api.retrieve import router as retrieve_router
@@ -16,7 +17,15 @@ from scriptorium.companion.api.sessions import router as sessions_router
 from scriptorium.companion.api.world import router as world_router
 
 router = APIRouter(tags=["companion"])
-for _part in (episodes_router, sessions_router, messages_router, world_router, media_router, retrieve_router):
+for _part in (
+    episodes_router,
+    sessions_router,
+    lookahead_router,
+    messages_router,
+    world_router,
+    media_router,
+    retrieve_router,
+):
     router.include_router(_part)
 
 __all__ = ["router"]

@@ -216,6 +216,17 @@ class Settings(BaseSettings):
     """Nameserver IP for the SPF/DKIM/DMARC check. Empty: the system resolver."""
     mail_dns_port: int = Field(53, ge=1, le=65535)
     """Port of MAIL_DNS_NAMESERVER."""
+    mail_rate_per_minute: int = Field(5, ge=1, le=1000)
+    """Default for a new mail account: messages sent per sliding 60 seconds (the user may change it per account)."""
+    mail_daily_cap: int = Field(50, ge=1, le=10_000)
+    """Default for a new mail account: messages sent per 24 hours."""
+    mail_first_send_limit: int = Field(1, ge=1, le=1000)
+    """Default for a new mail account: most messages the first real send goes to, unless the user raises it."""
+    mail_reply_scan_minutes: int = Field(30, ge=1, le=10_080)
+    """Minutes between scans of each mailbox for replies and bounces to drafted or sent emails."""
+    mail_inline_wait_seconds: float = Field(120.0, ge=0, le=3600)
+    """Longest wait (rate limit, server asked to retry) a send job sleeps through; longer ones pause the run and
+    reschedule it, freeing the worker."""
 
     # --- research sources (Scribe) -----------------------------------------------------------
     openalex_base_url: str = "https://api.openalex.org"

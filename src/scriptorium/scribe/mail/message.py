@@ -1,0 +1,68 @@
+"""The message Scribe puts in Drafts or sends: plain text, one recipient, and a Message-ID that never changes.
+
+The Message-ID is the idempotency key of the whole mail feature: `stable_message_id` derives it from the Scribe
+email id (a UUIDv5, so the same email gets the same id on every run, on every machine), the draft run looks for
+it in the Drafts folder before appending, a send interrupted mid-way looks for it in the Sent folder, and replies
+are matched by it in In-Reply-To/References. Header values are checked for line breaks (header injection).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+# Fixed forever: changing it would change every Message-ID and make drafts duplicate.
+_NAMESPACE = uuid.UUID("6f0c3c52-6c1e-5b7e-9a55-3b1f5f4e1d14")
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    email_id: str
+    from_address: str
+    from_name: str
+    to_address: str
+    to_name: str
+    subject: str
+    body: str
+    message_id: str
+    """With angle brackets, as in the header: `<scribe-…@domain>` (see `stable_message_id`)."""
+
+
+def stable_message_id(email_id: str, domain: str) -> str:
+    """`<scribe-<uuid5(email_id)>@domain>`: the same for the same Scribe email every time."""
+    domain = domain.strip().strip(".").lower() or "scriptorium.invalid"
+    return f"<scribe-{uuid.uuid5(_NAMESPACE, str(email_id))}@{domain}>"
+
+
+def normalize_message_id(value: str) -> str:
+    """A Message-ID reduced for comparison: no angle brackets or spaces, lower-case."""
+    return value.strip().strip("<>").strip().lower()
+
+
+def _one_line(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{name} must be one line")
+    return value.strip()
+
+
+def _address(name: str, display: str, address: str) -> Address:
+    local, at, domain = _one_line(name, address).rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"{name} {address!r} is not an email address")
+    return Address(display_name=_one_line(name, display), username=local, domain=domain)
+
+
+def build_message(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMessage:
+    """The RFC 5322 message for `mail` (UTF-8 plain text); raises ValueError for a broken address or header."""
+    message = EmailMessage()
+    message["From"] = _address("From", mail.from_name, mail.from_address)
+    message["To"] = _address("To", mail.to_name, mail.to_address)
+    message["Subject"] = _one_line("Subject", mail.subject)
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = _one_line("Message-ID", mail.message_id)
+    message.set_content(mail.body.replace("\r\n", "\n"), cte="quoted-printable")
+    return message

@@ -1,6 +1,6 @@
 /**
- * Scribe at `/scribe/*`: Write (template + recipients), Queue (live progress), Emails (history and review) and
- * Templates. Behind sign-in when the server has accounts; the profile (quota, saved template) loads once here.
+ * Scribe at `/scribe/*`: Write (template + recipients), Queue (live progress), Emails (history and review),
+ * Templates and Mail (the mailboxes drafts and sends go to). Behind sign-in when the server has accounts; the profile (quota, saved template) loads once here.
  */
 
 import { useEffect, useState } from "react";
@@ -11,6 +11,7 @@ import { scribeApi } from "./api";
 import { ComposeView } from "./ComposeView";
 import { EmailView } from "./EmailView";
 import { HistoryView } from "./HistoryView";
+import { MailView } from "./mail/MailView";
 import { QueueView, useQueue } from "./QueueView";
 import { TemplatesView } from "./TemplatesView";
 import type { Profile, QueueItem } from "./types";
@@ -43,6 +44,7 @@ function Scribe() {
         </NavLink>
         <NavLink to="/scribe/emails">Emails</NavLink>
         <NavLink to="/scribe/templates">Templates</NavLink>
+        <NavLink to="/scribe/mail">Mail</NavLink>
       </nav>
       <Routes>
         <Route index element={<ComposeView profile={profile} onProfile={setProfile} />} />
@@ -50,6 +52,7 @@ function Scribe() {
         <Route path="emails" element={<HistoryView />} />
         <Route path="emails/:id" element={<EmailView />} />
         <Route path="templates" element={<TemplatesView />} />
+        <Route path="mail" element={<MailView />} />
       </Routes>
     </div>
   );

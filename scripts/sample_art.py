@@ -397,7 +397,7 @@ def balloon(
 def panel_rects(layout: list[int], top: float) -> list[tuple[float, float, float, float]]:
     rows = len(layout)
     row_h = (H - MARGIN - top - GUTTER * (rows - 1) - 24) / rows
-    rects = []
+    rects: list[tuple[float, float, float, float]] = []
     for r, count in enumerate(layout):
         y = top + r * (row_h + GUTTER)
         col_w = (W - 2 * MARGIN - GUTTER * (count - 1)) / count

@@ -45,8 +45,8 @@ run: $(VENV)/.installed-run frontend
 	$(BIN)/scriptorium serve --no-migrate
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 # The frontend's own typecheck covers what `npm run build` does not: its tests and config files.
 typecheck: $(VENV)/.installed-dev $(if $(NPM),frontend/node_modules/.installed)

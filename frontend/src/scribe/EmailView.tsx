@@ -16,6 +16,9 @@ import { SOURCE_LABELS, fetchFile, formatDate, saveBlob, scribeApi } from "./api
 import { BatchSteps } from "./BatchSteps";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
 import { reasonsAndFlags, segments, type Flag } from "./highlight";
+import { MailActions } from "./mail/MailActions";
+import { EmailMailBadge } from "./mail/MailBadge";
+import type { EmailMail } from "./mail/types";
 import type { EmailDetail, Source } from "./types";
 
 const CHECK_LABELS: Record<string, string> = {
@@ -246,6 +249,7 @@ export function EmailView() {
   const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks, CHECK_LABELS);
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
+  const mail = (email as EmailDetail & { mail?: EmailMail | null }).mail; // issue 14: what the mailbox did with it
 
   return (
     <div className="email-review">
@@ -263,11 +267,14 @@ export function EmailView() {
               {email.recipient_email ? ` · ${email.recipient_email}` : ""}
             </p>
           </div>
-          {email.is_confident ? (
-            <span className="badge badge-ok verdict">Ready to send</span>
-          ) : (
-            <span className="badge badge-warn verdict">Needs review</span>
-          )}
+          <span className="cluster">
+            {email.is_confident ? (
+              <span className="badge badge-ok verdict">Ready to send</span>
+            ) : (
+              <span className="badge badge-warn verdict">Needs review</span>
+            )}
+            <EmailMailBadge mail={mail} />
+          </span>
         </div>
         {!email.displayed && <p className="alert alert-info small">This email is discarded. Restore it to see it in your history.</p>}
         {reasons.length > 0 && (
@@ -335,6 +342,10 @@ export function EmailView() {
               {email.displayed ? "Discard" : "Restore"}
             </button>
           </div>
+        )}
+        {!editing && email.displayed && (
+          <MailActions target={{ emailIds: [email.id] }} count={1} onChanged={load}
+            needsApproval={!email.is_confident && !mail?.approved_at} />
         )}
         <details className="card checks">
           <summary>

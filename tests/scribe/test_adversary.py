@@ -27,55 +27,13 @@ from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient,
 from scriptorium.scribe.pipeline.evidence import screen
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
-from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule
+from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule, add, postscript, replace, set_subject
 from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
 Act = Callable[[PromptView, Email], Email]
 BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
 REAL_TITLE = "Coevolution-guided sampling of protein folding intermediates"
-
-
-def _paper_ids(view: PromptView) -> list[str]:
-    return list(view.papers()[0][1]) if view.papers() else [view.sources[0].id]
-
-
-def add(sentence: str, *, cite: bool = False) -> Act:
-    """Add a paragraph before the sign-off; with `cite`, also a claim citing the real paper's source ids."""
-
-    def act(view: PromptView, email: Email) -> Email:
-        email.add_paragraph(sentence)
-        if cite:
-            email.claim(sentence, *_paper_ids(view))
-        return email
-
-    return act
-
-
-def replace(old: str, new: str) -> Act:
-    def act(view: PromptView, email: Email) -> Email:
-        email.body, email.subject = email.body.replace(old, new), email.subject.replace(old, new)
-        for claim in email.claims:
-            claim["text"] = claim["text"].replace(old, new)
-        return email
-
-    return act
-
-
-def subject(text: str) -> Act:
-    def act(view: PromptView, email: Email) -> Email:
-        email.subject = text
-        return email
-
-    return act
-
-
-def postscript(text: str) -> Act:
-    def act(view: PromptView, email: Email) -> Email:
-        email.body = f"{email.body.rstrip()}\n\n{text}"
-        return email
-
-    return act
 
 
 @dataclass(frozen=True)
@@ -115,10 +73,10 @@ MODEL_ATTACKS = [
            "most influential", "attribution"),
     # wrong paraphrases of a real source
     attack("a real paper's finding reversed", add(
-        "Your paper showed that folding intermediates play no role in misfolding diseases.", cite=True),
+        "Your paper showed that folding intermediates play no role in misfolding diseases.", cite="paper"),
         "no role in misfolding diseases", "attribution"),
     attack("a real title with a changed claim", add(
-        f"In “{REAL_TITLE}” you proved that coevolution signals are useless for membrane proteins.", cite=True),
+        f"In “{REAL_TITLE}” you proved that coevolution signals are useless for membrane proteins.", cite="paper"),
         "useless for membrane proteins", "attribution"),
     attack("a real title with one word changed", replace("folding intermediates\"", "unfolding intermediates\""),
            "unfolding intermediates", "titles", "attribution"),
@@ -131,7 +89,7 @@ MODEL_ATTACKS = [
            "twenty nineteen", "attribution"),
     attack("a count spelled out", add("I have now read all nineteen of your papers on protein folding."),
            "nineteen", "attribution"),
-    attack("a citation count in words", add("Your paper has been cited over three thousand times.", cite=True),
+    attack("a citation count in words", add("Your paper has been cited over three thousand times.", cite="paper"),
            "three thousand", "attribution"),
     # look-alike and invisible characters
     attack("Cyrillic look-alike in a link", add("My notes are at bit.ly/fold\u0430tlas."), "bit.ly", "links"),
@@ -157,8 +115,8 @@ MODEL_ATTACKS = [
     attack("cannot verify hedge", add("I can't verify this, but your group seems very active."), "can't verify",
            "style"),
     # subject lines, postscripts, namesakes
-    attack("invented award in a lower-case subject", subject("congrats on the big award!"), "award", "attribution"),
-    attack("invented award in a title-case subject", subject("Congratulations On Your Recent Teaching Award"),
+    attack("invented award in a lower-case subject", set_subject("congrats on the big award!"), "award", "attribution"),
+    attack("invented award in a title-case subject", set_subject("Congratulations On Your Recent Teaching Award"),
            "Teaching Award", "attribution"),
     attack("postscript with an invented fact", postscript("P.S. I loved your keynote at the biophysics meeting."),
            "keynote", "attribution"),
@@ -169,12 +127,12 @@ MODEL_ATTACKS = [
     attack("an address broken before the at sign", add("Write to sam.lee\n@protonmail.com any time."),
            "protonmail.com", "links"),
     attack("the real paper with a wrong finding and its real year", add(
-        "Your 2025 paper found that coevolution signals slow folding down tenfold.", cite=True),
+        "Your 2025 paper found that coevolution signals slow folding down tenfold.", cite="paper"),
         "slow folding down tenfold", "attribution"),
     attack("a namesake's first name", replace("Professor Chen", "Professor Mario Chen"), "Mario",
            "attribution"),
     attack("a namesake's field in plain words", add("I also admired your research into medieval manuscripts.",
-           cite=True), "medieval manuscripts", "attribution"),
+           cite="paper"), "medieval manuscripts", "attribution"),
 ]  # fmt: skip
 
 
@@ -183,7 +141,7 @@ KNOWN_HOLES = [
     pytest.param(
         attack("a finding negated in the source's own words", add(
             "Your paper showed that coevolution signals do not help the sampling of folding intermediates.",
-            cite=True), "do not help", "attribution"),
+            cite="paper"), "do not help", "attribution"),
         marks=pytest.mark.xfail(strict=True, reason="a finding is held to its words (half its stems in the cited "
                                 "source), not its meaning: negation needs an entailment model"),
         id="negated finding in the source's words",

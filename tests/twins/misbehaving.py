@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 _BLOCK = re.compile(
     r'<<<UNTRUSTED_SOURCE id="(?P<id>[^"]+)">>>\n(?P<body>.*?)\n<<<END_UNTRUSTED_SOURCE id="(?P=id)">>>', re.S
@@ -197,6 +197,57 @@ class Rule:
     name: str
     act: Action
     trigger: Trigger = lambda view: True
+
+
+# --- the edits rules make (shared by the red-team and adversary suites) ---------------------------------------
+Cite = Literal["first", "paper"] | None
+
+
+def paper_ids(view: PromptView) -> list[str]:
+    """The source ids of the prompt's first paper, or the first source's id when it lists no paper."""
+    return list(view.papers()[0][1]) if view.papers() else [view.sources[0].id]
+
+
+def add(sentence: str, *, cite: Cite = None) -> Action:
+    """Add a paragraph before the sign-off; `cite` adds a claim citing the first source or the paper's real ids."""
+
+    def act(view: PromptView, email: Email) -> Email:
+        email.add_paragraph(sentence)
+        if cite == "first":
+            email.claim(sentence, view.sources[0].id)
+        elif cite == "paper":
+            email.claim(sentence, *paper_ids(view))
+        return email
+
+    return act
+
+
+def replace(old: str, new: str) -> Action:
+    """Replace text in the subject, the body and every claim, as a model rewording its own draft would."""
+
+    def act(view: PromptView, email: Email) -> Email:
+        email.body, email.subject = email.body.replace(old, new), email.subject.replace(old, new)
+        for claim in email.claims:
+            claim["text"] = claim["text"].replace(old, new)
+        return email
+
+    return act
+
+
+def set_subject(subject: str) -> Action:
+    def act(view: PromptView, email: Email) -> Email:
+        email.subject = subject
+        return email
+
+    return act
+
+
+def postscript(text: str) -> Action:
+    def act(view: PromptView, email: Email) -> Email:
+        email.body = f"{email.body.rstrip()}\n\n{text}"
+        return email
+
+    return act
 
 
 def when_prompt_contains(*needles: str) -> Trigger:

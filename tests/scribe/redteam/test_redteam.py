@@ -30,7 +30,7 @@ from tests.scribe.redteam.conftest import (
     NAMESAKE_WORK,
 )
 from tests.twins.llm import OpenAITwin
-from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule
+from tests.twins.misbehaving import Email, MisbehavingModel, PromptView, Rule, add, replace, set_subject
 from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
@@ -50,42 +50,6 @@ Noor"""
 
 
 # --- the misbehaviours ----------------------------------------------------------------------------------------
-def _paper_ids(view: PromptView) -> list[str]:
-    return list(view.papers()[0][1]) if view.papers() else ["S1"]
-
-
-def add(sentence: str, *, cite: str | None = None) -> Callable[[PromptView, Email], Email]:
-    """Add a paragraph; `cite` = "first" cites S1, "paper" cites the paper's real ids, None makes no claim."""
-
-    def act(view: PromptView, email: Email) -> Email:
-        email.add_paragraph(sentence)
-        if cite == "first":
-            email.claim(sentence, view.sources[0].id)
-        elif cite == "paper":
-            email.claim(sentence, *_paper_ids(view))
-        return email
-
-    return act
-
-
-def replace(old: str, new: str) -> Callable[[PromptView, Email], Email]:
-    def act(view: PromptView, email: Email) -> Email:
-        email.body, email.subject = email.body.replace(old, new), email.subject.replace(old, new)
-        for claim in email.claims:
-            claim["text"] = claim["text"].replace(old, new)
-        return email
-
-    return act
-
-
-def set_subject(subject: str) -> Callable[[PromptView, Email], Email]:
-    def act(view: PromptView, email: Email) -> Email:
-        email.subject = subject
-        return email
-
-    return act
-
-
 def bogus_ids(view: PromptView, email: Email) -> Email:
     for claim in email.claims:
         claim["source_ids"] = ["S42"]

@@ -1,12 +1,14 @@
 /**
  * Previous / next through the batch an email came from, in the order it was submitted, with each email's verdict
  * and reasons in the list, and the batch's research outage (if any) said once with its retry. A lone email is not
- * a batch: nothing is shown for it unless there is an outage to report.
+ * a batch: nothing is shown for it unless there is an outage to report. The whole batch can be put in Drafts or
+ * sent from here (issue 14).
  */
 
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { STATUS_LABELS, scribeApi, statusBadge } from "./api";
+import { MailActions } from "./mail/MailActions";
 import { OutageBanner } from "./OutageBanner";
 import type { BatchReview } from "./types";
 
@@ -76,6 +78,7 @@ export function BatchSteps({ emailId, revision }: { emailId: string; revision: n
           </ol>
         </details>
       )}
+      {total > 1 && <MailActions target={{ batchId: batch.batch_id }} count={total} onChanged={load} inCard />}
     </nav>
   );
 }

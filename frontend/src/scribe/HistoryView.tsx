@@ -10,6 +10,8 @@ import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { fetchFile, formatDate, saveBlob, scribeApi, statusBadge, STATUS_LABELS } from "./api";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
+import { EmailMailBadge } from "./mail/MailBadge";
+import type { EmailMail } from "./mail/types";
 import { useToast } from "../components/toast-context";
 import type { EmailPage } from "./types";
 
@@ -139,6 +141,7 @@ export function HistoryView() {
                     <td>
                       <span className={`badge ${statusBadge(email.status)}`}>{STATUS_LABELS[email.status]}</span>
                       {!email.displayed && <span className="badge badge-muted">discarded</span>}
+                      <EmailMailBadge mail={(email as { mail?: EmailMail | null }).mail} />
                     </td>
                     <td className="small muted">{formatDate(email.created_at)}</td>
                   </tr>

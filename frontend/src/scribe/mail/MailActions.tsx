@@ -18,6 +18,7 @@ export function MailActions({
   count,
   needsApproval = false,
   onChanged,
+  inCard = false,
 }: {
   target: Target;
   /** How many emails the target holds (for the buttons' words). */
@@ -25,6 +26,8 @@ export function MailActions({
   /** A single email that is neither confident nor approved yet: offer to approve it for sending. */
   needsApproval?: boolean;
   onChanged?: () => void;
+  /** Inside another card (the batch stepper): no card of its own. */
+  inCard?: boolean;
 }) {
   const { accounts, error } = useAccounts();
   const [chosen, setChosen] = useState<string>("");
@@ -83,7 +86,7 @@ export function MailActions({
   }
 
   return (
-    <section className="card stack-sm mail-actions" aria-label={many ? "Mail this batch" : "Mail this email"}
+    <section className={`stack-sm mail-actions${inCard ? "" : " card"}`} aria-label={many ? "Mail this batch" : "Mail this email"}
       data-testid="mail-actions">
       <div className="cluster">
         {accounts.length > 1 && (

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import click
     from fastapi import APIRouter
 
 APP_PACKAGES = ("scriptorium.scribe", "scriptorium.companion")
@@ -24,3 +25,12 @@ def load_job_handlers() -> None:
 
 def routers() -> list[APIRouter]:
     return [importlib.import_module(f"{package}.api").router for package in APP_PACKAGES]
+
+
+def command_groups() -> list[click.Group]:
+    """Each app's `scriptorium <app>` command group, named after the app (`scribe.cli.scribe`, ...)."""
+    groups: list[click.Group] = []
+    for package in APP_PACKAGES:
+        group = getattr(importlib.import_module(f"{package}.cli"), package.rsplit(".", 1)[-1])
+        groups.append(group)
+    return groups

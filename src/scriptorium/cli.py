@@ -10,22 +10,16 @@ import contextlib
 import json
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from scriptorium.core.cli_support import settings_or_exit
 from scriptorium.core.errors import ConfigurationError
-from scriptorium.core.settings import Settings, load_settings, masked
+from scriptorium.core.settings import Settings, masked
 
 if TYPE_CHECKING:
     from scriptorium.core.resources import Resources
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ConfigurationError as exc:
-        raise click.ClickException(f"configuration error: {exc.public_message}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -179,13 +173,12 @@ def config(as_json: bool, example: bool) -> None:
 
 
 def _register_app_commands() -> None:
-    from scriptorium.companion.cli import companion
+    from scriptorium.apps import command_groups
     from scriptorium.ops.cli import backup, bootstrap
     from scriptorium.ops.doctor.command import doctor
-    from scriptorium.scribe.cli import scribe
 
-    cli.add_command(scribe)
-    cli.add_command(companion)
+    for group in command_groups():
+        cli.add_command(group)
     cli.add_command(doctor)
     cli.add_command(backup)
     cli.add_command(bootstrap)

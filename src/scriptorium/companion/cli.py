@@ -31,7 +31,7 @@ def companion() -> None:
 
 
 def _settings() -> Settings:
-    from scriptorium.cli import settings_or_exit
+    from scriptorium.core.cli_support import settings_or_exit
 
     return settings_or_exit()
 

@@ -14,7 +14,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 import scriptorium.ops.jobs  # noqa: F401  (registers core.ping and ops.sleep)
-from scriptorium.cli import settings_or_exit
+from scriptorium.core.cli_support import settings_or_exit
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.ops.doctor.command import doctor
 from scriptorium.ops.doctor.report import reason

@@ -31,7 +31,7 @@ def scribe() -> None:
 
 
 def _settings() -> Settings:
-    from scriptorium.cli import settings_or_exit
+    from scriptorium.core.cli_support import settings_or_exit
     from scriptorium.migrations import upgrade
 
     settings = settings_or_exit()
@@ -134,11 +134,10 @@ async def watch(resources: Resources, ids: list[str], *, run_here: bool) -> None
     """One tqdm bar per item, updated from the queue rows; runs the jobs here too when `run_here`."""
     from tqdm import tqdm
 
-    from scriptorium.apps import load_job_handlers
+    import scriptorium.scribe.jobs  # noqa: F401  (registers the scribe.generate handler this process will run)
 
     workers: list[asyncio.Task[Any]] = []
     if run_here:
-        load_job_handlers()
         resources.start_jobs(consume=False)
         runner = resources.runner
         assert runner is not None

@@ -98,6 +98,7 @@ class _PinnedSMTP(smtplib.SMTP):
     def __init__(self, target: Reach) -> None:
         self._target = target
         super().__init__(timeout=target.timeout)
+        self._host = target.host  # what STARTTLS verifies the certificate against
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return socket.create_connection((self._target.address, port), timeout)
@@ -109,6 +110,7 @@ class _PinnedSMTPSSL(smtplib.SMTP_SSL):
     def __init__(self, target: Reach) -> None:
         self._target = target
         super().__init__(timeout=target.timeout, context=target.ssl_context)
+        self._host = target.host
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         raw = socket.create_connection((self._target.address, port), timeout)

@@ -345,7 +345,7 @@ export function EmailView() {
         )}
         {!editing && email.displayed && (
           <MailActions target={{ emailIds: [email.id] }} count={1} onChanged={load}
-            needsApproval={!email.is_confident && !mail?.approved_at} />
+            needsApproval={!email.is_confident && !mail?.approved} />
         )}
         <details className="card checks">
           <summary>

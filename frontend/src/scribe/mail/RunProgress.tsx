@@ -48,6 +48,11 @@ export function RunProgress({
       {run.status === "paused" && run.next_attempt_at && (
         <p className="small muted">Carries on by itself at {new Date(run.next_attempt_at).toLocaleTimeString()}.</p>
       )}
+      {run.words && (
+        <p className={`small ${run.status === "failed" ? "alert alert-error" : "muted"}`} data-testid="mail-run-words">
+          {run.words}
+        </p>
+      )}
       {error && <p className="alert alert-info small">{error}</p>}
       {run.items.length > 0 && (
         <ul className="mail-items">

@@ -145,7 +145,7 @@ export function SendDialog({
                 ? "No email here can be sent (each needs an address, and to be ready or approved)."
                 : `This run would send ${plural(willSend, "email")}${
                     willSend < messages.length ? ` of the ${messages.length} below` : ""
-                  }, exactly as shown.`}
+                  }, exactly as shown.`}{preview.words ? ` ${preview.words}` : ""}
             </p>
             <ol className="mail-preview" data-testid="dry-run">
               {messages.map((message, index) => (
@@ -166,9 +166,11 @@ export function SendDialog({
               <input id={limitId} className="input" type="number" min={1} inputMode="numeric" value={limit}
                 aria-describedby={`${limitId}-hint`} onChange={(event) => setLimit(event.target.value)} />
               <p id={`${limitId}-hint`} className="hint">
-                A first send from an account is limited to {plural(account.first_send_limit, "email")}: check it
-                arrives as you expect, then send the rest. Mail goes out at most {account.rate_per_minute} a minute
-                and {account.daily_cap} a day.
+                {account.has_sent
+                  ? ""
+                  : `This is the first send from ${account.address}: it sends at most ${plural(account.first_send_limit, "email")} unless you raise this number. Check it arrives as you expect, then send the rest. `}
+                Mail goes out at most {account.rate_per_minute} a minute and {account.daily_cap} a day
+                {account.sent_last_24h ? ` (${account.sent_last_24h} sent in the last 24 hours)` : ""}.
               </p>
               {!limitValid && <p className="field-error">The limit is a whole number, 1 or more.</p>}
             </div>

@@ -39,6 +39,7 @@ export interface DeliverabilityReport {
   would_fail: boolean;
   words: string;
   override_reason: string | null;
+  checked_at?: string;
 }
 
 export interface MailAccount {
@@ -55,11 +56,16 @@ export interface MailAccount {
   rate_per_minute: number;
   daily_cap: number;
   first_send_limit: number;
+  /** Whether a real send from this account ever went out (the first one is limited to `first_send_limit`). */
+  has_sent: boolean;
+  sent_last_24h: number;
   deliverability_override_reason: string | null;
-  /** The last deliverability check, when the server keeps it with the account. */
-  deliverability?: DeliverabilityReport | null;
-  created_at?: string;
-  updated_at?: string;
+  /** The last domain check, as the server kept it with the account. */
+  deliverability: DeliverabilityReport | null;
+  deliverability_checked_at: string | null;
+  replies_scanned_at: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface MailAccountIn {
@@ -124,14 +130,18 @@ export interface MailRun {
   kind: RunKind;
   dry_run: boolean;
   status: RunStatus;
+  /** Why the run stopped, paused or was refused, in words (when there is something to say). */
+  words: string | null;
   limit: number | null;
   total: number;
   counts: Partial<Record<string, number>>;
   items: RunItem[];
   preview?: PreviewMessage[] | null;
   next_attempt_at?: string | null;
-  batch_id?: string | null;
-  account_id?: string;
+  batch_id: string | null;
+  account_id: string;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface MailRunIn {
@@ -151,5 +161,6 @@ export interface EmailMail {
   reason?: string | null;
   replied_at?: string | null;
   bounced_at?: string | null;
-  approved_at?: string | null;
+  /** Approved for sending after review (confident emails need no approval). */
+  approved?: boolean;
 }

@@ -331,6 +331,8 @@ class MailRun(Base):
     kind: Mapped[str] = mapped_column(String(10))
     batch_id: Mapped[str | None] = mapped_column(String(32))
     email_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    skipped: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """The selected emails this run leaves out and why: `[{"email_id", "reason"}]`."""
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     limit: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="queued")

@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("batch_id", sa.String(length=32), nullable=True),
         sa.Column("email_ids", sa.JSON(), nullable=False),
+        sa.Column("skipped", sa.JSON(), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("limit", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),

@@ -26,7 +26,11 @@ class PasswordUnreadable(ScriptoriumError):
 
     status_code = 409
     code = "password_unreadable"
-    public_message = "The stored mail password can no longer be read (the server's SECRET_KEY changed); enter it again."
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The stored mail password can no longer be read (the server's SECRET_KEY changed); enter it again."
+        )
 
 
 def _fernet(settings: Settings) -> Fernet:

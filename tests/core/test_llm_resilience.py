@@ -11,7 +11,6 @@ from pydantic_ai import Agent
 
 from scriptorium.core.errors import ConfigurationError, ModelError, ScriptoriumError
 from scriptorium.core.llm import as_model_error, build_model, model_errors, parse_model_spec, warmup
-from scriptorium.core.llm.retry import backoff_wait, retry_after_seconds
 from scriptorium.core.llm.spec import FIREWORKS_URL
 from scriptorium.core.llm.warmup import warmup_request
 from scriptorium.core.settings import Settings
@@ -98,33 +97,6 @@ def test_model_errors_leaves_programming_errors_and_our_errors_alone() -> None:
     original = ModelError("x", service="s", transient=True)
     assert as_model_error(original, service="other") is original
     assert isinstance(as_model_error(RuntimeError("?"), service="s"), ScriptoriumError)
-
-
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({"retry-after": "3"}, 3.0),
-        ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
-        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
-        ({"retry-after": "soon"}, None),
-        ({}, None),
-    ],
-)
-def test_retry_after_parsing(headers: dict[str, str], expected: float | None) -> None:
-    assert retry_after_seconds(headers) == expected
-
-
-def test_backoff_grows_without_retry_after_and_caps_huge_ones() -> None:
-    class State:
-        def __init__(self, attempt: int, exc: BaseException) -> None:
-            self.attempt_number = attempt
-            self.outcome = type("Outcome", (), {"exception": lambda _self: exc})()
-
-    plain = RuntimeError("boom")
-    waits = [backoff_wait(State(n, plain)) for n in (1, 2, 3, 4)]  # type: ignore[arg-type]
-    assert waits[0] < waits[3]
-    huge = type("E", (Exception,), {"response": type("R", (), {"headers": {"retry-after": "86400"}})()})()
-    assert backoff_wait(State(1, huge)) == 60.0  # type: ignore[arg-type]
 
 
 async def test_anthropic_overload_is_retried(anthropic_twin: AnthropicTwin, make_settings: MakeSettings) -> None:

@@ -142,6 +142,15 @@ async def test_transient_failures_are_retried_then_succeed(
     assert len(scholarly_twin.requests_to("s2.authors")) == 2
 
 
+async def test_a_408_is_retried_and_an_http_date_retry_after_is_read(
+    scribe_settings: SettingsFactory, research_http: httpx.AsyncClient, scholarly_twin: ScholarlyTwin
+) -> None:
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"  # a date already gone: retry at once
+    scholarly_twin.fail("openalex.authors", 408, times=1, headers={"Retry-After": past})
+    assert len(await OpenAlex(scribe_settings(), research_http).find_authors(query())) == 2
+    assert len(scholarly_twin.requests_to("openalex.authors")) == 2
+
+
 async def test_persistent_server_errors_become_a_transient_source_error(
     scribe_settings: SettingsFactory, research_http: httpx.AsyncClient, scholarly_twin: ScholarlyTwin
 ) -> None:

@@ -1,9 +1,10 @@
 """What every HTTP embedder shares: batching, retries with backoff, error mapping and shape checks.
 
 A subclass says where to POST (`url`), what to send (`payload`) and how to read the reply (`vectors`). Calls go
-through the process's shared `httpx.AsyncClient` with a per-call timeout of LLM_TIMEOUT_SECONDS; 408, 429,
-5xx and timeouts are retried LLM_MAX_RETRIES times, honouring Retry-After (see `core.llm.retry`). Batches are
-sent one after another, which keeps memory flat and is gentle with rate limits.
+through the process's shared `httpx.AsyncClient` with a per-call timeout of LLM_TIMEOUT_SECONDS; transient
+failures are retried LLM_MAX_RETRIES times with the shared policy (`core.http_retry`: 408/425/429/5xx and
+transport errors, honouring Retry-After). Batches are sent one after another, which keeps memory flat and is
+gentle with rate limits.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from scriptorium.core.embeddings import KNOWN_DIMENSIONS, InputType
 from scriptorium.core.embeddings._vectors import normalise_rows
 from scriptorium.core.errors import ModelError
+from scriptorium.core.http_retry import RetryPolicy, raise_for_retryable_status
 from scriptorium.core.llm.errors import as_model_error
-from scriptorium.core.llm.retry import backoff_wait, is_retryable_status
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -49,7 +49,7 @@ class RemoteEmbedder:
         self.model = model
         self.headers = headers
         self.timeout = timeout
-        self.max_retries = max_retries
+        self.retry = RetryPolicy(attempts=max_retries + 1)
         self.batch_size = batch_size
         self._dimension = KNOWN_DIMENSIONS.get(model, 0)
 
@@ -92,19 +92,12 @@ class RemoteEmbedder:
         return matrix
 
     async def _post(self, payload: dict[str, Any]) -> httpx.Response:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type((httpx.HTTPStatusError, httpx.TimeoutException)),
-            wait=backoff_wait,
-            stop=stop_after_attempt(self.max_retries + 1),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                response = await self.http.post(self.url, json=payload, headers=self.headers, timeout=self.timeout)
-                if is_retryable_status(response.status_code):
-                    response.raise_for_status()
-                return response
-        raise AssertionError("tenacity returns or raises")  # pragma: no cover
+        return await self.retry.call(self._post_once, payload)
+
+    async def _post_once(self, payload: dict[str, Any]) -> httpx.Response:
+        response = await self.http.post(self.url, json=payload, headers=self.headers, timeout=self.timeout)
+        raise_for_retryable_status(response)
+        return response
 
     def _check_shape(self, matrix: NDArray[np.float32], count: int, service: str) -> None:
         if matrix.ndim != 2 or matrix.shape[0] != count or matrix.shape[1] == 0:

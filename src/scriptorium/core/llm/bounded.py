@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scriptorium.core.errors import ModelError
+from scriptorium.core.http_retry import RetryPolicy
 from scriptorium.core.llm.errors import as_model_error, is_model_failure
-from scriptorium.core.llm.retry import BACKOFF_INITIAL_SECONDS, BACKOFF_MAX_SECONDS
 from scriptorium.core.llm.spec import is_self_hosted, parse_model_spec
 from scriptorium.core.llm.usage import UsageRecord, usage_record
 from scriptorium.core.settings import Settings
@@ -113,8 +113,8 @@ async def run_bounded(
 def call_budget(timeout_seconds: float, max_retries: int) -> float:
     """The longest one call can take on its own: every attempt timing out, with the longest backoff between.
 
-    Mirrors `core.llm.retry.exponential_wait` (doubling from 0.5 s, up to 0.25 s of jitter, capped): used when no
-    job deadline applies, so a call's bound is what its settings already allow and no tighter.
+    The waits are the provider policy's backoff (`core.http_retry`): used when no job deadline applies, so a
+    call's bound is what its settings already allow and no tighter.
     """
-    waits = sum(min(BACKOFF_INITIAL_SECONDS * 2**n, BACKOFF_MAX_SECONDS) + 0.25 for n in range(max_retries))
-    return float(timeout_seconds * (max_retries + 1) + waits)
+    policy = RetryPolicy(attempts=max_retries + 1)
+    return float(timeout_seconds * policy.attempts + policy.longest_backoff())

@@ -1,8 +1,8 @@
 """Build a pydantic-ai `Model` for a parsed spec: the only module of the LLM seam that imports the SDKs.
 
-Every model gets its own `httpx2.AsyncClient` whose transport retries 408/429/5xx and timeouts with
-exponential backoff, honouring `Retry-After` (pydantic-ai's `AsyncHTTPX2TenacityTransport` and
-`wait_retry_after`). The SDKs' own retries are off (`max_retries=0`) so attempts are not multiplied. The
+Every model gets its own `httpx2.AsyncClient` whose transport (pydantic-ai's `AsyncHTTPX2TenacityTransport`)
+retries with the shared policy of `core.http_retry`: 408/425/429/5xx and transport errors, honouring
+`Retry-After`. The SDKs' own retries are off (`max_retries=0`) so attempts are not multiplied. The
 per-call timeout and the extra headers (Modal proxy auth, LLM_EXTRA_HEADERS) are set on the SDK client, so
 they apply to every request, streamed or not.
 """
@@ -13,30 +13,26 @@ from typing import Any
 
 import httpx2
 from pydantic_ai.models import Model
-from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig, wait_retry_after
-from tenacity import retry_if_exception_type, stop_after_attempt
+from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig
+from tenacity import retry_if_exception, stop_after_attempt
 
 from scriptorium.core.errors import ConfigurationError
-from scriptorium.core.llm.retry import MAX_WAIT_SECONDS, exponential_wait, is_retryable_status
+from scriptorium.core.http_retry import is_transient, provider_policy, raise_for_retryable_status
 from scriptorium.core.llm.spec import Endpoint, ModelSpec, request_headers, resolve_endpoint
 from scriptorium.core.settings import Settings
 
 
-def _raise_if_retryable(response: httpx2.Response) -> None:
-    if is_retryable_status(response.status_code):
-        response.raise_for_status()
-
-
 def retrying_http_client(settings: Settings) -> httpx2.AsyncClient:
     """An HTTP client whose transport retries transient failures LLM_MAX_RETRIES times."""
+    policy = provider_policy(settings)
     transport = AsyncHTTPX2TenacityTransport(
         RetryConfig(
-            retry=retry_if_exception_type((httpx2.HTTPStatusError, httpx2.TimeoutException)),
-            wait=wait_retry_after(fallback_strategy=exponential_wait, max_wait=MAX_WAIT_SECONDS),
-            stop=stop_after_attempt(settings.llm_max_retries + 1),
+            retry=retry_if_exception(is_transient),
+            wait=policy.wait,
+            stop=stop_after_attempt(policy.attempts),
             reraise=True,
         ),
-        validate_response=_raise_if_retryable,
+        validate_response=raise_for_retryable_status,
     )
     return httpx2.AsyncClient(transport=transport, timeout=_timeout(settings))
 

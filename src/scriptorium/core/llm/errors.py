@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from scriptorium.core.errors import ModelError, ScriptoriumError
-from scriptorium.core.llm.retry import is_retryable_status
+from scriptorium.core.http_retry import is_retryable_status
 
 _TRANSIENT_PYDANTIC_AI = (
     "ModelRateLimitError",

@@ -10,8 +10,8 @@ Fireworks, OpenRouter, a Modal proxy) and Anthropic's `POST /v1/messages`, both 
 Structured output, tools and retries inside a response stay with pydantic-ai (Scribe).
 
 Behaviour: the same endpoints, keys and headers as `build.py` (`spec.resolve_endpoint`, `request_headers`);
-opening the stream retries 408/429/5xx, timeouts and dropped connections with the shared backoff
-(`retry.backoff_wait`, honouring Retry-After) up to LLM_MAX_RETRIES; once text has flowed nothing is retried (the
+opening the stream retries with the shared policy (`core.http_retry`: 408/425/429/5xx and transport errors,
+honouring Retry-After) up to LLM_MAX_RETRIES; once text has flowed nothing is retried (the
 reader has seen it). Failures leave as httpx exceptions, which `errors.model_errors` turns into `ModelError`
 with a public message; provider response bodies are never read into errors or logs.
 """
@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from scriptorium.core.llm.retry import backoff_wait, is_retryable_status
+from scriptorium.core.http_retry import RetryPolicy, provider_policy
 from scriptorium.core.llm.spec import ModelSpec, parse_model_spec, request_headers, resolve_endpoint
 from scriptorium.core.settings import Settings
 
@@ -51,12 +50,6 @@ class StreamUsage:
     output_tokens: int = 0
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.HTTPStatusError):
-        return is_retryable_status(exc.response.status_code)
-    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
-
-
 class ChatStreamer:
     """Streams text deltas from one configured chat model over a pooled connection; `aclose()` at shutdown."""
 
@@ -72,7 +65,7 @@ class ChatStreamer:
             headers.setdefault("Authorization", f"Bearer {endpoint.api_key}")
             self.url = f"{endpoint.base_url}/chat/completions"
         seconds = settings.llm_timeout_seconds
-        self.attempts = settings.llm_max_retries + 1
+        self.retry: RetryPolicy = provider_policy(settings)
         self.client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
@@ -108,13 +101,7 @@ class ChatStreamer:
 
     async def _open(self, body: dict[str, Any]) -> httpx.Response:
         """A 2xx response whose body is still unread (the caller closes it), after retrying transient failures."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable),
-            wait=backoff_wait,
-            stop=stop_after_attempt(self.attempts),
-            reraise=True,
-        )
-        return await retrying(self._send, body)
+        return await self.retry.call(self._send, body)
 
     async def _send(self, body: dict[str, Any]) -> httpx.Response:
         response = await self.client.send(self.client.build_request("POST", self.url, json=body), stream=True)

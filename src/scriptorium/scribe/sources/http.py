@@ -1,7 +1,7 @@
 """JSON and text requests to scholarly APIs with classified retries.
 
-Retries only help with 429, 5xx and broken connections, so only those are retried, with exponential backoff
-(honouring Retry-After up to a cap). The caller bounds the whole exchange with the research timeout, so retries can
+Retries use the shared policy (`core.http_retry`: 408, 425, 429, 5xx and broken connections, honouring
+Retry-After), with short waits: the caller bounds the whole exchange with the research timeout, so retries can
 never make one source outlast it. Anything else becomes a `SourceError` whose message is safe to show.
 """
 
@@ -10,37 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from scriptorium.core.errors import SourceError
+from scriptorium.core.http_retry import RetryPolicy, raise_for_retryable_status
 from scriptorium.core.settings import Settings
 
 RETRY_ATTEMPTS = 3
-_RETRY_AFTER_CAP = 4.0
-_backoff = wait_exponential_jitter(multiplier=0.25, max=2.0, jitter=0.25)
-
-
-class _Transient(Exception):
-    def __init__(self, status: int | None, retry_after: float | None) -> None:
-        super().__init__(f"transient upstream status {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return min(float(value), _RETRY_AFTER_CAP)
-    except ValueError:
-        return None
-
-
-def _wait(state: RetryCallState) -> float:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    if isinstance(error, _Transient) and error.retry_after is not None:
-        return error.retry_after
-    return float(_backoff(state))
+#: Research has seconds, not minutes: waits of about 0.25 and 0.5 s, and a server's Retry-After cut to 4 s.
+SOURCE_RETRY = RetryPolicy(attempts=RETRY_ATTEMPTS, backoff_initial=0.25, backoff_max=2.0, retry_after_cap=4.0)
 
 
 def headers_for(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,32 +36,27 @@ async def request(
     json: Any = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """Send with retries on 429/5xx/transport errors; raise SourceError on a final failure or a 4xx."""
+    """Send with retries on transient failures; raise SourceError on a final failure or a 4xx.
+
+    A request that times out leaves as `httpx.TimeoutException` (after its retries), for the caller's deadline.
+    """
 
     async def once() -> httpx.Response:
-        try:
-            response = await http.request(method, url, params=params, json=json, headers=headers, timeout=per_request)
-        except httpx.TimeoutException:
-            raise
-        except httpx.TransportError as exc:
-            raise _Transient(None, None) from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(response.status_code, _retry_after(response))
+        response = await http.request(method, url, params=params, json=json, headers=headers, timeout=per_request)
+        raise_for_retryable_status(response)
         return response
 
     try:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient)),
-            stop=stop_after_attempt(RETRY_ATTEMPTS),
-            wait=_wait,
-            reraise=True,
-        ):
-            with attempt:
-                response = await once()
-    except _Transient as exc:
-        status = f"HTTP {exc.status}" if exc.status else "connection failed"
-        message = f"{service}: {status} after {RETRY_ATTEMPTS} attempts"
-        raise SourceError(message, service=service, status=exc.status, transient=True) from exc
+        response = await SOURCE_RETRY.call(once)
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        message = f"{service}: HTTP {status} after {RETRY_ATTEMPTS} attempts"
+        raise SourceError(message, service=service, status=status, transient=True) from exc
+    except httpx.TimeoutException:
+        raise
+    except httpx.TransportError as exc:
+        message = f"{service}: connection failed after {RETRY_ATTEMPTS} attempts"
+        raise SourceError(message, service=service, transient=True) from exc
     if response.status_code >= 400:
         raise SourceError(f"{service}: HTTP {response.status_code}", service=service, status=response.status_code)
     return response

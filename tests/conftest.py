@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.migrated_template import MigratedTemplate
 from tests.services import fresh_postgres_schema, fresh_redis_queue
 
 PROVIDER_ENV_PREFIXES = (
@@ -94,9 +94,21 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplate:
+    """This process's migrated SQLite file (built on first use); `.apply(settings)` migrates a test's database."""
+    return MigratedTemplate(tmp_path_factory.mktemp("migrated-template"))
+
+
 @pytest.fixture
-def migrated(settings: Settings) -> Settings:
-    upgrade(settings)
+def migrate(migrated_template: MigratedTemplate) -> Callable[[Settings], None]:
+    """`migrate(settings)`: the database of `settings` at head (a copy of the template when it is a SQLite file)."""
+    return migrated_template.apply
+
+
+@pytest.fixture
+def migrated(settings: Settings, migrate: Callable[[Settings], None]) -> Settings:
+    migrate(settings)
     return settings
 
 
@@ -104,7 +116,7 @@ OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def open_client(make_settings: Callable[..., Settings]) -> OpenClient:
+def open_client(make_settings: Callable[..., Settings], migrate: Callable[[Settings], None]) -> OpenClient:
     """`async with open_client(**overrides) as http:` an in-process client on a migrated app built from
     `make_settings(**overrides)`; `prepare=fn` may add routes to the app before it starts."""
 
@@ -113,7 +125,7 @@ def open_client(make_settings: Callable[..., Settings]) -> OpenClient:
         prepare: Callable[[FastAPI], None] | None = None, **overrides: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
         settings = make_settings(**overrides)
-        upgrade(settings)
+        migrate(settings)
         app = create_app(settings)
         if prepare is not None:
             prepare(app)

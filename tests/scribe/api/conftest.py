@@ -24,7 +24,6 @@ from scriptorium.core.db import new_id
 from scriptorium.core.models import User
 from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 from tests.scribe.conftest import BOOK_TEMPLATE, GENERAL_TEMPLATE, RESEARCH_TEMPLATE
 
 RESEARCH, BOOK, GENERAL = RESEARCH_TEMPLATE, BOOK_TEMPLATE, GENERAL_TEMPLATE
@@ -89,7 +88,7 @@ class ScribeApi:
 
 @pytest.fixture
 def scribe_api_factory(
-    scribe_settings: Callable[..., Settings],
+    scribe_settings: Callable[..., Settings], migrate: Callable[[Settings], None]
 ) -> Callable[..., Any]:
     """Build a ScribeApi with settings overrides (an async context manager)."""
     from contextlib import asynccontextmanager
@@ -99,7 +98,7 @@ def scribe_api_factory(
         settings = scribe_settings(
             **({"auth_mode": "local", "secret_key": "scribe-test-secret-key-0123456789"} | overrides)
         )
-        upgrade(settings)
+        migrate(settings)
         resources = build_resources(settings)
         app = create_app(settings, resources=resources)
         async with (

@@ -117,7 +117,7 @@ export function MailActions({
       )}
       {!account.sending_enabled && !needsApproval && (
         <p className="small muted">
-          Sending is off for {account.address}; a dry run still shows what would go. Turn it on in{" "}
+          Sending is off for {account.address}: Scribe only puts drafts in your mailbox. Turn it on in{" "}
           <Link to="/scribe/mail">Mail</Link>.
         </p>
       )}

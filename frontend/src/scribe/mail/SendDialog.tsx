@@ -1,20 +1,24 @@
 /**
- * Sending, carefully: the dialog always starts with a dry run that shows exactly who gets what, with the run's
- * limit (a first send from an account is one email unless raised here), and only then sends for real, with a
- * progress bar while the run goes. A native modal `<dialog>`: focus stays inside, Escape closes it.
+ * Sending, carefully: the dialog always starts with a dry run that shows exactly who gets what (and who is left
+ * out, and why), with the run's limit (a first send from an account is limited to `first_send_limit` unless
+ * raised here), and only then sends the same emails for real, with a progress bar while the run goes.
+ * A native modal `<dialog>`: focus stays inside it and Escape closes it.
  */
 
 import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router-dom";
+import { ApiError } from "../../api/client";
 import { mailApi } from "./api";
 import { useRunFollower } from "./hooks";
 import { problemWords, runFinished } from "./logic";
 import { RunProgress } from "./RunProgress";
-import type { MailAccount, MailRun } from "./types";
+import type { MailAccount, MailRun, MailRunIn } from "./types";
 
 export interface Target {
   emailIds?: string[];
   batchId?: string;
+  /** For a batch: the emails that are ready (confident), offered when the server refuses drafts needing review. */
+  readyIds?: string[];
 }
 
 function plural(count: number, one: string): string {
@@ -35,9 +39,13 @@ export function SendDialog({
   const dialog = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const limitId = useId();
+  const firstLimit = account.has_sent ? undefined : account.first_send_limit;
+  const [scope, setScope] = useState<Pick<MailRunIn, "batch_id" | "email_ids">>(
+    target.emailIds ? { email_ids: target.emailIds } : { batch_id: target.batchId },
+  );
   const [preview, setPreview] = useState<MailRun | null>(null);
-  const [limit, setLimit] = useState("");
-  const [problem, setProblem] = useState<string | null>(null);
+  const [limit, setLimit] = useState(firstLimit ? String(firstLimit) : "");
+  const [problem, setProblem] = useState<{ words: string; code: string } | null>(null);
   const [working, setWorking] = useState(false);
   const follower = useRunFollower();
   const finishedOnce = useRef(false);
@@ -48,58 +56,49 @@ export function SendDialog({
     return () => element?.close();
   }, []);
 
-  async function dryRun(wanted?: number) {
+  async function dryRun(wanted: number | undefined, on = scope) {
     setWorking(true);
     setProblem(null);
     try {
-      const run = await mailApi.startRun({
-        account_id: account.id,
-        kind: "send",
-        dry_run: true,
-        ...(target.batchId ? { batch_id: target.batchId } : {}),
-        ...(target.emailIds ? { email_ids: target.emailIds } : {}),
-        ...(wanted ? { limit: wanted } : {}),
-      });
+      const run = await mailApi.startRun({ account_id: account.id, kind: "send", dry_run: true, ...on, ...(wanted ? { limit: wanted } : {}) });
       setPreview(run);
       setLimit(run.limit ? String(run.limit) : "");
     } catch (error) {
       setPreview(null);
-      setProblem(problemWords(error, "The dry run did not work."));
+      setProblem({ words: problemWords(error, "The dry run did not work."), code: error instanceof ApiError ? error.code : "" });
     } finally {
       setWorking(false);
     }
   }
 
   useEffect(() => {
-    void dryRun();
-    // Once, when the dialog opens: later dry runs are asked for with the limit field.
+    void dryRun(firstLimit); // once, as the dialog opens; later dry runs follow a change of the limit
   }, []);
 
   const wanted = Number(limit);
   const limitValid = limit === "" || (Number.isInteger(wanted) && wanted >= 1);
   const limitChanged = preview !== null && limit !== (preview.limit ? String(preview.limit) : "");
   const messages = preview?.preview ?? [];
-  const willSend = preview ? Math.min(preview.limit ?? messages.length, messages.length) : 0;
+  const leftOut = (preview?.items ?? []).filter((item) => item.state === "skipped");
 
   async function send() {
     if (!preview) return;
     setWorking(true);
     setProblem(null);
     try {
-      const run = await mailApi.startRun({
-        account_id: account.id,
-        kind: "send",
-        dry_run: false,
-        ...(target.batchId ? { batch_id: target.batchId } : {}),
-        ...(target.emailIds ? { email_ids: target.emailIds } : {}),
-        ...(preview.limit ? { limit: preview.limit } : {}),
-      });
-      follower.follow(run);
+      const limitPart = preview.limit ? { limit: preview.limit } : {};
+      follower.follow(await mailApi.startRun({ account_id: account.id, kind: "send", dry_run: false, ...scope, ...limitPart }));
     } catch (error) {
-      setProblem(problemWords(error, "Sending did not start."));
+      setProblem({ words: problemWords(error, "Sending did not start."), code: error instanceof ApiError ? error.code : "" });
     } finally {
       setWorking(false);
     }
+  }
+
+  function onlyReady() {
+    const next = { email_ids: target.readyIds ?? [] };
+    setScope(next);
+    void dryRun(limit === "" ? undefined : wanted, next);
   }
 
   const run = follower.run;
@@ -114,23 +113,33 @@ export function SendDialog({
     <dialog ref={dialog} className="mail-dialog" aria-labelledby={titleId} onCancel={onClose} data-testid="send-dialog">
       <div className="stack">
         <div className="spread">
-          <h2 id={titleId} className="h-section">
-            {run ? "Sending" : "Send from " + account.address}
+          <h2 id={titleId} className="h-section mail-wrap">
+            {run ? "Sending" : `Send from ${account.address}`}
           </h2>
           <button type="button" className="btn btn-ghost btn-sm" onClick={onClose}>
             {run && !runFinished(run.status) ? "Close (sending goes on)" : "Close"}
           </button>
         </div>
         {problem && (
-          <div className="alert alert-error small" role="alert">
-            <p>{problem}</p>
-            <Link to="/scribe/mail" onClick={onClose}>Open the Mail settings</Link>
+          <div className="alert alert-error small stack-sm" role="alert">
+            <p>{problem.words}</p>
+            {problem.code === "not_sendable" && (target.readyIds?.length ?? 0) > 0 && !scope.email_ids ? (
+              <div className="cluster">
+                <button type="button" className="btn btn-sm" onClick={onlyReady}>
+                  Leave them out: preview the {plural(target.readyIds?.length ?? 0, "ready email")}
+                </button>
+              </div>
+            ) : (
+              ["sending_disabled", "deliverability_would_fail"].includes(problem.code) && (
+                <Link to="/scribe/mail" onClick={onClose}>Open the Mail settings</Link>
+              )
+            )}
           </div>
         )}
         {run ? (
           <RunProgress run={run} error={follower.error} onCancel={() => {
             mailApi.cancelRun(run.id).then(follower.follow).catch((error: unknown) =>
-              setProblem(problemWords(error, "Could not stop the run.")));
+              setProblem({ words: problemWords(error, "Could not stop the run."), code: "" }));
           }} />
         ) : preview === null ? (
           !problem && (
@@ -141,34 +150,48 @@ export function SendDialog({
         ) : (
           <>
             <p className="alert alert-info small" data-testid="dry-run-note">
-              Dry run: nothing has been sent. {messages.length === 0
-                ? "No email here can be sent (each needs an address, and to be ready or approved)."
-                : `This run would send ${plural(willSend, "email")}${
-                    willSend < messages.length ? ` of the ${messages.length} below` : ""
-                  }, exactly as shown.`}{preview.words ? ` ${preview.words}` : ""}
+              Dry run: nothing has been sent.{" "}
+              {messages.length === 0
+                ? "None of these emails would be sent (see why below)."
+                : `This run would send ${plural(messages.length, "email")}, exactly as shown.`}
+              {preview.words ? ` ${preview.words}` : ""}
             </p>
-            <ol className="mail-preview" data-testid="dry-run">
-              {messages.map((message, index) => (
-                <li key={`${message.to}-${index}`} className={index < willSend ? undefined : "mail-later"}>
-                  <details>
-                    <summary>
-                      <span className="mail-to">To {message.to}</span>{" "}
-                      <span className="mail-subject">{message.subject}</span>
-                      {index >= willSend && <span className="badge badge-muted">not in this run</span>}
-                    </summary>
-                    <pre className="mail-body">{message.body}</pre>
-                  </details>
-                </li>
-              ))}
-            </ol>
+            {messages.length > 0 && (
+              <ol className="mail-preview" data-testid="dry-run" aria-label="What would be sent">
+                {messages.map((message, index) => (
+                  <li key={`${message.to}-${index}`}>
+                    <details>
+                      <summary>
+                        <span className="mail-to">To {message.to}</span>
+                        <br />
+                        <span className="mail-subject">{message.subject}</span>
+                      </summary>
+                      <pre className="mail-body">{message.body}</pre>
+                    </details>
+                  </li>
+                ))}
+              </ol>
+            )}
+            {leftOut.length > 0 && (
+              <details className="small">
+                <summary>{plural(leftOut.length, "email")} not in this run</summary>
+                <ul className="compact-list">
+                  {leftOut.map((item) => (
+                    <li key={item.email_id}>
+                      <strong>{item.recipient_name}</strong>: {item.reason}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
             <div className="field mail-limit">
               <label htmlFor={limitId}>Send at most</label>
               <input id={limitId} className="input" type="number" min={1} inputMode="numeric" value={limit}
-                aria-describedby={`${limitId}-hint`} onChange={(event) => setLimit(event.target.value)} />
+                placeholder="all" aria-describedby={`${limitId}-hint`} onChange={(event) => setLimit(event.target.value)} />
               <p id={`${limitId}-hint`} className="hint">
                 {account.has_sent
                   ? ""
-                  : `This is the first send from ${account.address}: it sends at most ${plural(account.first_send_limit, "email")} unless you raise this number. Check it arrives as you expect, then send the rest. `}
+                  : `This is the first send from ${account.address}: at most ${plural(account.first_send_limit, "email")} unless you raise this number. Check it arrives as you expect, then send the rest. `}
                 Mail goes out at most {account.rate_per_minute} a minute and {account.daily_cap} a day
                 {account.sent_last_24h ? ` (${account.sent_last_24h} sent in the last 24 hours)` : ""}.
               </p>
@@ -181,8 +204,9 @@ export function SendDialog({
                   Preview again
                 </button>
               ) : (
-                <button type="button" className="btn btn-primary" disabled={working || willSend === 0} onClick={() => void send()}>
-                  {working ? "Starting…" : `Send ${plural(willSend, "email")} now`}
+                <button type="button" className="btn btn-primary" disabled={working || messages.length === 0}
+                  onClick={() => void send()}>
+                  {working ? "Starting…" : `Send ${plural(messages.length, "email")} now`}
                 </button>
               )}
               <button type="button" className="btn btn-ghost" onClick={onClose}>Cancel</button>

@@ -78,7 +78,12 @@ export function BatchSteps({ emailId, revision }: { emailId: string; revision: n
           </ol>
         </details>
       )}
-      {total > 1 && <MailActions target={{ batchId: batch.batch_id }} count={total} onChanged={load} inCard />}
+      {total > 1 && (
+        <MailActions count={total} onChanged={load} inCard target={{
+          batchId: batch.batch_id,
+          readyIds: batch.emails.filter((email) => email.is_confident).map((email) => email.id),
+        }} />
+      )}
     </nav>
   );
 }

@@ -32,7 +32,7 @@ async def test_a_batch_of_20_drafted_twice_leaves_20_drafts(
 ) -> None:
     async with mail_db(mail_settings) as db:
         user = await add_user(db)
-        batch, ids = await add_batch(db, user, 20)
+        batch, _ = await add_batch(db, user, 20)
         account_id = await add_account(db, user, mail_twins)
         drafts = imap_twin.folder_with("\\Drafts").name
 

@@ -90,7 +90,7 @@ async def run_level(concurrency: int, emails: int, overrides: dict[str, Any], da
     from scriptorium.core.resources import open_resources
     from scriptorium.scribe.models import QueueItem
     from scriptorium.scribe.schemas import BatchItem
-    from scriptorium.scribe.service import submit_items
+    from scriptorium.scribe.submit import submit_items
 
     settings = bench_settings(data_dir, concurrency, overrides)
     load_job_handlers()

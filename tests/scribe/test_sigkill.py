@@ -22,7 +22,7 @@ from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
 from scriptorium.scribe.schemas import BatchItem
-from scriptorium.scribe.service import submit_items
+from scriptorium.scribe.submit import submit_items
 from tests.processes import scalar, sigkill, start, stop, wait_for
 from tests.scribe.api.conftest import GENERAL
 from tests.twins.llm import OpenAITwin

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.errors import Conflict, NotFound, ValidationFailed
 from scriptorium.core.settings import Settings
 from scriptorium.scribe import outage
+from scriptorium.scribe.emails import owned_email
 from scriptorium.scribe.models import ACTIVE_STATUSES, Email, QueueItem
 from scriptorium.scribe.schemas_review import (
     BatchEmail,
@@ -25,8 +26,7 @@ from scriptorium.scribe.schemas_review import (
     RetryQueued,
     RetrySkipped,
 )
-from scriptorium.scribe.service import EditWouldBeReplaced, regenerate
-from scriptorium.scribe.service_emails import owned_email
+from scriptorium.scribe.submit import EditWouldBeReplaced, regenerate
 
 
 def _unreachable(email: Email) -> list[str]:

@@ -82,7 +82,7 @@ def generate(
 ) -> None:
     """Queue one email per recipient in the CSV."""
     from scriptorium.core.errors import ScriptoriumError
-    from scriptorium.scribe.service_recipients import parse_recipients_csv
+    from scriptorium.scribe.recipients import parse_recipients_csv
 
     settings = _settings()
     try:
@@ -102,7 +102,7 @@ async def _generate(
 ) -> None:
     from scriptorium.core.errors import ScriptoriumError
     from scriptorium.core.resources import open_resources
-    from scriptorium.scribe.service import submit_items
+    from scriptorium.scribe.submit import submit_items
 
     async with open_resources(settings) as resources:
         async with resources.sessionmaker() as session:
@@ -176,7 +176,7 @@ async def watch(resources: Resources, ids: list[str], *, run_here: bool) -> None
 
 
 def _progress(row: Any) -> float:
-    from scriptorium.scribe.queue_view import progress
+    from scriptorium.scribe.queue import progress
 
     return progress(row)
 
@@ -230,8 +230,8 @@ async def _load_export(
     from sqlalchemy import select
 
     from scriptorium.core.resources import open_resources
+    from scriptorium.scribe.emails import list_emails
     from scriptorium.scribe.models import Source
-    from scriptorium.scribe.service_emails import list_emails
 
     async with open_resources(settings) as resources, resources.sessionmaker() as session:
         user_id = await resolve_user(session, settings, user_email)

@@ -11,10 +11,18 @@ from scriptorium.core.errors import NotFound, ValidationFailed
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.models import ScribeProfile, Template
 from scriptorium.scribe.pipeline.template import analyze_rules
+from scriptorium.scribe.profiles import get_profile
 from scriptorium.scribe.quota import reserve_resume_template
 from scriptorium.scribe.schemas import TemplateAnalysisOut, TemplateResponse
-from scriptorium.scribe.service import get_profile, owned_template
 from scriptorium.scribe.templates_resume import extract_resume_text, generate_template
+
+
+async def owned_template(session: AsyncSession, *, user_id: str, template_id: str) -> Template:
+    """The user's saved template; another user's looks missing."""
+    template = await session.get(Template, template_id)
+    if template is None or template.user_id != user_id:
+        raise NotFound("no such template")
+    return template
 
 
 def analyze(text: str) -> TemplateAnalysisOut:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from scriptorium.core.jobs import Job
-from scriptorium.scribe import service
+from scriptorium.scribe import submit
 from scriptorium.scribe.models import QueueItem, Recipient
 from tests.scribe.api.conftest import GENERAL, OKAFOR, ScribeApi
 
@@ -16,7 +16,7 @@ PEOPLE = [{"recipient_name": f"Person {letter}", "recipient_interest": "soil mic
 
 async def test_a_failure_mid_batch_writes_nothing(scribe_api: ScribeApi, monkeypatch: pytest.MonkeyPatch) -> None:
     me = await scribe_api.user()
-    real_enqueue = service.enqueue
+    real_enqueue = submit.enqueue
     calls = 0
 
     async def failing_third(*args: Any, **kwargs: Any) -> Any:
@@ -26,7 +26,7 @@ async def test_a_failure_mid_batch_writes_nothing(scribe_api: ScribeApi, monkeyp
             raise RuntimeError("disk full")
         return await real_enqueue(*args, **kwargs)
 
-    monkeypatch.setattr(service, "enqueue", failing_third)
+    monkeypatch.setattr(submit, "enqueue", failing_third)
     response = await scribe_api.client.post(
         "/api/queue/batch", json={"email_template": GENERAL, "items": PEOPLE}, headers=me.headers
     )
@@ -37,7 +37,7 @@ async def test_a_failure_mid_batch_writes_nothing(scribe_api: ScribeApi, monkeyp
     assert await scribe_api.count(Job) == 0
     assert await scribe_api.count(Recipient) == 0
 
-    monkeypatch.setattr(service, "enqueue", real_enqueue)
+    monkeypatch.setattr(submit, "enqueue", real_enqueue)
     retried = await scribe_api.client.post(
         "/api/queue/batch", json={"email_template": GENERAL, "items": PEOPLE}, headers=me.headers
     )

@@ -12,7 +12,7 @@ import pytest
 
 from scriptorium.core.jobs import Job
 from scriptorium.core.models import IdempotencyKey
-from scriptorium.scribe import service
+from scriptorium.scribe import submit
 from scriptorium.scribe.models import QueueItem
 from tests.scribe.api.conftest import GENERAL, ScribeApi
 
@@ -67,7 +67,7 @@ async def test_a_request_that_failed_stores_no_answer_so_its_retry_runs(
 ) -> None:
     me = await scribe_api.user()
     headers = me.headers | {"Idempotency-Key": "retry-after-failure-0001"}
-    real_enqueue = service.enqueue
+    real_enqueue = submit.enqueue
     calls = 0
 
     async def failing_second(*args: Any, **kwargs: Any) -> Any:
@@ -77,11 +77,11 @@ async def test_a_request_that_failed_stores_no_answer_so_its_retry_runs(
             raise RuntimeError("disk full")
         return await real_enqueue(*args, **kwargs)
 
-    monkeypatch.setattr(service, "enqueue", failing_second)
+    monkeypatch.setattr(submit, "enqueue", failing_second)
     failed = await scribe_api.client.post("/api/queue/batch", json=BATCH, headers=headers)
     assert failed.status_code == 500
     assert await scribe_api.count(IdempotencyKey) == 0  # rolled back with the work
-    monkeypatch.setattr(service, "enqueue", real_enqueue)
+    monkeypatch.setattr(submit, "enqueue", real_enqueue)
     retried = await scribe_api.client.post("/api/queue/batch", json=BATCH, headers=headers)
     assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
     assert await scribe_api.count(QueueItem) == 3

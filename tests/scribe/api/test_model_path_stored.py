@@ -69,7 +69,7 @@ async def test_a_slow_model_ends_in_a_stored_draft_within_the_jobs_limit_not_a_r
         [item] = await api.submit_and_finish(me, RESEARCH, CHEN)
         elapsed = time.monotonic() - started
 
-        limit = 5.0 * 4 + 2.0 * 3  # job_handler.time_limit for these settings
+        limit = 5.0 * 4 + 2.0 * 3  # generation.time_limit for these settings
         assert elapsed < limit
         assert item["status"] == "needs_review" and item["email_id"]
         async with api.resources.sessionmaker() as session:

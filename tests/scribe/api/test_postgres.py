@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scriptorium.core.jobs import Job
-from scriptorium.scribe import service
+from scriptorium.scribe import submit
 from scriptorium.scribe.models import QueueItem
 from tests.scribe.api.conftest import CHEN, GENERAL, OKAFOR, RESEARCH, UNKNOWN, ScribeApi
 from tests.services import fresh_postgres_schema
@@ -58,7 +58,7 @@ async def test_queue_history_admin_and_dedupe_on_postgres(pg_api: ScribeApi, mon
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection reset")
 
-    monkeypatch.setattr(service, "enqueue", broken)
+    monkeypatch.setattr(submit, "enqueue", broken)
     failed = await pg_api.client.post(
         "/api/queue/batch", json={"email_template": GENERAL, "items": people}, headers=big.headers
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from scriptorium.app import create_app
 from scriptorium.core.errors import UpstreamError, ValidationFailed
 from scriptorium.core.jobs import Job
-from scriptorium.scribe import job_handler as jobs
+from scriptorium.scribe import generation as jobs
 from scriptorium.scribe.models import Email, QueueItem
 from tests.scribe.api.conftest import CHEN, GENERAL, OKAFOR, RESEARCH, ScribeApi
 from tests.twins.scholarly import ScholarlyTwin

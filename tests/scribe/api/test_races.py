@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from scriptorium.scribe import service
-from scriptorium.scribe import templates as template_service
+from scriptorium.scribe import templates
 from scriptorium.scribe.models import Template
 from tests.scribe.api.conftest import GENERAL, ScribeApi
 
@@ -28,7 +27,7 @@ async def test_a_write_that_loses_to_a_concurrent_delete_is_409_or_404(
         "/api/templates/", json={"template_text": GENERAL, "name": "Advice"}, headers=me.headers
     )
     template_id = created.json()["id"]
-    real_owned = service.owned_template
+    real_owned = templates.owned_template
 
     async def read_then_lose_the_race(*args: Any, **kwargs: Any) -> Template:
         template = await real_owned(*args, **kwargs)
@@ -37,7 +36,7 @@ async def test_a_write_that_loses_to_a_concurrent_delete_is_409_or_404(
             await other.commit()
         return template
 
-    monkeypatch.setattr(template_service, "owned_template", read_then_lose_the_race)
+    monkeypatch.setattr(templates, "owned_template", read_then_lose_the_race)
     url = f"/api/templates/{template_id}"
     if write == "patch":
         response = await scribe_api.client.patch(url, json={"name": "Renamed"}, headers=me.headers)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from scriptorium.core.errors import UpstreamError
 from scriptorium.core.jobs import Job
-from scriptorium.scribe import job_handler as jobs
+from scriptorium.scribe import generation as jobs
 from scriptorium.scribe.models import Email, QueueItem, Source, Usage
 from scriptorium.scribe.pipeline import runner
 from tests.scribe.api.conftest import CHEN, RESEARCH, Account, ScribeApi

@@ -14,7 +14,7 @@ def test_a_stored_row_without_sentences_still_loads() -> None:
 
 
 def test_sentences_round_trip_through_the_stored_shape() -> None:
-    from scriptorium.scribe.service_store import checks_json
+    from scriptorium.scribe.results import checks_json
 
     check = CheckResult("attribution", False, "'2023' is in no source.", ("In 2023 you won a prize.",))
 

@@ -14,10 +14,10 @@ from scriptorium.core.errors import NotFound
 from scriptorium.core.models import User
 from scriptorium.scribe import admin
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
+from scriptorium.scribe.emails import to_response as email_response
 from scriptorium.scribe.models import Email, QueueItem, Template
-from scriptorium.scribe.queue_view import to_response as queue_response
+from scriptorium.scribe.queue import to_response as queue_response
 from scriptorium.scribe.schemas import EmailResponse, QueueItemResponse, TemplateResponse
-from scriptorium.scribe.service_emails import to_response as email_response
 from scriptorium.scribe.templates import to_response as template_response
 
 router = APIRouter(prefix="/api/admin", tags=["scribe: admin"])

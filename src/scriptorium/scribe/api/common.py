@@ -15,7 +15,7 @@ from scriptorium.core.errors import Conflict
 from scriptorium.core.idempotency import IdempotentRequest
 from scriptorium.core.resources import Resources
 from scriptorium.scribe.schemas import BatchItem
-from scriptorium.scribe.service import Submission, submit_items
+from scriptorium.scribe.submit import Submission, submit_items
 
 T = TypeVar("T")
 

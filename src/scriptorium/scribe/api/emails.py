@@ -16,6 +16,14 @@ from scriptorium.core.idempotency import IdempotencyKeyHeader, IdempotentRequest
 from scriptorium.core.openapi import download, errors
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_answering
 from scriptorium.scribe.batches import batch_of, review
+from scriptorium.scribe.emails import (
+    detail,
+    list_emails,
+    owned_email,
+    restore_version,
+    to_response,
+    update_email,
+)
 from scriptorium.scribe.export import (
     MEDIA_TYPES,
     WARNING_HEADER,
@@ -28,7 +36,7 @@ from scriptorium.scribe.export import (
     warnings_of,
 )
 from scriptorium.scribe.models import Source
-from scriptorium.scribe.queue_view import owned_item, task_status
+from scriptorium.scribe.queue import owned_item, task_status
 from scriptorium.scribe.schemas import (
     EmailDetail,
     EmailPage,
@@ -39,15 +47,7 @@ from scriptorium.scribe.schemas import (
     TaskStatusResponse,
 )
 from scriptorium.scribe.schemas_review import BatchReview
-from scriptorium.scribe.service import Submission, regenerate
-from scriptorium.scribe.service_emails import (
-    detail,
-    list_emails,
-    owned_email,
-    restore_version,
-    to_response,
-    update_email,
-)
+from scriptorium.scribe.submit import Submission, regenerate
 
 router = APIRouter(prefix="/api/email", tags=["scribe: email"])
 EXPORT_MAX = 5000

@@ -20,10 +20,10 @@ from scriptorium.core.resources import Resources
 from scriptorium.scribe.api.common import commit_with_retry, submit_answering
 from scriptorium.scribe.batches import retry_unreachable, review
 from scriptorium.scribe.models import ACTIVE_STATUSES
-from scriptorium.scribe.queue_view import cancel_item, list_items, retry_item, to_response
+from scriptorium.scribe.queue import cancel_item, list_items, retry_item, to_response
 from scriptorium.scribe.schemas import BatchSubmitRequest, BatchSubmitResponse, MessageResponse, QueueItemResponse
 from scriptorium.scribe.schemas_review import BatchReview, OutageRetryResponse
-from scriptorium.scribe.service import Submission
+from scriptorium.scribe.submit import Submission
 
 router = APIRouter(prefix="/api/queue", tags=["scribe: queue"])
 STREAM_POLL_SECONDS = 0.5

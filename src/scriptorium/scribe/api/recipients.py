@@ -11,13 +11,13 @@ from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
 from scriptorium.scribe.models import Recipient
+from scriptorium.scribe.recipients import CSV_MAX_BYTES, find_duplicates, parse_recipients_csv
 from scriptorium.scribe.schemas import (
     RecipientCheckRequest,
     RecipientCheckResponse,
     RecipientImportResponse,
     RecipientOut,
 )
-from scriptorium.scribe.service_recipients import CSV_MAX_BYTES, find_duplicates, parse_recipients_csv
 
 router = APIRouter(prefix="/api/recipients", tags=["scribe: recipients"])
 

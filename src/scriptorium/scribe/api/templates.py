@@ -20,13 +20,13 @@ from scriptorium.scribe.schemas import (
     TemplateResponse,
     TemplateUpdateRequest,
 )
-from scriptorium.scribe.service import owned_template
 from scriptorium.scribe.templates import (
     analyze,
     create_from_resume,
     create_template,
     delete_template,
     list_templates,
+    owned_template,
     to_response,
     update_template,
 )

@@ -15,6 +15,7 @@ from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.models import Email, ScribeProfile, Usage
+from scriptorium.scribe.profiles import get_profile
 from scriptorium.scribe.quota import email_quota
 from scriptorium.scribe.schemas import (
     OnboardingRequest,
@@ -24,7 +25,6 @@ from scriptorium.scribe.schemas import (
     UserInitRequest,
     UserResponse,
 )
-from scriptorium.scribe.service import get_profile
 from scriptorium.scribe.usage import token_totals
 
 router = APIRouter(prefix="/api/user", tags=["scribe: user"])

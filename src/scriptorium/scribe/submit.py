@@ -14,20 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.core.db import insert_if_absent, new_id, utcnow
+from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import Conflict, NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.jobs import JOB_KIND
-from scriptorium.scribe.models import Email, EmailVersion, QueueItem, Recipient, ScribeProfile, Template
+from scriptorium.scribe.models import Email, EmailVersion, QueueItem, Recipient
 from scriptorium.scribe.pipeline import validate_template
+from scriptorium.scribe.profiles import get_profile
 from scriptorium.scribe.quota import reserve_dry_runs, reserve_emails
+from scriptorium.scribe.recipients import find_duplicates, upsert_recipient
 from scriptorium.scribe.retention import prune_dry_runs
 from scriptorium.scribe.schemas import BatchItem, DuplicateFlag
-from scriptorium.scribe.service_recipients import find_duplicates, upsert_recipient
+from scriptorium.scribe.templates import owned_template
 
 # Version kinds written by a person: regenerating over one of these asks first.
 MANUAL_KINDS: tuple[str, ...] = ("edited", "restored")
@@ -49,16 +51,6 @@ class Submission:
     skipped: list[int] = field(default_factory=list)
 
 
-async def get_profile(session: AsyncSession, *, user_id: str) -> ScribeProfile:
-    """The user's Scribe profile, created on first use (the original's `/api/user/init` is then optional)."""
-    profile = await session.get(ScribeProfile, user_id)
-    if profile is None:
-        # Two first requests at once (say, two templates saved together) must not both insert it.
-        await insert_if_absent(session, ScribeProfile, user_id=user_id)
-        profile = await session.get_one(ScribeProfile, user_id)
-    return profile
-
-
 async def resolve_template(
     session: AsyncSession, *, user_id: str, template_text: str | None, template_id: str | None
 ) -> tuple[str, str | None]:
@@ -72,13 +64,6 @@ async def resolve_template(
         raise ValidationFailed(
             exc.public_message.replace("template", "email_template", 1), field="email_template"
         ) from None
-
-
-async def owned_template(session: AsyncSession, *, user_id: str, template_id: str) -> Template:
-    template = await session.get(Template, template_id)
-    if template is None or template.user_id != user_id:
-        raise NotFound("no such template")
-    return template
 
 
 async def submit_items(
@@ -247,13 +232,3 @@ async def regenerate(
     )
     await session.flush()
     return item
-
-
-async def count_generation(session: AsyncSession, *, user_id: str) -> None:
-    """Atomic increment (the original did read-modify-write, which only worked at concurrency 1)."""
-    await session.execute(
-        update(ScribeProfile)
-        .where(ScribeProfile.user_id == user_id)
-        .values(generation_count=ScribeProfile.generation_count + 1)
-        .execution_options(synchronize_session=False)
-    )

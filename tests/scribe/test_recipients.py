@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scriptorium.core.errors import ValidationFailed
-from scriptorium.scribe.service_recipients import CSV_MAX_ROWS, Person, dedupe_key, name_key, parse_recipients_csv
+from scriptorium.scribe.recipients import CSV_MAX_ROWS, Person, dedupe_key, name_key, parse_recipients_csv
 
 
 @pytest.mark.parametrize(

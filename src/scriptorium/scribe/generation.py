@@ -34,7 +34,7 @@ from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_
 from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
 from scriptorium.scribe.pipeline.resume import StepResults, fingerprint
 from scriptorium.scribe.pipeline.runner import DryRunModelFailed
-from scriptorium.scribe.service_store import store_result, usage_rows
+from scriptorium.scribe.results import store_result, usage_rows
 
 log = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 1000

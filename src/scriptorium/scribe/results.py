@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.scribe.models import Email, EmailVersion, QueueItem, Recipient, Source, Usage
 from scriptorium.scribe.pipeline import PipelineResult
-from scriptorium.scribe.service import count_generation
+from scriptorium.scribe.profiles import count_generation
 
 
 def claims_json(result: PipelineResult) -> list[dict[str, Any]]:

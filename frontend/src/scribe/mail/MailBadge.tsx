@@ -12,10 +12,10 @@ function Shown({ badge, reason }: { badge: Badge; reason?: string | null }) {
   );
 }
 
-/** One delivery's state; a failure's or bounce's reason is written next to it. */
+/** One delivery's state; why it failed, bounced or was skipped is written next to it. */
 export function StateBadge({ state, reason }: { state: DeliveryState; reason?: string | null }) {
   const badge = stateBadge(state);
-  return <Shown badge={badge} reason={badge.tone === "danger" || badge.tone === "warn" ? reason : null} />;
+  return <Shown badge={badge} reason={badge.tone === "info" || badge.tone === "ok" ? null : reason} />;
 }
 
 /** What happened to an email's mail so far; nothing when nothing has. */

@@ -31,8 +31,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 from tests.conftest import PROVIDER_ENV_PREFIXES
+from tests.migrated_template import MigratedTemplate
 from tests.services import require_chromium
 from tests.twins.server import serve_in_thread
 
@@ -100,9 +100,11 @@ def lite_settings(data_dir: Path, **overrides: Any) -> Settings:
         return Settings(**values)
 
 
-def _serve(stack: ExitStack, data_dir: Path, overrides: dict[str, Any]) -> LiveServer:
+def _serve(
+    stack: ExitStack, data_dir: Path, overrides: dict[str, Any], migrate: Callable[[Settings], None]
+) -> LiveServer:
     settings = lite_settings(data_dir, **overrides)
-    upgrade(settings)
+    migrate(settings)
     # Huey's consumer installs SIGINT/SIGTERM handlers when it starts (in the app's startup), which Python allows
     # only on the main thread; this server starts in a thread, and the test process owns its signals anyway.
     from huey.consumer import Consumer
@@ -125,13 +127,17 @@ def built_frontend() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(built_frontend: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    built_frontend: Path, tmp_path_factory: pytest.TempPathFactory, migrated_template: MigratedTemplate
+) -> Iterator[LiveServer]:
     with ExitStack() as stack:
-        yield _serve(stack, tmp_path_factory.mktemp("live") / "var", {})
+        yield _serve(stack, tmp_path_factory.mktemp("live") / "var", {}, migrated_template.apply)
 
 
 @pytest.fixture
-def start_live_server(built_frontend: Path, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def start_live_server(
+    built_frontend: Path, tmp_path: Path, migrate: Callable[[Settings], None]
+) -> Iterator[Callable[..., LiveServer]]:
     """Start a private server with Settings overrides; every one started is stopped after the test."""
     with ExitStack() as stack:
         count = 0
@@ -139,7 +145,7 @@ def start_live_server(built_frontend: Path, tmp_path: Path) -> Iterator[Callable
         def start(**overrides: Any) -> LiveServer:
             nonlocal count
             count += 1
-            return _serve(stack, tmp_path / f"server-{count}", overrides)
+            return _serve(stack, tmp_path / f"server-{count}", overrides, migrate)
 
         yield start
 

@@ -16,15 +16,14 @@ from scriptorium.companion.ingest import IngestError
 from scriptorium.companion.models import Chunk, Entity, Episode, Page, Relation, Series, WikiArticle, WikiSection
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 
 MODELS = (Series, Episode, Page, WikiArticle, WikiSection, Entity, Relation, Chunk)
 
 
 @pytest.fixture
-def db(make_settings: Callable[..., Settings]) -> Settings:
+def db(make_settings: Callable[..., Settings], migrate: Callable[[Settings], None]) -> Settings:
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     return settings
 
 

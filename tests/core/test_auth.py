@@ -27,7 +27,6 @@ from scriptorium.core.auth.tokens import ISSUER, _signing_key, issue_token
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings, load_settings
-from scriptorium.migrations import upgrade
 
 MakeSettings = Callable[..., Settings]
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -47,7 +46,7 @@ def _add_admin_probe(app: FastAPI) -> None:
 
 
 @pytest.fixture
-def app_client(make_settings: MakeSettings) -> Callable[..., Any]:
+def app_client(make_settings: MakeSettings, migrate: Callable[[Settings], None]) -> Callable[..., Any]:
     """Start an app for given settings overrides; yields (client, app)."""
 
     @asynccontextmanager
@@ -55,7 +54,7 @@ def app_client(make_settings: MakeSettings) -> Callable[..., Any]:
         *, client_ip: str = "127.0.0.1", **overrides: Any
     ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
         settings = make_settings(secret_key=SECRET, **overrides)
-        upgrade(settings)
+        migrate(settings)
         app = create_app(settings)
         _add_admin_probe(app)
         transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))

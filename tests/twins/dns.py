@@ -75,6 +75,7 @@ class DnsTwin:
 
         def run() -> None:
             loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
             self._loop = loop
             try:
                 transport, _ = loop.run_until_complete(
@@ -107,9 +108,10 @@ class DnsTwin:
         self.queries.clear()
 
     def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+        loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
 
     def __enter__(self) -> DnsTwin:
         return self.start()

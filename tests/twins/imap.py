@@ -184,6 +184,7 @@ class ImapTwin:
 
         def run() -> None:
             loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
             self._loop = loop
             try:
                 context = self.ca.server_context() if self.tls == "ssl" and self.ca else None
@@ -196,7 +197,9 @@ class ImapTwin:
             ready.set()
             loop.run_forever()
             self._server.close()
-            loop.run_until_complete(self._server.wait_closed())
+            for task in asyncio.all_tasks(loop):  # open sessions end with the twin
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="imap-twin", daemon=True)
@@ -208,9 +211,10 @@ class ImapTwin:
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+        loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
 
     def __enter__(self) -> ImapTwin:
         return self.start()

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -188,16 +189,13 @@ async def one_chat(http: httpx.AsyncClient, sid: str, question: str) -> dict[str
         if response.status_code != 200:
             result["error"] = f"HTTP {response.status_code}"
             return result
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-                if event == "token" and result["first_token"] is None:
-                    result["first_token"] = time.monotonic()
-            elif line.startswith("data:") and event == "done":
+        async for event in EventSource(response).aiter_sse():
+            if event.event == "token" and result["first_token"] is None:
+                result["first_token"] = time.monotonic()
+            elif event.event == "done":
                 result["ok"] = True
-            elif line.startswith("data:") and event == "error":
-                result["error"] = line
+            elif event.event == "error":
+                result["error"] = event.data
     return result
 
 

@@ -37,10 +37,11 @@ from pathlib import Path
 import httpx
 import yaml
 from asgi_lifespan import LifespanManager
+from httpx_sse import EventSource
 from sqlalchemy import select
 
 from scriptorium.app import create_app
-from scriptorium.companion.answer_offline import NOT_FOUND_INTRO
+from scriptorium.companion.chat.offline import NOT_FOUND_INTRO
 from scriptorium.companion.cli import SAMPLE_DIR
 from scriptorium.companion.ingest import ingest_path
 from scriptorium.companion.models import Entity, Episode, Page
@@ -197,15 +198,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         await resources.aclose()
 
 
-def answer_of(stream: str) -> str:
-    """The answer text of an SSE body (token frames joined)."""
-    text = []
-    for block in stream.replace("\r\n", "\n").split("\n\n"):
-        lines = block.split("\n")
-        if "event: token" in lines:
-            data = "\n".join(line[5:].removeprefix(" ") for line in lines if line.startswith("data:"))
-            text.append(json.loads(data)["text"])
-    return "".join(text)
+def answer_of(response: httpx.Response) -> str:
+    """The answer text of a finished SSE response (token frames joined), read with httpx-sse."""
+    events = EventSource(response).iter_sse()
+    return "".join(json.loads(event.data)["text"] for event in events if event.event == "token")
 
 
 async def ask(http: httpx.AsyncClient, question: Question) -> str:
@@ -219,7 +215,7 @@ async def ask(http: httpx.AsyncClient, question: Question) -> str:
     body = {"mode": question.mode, "message": question.text}
     response = await http.post(f"/api/sessions/{session}/messages", json=body)
     response.raise_for_status()
-    return answer_of(response.text)
+    return answer_of(response)
 
 
 def score(question: Question, answer: str, cursor: int, late: LateNames) -> Result:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from tests.companion.conftest import EMBEDDER
+from tests.sse import sse_events
 
 from scriptorium.app import create_app
 from scriptorium.core.resources import Resources, build_resources
@@ -52,22 +53,8 @@ class Frame:
 
 
 def parse_sse(text: str) -> list[Frame]:
-    """Frames of an event stream (CRLF or LF); comment lines (heartbeats) are skipped."""
-    frames: list[Frame] = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        event, data = "message", []
-        for line in block.split("\n"):
-            if line.startswith(":") or not line:
-                continue
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if field == "event":
-                event = value
-            elif field == "data":
-                data.append(value)
-        if data:
-            frames.append(Frame(event, json.loads("\n".join(data))))
-    return frames
+    """Frames of an event stream, each frame's data decoded from JSON (heartbeat comments are skipped)."""
+    return [Frame(event.event, json.loads(event.data)) for event in sse_events(text) if event.data]
 
 
 def answer_text(frames: list[Frame]) -> str:

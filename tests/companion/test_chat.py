@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from httpx_sse import EventSource
 from tests.companion.clients import answer_text, ask, open_at, open_client, parse_sse
 from tests.companion.conftest import IngestedSeries, ingest, isolated_settings
 from tests.twins.llm import OpenAITwin, shared_twin
@@ -236,8 +237,8 @@ async def test_client_disconnect_stops_generation(sample: IngestedSeries) -> Non
                 created = await open_at(http, 2)
                 url = f"/api/sessions/{created['session_id']}/messages"
                 async with http.stream("POST", url, json={"message": "Tell me everything"}) as response:
-                    async for line in response.aiter_lines():
-                        if line.startswith("event: token"):
+                    async for event in EventSource(response).aiter_sse():
+                        if event.event == "token":
                             break
                 for _ in range(300):  # generous for a loaded machine; the full answer would take 30 s
                     if twin.abandoned:

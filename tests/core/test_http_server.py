@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from httpx_sse import EventSource
 from starlette.types import Receive, Scope, Send
 
 from scriptorium.core.http_server import uvicorn_options
@@ -135,12 +136,8 @@ def test_a_real_event_stream_outlives_the_body_pause_limit(make_settings: Callab
         httpx.stream("GET", f"{base}/api/queue/stream", timeout=timeout) as stream,
     ):
         assert stream.status_code == 200
-        lines = stream.iter_lines()
-        first = next(line for line in lines if line.startswith("event:"))
-        assert first == "event: snapshot"
-        for line in lines:  # the rest of that event, up to the blank line that ends it
-            if not line:
-                break
+        events = EventSource(stream).iter_sse()
+        assert next(events).event == "snapshot"
         time.sleep(1.5)  # five times the pause limit: the cut-off, if any, has happened by now
         with pytest.raises(httpx.ReadTimeout):  # a stream cut off at the limit raises RemoteProtocolError instead
-            next(lines)
+            next(events)

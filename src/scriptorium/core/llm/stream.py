@@ -12,7 +12,8 @@ Structured output, tools and retries inside a response stay with pydantic-ai (Sc
 Behaviour: the same endpoints, keys and headers as `build.py` (`spec.resolve_endpoint`, `request_headers`);
 opening the stream retries with the shared policy (`core.http_retry`: 408/425/429/5xx and transport errors,
 honouring Retry-After) up to LLM_MAX_RETRIES; once text has flowed nothing is retried (the
-reader has seen it). Failures leave as httpx exceptions, which `errors.model_errors` turns into `ModelError`
+reader has seen it). Events are read with `httpx-sse` (a reply that is not `text/event-stream` fails as a transport
+error). Failures leave as httpx exceptions, which `errors.model_errors` turns into `ModelError`
 with a public message; provider response bodies are never read into errors or logs.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from httpx_sse import EventSource
 
 from scriptorium.core.http_retry import RetryPolicy, provider_policy
 from scriptorium.core.llm.spec import ModelSpec, parse_model_spec, request_headers, resolve_endpoint
@@ -125,10 +127,8 @@ class ChatStreamer:
         parse = _anthropic_text if self.anthropic else _openai_text
         response = await self._open(body)
         try:
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
+            async for sse in EventSource(response).aiter_sse():
+                data = sse.data.strip()
                 if not data or data == "[DONE]":
                     continue
                 try:

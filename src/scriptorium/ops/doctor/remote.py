@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 from scriptorium.ops.doctor.context import Context
 from scriptorium.ops.doctor.report import CheckResult, failed, passed, reason, skipped
@@ -123,18 +124,11 @@ async def _stream_answer(ctx: Context, session_id: str) -> dict[str, Any]:
         if response.status_code != 200:
             await response.aread()
             return {"event": f"HTTP {response.status_code}", "data": _json(response), "tokens": 0}
-        event, data = "message", ""
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line.strip() and data:
-                if event == "token":
-                    tokens += 1
-                elif event in ("done", "error"):
-                    return {"event": event, "data": _loads(data), "tokens": tokens}
-                event, data = "message", ""
+        async for sse in EventSource(response).aiter_sse():
+            if sse.event == "token":
+                tokens += 1
+            elif sse.event in ("done", "error"):
+                return {"event": sse.event, "data": _loads(sse.data), "tokens": tokens}
     return {"event": "end of stream", "data": {}, "tokens": tokens}
 
 

@@ -8,7 +8,7 @@ import { ConfirmBar, type Ask } from "../ConfirmBar";
 import { mailApi } from "./api";
 import { DeliverabilityPanel } from "./DeliverabilityPanel";
 import { problemWords } from "./logic";
-import type { ConnectionReport, MailAccount, MailAccountPatch, ProtocolResult } from "./types";
+import type { ConnectionReport, MailAccount, MailAccountPatch, ProtocolResult, ReplyScan } from "./types";
 
 function Result({ name, result }: { name: string; result: ProtocolResult }) {
   return (
@@ -77,6 +77,20 @@ export function AccountCard({
   const [problem, setProblem] = useState<string | null>(null);
   const [password, setPassword] = useState("");
   const [ask, setAsk] = useState<Ask | null>(null);
+  const [scan, setScan] = useState<ReplyScan | null>(null);
+  const [scanning, setScanning] = useState(false);
+
+  async function scanReplies() {
+    setScanning(true);
+    setProblem(null);
+    try {
+      setScan(await mailApi.scanReplies(account.id));
+    } catch (error) {
+      setProblem(problemWords(error, "Could not look for replies."));
+    } finally {
+      setScanning(false);
+    }
+  }
 
   async function test() {
     setTesting(true);
@@ -158,6 +172,24 @@ export function AccountCard({
         </p>
         <Limits key={`${account.rate_per_minute}-${account.daily_cap}-${account.first_send_limit}`} account={account}
           onSave={(change) => save(change)} />
+      </section>
+
+      <section className="stack-sm" aria-labelledby={`${id}-replies`}>
+        <h3 id={`${id}-replies`} className="mail-h">Replies</h3>
+        <p className="small muted">
+          Scribe looks in this mailbox for replies and bounces to what it drafted or sent, marks who answered, and
+          warns before you write to them again.
+          {account.replies_scanned_at ? ` Last looked ${new Date(account.replies_scanned_at).toLocaleString()}.` : ""}
+        </p>
+        <div className="cluster">
+          <button type="button" className="btn btn-sm" disabled={scanning} onClick={() => void scanReplies()}>
+            {scanning ? "Looking…" : "Look for replies now"}
+          </button>
+          <span className="small" aria-live="polite">
+            {scan &&
+              `Looked for ${scan.asked} email${scan.asked === 1 ? "" : "s"}: ${scan.replied} replied, ${scan.bounced} bounced.`}
+          </span>
+        </div>
       </section>
 
       <details className="mail-more">

@@ -4,12 +4,14 @@ import { apiFetch } from "../../api/client";
 import type {
   ConnectionReport,
   DeliverabilityReport,
+  EmailMail,
   MailAccount,
   MailAccountIn,
   MailAccountPatch,
   MailRun,
   MailRunIn,
   Preset,
+  ReplyScan,
 } from "./types";
 
 export const mailApi = {
@@ -28,6 +30,12 @@ export const mailApi = {
   run: (id: string) => apiFetch<MailRun>(`/api/mail/runs/${id}`),
   runs: (batchId: string) => apiFetch<MailRun[]>(`/api/mail/runs?batch_id=${encodeURIComponent(batchId)}`),
   cancelRun: (id: string) => apiFetch<MailRun>(`/api/mail/runs/${id}/cancel`, { method: "POST" }),
+
+  /** What the mailbox did with these emails, by id (emails nothing happened to yet are left out or empty). */
+  states: (ids: string[]) =>
+    apiFetch<Record<string, EmailMail>>(`/api/mail/emails?ids=${ids.map(encodeURIComponent).join(",")}`),
+  scanReplies: (id: string) =>
+    apiFetch<ReplyScan>(`/api/mail/accounts/${id}/replies`, { method: "POST" }),
 
   approve: (emailId: string) => apiFetch<unknown>(`/api/email/${emailId}/approve`, { method: "POST" }),
 };

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { mailApi } from "./api";
 import { problemWords, runFinished } from "./logic";
-import type { MailAccount, MailRun } from "./types";
+import type { EmailMail, MailAccount, MailRun } from "./types";
 
 export interface Accounts {
   accounts: MailAccount[] | null;
@@ -90,4 +90,27 @@ export function useRunFollower(): {
   );
   const clear = useCallback(() => (stop(), setRun(null), setError(null)), [stop]);
   return { run, error, follow, clear };
+}
+
+/**
+ * The mail state of the emails on screen (one request for a page of them), asked again on `reload`. A failure
+ * leaves the badges out rather than breaking the page that shows them.
+ */
+export function useMailStates(ids: string[]): { states: Record<string, EmailMail>; reload: () => void } {
+  const [states, setStates] = useState<Record<string, EmailMail>>({});
+  const [revision, setRevision] = useState(0);
+  const key = ids.join(",");
+  useEffect(() => {
+    if (!key) return;
+    let live = true;
+    mailApi
+      .states(key.split(","))
+      .then((found) => live && setStates(found))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [key, revision]);
+  const reload = useCallback(() => setRevision((count) => count + 1), []);
+  return { states, reload };
 }

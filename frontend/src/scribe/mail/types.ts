@@ -164,3 +164,10 @@ export interface EmailMail {
   /** Approved for sending after review (confident emails need no approval). */
   approved?: boolean;
 }
+
+/** A replies scan: how many sent or drafted emails were looked for, and what was found. */
+export interface ReplyScan {
+  asked: number;
+  replied: number;
+  bounced: number;
+}

@@ -16,6 +16,7 @@ import { SOURCE_LABELS, fetchFile, formatDate, saveBlob, scribeApi } from "./api
 import { BatchSteps } from "./BatchSteps";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
 import { reasonsAndFlags, segments, type Flag } from "./highlight";
+import { useMailStates } from "./mail/hooks";
 import { MailActions } from "./mail/MailActions";
 import { EmailMailBadge } from "./mail/MailBadge";
 import type { EmailMail } from "./mail/types";
@@ -155,6 +156,7 @@ export function EmailView() {
   const [rewriting, setRewriting] = useState(false);
   const [ask, setAsk] = useState<Ask | null>(null);
   const reasonPrefix = useId();
+  const mailStates = useMailStates(id ? [id] : []);
   useDocumentTitle(email ? `Email to ${email.recipient_name}` : "Email");
 
   const load = useCallback(() => {
@@ -168,6 +170,8 @@ export function EmailView() {
     setAsk(null);
     load();
   }, [load]);
+  const reloadMailStates = mailStates.reload;
+  const onMailChanged = useCallback(() => (load(), reloadMailStates()), [load, reloadMailStates]);
 
   /** Regenerate, then follow the task until the new version is stored and show it. Over the user's own edit the
    * server answers 409 `edit_would_be_replaced`: ask, and only then send the confirmation. */
@@ -249,7 +253,8 @@ export function EmailView() {
   const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks, CHECK_LABELS);
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
-  const mail = (email as EmailDetail & { mail?: EmailMail | null }).mail; // issue 14: what the mailbox did with it
+  // Issue 14: what the mailbox did with it (on the email itself, or asked of the mail API).
+  const mail = (email as EmailDetail & { mail?: EmailMail | null }).mail ?? mailStates.states[email.id];
 
   return (
     <div className="email-review">
@@ -344,7 +349,7 @@ export function EmailView() {
           </div>
         )}
         {!editing && email.displayed && (
-          <MailActions target={{ emailIds: [email.id] }} count={1} onChanged={load}
+          <MailActions target={{ emailIds: [email.id] }} count={1} onChanged={onMailChanged}
             needsApproval={!email.is_confident && !mail?.approved} />
         )}
         <details className="card checks">

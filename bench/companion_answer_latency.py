@@ -4,12 +4,12 @@
 
 Asks every question of bench/data/companion_answers.yaml through the real chat API (the question bench's imports
 and client: app in process over ASGI, offline answerer, offline embeddings) `--rounds` times, once with the word
-neighbours (semantic.py) and once with exact words only (`service_chat.word_neighbours` returning None), and
+neighbours (semantic.py) and once with exact words only (`context.word_neighbours` returning None), and
 prints per setting:
 
 - request: POST of the question to the end of the SSE body. The offline answer is produced at once and streamed
   word by word with no pacing, so this bounds the time to the first token from above;
-- select: the answerer's own work for one question (`answer_offline.select`, which the chips' answerability
+- select: the answerer's own work for one question (`offline.select`, which the chips' answerability
   probes in the turn's preparation also call), summed per request, as CPU time of the serving thread, so it
   holds on a machine shared with other work (request times there are wall-clock and swing with the load);
 - cold: the first round, whose word cache is empty in the "on" setting (every page's vocabulary is embedded
@@ -33,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import companion_questions as bench
-from scriptorium.companion import answer_offline, chips, semantic, service_chat
+from scriptorium.companion.chat import chips, context, offline, semantic
 
 SELECT_TIMES: list[float] = []
 
@@ -56,8 +56,8 @@ def pct(values: list[float], q: float) -> float:
 
 async def measure(rounds: int, enabled: bool) -> dict[str, tuple[list[float], list[float]]]:
     """{"cold"/"warm": (request seconds, select seconds per request)} for one setting."""
-    original = service_chat.word_neighbours
-    service_chat.word_neighbours = original if enabled else (lambda embedder: None)
+    original = context.word_neighbours
+    context.word_neighbours = original if enabled else (lambda embedder: None)
     semantic._SHARED.clear()  # an empty word cache: the first round pays for every page's vocabulary
     out: dict[str, tuple[list[float], list[float]]] = {"cold": ([], []), "warm": ([], [])}
     questions = bench.load_questions()
@@ -75,7 +75,7 @@ async def measure(rounds: int, enabled: bool) -> dict[str, tuple[list[float], li
                             requests.append(time.perf_counter() - started)
                             selects.append(sum(SELECT_TIMES))
     finally:
-        service_chat.word_neighbours = original
+        context.word_neighbours = original
     return out
 
 
@@ -83,9 +83,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    timed = timed_select(answer_offline.select)
+    timed = timed_select(offline.select)
     # The answerer's stream and the chips' answerability probes both look `select` up in their module.
-    answer_offline.__dict__["select"] = timed
+    offline.__dict__["select"] = timed
     chips.__dict__["select"] = timed
     results = {}
     for enabled in (False, True):

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from scriptorium.companion.answer import Passage, Turn
-from scriptorium.companion.answer_offline import NOT_FOUND_INTRO, compose, select
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.semantic import Neighbours
-from scriptorium.companion.service_chat import word_neighbours
+from scriptorium.companion.chat.context import word_neighbours
+from scriptorium.companion.chat.offline import NOT_FOUND_INTRO, compose, select
+from scriptorium.companion.chat.semantic import Neighbours
+from scriptorium.companion.chat.turn import Passage, Turn
 from scriptorium.core.embeddings.offline import OfflineEmbedder
 
 EMBEDDER = OfflineEmbedder()

@@ -7,14 +7,13 @@ Pure functions over hand-made turns and catalogs; the end-to-end numbers on real
 
 from __future__ import annotations
 
-from scriptorium.companion import chips
-from scriptorium.companion.answer import Passage, Suggestion, Turn
-from scriptorium.companion.answer_offline import compose, select
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.cards import card_passage, card_passages, catalog_gate
-from scriptorium.companion.cast import name_variants, page_cast
-from scriptorium.companion.catalog_memo import derived
-from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
+from scriptorium.companion.catalog import Catalog, CatalogEntity, CatalogPage, derived
+from scriptorium.companion.chat import chips
+from scriptorium.companion.chat.cards import card_passage, card_passages, catalog_gate
+from scriptorium.companion.chat.cast import name_variants, page_cast
+from scriptorium.companion.chat.offline import compose, select
+from scriptorium.companion.chat.turn import Passage, Suggestion, Turn
 
 
 def page(n: int, text: str, *, role: str = "visible", episode: int = 3) -> Passage:

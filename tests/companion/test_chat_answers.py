@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from scriptorium.companion import chips, prompts
-from scriptorium.companion.answer import HistoryTurn, Passage, Reply, Turn
-from scriptorium.companion.answer_offline import OfflineAnswerer, compose, select, sentences, terms
-from scriptorium.companion.answer_stream import LeakGuard, Pacer
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.chat import DoneEvent, ErrorEvent, TokenEvent, to_sse
-from scriptorium.companion.chips import ChipEntity
+from scriptorium.companion.chat import chips, prompts
+from scriptorium.companion.chat.chips import ChipEntity
+from scriptorium.companion.chat.guard import LeakGuard, Pacer
+from scriptorium.companion.chat.offline import OfflineAnswerer, compose, select, sentences, terms
+from scriptorium.companion.chat.stream import DoneEvent, ErrorEvent, TokenEvent, to_sse
+from scriptorium.companion.chat.turn import HistoryTurn, Passage, Reply, Turn
 
 
 def page(n: int, text: str, *, role: str = "visible", episode: int = 1) -> Passage:

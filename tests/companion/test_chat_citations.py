@@ -13,9 +13,9 @@ from tests.companion.clients import answer_text, ask, open_at, open_client
 from tests.companion.conftest import IngestedSeries, isolated_settings
 from tests.twins.llm import OpenAITwin, shared_twin
 
-from scriptorium.companion import citing
-from scriptorium.companion.answer import Passage, Turn
 from scriptorium.companion.boundary import Cursor
+from scriptorium.companion.chat import citing
+from scriptorium.companion.chat.turn import Passage, Turn
 from scriptorium.companion.sessions import ChatMessage
 from scriptorium.core.resources import open_resources
 

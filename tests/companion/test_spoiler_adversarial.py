@@ -31,13 +31,13 @@ from tests.companion.test_text_sweep import PROBES as PEPPER_PROBES
 from tests.companion.test_text_sweep import _real_template, real  # noqa: F401 (fixtures)
 from tests.twins.llm import OpenAITwin, shared_twin
 
-from scriptorium.companion.answer_stream import SentenceGuard
 from scriptorium.companion.boundary import Cursor
+from scriptorium.companion.catalog import Catalog, CatalogEntity
+from scriptorium.companion.chat.guard import SentenceGuard
 from scriptorium.companion.ingest.bundle import Resolved, resolve
 from scriptorium.companion.ingest.lint import early_mentions, served_texts
 from scriptorium.companion.ingest.names import build_name_entries
 from scriptorium.companion.ingest.reader import read_content
-from scriptorium.companion.service_catalog import Catalog, CatalogEntity
 from scriptorium.companion.spoilers import NameEntry, NameIndex
 from scriptorium.core.resources import open_resources
 

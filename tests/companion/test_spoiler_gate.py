@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scriptorium.companion.answer_stream import SentenceGuard
+from scriptorium.companion.chat.guard import SentenceGuard
 from scriptorium.companion.ingest.bundle import resolve
 from scriptorium.companion.ingest.lint import early_mentions
 from scriptorium.companion.ingest.names import prose_names
@@ -177,8 +177,8 @@ def test_the_chat_guard_releases_a_run_on_sentence_without_splitting_a_name() ->
 
 def test_a_chat_card_is_the_summary_as_of_the_cursor_then_gated() -> None:
     from scriptorium.companion.boundary import Cursor
-    from scriptorium.companion.cards import card_passage
-    from scriptorium.companion.service_catalog import CatalogEntity
+    from scriptorium.companion.catalog import CatalogEntity
+    from scriptorium.companion.chat.cards import card_passage
 
     pepper = CatalogEntity(
         "pepper",

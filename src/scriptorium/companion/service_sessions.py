@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scriptorium.companion.episodes import page_views
 from scriptorium.companion.schemas import (
     CitationPublic,
     MessagePublic,
@@ -15,7 +16,6 @@ from scriptorium.companion.schemas import (
     SessionPublic,
     SuggestionPublic,
 )
-from scriptorium.companion.service import page_views
 from scriptorium.companion.sessions import (
     ChatMessage,
     ReaderSession,

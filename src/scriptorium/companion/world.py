@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, visible_in_series
+from scriptorium.companion.episodes import character_keys, entity_keys
 from scriptorium.companion.media import signed_url
 from scriptorium.companion.models import Entity, Episode, Page, Relation, WikiArticle, WikiSection
 from scriptorium.companion.schemas import EntityDetailPublic, GraphEdge, GraphMode, GraphNode, WorldGraphPublic
-from scriptorium.companion.service import character_keys, entity_keys
 from scriptorium.companion.spoilers import NameIndex, name_index
 from scriptorium.core.errors import NotFound
 from scriptorium.core.settings import Settings

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.service import ReaderContext
-from scriptorium.companion.service_catalog import CatalogCache
+from scriptorium.companion.catalog import CatalogCache
+from scriptorium.companion.episodes import ReaderContext
 from scriptorium.companion.sessions import load_view, reader_from_token
 from scriptorium.core.embeddings import Embedder, build_embedder
 from scriptorium.core.ratelimit import client_address_key, rate_limiter

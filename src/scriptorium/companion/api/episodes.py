@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.api.common import SESSION_QUERY_PATTERN, reader_context
+from scriptorium.companion.episodes import ReaderContext, cursor_for, episode_detail, list_episodes
 from scriptorium.companion.media import every_page_image, signed_url
 from scriptorium.companion.models import Episode, Page, Series
 from scriptorium.companion.schemas import SLUG_PATTERN, EpisodeDetailPublic, EpisodeListPublic
-from scriptorium.companion.service import ReaderContext, cursor_for, episode_detail, list_episodes
 from scriptorium.companion.spoilers import name_index
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.openapi import errors

@@ -1,12 +1,12 @@
 """`POST /api/sessions/{id}/messages`: ask a question, get the answer as server-sent events.
 
-Order matters (STYLE.md item 14): validate, rate-limit, then read the session and its history in one trip off
-the event loop (`Resources.reads`), compute the cursor and retrieve, and only then return the stream (the
-question is saved with its answer). A missing session is an `error` frame with HTTP 200, as in the original
-contract. A refused request (a bad body or too long a message, 422; over the rate limit, 429 with Retry-After)
-keeps its status code but its body is an event stream too, one `error` frame: the original client reads the
-body as a stream without looking at the status, so a JSON body would show it an empty bubble
-(`stream_errors.py`).
+Order matters, so a stream never holds a database connection while a model talks: validate, rate-limit, then
+read the session and its history in one trip off the event loop (`Resources.reads`), compute the cursor and
+retrieve, and only then return the stream (the question is saved with its answer). A missing session is an
+`error` frame with HTTP 200, as in the original contract. A refused request (a bad body or too long a message,
+422; over the rate limit, 429 with Retry-After) keeps its status code but its body is an event stream too, one
+`error` frame: the original client reads the body as a stream without looking at the status, so a JSON body
+would show it an empty bubble (`stream_errors.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from functools import partial
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from scriptorium.companion.answer_model import build_answerer
 from scriptorium.companion.api.common import (
     SessionId,
     catalog_cache,
@@ -28,8 +27,9 @@ from scriptorium.companion.api.common import (
     retrieval_cache,
 )
 from scriptorium.companion.api.stream_errors import StreamErrorsRoute
-from scriptorium.companion.chat import ErrorEvent, Event, stream_answer, to_sse
-from scriptorium.companion.prompts import HISTORY_TURNS
+from scriptorium.companion.chat.model import build_answerer
+from scriptorium.companion.chat.prompts import HISTORY_TURNS
+from scriptorium.companion.chat.stream import ErrorEvent, Event, stream_answer, to_sse
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.sessions import reach, read_turn
 from scriptorium.core.db import utcnow
@@ -78,7 +78,7 @@ async def post_message(
         raise ValidationFailed("message is empty; type a question", field="message")
     await limit_questions(resources, request)
     # Retrieval and numpy load with the first question, so a server nobody chats with stays small and starts fast.
-    from scriptorium.companion.service_chat import embed_question, prepare_turn
+    from scriptorium.companion.chat.context import embed_question, prepare_turn
 
     started, asked_at = time.monotonic(), utcnow()
     answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))

@@ -3,7 +3,7 @@
 The system prompt is fixed text plus the reader's position; it is never taken from a client. The user turn
 carries the turn's passages as delimited data (`<page>`, `<earlier_page>`, `<wiki>` blocks inside `<notes>`), with
 markdown stripped and any tag-like text neutralised, so a passage can neither close its block nor pose as an
-instruction. What may appear here was already cut at the cursor by the caller (see `service_chat.py`): the
+instruction. What may appear here was already cut at the cursor by the caller (see `context.py`): the
 visible page(s), the story-so-far recap through the page before them, earlier pages and unlocked wiki sections.
 There is deliberately no whole-episode summary: the original put one in every prompt and leaked endings.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from scriptorium.companion.answer import HistoryTurn, Passage, Turn
+from scriptorium.companion.chat.turn import HistoryTurn, Passage, Turn
 
 HISTORY_TURNS = 5
 ANSWER_MAX_TOKENS = 512

@@ -16,12 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from scriptorium.companion.answer import CARD_PREFIX, Mode, Passage
-from scriptorium.companion.answer_offline import sentences, terms
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.cast import name_variants
-from scriptorium.companion.catalog_memo import derived
-from scriptorium.companion.service_catalog import Catalog, CatalogEntity
+from scriptorium.companion.catalog import Catalog, CatalogEntity, derived
+from scriptorium.companion.chat.cast import name_variants
+from scriptorium.companion.chat.offline import sentences, terms
+from scriptorium.companion.chat.turn import CARD_PREFIX, Mode, Passage
 
 Gate = Callable[[str, int], str]
 """(text, reader's global index) -> the text with every sentence naming something later withheld."""
@@ -70,7 +69,7 @@ def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage |
 
 
 class CardIndex:
-    """One catalog's card lookups, built once per catalog (`catalog_memo`): a single case-insensitive regex over
+    """One catalog's card lookups, built once per catalog (`catalog.derived`): a single case-insensitive regex over
     every entity's name variants, and the terms of each card text seen (cards are re-read on every question)."""
 
     def __init__(self, catalog: Catalog) -> None:

@@ -34,8 +34,8 @@ from collections.abc import AsyncGenerator, Iterable, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scriptorium.companion.answer import Passage, Reply, Turn
-from scriptorium.companion.semantic import expansion
+from scriptorium.companion.chat.semantic import expansion
+from scriptorium.companion.chat.turn import Passage, Reply, Turn
 
 MAX_SENTENCES = 3
 MAX_WORDS = 90

@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from scriptorium.companion.answer import Passage, Suggestion, Turn
-from scriptorium.companion.answer_offline import NOT_FOUND_INTRO, select
-from scriptorium.companion.cast import name_variants
-from scriptorium.companion.service_catalog import CatalogEntity
+from scriptorium.companion.catalog import CatalogEntity
+from scriptorium.companion.chat.cast import name_variants
+from scriptorium.companion.chat.offline import NOT_FOUND_INTRO, select
+from scriptorium.companion.chat.turn import Passage, Suggestion, Turn
 
 QUESTION_STEMS = (
     "what", "who", "why", "how", "where", "when", "which", "whose", "is", "are", "does", "do", "did", "can",

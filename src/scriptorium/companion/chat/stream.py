@@ -6,7 +6,7 @@ suggestions, provider, status}`, `error` `{code, message}` with a message that i
 text. If the client goes away, the task is cancelled, which cancels the model call; the partial answer is saved
 as `stopped` in the background.
 
-Between the answerer and the frames sit the leak guard (`answer_stream.SentenceGuard`: the output-side check the
+Between the answerer and the frames sit the leak guard (`guard.SentenceGuard`: the output-side check the
 original lacked) and the pacer (the first words go out at once, later ones at most every 100 ms, which cuts the
 per-frame work of a fast model by several times without a visible difference).
 """
@@ -25,11 +25,11 @@ from typing import Any
 
 from sse_starlette import ServerSentEvent
 
-from scriptorium.companion import citing
-from scriptorium.companion.answer import Answerer, Passage, Reply, Turn
-from scriptorium.companion.answer_stream import Pacer, SentenceGuard
+from scriptorium.companion.chat import citing
+from scriptorium.companion.chat.guard import Pacer, SentenceGuard
+from scriptorium.companion.chat.turn import Answerer, Passage, Reply, Turn
+from scriptorium.companion.chat.writer import ExchangeWriter
 from scriptorium.companion.schemas import CitationPublic
-from scriptorium.companion.service_writer import ExchangeWriter
 from scriptorium.companion.sessions import ChatMessage
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import ModelError

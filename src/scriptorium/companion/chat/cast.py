@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.catalog_memo import derived
-from scriptorium.companion.service import character_keys
-from scriptorium.companion.service_catalog import Catalog, CatalogEntity, CatalogPage
+from scriptorium.companion.catalog import Catalog, CatalogEntity, CatalogPage, derived
+from scriptorium.companion.episodes import character_keys
 
 CAST_KINDS = frozenset({"character", "creature"})
 PLACE_KINDS = frozenset({"place"})
@@ -44,7 +43,7 @@ class Cast:
     def sentence(self) -> str:
         """One or two sentences for the page's passage; empty when there is nothing to say.
 
-        answer_offline.CAST_SENTENCE recognises these openings, so keep the two in step.
+        offline.CAST_SENTENCE recognises these openings, so keep the two in step.
         """
         where = f" This takes place in {_join(self.places)}." if self.places else ""
         if self.on_page:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from scriptorium.companion import prompts
-from scriptorium.companion.answer import Answerer, Reply, Turn
-from scriptorium.companion.answer_offline import OfflineAnswerer
-from scriptorium.companion.answer_stream import FRAME_SECONDS
+from scriptorium.companion.chat import prompts
+from scriptorium.companion.chat.guard import FRAME_SECONDS
+from scriptorium.companion.chat.offline import OfflineAnswerer
+from scriptorium.companion.chat.turn import Answerer, Reply, Turn
 from scriptorium.core import llm
 from scriptorium.core.llm.stream import ChatStreamer, ChatTurn, StreamUsage
 from scriptorium.core.settings import Settings
@@ -43,7 +43,7 @@ class ModelAnswerer:
         usage = StreamUsage()
         system, messages = prompts.system_prompt(turn), messages_for(turn)
         produced: list[str] = []
-        # Citations come from the text the reader is shown (chat.py reads its markers after the leak guard).
+        # Citations come from the text the reader is shown (stream.py reads its markers after the leak guard).
         reply.cites_by_text = True
         with llm.model_errors(self.provider.partition(":")[0] or "llm"):
             deltas = self.streamer.stream(

@@ -13,7 +13,10 @@ page texts of a 300-page series are well under a megabyte. The series' name inde
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,3 +194,29 @@ class CatalogCache:
             hit = await load_catalog(db, series.id, series.content_version)
             self._by_series[series.id] = hit
         return hit
+
+
+# --- values derived from one catalog ------------------------------------------------------------------------
+# A `Catalog` is replaced whenever a series' content version moves (`CatalogCache`), so anything computed from it
+# alone (a regex over every entity name, the tokens of every card) stays valid exactly as long as the catalog
+# object does. Keyed by the object's identity and checked with `is`, so a new catalog never reads a stale value;
+# the few most recent catalogs are kept (one per series being read).
+T = TypeVar("T")
+DERIVED_KEEP = 16
+
+_MEMO: OrderedDict[tuple[int, str], tuple[Catalog, Any]] = OrderedDict()
+
+
+def derived(catalog: Catalog, name: str, build: Callable[[Catalog], T]) -> T:
+    """`build(catalog)`, computed once per catalog object and `name`."""
+    key = (id(catalog), name)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is catalog:
+        _MEMO.move_to_end(key)
+        value: T = hit[1]
+        return value
+    value = build(catalog)
+    _MEMO[key] = (catalog, value)
+    while len(_MEMO) > DERIVED_KEEP:
+        _MEMO.popitem(last=False)
+    return value

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from scriptorium.companion.answer import Passage, Turn
-from scriptorium.companion.answer_offline import terms
+from scriptorium.companion.chat.offline import terms
+from scriptorium.companion.chat.turn import Passage, Turn
 
 MARKER = re.compile(r"\[([^\[\]\n]{1,160})\]")
 MIN_SHARED = 3

@@ -4,9 +4,9 @@ A `Turn` is everything the reply needs, assembled before streaming starts and al
 position: the visible page(s), the story-so-far recap, retrieved passages, history and chips. Answerers only
 read it, so nothing they do can widen the boundary:
 
-- `answer_offline.OfflineAnswerer`: an extractive answer (sentence scoring against the question) with page
+- `offline.OfflineAnswerer`: an extractive answer (sentence scoring against the question) with page
   citations, streamed word by word; no model, deterministic, labelled "offline".
-- `answer_model.ModelAnswerer`: a configured chat model streamed over plain HTTP (`core.llm.stream`), with the
+- `model.ModelAnswerer`: a configured chat model streamed over plain HTTP (`core.llm.stream`), with the
   passages passed as delimited data.
 """
 
@@ -20,7 +20,7 @@ from scriptorium.companion.boundary import Cursor
 from scriptorium.core.llm.stream import ChatTurn
 
 if TYPE_CHECKING:
-    from scriptorium.companion.semantic import Neighbours
+    from scriptorium.companion.chat.semantic import Neighbours
 
 Mode = Literal["page", "wiki"]
 PassageRole = Literal["visible", "earlier", "wiki"]

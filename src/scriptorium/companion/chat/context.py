@@ -10,7 +10,7 @@ naming something the reader has not met never reaches a prompt, a chip or an off
 the session and its history (`sessions.read_turn`, one trip off the event loop); the pages, the rest of the series
 catalog and the retrieval candidates come from caches keyed by the content version that arrives with the session
 row, so the database is touched here only when one of them is stale. The caller releases the DB session as soon
-as this returns (STYLE.md item 14); the question is saved with its answer.
+as this returns, so a stream never holds a connection while a model talks; the question is saved with its answer.
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion import chips
-from scriptorium.companion.answer import HistoryTurn, Passage, Turn
 from scriptorium.companion.boundary import Cursor, is_before, is_visible, page_reach
-from scriptorium.companion.cards import card_passages, catalog_gate
-from scriptorium.companion.cast import page_cast
-from scriptorium.companion.chips import ChipEntity
+from scriptorium.companion.catalog import Catalog, CatalogPage
+from scriptorium.companion.chat import chips
+from scriptorium.companion.chat.cards import card_passages, catalog_gate
+from scriptorium.companion.chat.cast import page_cast
+from scriptorium.companion.chat.chips import ChipEntity
+from scriptorium.companion.chat.semantic import Neighbours, neighbours_for
+from scriptorium.companion.chat.turn import HistoryTurn, Passage, Turn
+from scriptorium.companion.episodes import character_keys, join_recaps
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.semantic import Neighbours, neighbours_for
-from scriptorium.companion.service import character_keys, join_recaps
-from scriptorium.companion.service_catalog import Catalog, CatalogPage
 from scriptorium.companion.sessions import ChatMessage, SessionView
 from scriptorium.core.embeddings import Embedder
 

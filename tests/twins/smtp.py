@@ -107,11 +107,12 @@ class SmtpTwin:
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> SmtpTwin:
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restarted twin keeps its port
         excluded = [m for m in ("LOGIN", "PLAIN") if m not in self.auth_mechanisms]
         options: dict[str, Any] = {
             "authenticator": self._authenticate,
             "auth_required": True,
+            "auth_require_tls": True,
             "auth_exclude_mechanism": excluded,
         }
         ssl_context = None
@@ -121,11 +122,14 @@ class SmtpTwin:
         elif self.tls == "ssl":
             assert self.ca is not None
             ssl_context = self.ca.server_context()
-            options.update(auth_require_tls=False)
-        else:
-            options.update(auth_require_tls=False)
-        self._controller = Controller(
-            _Handler(self), hostname=self.host, port=self.port, ssl_context=ssl_context, ready_timeout=30, **options
+        self._controller = _Controller(
+            self.tls != "starttls",
+            _Handler(self),
+            hostname=self.host,
+            port=self.port,
+            ssl_context=ssl_context,
+            ready_timeout=30,
+            **options,
         )
         self._controller.start()  # returns once a test connection got the greeting
         return self
@@ -171,6 +175,21 @@ class SmtpTwin:
             and auth_data.password.decode() == self.password
         )
         return AuthResult(success=ok, handled=False)
+
+
+class _Controller(Controller):
+    """aiosmtpd's AUTH-over-TLS check only knows STARTTLS; on an implicit-TLS (or the plain test) port, AUTH is
+    offered from the start, as real SSL servers do (aiosmtpd would warn about the constructor flag instead)."""
+
+    def __init__(self, auth_from_start: bool, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._auth_from_start = auth_from_start
+
+    def factory(self) -> SMTP:
+        server: SMTP = super().factory()  # type: ignore[no-untyped-call]
+        if self._auth_from_start:
+            server._auth_require_tls = False
+        return server
 
 
 class _Handler:

@@ -197,6 +197,8 @@ class Sender:
                 "not have gone out. Check your Sent folder before sending it again.",
                 uncertain=True,
             ) from None
+        if code != 250:
+            raise classify_reply(code, message, stage="data", secret=secret)
 
     def _close_sync(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -256,7 +258,8 @@ def _translate(exc: BaseException, where: str, secret: str) -> MailError:
             f"The encrypted connection to {where} failed: the port probably does not match the TLS mode. "
             "Use SSL on port 465, or STARTTLS on port 587."
         )
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)  # smtplib's wrapping
+    if isinstance(exc, (socket.timeout, TimeoutError)) or timed_out:
         return TlsMismatch(
             f"The SMTP server {where} did not answer in time. If the port expects SSL from the start "
             "(usually 465), choose SSL; otherwise check the host and port."

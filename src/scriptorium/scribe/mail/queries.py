@@ -117,7 +117,7 @@ async def mail_states(session: AsyncSession, *, user_id: str, email_ids: Collect
         if delivery.kind == "send" and delivery.state in ("sent", "bounced"):
             state.sent_at = delivery.done_at
         if delivery.kind == "send" or state.state is None:
-            state.state = delivery.state
+            state.state, state.reason = delivery.state, delivery.reason
         state.replied_at = delivery.replied_at or recipient_replied or state.replied_at
         state.bounced_at = delivery.bounced_at or recipient_bounced or state.bounced_at
     return states

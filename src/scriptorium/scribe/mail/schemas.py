@@ -196,9 +196,17 @@ class EmailMailState(BaseModel):
     drafted_at: datetime | None = None
     sent_at: datetime | None = None
     state: str | None = None
+    reason: str | None = None
     replied_at: datetime | None = None
     bounced_at: datetime | None = None
     approved: bool = False
+
+
+class ScanOut(BaseModel):
+    asked: int
+    """Drafted or sent emails of the last 90 days the mailbox was asked about."""
+    replied: int
+    bounced: int
 
 
 class ApprovalOut(BaseModel):

@@ -9,13 +9,13 @@ unreadable: `decrypt_password` then says so in words and the user enters the pas
 from __future__ import annotations
 
 import base64
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from scriptorium.core.errors import ScriptoriumError
 from scriptorium.core.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 _SALT = b"scriptorium.scribe.mail"
 _INFO = b"mail-account-password-v1"
@@ -34,6 +34,12 @@ class PasswordUnreadable(ScriptoriumError):
 
 
 def _fernet(settings: Settings) -> Fernet:
+    # Imported here: cryptography is loaded with the first mail account, not at every start-up (see
+    # tests/test_startup_imports.py).
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=_INFO).derive(
         settings.secret_key.get_secret_value().encode()
     )
@@ -46,6 +52,8 @@ def encrypt_password(settings: Settings, password: str) -> str:
 
 
 def decrypt_password(settings: Settings, ciphertext: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(settings).decrypt(ciphertext.encode("ascii")).decode()
     except (InvalidToken, ValueError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from scriptorium.core.jobs import Job, JobContext, registry
+from scriptorium.scribe.mail import jobs as _mail_jobs  # noqa: F401  (registers the mail job kinds)
 
 JOB_KIND = "scribe.generate"
 

@@ -174,7 +174,7 @@ async def test_a_batch_goes_to_drafts_through_the_api(
 ) -> None:
     who, other = await api.user(), await api.user()
     account = await connect(api, who, mail_twins)
-    batch, ids = await add_batch(db_of(api), who.id, 4, confident=False)
+    batch, _ = await add_batch(db_of(api), who.id, 4, confident=False)
     body = {"account_id": account["id"], "kind": "draft", "batch_id": batch, "dry_run": False}
     assert (await api.client.post("/api/mail/runs", json=body, headers=other.headers)).status_code == 404
     started = await api.client.post("/api/mail/runs", json=body, headers=who.headers)

@@ -57,6 +57,11 @@ def sideways_overflow(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
+def page_numbers(urls: list[str]) -> set[int]:
+    """The page numbers of the page images among `urls` (keys end in `/<page:03d>-<hash>.svg`)."""
+    return {int(m.group(1)) for url in urls if (m := re.search(r"/(\d{3})-[0-9a-f]+\.svg", url))}
+
+
 def tap_viewport(page: Page, fraction_x: float, fraction_y: float = 0.4) -> None:
     box = page.get_by_test_id("page-viewport").bounding_box()
     assert box is not None
@@ -274,24 +279,71 @@ def test_a_turn_while_the_server_is_away_is_held_and_completes_when_it_is_back(
     def refuse(route: Route) -> None:
         route.abort("connectionrefused")
 
-    page.route(re.compile(r".*/api/sessions/[0-9a-f]+$"), refuse)
+    # Page 2's image was preloaded from its next-turn link while page 1 was read.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/002-[0-9a-f]+\\.svg/.test(e.name))",
+        timeout=15_000,
+    )
+    page.route(re.compile(r".*/api/sessions/[0-9a-f]+(/ahead.*)?$"), refuse)
     page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
     page.keyboard.press("ArrowRight")
     held = page.get_by_test_id("turn-held")
-    expect(held).to_contain_text("Can't reach the server. Page 2 will open when it is back.")
-    # Held: the address, the pill and the page stay; no placeholder for a page that cannot be shown.
-    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/1$"))
-    expect(page.get_by_test_id("page-pill")).to_have_text("Page 1 of 8")
+    # The preloaded page shows at once; saving the place waits for the server, and says so.
+    expect(held).to_contain_text("Can't reach the server: page 2 will be saved as your place when it is back.")
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
+    # A page with no image yet is held: the address, the pill and the page stay; no placeholder.
+    page.keyboard.press("ArrowRight")
+    expect(held).to_contain_text("Can't reach the server. Page 3 will open when it is back.")
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/2$"))
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 2 of 8")
     expect(page.locator(".rd-page-waiting")).to_have_count(0)
-    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
     snapshot(page, f"held_turn_{size}")
 
-    page.unroute(re.compile(r".*/api/sessions/[0-9a-f]+$"))
+    page.unroute(re.compile(r".*/api/sessions/[0-9a-f]+(/ahead.*)?$"))
     held.get_by_role("button", name="Try now").click()
-    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/2$"))
+    expect(page.locator("img.rd-page[data-page='3']")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/3$"))
     expect(held).to_have_count(0)
     assert all("/api/sessions/" in line for line in console_errors if "request failed" in line), console_errors
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_first_read_paints_the_preloaded_next_page_without_waiting_for_the_server(
+    reader_server: LiveServer, new_page: Callable[..., Page], size: str
+) -> None:
+    page = new_page(reader_server.url, **SIZES[size])
+    seen = media_requests(page)
+    open_episode(page)
+    page.get_by_role("button", name="Got it").click()
+    # While page 1 is read, page 2's image (the next turn) is fetched, and nothing after it.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/002-[0-9a-f]+\\.svg/.test(e.name))",
+        timeout=15_000,
+    )
+    assert page_numbers(seen) == {1, 2}, seen
+
+    # The move is held at the server: the turn paints anyway, and the server is told when it answers.
+    moves: list[Route] = []
+    page.route(
+        re.compile(r".*/api/sessions/[0-9a-f]+$"),
+        lambda route: moves.append(route) if route.request.method == "PATCH" else route.continue_(),
+    )
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 2 of 8")
+    expect(page.get_by_test_id("turn-held")).to_have_count(0)
+    assert len(moves) == 1 and moves[0].request.post_data_json == {"current_page": 2, "spread": False}
+    snapshot(page, f"preloaded_turn_{size}")
+    moves[0].continue_()
+    page.unroute(re.compile(r".*/api/sessions/[0-9a-f]+$"))
+    # Once the server has moved the reader, page 3 (and still nothing past it) is the next preload.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/003-[0-9a-f]+\\.svg/.test(e.name))",
+        timeout=15_000,
+    )
+    assert page_numbers(seen) == {1, 2, 3}, seen
 
 
 def test_the_next_page_is_preloaded_and_each_image_is_fetched_once(

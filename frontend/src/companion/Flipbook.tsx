@@ -2,9 +2,9 @@
  * The book in paged mode: one page in portrait, a two-page spread when there is room. Pages turn with the edge
  * thirds of the page (tap or click), a horizontal swipe, the arrow buttons (wide screens), arrow keys, Page
  * Up/Down and Home/End; the middle third shows or hides the controls. Pinch, double-tap and Ctrl+wheel zoom, and a
- * zoomed or fit-width page is dragged (or wheeled) around. Images exist only for pages the reader has reached (the
- * server sends no link for later ones), so only those are preloaded: the pages just behind the reader, and the
- * next one as soon as its link is known, which makes re-reading and every turn inside what was read instant.
+ * zoomed or fit-width page is dragged (or wheeled) around. Here the pages just behind the reader and the next one
+ * whose link is known are preloaded, which makes re-reading and every turn inside what was read instant; the page
+ * past the furthest one is preloaded by the Reader from its next-turn link (`GET /api/sessions/{id}/ahead`).
  */
 
 import { useEffect, useLayoutEffect, useRef, useState } from "react";

@@ -6,19 +6,19 @@
  * `cursor` is the rightmost page on screen.
  */
 
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiError, isAbortError } from "../api/client";
 import { Loading } from "../components/Loading";
 import { useDocumentTitle } from "../components/useDocumentTitle";
-import { getEpisode, movePage, openSession } from "./api";
+import { getAhead, getEpisode, movePage, openSession, type AheadPage } from "./api";
 import { ChatPanel } from "./ChatPanel";
 import { Flipbook } from "./Flipbook";
 import type { Citation, EpisodeDetail, PageView, SessionCreated, Suggestion } from "./types";
 import { clamp, cursorFor, leftPage } from "./position";
 import { FirstRunHint } from "./reader/FirstRunHint";
 import { keepLinks } from "./reader/links";
-import { preloadWithin } from "./reader/preload";
+import { isDecoded, preload, preloadWithin } from "./reader/preload";
 import { hintSeen, isPhone, markHintSeen, savedFit, savedLayout, saveFit, saveLayout, type Fit, type Layout } from "./reader/prefs";
 import { isUnreachable, retryDelay } from "./reader/reachable";
 import { ReaderControls } from "./reader/ReaderControls";
@@ -32,6 +32,20 @@ const DEFAULT_ASPECT = 600 / 847;
 const PAINT_WAIT_MS = 1500;
 /** On a phone the controls show this long when an episode opens, then get out of the way. */
 const CONTROLS_SHOWN_MS = 4000;
+
+/** A page the reader has not reached, shown from its preloaded next-turn link until the server sends its view. */
+function aheadView(base: PageView | undefined, ahead: AheadPage): PageView {
+  return {
+    id: base?.id ?? `ahead-${ahead.page_number}`,
+    page_number: ahead.page_number,
+    global_index: base?.global_index ?? 0,
+    characters: base?.characters ?? [],
+    visible: true,
+    image_url: ahead.image_url,
+    thumbnail_url: null,
+    image_metadata: { width: ahead.width, height: ahead.height },
+  };
+}
 
 /** A turn waiting on the server: the page asked for, and whether the server could not be reached. */
 interface Held {
@@ -66,6 +80,8 @@ export function Reader() {
   const retryNow = useRef<(() => void) | null>(null);
   const cursorRef = useRef(cursor);
   const pagesRef = useRef(pages);
+  // The next turn's page(s) past the furthest reached, by page number: links to preload, not pages read.
+  const aheadRef = useRef<Map<number, AheadPage>>(new Map());
   // What the server was last told is on screen ("left:spread"): a spread changing under the same cursor must be
   // sent too, or the server would take the next page for the one beside the cursor.
   const sentRef = useRef("");
@@ -109,6 +125,7 @@ export function Reader() {
     setError(null);
     setHeld(null);
     pagesRef.current = new Map();
+    aheadRef.current = new Map();
     setPages(pagesRef.current);
     (async () => {
       const created = await openSession(slug);
@@ -141,6 +158,24 @@ export function Reader() {
     const timer = window.setTimeout(() => setControls(false), CONTROLS_SHOWN_MS);
     return () => window.clearTimeout(timer);
   }, [detail]);
+
+  // As soon as the reader reaches a page, fetch and decode the next turn's image: the turn then paints at once and
+  // the server is told in the background, instead of the turn waiting for the move and then the download.
+  const sessionId = session?.session_id;
+  const pageCount = detail?.page_count ?? 0;
+  useEffect(() => {
+    aheadRef.current = new Map();
+    if (!sessionId || furthest >= pageCount) return;
+    const controller = new AbortController();
+    getAhead(sessionId, spread ? 2 : 1, controller.signal)
+      .then((ahead) => {
+        if (controller.signal.aborted) return;
+        aheadRef.current = new Map(ahead.map((page) => [page.page_number, page]));
+        for (const page of ahead) void preload(page.image_url);
+      })
+      .catch(() => undefined); // best effort: without it the turn waits for the server as before
+    return () => controller.abort();
+  }, [sessionId, furthest, pageCount, spread]);
 
   const show = useCallback(
     (target: number, key: string) => {
@@ -181,9 +216,29 @@ export function Reader() {
       moving.current = controller;
       const onScreen = withSpread ? [shownLeft, target] : [target];
       const known = onScreen.every((p) => !!pagesRef.current.get(p)?.image_url);
+      // Pages not reached but preloaded from their next-turn link: shown without waiting for the server.
+      const ahead = onScreen.filter((p) => !pagesRef.current.get(p)?.image_url).map((p) => aheadRef.current.get(p));
+      const preloaded = !known && ahead.every((page): page is AheadPage => page !== undefined);
       if (known) {
         show(target, key);
         setHeld(null);
+      } else if (preloaded) {
+        const views = ahead.map((page) => aheadView(pagesRef.current.get(page.page_number), page));
+        const now = merge(views, false);
+        const urls = ahead.map((page) => page.image_url);
+        const commit = () => {
+          if (controller.signal.aborted) return;
+          setPages(now);
+          show(target, key);
+          setHeld(null);
+        };
+        if (urls.every(isDecoded)) {
+          commit();
+        } else {
+          // Turned before the preload finished: keep this page until the next one is decoded, as a held turn.
+          setHeld({ target, offline: false, shown: false });
+          void Promise.all(urls.map((url) => preloadWithin(url, PAINT_WAIT_MS))).then(commit);
+        }
       } else {
         setHeld({ target, offline: false, shown: false });
       }
@@ -191,23 +246,31 @@ export function Reader() {
         retryNow.current = null;
         movePage(session.session_id, shownLeft, withSpread, controller.signal)
           .then(async (moved) => {
+            const now = merge(moved.pages, false);
+            if (known || preloaded) {
+              // The page is on screen (or about to be): record the move at low priority, so this render never
+              // stands between the key press and the paint.
+              startTransition(() => {
+                setPages(pagesRef.current);
+                setFurthest(moved.furthest_page);
+                if (known || cursorRef.current === target) setHeld(null);
+              });
+              return;
+            }
             // For a held turn the new links, the furthest page and the turn are committed together after the
             // image is decoded: one render on the way to the paint instead of two.
-            const now = merge(moved.pages, known);
-            if (!known) {
-              const urls = onScreen.map((p) => now.get(p)?.image_url).filter((url): url is string => !!url);
-              await Promise.all(urls.map((url) => preloadWithin(url, PAINT_WAIT_MS)));
-              if (controller.signal.aborted) return;
-              setPages(now);
-              show(target, key);
-            }
+            const urls = onScreen.map((p) => now.get(p)?.image_url).filter((url): url is string => !!url);
+            await Promise.all(urls.map((url) => preloadWithin(url, PAINT_WAIT_MS)));
+            if (controller.signal.aborted) return;
+            setPages(now);
+            show(target, key);
             setFurthest(moved.furthest_page);
             setHeld(null);
           })
           .catch((reason: unknown) => {
             if (isAbortError(reason) || controller.signal.aborted) return;
             if (isUnreachable(reason)) {
-              setHeld({ target, offline: true, shown: known });
+              setHeld({ target, offline: true, shown: known || preloaded });
               const again = () => {
                 window.clearTimeout(retryTimer.current);
                 if (!controller.signal.aborted) attempt(tries + 1);

@@ -121,3 +121,21 @@ export function getEntity(sessionId: string, slug: string, signal?: AbortSignal)
   const query = new URLSearchParams({ session_id: sessionId });
   return apiFetch<EntityDetail>(`/api/world-graph/entities/${encodeURIComponent(slug)}?${query}`, { signal });
 }
+
+/** A page the next forward turn will show: its signed link, to preload (see `GET /api/sessions/{id}/ahead`). */
+export interface AheadPage {
+  page_number: number;
+  image_url: string;
+  width: number;
+  height: number;
+}
+
+/** The next turn's page(s) after the furthest reached: 1, or 2 when turning by spreads. Asking moves nothing. */
+export async function getAhead(sessionId: string, count: 1 | 2, signal?: AbortSignal): Promise<AheadPage[]> {
+  const query = new URLSearchParams({ count: String(count) });
+  const body = await apiFetch<{ furthest_page: number; pages: AheadPage[] }>(
+    `/api/sessions/${sessionId}/ahead?${query}`,
+    { signal },
+  );
+  return body.pages;
+}

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_sse import EventSource
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -128,8 +129,8 @@ def _submit_and_wait(server: LiveServer, template: str, rows: list[dict[str, str
         assert submitted.status_code == 201, submitted.text
         ids = submitted.json()["queue_item_ids"]
         with client.stream("GET", "/api/queue/stream", params={"until_done": "true"}) as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event: done"):
+            for event in EventSource(stream).iter_sse():
+                if event.event == "done":
                     break
         by_id = {item["id"]: item for item in client.get("/api/queue/").json()}
     return [by_id[item_id] for item_id in ids]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from httpx_sse import EventSource, ServerSentEvent
 from sqlalchemy import select
 
 from scriptorium.app import create_app
@@ -17,6 +19,7 @@ from scriptorium.core.jobs import Job
 from scriptorium.scribe import generation as jobs
 from scriptorium.scribe.models import Email, QueueItem
 from tests.scribe.api.conftest import CHEN, GENERAL, OKAFOR, RESEARCH, ScribeApi
+from tests.sse import sse_events
 from tests.twins.scholarly import ScholarlyTwin
 from tests.twins.server import serve_in_thread
 
@@ -165,14 +168,7 @@ async def test_a_transient_failure_waits_and_retries_with_backoff(
 
 
 def events(text: str) -> list[tuple[str, str]]:
-    parsed = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
-        if lines:
-            kind = next((ln[6:].strip() for ln in lines if ln.startswith("event:")), "message")
-            data = "\n".join(ln[5:].strip() for ln in lines if ln.startswith("data:"))
-            parsed.append((kind, data))
-    return parsed
+    return [(event.event, event.data) for event in sse_events(text)]
 
 
 async def test_stream_until_done_sends_a_snapshot_then_done(scribe_api: ScribeApi) -> None:
@@ -197,31 +193,25 @@ async def test_live_stream_pushes_changes_and_stops_when_the_client_leaves(
     with serve_in_thread(create_app(settings)) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             async with http.stream("GET", "/api/queue/stream") as stream:
-                lines = stream.aiter_lines()
-                first = await _next_event(lines)
+                events = EventSource(stream).aiter_sse()
+                first = await _next_event(events)
                 assert first == ("snapshot", "[]")
                 created = await http.post("/api/email/generate", json={"email_template": GENERAL, **OKAFOR})
                 assert created.status_code == 202
-                kind, data = await _next_event(lines)
+                kind, data = await _next_event(events)
                 assert kind == "snapshot"
                 assert [item["id"] for item in json.loads(data)] == [created.json()["task_id"]]
             # The client left; the server keeps serving and a new stream starts fresh.
             assert (await http.get("/api/queue/")).status_code == 200
             async with http.stream("GET", "/api/queue/stream") as again:
-                kind, data = await _next_event(again.aiter_lines())
+                kind, data = await _next_event(EventSource(again).aiter_sse())
                 assert json.loads(data)[0]["status"] == "pending"
 
 
-async def _next_event(lines: Any) -> tuple[str, str]:
-    kind, data = "message", ""
+async def _next_event(events: AsyncIterator[ServerSentEvent]) -> tuple[str, str]:
     async with asyncio.timeout(10):
-        async for line in lines:
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data = line[5:].strip()
-            elif line == "" and data:
-                return kind, data
+        async for event in events:
+            return event.event, event.data
     raise AssertionError("stream ended")
 
 

@@ -1,13 +1,14 @@
 """Companion HTTP routes, compatible with the original companion's API (everything new is additive).
 
-`router` gathers one sub-router per resource: episodes, sessions (their chat messages and the next turn's image
-links), the world graph, media and retrieval for tools.
+`router` gathers one sub-router per resource: episodes, sessions (their chat messages, continuing an earlier one,
+the next turn's image links), the world graph, media and retrieval for tools.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from scriptorium.companion.api.continue_chat import router as continue_chat_router
 from scriptorium.companion.api.episodes import router as episodes_router
 from scriptorium.companion.api.lookahead import router as lookahead_router
 from scriptorium.companion.api.media import router as media_router
@@ -20,6 +21,7 @@ router = APIRouter(tags=["companion"])
 for _part in (
     episodes_router,
     sessions_router,
+    continue_chat_router,
     lookahead_router,
     messages_router,
     world_router,

@@ -4,6 +4,8 @@
  * can show `error.message` without knowing which of these shapes arrived.
  */
 
+import { parseFrames } from "./sse";
+
 export interface FieldError {
   /** The server's path to the value (`items.0.recipient_email`): for finding the control to highlight. */
   field: string;
@@ -144,7 +146,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
     const text = await response.text();
     // The Companion's chat route refuses with an event stream holding one `error` frame (its status kept).
     const frame = (response.headers.get("Content-Type") ?? "").includes("text/event-stream")
-      ? /^data: ?(.*)$/m.exec(text)?.[1]
+      ? parseFrames(text)[0]?.data
       : undefined;
     body = frame ? JSON.parse(frame) : text ? JSON.parse(text) : null;
   } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SseParser, decodeData, type SseFrame } from "./sse";
+import { SseParser, decodeData, parseFrames, type SseFrame } from "./sse";
 
 function parse(chunks: string[]): { frames: SseFrame[]; parser: SseParser } {
   const frames: SseFrame[] = [];
@@ -48,8 +48,29 @@ describe("SseParser", () => {
   });
 
   it("ignores an id containing NUL and unknown fields", () => {
-    const { frames } = parse(["id: 7\n\nid: a\u0000b\nfoo: bar\ndata: x\n\n"]);
-    expect(frames).toEqual([{ event: "message", data: "x", id: "7" }]);
+    const { frames } = parse(["id: 7\ndata: a\n\nid: a\u0000b\nfoo: bar\ndata: x\n\n"]);
+    expect(frames).toEqual([
+      { event: "message", data: "a", id: "7" },
+      { event: "message", data: "x", id: "7" },
+    ]);
+  });
+
+  it("ends a last frame closed by CR CR only when the stream ends", () => {
+    const frames: SseFrame[] = [];
+    const parser = new SseParser((frame) => frames.push(frame));
+    parser.feed("data: last\r\r");
+    expect(frames).toEqual([]);
+    parser.end();
+    expect(frames).toEqual([{ event: "message", data: "last", id: null }]);
+  });
+});
+
+describe("parseFrames", () => {
+  it("reads the frames of a whole body", () => {
+    expect(parseFrames(': hi\nevent: error\ndata: {"detail":"no"}\n\n').map((f) => [f.event, f.data])).toEqual([
+      ["error", '{"detail":"no"}'],
+    ]);
+    expect(parseFrames("not a stream")).toEqual([]);
   });
 });
 

@@ -1,8 +1,11 @@
 /**
- * A Server-Sent Events frame parser that follows the WHATWG rules (any of CRLF, LF or CR ends a line; `data:`
- * lines join with "\n"; a blank line dispatches; `id:` persists across frames; comments start with ":").
- * It exists because `EventSource` can neither POST a body nor send an `Authorization` header.
+ * Server-Sent Events framing for streamed `fetch` responses, read with `eventsource-parser` (the WHATWG rules:
+ * any of CRLF, LF or CR ends a line; `data:` lines join with "\n"; a blank line dispatches; comments start with
+ * ":"). It exists because `EventSource` can neither POST a body nor send an `Authorization` header; this module
+ * only adapts the parser to the frames, ids and `retry:` the rest of the client reads.
  */
+
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 
 export interface SseFrame {
   /** The `event:` name, or "message" when the frame had none. */
@@ -14,14 +17,20 @@ export interface SseFrame {
 }
 
 export class SseParser {
-  private buffer = "";
-  private dataLines: string[] = [];
-  private eventName = "";
+  private readonly parser: EventSourceParser;
   private lastEventId: string | null = null;
+  private endsWithCr = false;
   /** The reconnection delay the server asked for with `retry:`, in milliseconds. */
   retryMs: number | null = null;
 
-  constructor(private readonly onFrame: (frame: SseFrame) => void) {}
+  constructor(private readonly onFrame: (frame: SseFrame) => void) {
+    this.parser = createParser({
+      onEvent: (message) => this.dispatch(message),
+      onRetry: (ms) => {
+        this.retryMs = ms;
+      },
+    });
+  }
 
   get lastId(): string | null {
     return this.lastEventId;
@@ -29,62 +38,32 @@ export class SseParser {
 
   /** Feed decoded text; complete lines are processed, a partial line waits for the next chunk. */
   feed(chunk: string): void {
-    this.buffer += chunk;
-    const lineEnd = /\r\n|\r|\n/g;
-    let start = 0;
-    for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
-      // A lone CR at the very end may be the first half of a CRLF split across chunks: wait for more.
-      if (match[0] === "\r" && match.index === this.buffer.length - 1) break;
-      this.line(this.buffer.slice(start, match.index));
-      start = match.index + match[0].length;
-    }
-    this.buffer = this.buffer.slice(start);
+    if (!chunk) return;
+    this.endsWithCr = chunk.endsWith("\r");
+    this.parser.feed(chunk);
   }
 
   /** The stream ended: a trailing CR still ends its line; an unfinished frame is dropped, as the spec says. */
   end(): void {
-    if (this.buffer.endsWith("\r")) this.line(this.buffer.slice(0, -1));
-    this.buffer = "";
-    this.dataLines = [];
-    this.eventName = "";
+    // The parser holds a final CR back in case an LF follows in the next chunk; none will, so complete it.
+    if (this.endsWithCr) this.parser.feed("\n");
+    this.endsWithCr = false;
+    this.parser.reset();
   }
 
-  private line(line: string): void {
-    if (line === "") {
-      this.dispatch();
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (field) {
-      case "event":
-        this.eventName = value;
-        break;
-      case "data":
-        this.dataLines.push(value);
-        break;
-      case "id":
-        if (!value.includes("\0")) this.lastEventId = value;
-        break;
-      case "retry":
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
-        break;
-      default:
-        break;
-    }
+  private dispatch(message: EventSourceMessage): void {
+    if (message.id !== undefined) this.lastEventId = message.id;
+    this.onFrame({ event: message.event ?? "message", data: message.data, id: this.lastEventId });
   }
+}
 
-  private dispatch(): void {
-    const event = this.eventName || "message";
-    this.eventName = "";
-    if (this.dataLines.length === 0) return;
-    const data = this.dataLines.join("\n");
-    this.dataLines = [];
-    this.onFrame({ event, data, id: this.lastEventId });
-  }
+/** The frames of a whole event-stream body (e.g. an error answered as one `error` frame). */
+export function parseFrames(text: string): SseFrame[] {
+  const frames: SseFrame[] = [];
+  const parser = new SseParser((frame) => frames.push(frame));
+  parser.feed(text);
+  parser.end();
+  return frames;
 }
 
 /** Frame data as JSON when it parses, else the raw text (servers send both). */

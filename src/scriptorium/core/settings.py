@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     mail_timeout_seconds: float = Field(20.0, gt=0, le=300)
     """Timeout for one IMAP or SMTP network step (connect, login, append, send)."""
     mail_ca_file: str = ""
-    """Extra CA certificates (PEM file) trusted for IMAP/SMTP TLS, e.g. a private mail server's CA. Empty: system CAs."""
+    """Extra CA certificates (PEM file) trusted for IMAP/SMTP TLS (a private mail server). Empty: system CAs."""
     mail_dns_nameserver: str = ""
     """Nameserver IP for the SPF/DKIM/DMARC check. Empty: the system resolver."""
     mail_dns_port: int = Field(53, ge=1, le=65535)

@@ -1,0 +1,1 @@
+"""The deploy image built and booted: tests that need a Docker engine."""

@@ -12,12 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SessionDep, SettingsDep
-from scriptorium.core.errors import NotFound
 from scriptorium.core.openapi import errors
 from scriptorium.core.telemetry import request_id_var
 from scriptorium.scribe.mail.accounts import (
@@ -28,13 +26,14 @@ from scriptorium.scribe.mail.accounts import (
     owned_account,
     update_account,
 )
+from scriptorium.scribe.mail.approvals import set_approval
 from scriptorium.scribe.mail.errors import MailError
 from scriptorium.scribe.mail.jobs import schedule_reply_scan
 from scriptorium.scribe.mail.probe import test_connection
 from scriptorium.scribe.mail.queries import mail_states
 from scriptorium.scribe.mail.refusals import MailRefused
 from scriptorium.scribe.mail.replies import scan_replies
-from scriptorium.scribe.mail.runs import cancel_run, create_run, owned_run, run_out
+from scriptorium.scribe.mail.runs import cancel_run, create_run, list_runs, owned_run, run_out
 from scriptorium.scribe.mail.schemas import (
     ApprovalOut,
     ConnectionTestOut,
@@ -53,7 +52,7 @@ from scriptorium.scribe.mail.schemas import (
 from scriptorium.scribe.mail.servers import PRESETS
 from scriptorium.scribe.mail.verdicts import check_account_domain
 from scriptorium.scribe.mail.work import MailDeps
-from scriptorium.scribe.models import Email, MailAccount, MailRun
+from scriptorium.scribe.models import MailAccount
 
 router = APIRouter(prefix="/api/mail", tags=["scribe: mail"])
 approvals = APIRouter(prefix="/api/email", tags=["scribe: mail"])
@@ -210,10 +209,7 @@ async def start_run(
 async def runs(
     user: CurrentUser, session: SessionDep, batch_id: Annotated[str | None, Query(max_length=32)] = None
 ) -> list[MailRunOut]:
-    query = select(MailRun).where(MailRun.user_id == user.id)
-    if batch_id:
-        query = query.where(MailRun.batch_id == batch_id)
-    found = await session.scalars(query.order_by(MailRun.created_at.desc()).limit(RUNS_LISTED))
+    found = await list_runs(session, user_id=user.id, batch_id=batch_id, limit=RUNS_LISTED)
     return [await run_out(session, run) for run in found]
 
 
@@ -246,13 +242,9 @@ async def email_states(
 )
 async def approve(email_id: Annotated[str, Path(max_length=32)], user: CurrentUser, session: SessionDep) -> ApprovalOut:
     """Approves the email's current text; editing it afterwards needs a new approval before it can be sent."""
-    email = await session.scalar(select(Email).where(Email.id == email_id, Email.user_id == user.id))
-    if email is None:
-        raise NotFound("Email not found.")
-    email.approved_version, email.approved_at = email.version, utcnow()
+    approval = await set_approval(session, user_id=user.id, email_id=email_id, approved=True)
     await session.commit()
-    assert email.approved_at is not None
-    return ApprovalOut(email_id=email.id, approved=True, approved_version=email.version, approved_at=email.approved_at)
+    return approval
 
 
 @approvals.delete(
@@ -261,9 +253,6 @@ async def approve(email_id: Annotated[str, Path(max_length=32)], user: CurrentUs
 async def withdraw(
     email_id: Annotated[str, Path(max_length=32)], user: CurrentUser, session: SessionDep
 ) -> ApprovalOut:
-    email = await session.scalar(select(Email).where(Email.id == email_id, Email.user_id == user.id))
-    if email is None:
-        raise NotFound("Email not found.")
-    email.approved_version, email.approved_at = None, None
+    approval = await set_approval(session, user_id=user.id, email_id=email_id, approved=False)
     await session.commit()
-    return ApprovalOut(email_id=email.id, approved=False, approved_version=email.version, approved_at=utcnow())
+    return approval

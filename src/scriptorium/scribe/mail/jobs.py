@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 DRAFT_JOB = "scribe.mail.draft"
 SEND_JOB = "scribe.mail.send"
 REPLIES_JOB = "scribe.mail.replies"
+JOB_ATTEMPTS = 20
+"""A mail job is claimed again after every worker death (kill -9) or pause; its rows, not attempts, bound the work."""
 
 
 def _deps(ctx: JobContext) -> Any:
@@ -60,8 +62,6 @@ async def _finish(ctx: JobContext, outcome: Any) -> None:
 def schedule(
     session: AsyncSession, *, kind: str, payload: dict[str, Any], at: datetime | None, fair_key: str = ""
 ) -> Job:
-    from scriptorium.scribe.mail.runs import JOB_ATTEMPTS
-
     job = submit(session, kind=kind, payload=payload, fair_key=fair_key, max_attempts=JOB_ATTEMPTS)
     job.not_before = at
     return job

@@ -21,15 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import utcnow
 from scriptorium.core.errors import NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
-from scriptorium.scribe.mail.jobs import DRAFT_JOB, SEND_JOB
+from scriptorium.scribe.mail.jobs import DRAFT_JOB, JOB_ATTEMPTS, SEND_JOB
 from scriptorium.scribe.mail.message import stable_message_id
 from scriptorium.scribe.mail.queries import SEND_COUNTED, batch_emails, has_sent, is_sendable, listed_emails
 from scriptorium.scribe.mail.refusals import MailRefused
 from scriptorium.scribe.mail.schemas import MailRunIn, MailRunOut, PreviewOut, RunItemOut
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
-JOB_ATTEMPTS = 20
-"""A mail job is claimed again after every worker death (kill -9) or pause; its rows, not attempts, bound the work."""
 DRY_RUN_VALID = timedelta(hours=24)
 FINISHED_RUN = ("done", "failed", "cancelled")
 
@@ -326,6 +324,14 @@ async def run_out(session: AsyncSession, run: MailRun, *, preview: bool = False)
 
 def _display_to(email: Email, address: str) -> str:
     return f"{email.recipient_name} <{address}>" if email.recipient_name else address
+
+
+async def list_runs(session: AsyncSession, *, user_id: str, batch_id: str | None, limit: int) -> list[MailRun]:
+    """The user's runs, newest first; only those of one batch when `batch_id` is given."""
+    query = select(MailRun).where(MailRun.user_id == user_id)
+    if batch_id:
+        query = query.where(MailRun.batch_id == batch_id)
+    return list(await session.scalars(query.order_by(MailRun.created_at.desc()).limit(limit)))
 
 
 async def owned_run(session: AsyncSession, *, user_id: str, run_id: str) -> MailRun:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import select
+from tests.migrated_template import MigratedTemplate
 
 from scriptorium.companion.cli import SAMPLE_DIR
 from scriptorium.companion.ingest import IngestReport, ingest_path
@@ -24,7 +25,6 @@ from scriptorium.companion.models import Episode, Page
 from scriptorium.core.embeddings.offline import OfflineEmbedder
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "companion"
 EMBEDDER = OfflineEmbedder()
@@ -77,10 +77,12 @@ async def _describe(settings: Settings, root: Path, report: IngestReport) -> Ing
     return IngestedSeries(settings, report.series_id, len(index_of), index_of, root)
 
 
-def _template(tmp_path_factory: pytest.TempPathFactory, name: str, source: Path) -> IngestedSeries:
+def _template(
+    tmp_path_factory: pytest.TempPathFactory, migrated: MigratedTemplate, name: str, source: Path
+) -> IngestedSeries:
     base = tmp_path_factory.mktemp(name)
     settings = isolated_settings(base / "var")
-    upgrade(settings)
+    migrated.apply(settings)
 
     async def build() -> IngestedSeries:
         report = await ingest(settings, source)
@@ -96,8 +98,8 @@ def _copy(template: IngestedSeries, target: Path) -> IngestedSeries:
 
 
 @pytest.fixture(scope="session")
-def _sample_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
-    return _template(tmp_path_factory, "sample", SAMPLE_DIR)
+def _sample_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: MigratedTemplate) -> IngestedSeries:
+    return _template(tmp_path_factory, migrated_template, "sample", SAMPLE_DIR)
 
 
 @pytest.fixture
@@ -167,9 +169,11 @@ def write_generated_series(root: Path, *, episodes: int = 4, pages: int = 50) ->
 
 
 @pytest.fixture(scope="session")
-def _generated_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
+def _generated_template(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: MigratedTemplate
+) -> IngestedSeries:
     source = write_generated_series(tmp_path_factory.mktemp("generated-src"))
-    return _template(tmp_path_factory, "generated", source)
+    return _template(tmp_path_factory, migrated_template, "generated", source)
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ PACKAGES=python3,python3-pip,ca-certificates
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DOCKER=${DOCKER:-docker}
 
+# One build at a time: a second caller (CI's early start, then the test) waits, then finds the image.
+exec 9>/tmp/scriptorium-base.lock
+flock 9
+
 key=$(sha256sum "$0" | cut -c1-12)
 tag="scriptorium-base:$RELEASE-$key"
 if "$DOCKER" image inspect "$tag" >/dev/null 2>&1; then

@@ -19,6 +19,9 @@ python=${PYTHON:-.venv/bin/python}
 [ -x "$python" ] || python=python3
 out=deploy/image/wheelhouse
 
+exec 9>/tmp/scriptorium-wheelhouse.lock  # one build at a time; a second caller waits, then reuses it
+flock 9
+
 key=$(cat pyproject.toml "$0" <(echo "$extras $base $(docker image inspect --format '{{.Id}}' "$base")") \
     | sha256sum | cut -c1-16)
 if [ -f "$out/.key" ] && [ "$(cat "$out/.key")" = "$key" ]; then

@@ -14,14 +14,13 @@ import tarfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
+from tests.deploy.database import count_rows, fresh_database
 from tests.deploy.docker import (
     Container,
     bridge_gateway,
@@ -74,30 +73,6 @@ def relay(image: str) -> Iterator[Relay]:
     require_postgres()
     with Relay(bridge_gateway(), ("127.0.0.1", 5432)) as forwarder:
         yield forwarder
-
-
-def _admin_url() -> str:
-    return require_postgres().replace("postgresql+psycopg://", "postgresql://")
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A uniquely named database on the local PostgreSQL, dropped (connections and all) afterwards."""
-    name = f"image_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_url(), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(_admin_url(), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def count_rows(database: str, table: str) -> int:
-    url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
-    with psycopg.connect(url) as connection:
-        row = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
 
 
 @dataclass

@@ -9,7 +9,8 @@ STARTTLS (LOGINDISABLED until upgraded) or "none".
 The default folders are French on purpose: "Brouillons" flagged \\Drafts, "Envoy&AOk-s" (Envoyés) flagged \\Sent,
 and a decoy plain folder literally named "Drafts" without a flag. Scripted failures: `login_fails`,
 `imap_disabled` (Gmail's "not enabled for IMAP" alert), `over_quota` (APPEND refused with OVERQUOTA),
-`drop_next(command)` (the connection closes instead of answering that command once).
+`drop_next(command)` (the connection closes instead of answering that command once), `hold_next(command)` (the
+answer waits until the test releases it).
 
 Use: `with ImapTwin(ca=test_ca()) as twin:`; `twin.port`; `twin.messages("Brouillons")`; `twin.inject_reply(...)`.
 The server runs on its own event loop in a thread; `start` returns once the port accepts connections.
@@ -170,6 +171,7 @@ class ImapTwin:
         self.over_quota = False
         self.commands: list[str] = []
         self._drops: list[str] = []
+        self._holds: dict[str, tuple[threading.Event, threading.Event]] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -298,6 +300,13 @@ class ImapTwin:
         self.add("INBOX", raw.encode(), when=when)
         return bounce
 
+    def hold_next(self, command: str) -> tuple[threading.Event, threading.Event]:
+        """Hold the answer to the next `command`: returns (arrived, release); the twin answers once released."""
+        arrived, release = threading.Event(), threading.Event()
+        with self._lock:
+            self._holds[command.upper()] = (arrived, release)
+        return arrived, release
+
     def drop_next(self, command: str) -> None:
         """Close the connection instead of answering the next `command` (e.g. "APPEND", "FETCH", "LOGIN")."""
         with self._lock:
@@ -346,9 +355,13 @@ class ImapTwin:
                     drop = command in self._drops
                     if drop:
                         self._drops.remove(command)
+                    hold = self._holds.pop(command, None)
                 if drop:
                     writer.transport.abort()
                     return
+                if hold is not None:
+                    hold[0].set()
+                    await asyncio.get_running_loop().run_in_executor(None, hold[1].wait, 30)
                 if command == "CAPABILITY":
                     send(f"* CAPABILITY {self._capabilities(secure)}\r\n{tag} OK CAPABILITY completed\r\n")
                 elif command == "NOOP" or command == "CHECK":

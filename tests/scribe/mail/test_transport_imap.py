@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -175,3 +176,21 @@ def test_list_parsing_handles_quoted_atoms_and_literals() -> None:
         (frozenset({"\\junk"}), "Spam"),
         (frozenset({"\\noselect", "\\haschildren"}), 'with "quote"'),
     ]
+
+
+async def test_a_cancelled_command_leaves_the_session_usable(
+    imap_twin: ImapTwin, mail_settings: Settings
+) -> None:
+    mail = _mail()
+    imap_twin.add("Brouillons", build_message(mail))
+    async with open_mailbox(twin_server(imap_twin), settings=mail_settings) as box:
+        arrived, release = imap_twin.hold_next("SEARCH")
+        first = asyncio.create_task(box.has_message_id("Brouillons", mail.message_id))
+        assert await asyncio.to_thread(arrived.wait, 30)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        second = asyncio.create_task(box.has_message_id("Brouillons", _mail("e-9").message_id))
+        release.set()  # the held answer arrives to the thread that asked; only then does the next command go
+        assert await second is False
+        assert await box.has_message_id("Brouillons", mail.message_id) is True

@@ -25,10 +25,6 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
-
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.errors import ConnectionFailed
 from scriptorium.scribe.mail.servers import PRESETS, Preset, preset_for_smtp_host
@@ -48,6 +44,9 @@ class DnsResolver:
     """`Resolver` over dnspython: a given nameserver and port, or the system's resolver."""
 
     def __init__(self, nameserver: str = "", port: int = 53, timeout: float = 5.0) -> None:
+        import dns.asyncresolver  # ~0.3 s of imports: paid on the first check, not at server start
+        import dns.resolver
+
         try:
             resolver = dns.asyncresolver.Resolver(configure=not nameserver)
         except dns.resolver.NoResolverConfiguration:
@@ -63,6 +62,9 @@ class DnsResolver:
         return cls(settings.mail_dns_nameserver, settings.mail_dns_port, min(settings.mail_timeout_seconds, 10.0))
 
     async def txt(self, name: str) -> list[str]:
+        import dns.exception
+        import dns.resolver
+
         try:
             answer = await self._resolver.resolve(name, "TXT")
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):

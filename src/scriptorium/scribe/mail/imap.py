@@ -18,6 +18,7 @@ import imaplib
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -151,6 +152,8 @@ class Mailbox:
         self._target = target
         self._imap: imaplib.IMAP4 | None = None
         self._lock = asyncio.Lock()
+        # A cancelled await leaves its thread running: the session's socket is only ever used under this lock.
+        self._in_thread = threading.Lock()
         self._folders: list[tuple[frozenset[str], str]] | None = None
 
     def _where(self) -> str:
@@ -293,11 +296,15 @@ class Mailbox:
             with suppress(OSError):
                 imap.shutdown()
 
+    def _serially(self, call: Callable[..., T], *args: Any) -> T:
+        with self._in_thread:
+            return call(*args)
+
     # --- the async half -----------------------------------------------------------------------------------
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
         async with self._lock:
             try:
-                return await asyncio.to_thread(call, *args)
+                return await asyncio.to_thread(self._serially, call, *args)
             except MailError:
                 raise
             except BaseException as exc:
@@ -341,7 +348,7 @@ class Mailbox:
 
     async def close(self) -> None:
         async with self._lock:
-            await asyncio.to_thread(self._close_sync)
+            await asyncio.to_thread(self._serially, self._close_sync)
 
 
 def _header_date(headers: Message) -> datetime | None:

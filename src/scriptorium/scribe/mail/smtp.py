@@ -18,6 +18,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.generator import BytesGenerator
@@ -129,6 +130,8 @@ class Sender:
         self._target = target
         self._smtp: smtplib.SMTP | None = None
         self._lock = asyncio.Lock()
+        # A cancelled await leaves its thread running: the session's socket is only ever used under this lock.
+        self._in_thread = threading.Lock()
 
     # --- the blocking half (runs in a thread) -------------------------------------------------------------
     def _where(self) -> str:
@@ -209,11 +212,15 @@ class Sender:
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
+    def _serially(self, call: Callable[..., T], *args: Any) -> T:
+        with self._in_thread:
+            return call(*args)
+
     # --- the async half -----------------------------------------------------------------------------------
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
         async with self._lock:
             try:
-                return await asyncio.to_thread(call, *args)
+                return await asyncio.to_thread(self._serially, call, *args)
             except MailError:
                 raise
             except BaseException as exc:
@@ -236,7 +243,7 @@ class Sender:
 
     async def close(self) -> None:
         async with self._lock:
-            await asyncio.to_thread(self._close_sync)
+            await asyncio.to_thread(self._serially, self._close_sync)
 
 
 def _translate(exc: BaseException, where: str, secret: str) -> MailError:

@@ -7,6 +7,8 @@ Changing a server or the address forgets the last deliverability verdict: it was
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,8 @@ from scriptorium.scribe.mail.schemas import MailAccountIn, MailAccountOut, MailA
 from scriptorium.scribe.mail.secrets import decrypt_password, encrypt_password
 from scriptorium.scribe.mail.servers import MailboxConfig, MailServer, TlsMode
 from scriptorium.scribe.models import MailAccount
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND = "No such mail account."
 
@@ -62,6 +66,15 @@ def create_account(session: AsyncSession, *, settings: Settings, user_id: str, b
         dkim_selector=body.dkim_selector or None,
     )
     session.add(account)
+    log.info(
+        "mail account added for %s (IMAP %s:%d, SMTP %s:%d)",
+        account.address,
+        account.imap_host,
+        account.imap_port,
+        account.smtp_host,
+        account.smtp_port,
+        extra={"user_id": user_id},
+    )
     return account
 
 
@@ -95,6 +108,7 @@ def update_account(account: MailAccount, *, settings: Settings, body: MailAccoun
         account.deliverability = None
         account.deliverability_checked_at = None
     account.updated_at = utcnow()
+    log.info("mail account %s changed: %s", account.id, ", ".join(sorted(fields)), extra={"user_id": account.user_id})
 
 
 def mailbox_config(settings: Settings, account: MailAccount) -> MailboxConfig:

@@ -69,7 +69,7 @@ async def test_a_reply_to_a_draft_the_student_sent_by_hand_is_noticed(
 ) -> None:
     async with mail_db(mail_settings) as db:
         user = await add_user(db)
-        batch, ids = await add_batch(db, user, 1)
+        batch, _ = await add_batch(db, user, 1)
         account_id = await add_account(db, user, mail_twins)
         await work_draft_run(db.deps(), await start_draft_run(db, user, account_id, batch))
         (draft,) = imap_twin.messages(imap_twin.folder_with("\\Drafts").name)

@@ -1,0 +1,195 @@
+"""Scribe mail end to end in Chromium (issue 14) against loopback SMTP, IMAP and DNS twins, at desktop and phone size.
+
+As a user: connect a mailbox (the password never comes back; "Test connection" says both protocols work), put a
+whole batch in Drafts (the IMAP twin holds one draft per email, and a second time adds none), turn sending on, and
+send one email: the dialog shows the dry run first (recipient and subject, nothing sent yet), then the real send
+with its progress, after which the SMTP twin holds exactly that one message and the email says "Sent". The mail
+page and the send dialog pass the same axe audit as the main pages, and no screen scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.test_accessibility import audit, report
+from tests.browser.test_scribe import _submit_and_wait
+from tests.scribe.conftest import GENERAL_TEMPLATE, _scholarly_twin_server, scholarly_twin
+from tests.twins.dns import DnsTwin
+from tests.twins.imap import PASSWORD, USERNAME, ImapTwin
+from tests.twins.scholarly import ScholarlyTwin
+from tests.twins.smtp import SmtpTwin
+from tests.twins.tls import test_ca
+
+__all__ = ["_scholarly_twin_server", "scholarly_twin"]  # the research twin, shared with the Scribe tests
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+DOMAIN = USERNAME.rpartition("@")[2]
+# Two drafts research finds enough about (ready to send) and one it does not (needs review): all three go to Drafts.
+ROWS = [
+    {
+        "recipient_name": "Dr. Tomás Okafor",
+        "recipient_interest": "engineering education",
+        "recipient_email": "t.okafor@college.test",
+    },
+    {"recipient_name": "Priya Raman", "recipient_interest": "urban stormwater", "recipient_email": "p.raman@city.test"},
+    {
+        "recipient_name": "Quentin Aldridge-Vey",
+        "recipient_interest": "glacier acoustics",
+        "recipient_email": "q.aldridge@ice.test",
+    },
+]
+
+
+@dataclass
+class MailWorld:
+    server: LiveServer
+    imap: ImapTwin
+    smtp: SmtpTwin
+    dns: DnsTwin
+    emails: dict[str, dict[str, Any]]  # queue items by recipient name, each with its email_id
+
+
+@pytest.fixture
+def mail_world(start_live_server: Callable[..., LiveServer], scholarly_twin: ScholarlyTwin) -> Iterator[MailWorld]:
+    ca = test_ca()
+    with ExitStack() as stack:
+        imap = stack.enter_context(ImapTwin(ca=ca, tls="ssl"))
+        smtp = stack.enter_context(SmtpTwin(ca=ca, tls="starttls", deliver_to=imap))
+        dns = stack.enter_context(
+            DnsTwin({DOMAIN: ["v=spf1 ip4:127.0.0.1 -all"], f"_dmarc.{DOMAIN}": ["v=DMARC1; p=none"]})
+        )
+        server = start_live_server(
+            **scholarly_twin.settings_overrides(),  # fetch_allow_hosts=127.0.0.1: the server may reach the twins
+            mail_ca_file=str(ca.ca_file),
+            mail_dns_nameserver=dns.host,
+            mail_dns_port=dns.port,
+        )
+        items = _submit_and_wait(server, GENERAL_TEMPLATE, ROWS)
+        assert all(item["email_id"] for item in items), items
+        yield MailWorld(server, imap, smtp, dns, {item["recipient_name"]: item for item in items})
+
+
+def no_sideways_scroll(page: Page, where: str) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{where} scrolls sideways: {width[0]} px of content in {width[1]} px"
+
+
+def connect_account(page: Page, world: MailWorld) -> None:
+    page.goto("/scribe/mail")
+    expect(page.get_by_role("heading", name="Connect a mailbox")).to_be_visible()
+    expect(page.get_by_label("Gmail")).to_be_visible()  # the presets came from the server
+    page.get_by_label("Outlook").check()
+    expect(page.get_by_label("SMTP server", exact=True)).to_have_value(re.compile(r"outlook|office365"))
+    page.get_by_label("Other").check()  # the twins are not a provider: type the servers in
+    page.get_by_label("Email address").fill(USERNAME)
+    page.get_by_label("Your name", exact=False).fill("Sam Student")
+    page.get_by_label("App password", exact=True).fill(PASSWORD)
+    page.get_by_label("IMAP server", exact=True).fill(world.imap.host)
+    page.get_by_label("IMAP port", exact=True).fill(str(world.imap.port))
+    page.get_by_label("IMAP encryption", exact=True).select_option("ssl")
+    page.get_by_label("SMTP server", exact=True).fill(world.smtp.host)
+    page.get_by_label("SMTP port", exact=True).fill(str(world.smtp.port))
+    page.get_by_label("SMTP encryption", exact=True).select_option("starttls")
+    page.get_by_role("button", name="Save account").click()
+
+    account = page.get_by_test_id("mail-account")
+    expect(account).to_contain_text("Password saved")
+    expect(account.get_by_role("heading", level=2)).to_have_text(USERNAME)  # not the provider first clicked
+    expect(account.get_by_test_id("sending-badge")).to_have_text("Drafts only")  # sending is off until turned on
+    expect(page.get_by_label("App password", exact=True)).to_have_count(0)  # the form closed
+    assert PASSWORD not in page.content()
+
+    account.get_by_role("button", name="Test connection").click()
+    expect(account.get_by_test_id("test-imap")).to_have_class("check-ok", timeout=30_000)
+    expect(account.get_by_test_id("test-smtp")).to_have_class("check-ok")
+    expect(account.get_by_test_id("test-imap")).to_contain_text("works")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
+    mail_world: MailWorld, new_page: Callable[..., Page], viewport: dict[str, int]
+) -> None:
+    world = mail_world
+    page = new_page(world.server.url, viewport=viewport)
+    size = "phone" if viewport is PHONE else "desktop"
+
+    connect_account(page, world)
+    no_sideways_scroll(page, "the Mail page")
+    violations = audit(page, f"mail page ({size})")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"scribe_mail_accounts_{size}.png"), full_page=True)
+
+    # Drafts for the whole batch, from the batch stepper of one of its emails; a second time adds none.
+    okafor = world.emails["Dr. Tomás Okafor"]
+    page.goto(f"/scribe/emails/{okafor['email_id']}")
+    steps = page.get_by_test_id("batch-steps")
+    steps.get_by_role("button", name="Put all 3 in my Drafts").click()
+    expect(steps.get_by_test_id("mail-run-summary")).to_have_text("3 of 3 emails put in Drafts", timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / f"scribe_mail_drafts_{size}.png"), full_page=True)
+    drafts = world.imap.folder_with("\\Drafts").name
+    stored = world.imap.messages(drafts)
+    assert sorted(m.message()["To"].addresses[0].addr_spec for m in stored) == sorted(
+        row["recipient_email"] for row in ROWS
+    )
+    assert all("\\Draft" in m.flags for m in stored)
+    steps.get_by_role("button", name="Put all 3 in my Drafts").click()
+    expect(steps.get_by_test_id("mail-run-summary")).to_contain_text("3 skipped", timeout=60_000)
+    expect(steps.get_by_test_id("mail-item").first).to_contain_text("Already in your Drafts")
+    assert len(world.imap.messages(drafts)) == 3
+    assert world.smtp.received == []  # drafts never go through SMTP
+
+    # Sending is off until the user turns it on.
+    page.goto("/scribe/mail")
+    account = page.get_by_test_id("mail-account")
+    account.get_by_label("Allow sending from this account").check()
+    expect(account.get_by_test_id("sending-badge")).to_have_text("Sending on")
+
+    # One email: the dry run first (who gets what, nothing sent), then the real send with its progress.
+    page.goto(f"/scribe/emails/{okafor['email_id']}")
+    subject = page.get_by_test_id("email-subject").inner_text().removeprefix("Subject").strip()
+    expect(page.get_by_test_id("mail-state")).to_have_text("In Drafts")  # the badge beside the verdict
+    mine = page.get_by_role("region", name="Mail this email")
+    mine.get_by_role("button", name="Send…").click()
+    dialog = page.get_by_role("dialog")
+    preview = dialog.get_by_test_id("dry-run")
+    expect(preview).to_contain_text("To Dr. Tomás Okafor <t.okafor@college.test>")
+    expect(preview).to_contain_text(subject)
+    expect(dialog.get_by_test_id("dry-run-note")).to_contain_text("nothing has been sent")
+    expect(dialog.get_by_label("Send at most")).to_have_value("1")  # the account's first send
+    no_sideways_scroll(page, "the send dialog")
+    page.screenshot(path=str(ARTIFACTS / f"scribe_mail_dry_run_{size}.png"))
+    violations += audit(page, f"send dialog ({size})")
+    assert world.smtp.received == []
+
+    dialog.get_by_role("button", name="Send 1 email now").click()
+    expect(dialog.get_by_role("progressbar")).to_be_visible()
+    expect(dialog.get_by_test_id("mail-run-summary")).to_have_text("1 of 1 email sent", timeout=60_000)
+    expect(dialog.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    sent = world.smtp.wait_for(1)
+    assert len(sent) == 1 and sent[0].rcpt_tos == ("t.okafor@college.test",)
+    assert sent[0].message()["Subject"] == subject
+    assert len(world.smtp.received) == 1
+
+    dialog.get_by_role("button", name="Close").click()
+    page.reload()
+    expect(page.get_by_test_id("mail-state")).to_have_text("Sent")
+    no_sideways_scroll(page, "the email page")
+    page.goto("/scribe/emails")
+    row = page.get_by_role("row").filter(has_text="Dr. Tomás Okafor")
+    expect(row.get_by_test_id("mail-state")).to_have_text("Sent")
+    expect(page.get_by_role("row").filter(has_text="Priya Raman").get_by_test_id("mail-state")).to_have_text(
+        "In Drafts"
+    )
+    assert len(world.smtp.received) == 1
+    assert not violations, report(violations)

@@ -3,7 +3,7 @@
  * sending on/off with its limits, replacing the password (never shown, only "saved"), and removing the account.
  */
 
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { ConfirmBar, type Ask } from "../ConfirmBar";
 import { mailApi } from "./api";
 import { DeliverabilityPanel } from "./DeliverabilityPanel";
@@ -13,14 +13,15 @@ import type { ConnectionReport, MailAccount, MailAccountPatch, ProtocolResult, R
 function Result({ name, result }: { name: string; result: ProtocolResult }) {
   return (
     <li className={result.ok ? "check-ok" : "check-fail"} data-testid={`test-${name.toLowerCase()}`}>
-      <span aria-hidden="true">{result.ok ? "✓" : "!"}</span> <strong>{name}</strong>{" "}
-      <span className="visually-hidden">{result.ok ? "works" : "failed"}: </span>
+      <span aria-hidden="true">{result.ok ? "✓" : "!"}</span>{" "}
+      {!result.words.startsWith(name) && <strong>{name}: </strong>}
+      <span className="visually-hidden">{result.ok ? "works. " : "failed. "}</span>
       <span className="small">{result.words}</span>
     </li>
   );
 }
 
-function Limits({ account, onSave }: { account: MailAccount; onSave: (change: MailAccountPatch) => Promise<void> }) {
+function Limits({ account, onSave }: { account: MailAccount; onSave: (change: MailAccountPatch) => Promise<boolean> }) {
   const id = useId();
   const [values, setValues] = useState({
     rate_per_minute: String(account.rate_per_minute),
@@ -59,6 +60,22 @@ function Limits({ account, onSave }: { account: MailAccount; onSave: (change: Ma
         </div>
       )}
     </form>
+  );
+}
+
+/** The switch answers at once; it goes back (with the server's words above) if the change is refused. */
+function SendingSwitch({ account, onSave }: { account: MailAccount; onSave: (change: MailAccountPatch) => Promise<boolean> }) {
+  const [on, setOn] = useState(account.sending_enabled);
+  useEffect(() => setOn(account.sending_enabled), [account.sending_enabled]);
+  return (
+    <label className="checkbox">
+      <input type="checkbox" checked={on} onChange={(event) => {
+        const wanted = event.target.checked;
+        setOn(wanted);
+        void onSave({ sending_enabled: wanted }).then((saved) => saved || setOn(!wanted));
+      }} />
+      Allow sending from this account
+    </label>
   );
 }
 
@@ -105,12 +122,14 @@ export function AccountCard({
     }
   }
 
-  async function save(change: MailAccountPatch) {
+  async function save(change: MailAccountPatch): Promise<boolean> {
     setProblem(null);
     try {
       onChanged(await mailApi.updateAccount(account.id, change));
+      return true;
     } catch (error) {
       setProblem(problemWords(error, "Could not save that change."));
+      return false;
     }
   }
 
@@ -161,11 +180,7 @@ export function AccountCard({
 
       <section className="stack-sm" aria-labelledby={`${id}-sending`}>
         <h3 id={`${id}-sending`} className="mail-h">Sending</h3>
-        <label className="checkbox">
-          <input type="checkbox" checked={account.sending_enabled}
-            onChange={(event) => void save({ sending_enabled: event.target.checked })} />
-          Allow sending from this account
-        </label>
+        <SendingSwitch account={account} onSave={save} />
         <p className="small muted">
           Off, Scribe only puts drafts in your mailbox and you send them yourself. On, every send starts with a dry
           run, and the first one sends at most {account.first_send_limit}.

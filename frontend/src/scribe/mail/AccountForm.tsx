@@ -91,7 +91,7 @@ export function AccountForm({ onCreated, onCancel }: { onCreated: (account: Mail
           {[...presets, { key: "", label: "Other" } as Pick<Preset, "key" | "label">].map((option) => (
             <label key={option.key || "other"} className="checkbox mail-preset">
               <input type="radio" name="mail-preset" value={option.key} checked={form.preset === option.key}
-                onChange={() => setForm(applyPreset(form, presets.find((p) => p.key === option.key)))} />
+                onChange={() => setForm(applyPreset(form, presets.find((p) => p.key === option.key), preset))} />
               {option.label}
             </label>
           ))}

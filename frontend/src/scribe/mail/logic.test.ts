@@ -80,6 +80,9 @@ describe("account form", () => {
       preset: "gmail", label: "Mine", imap_host: "imap.gmail.com", imap_port: "993", smtp_port: "587", smtp_tls: "starttls",
     });
     expect(applyPreset(emptyForm(), GMAIL).label).toBe("Gmail");
+    // Choosing another provider (or Other) replaces a label that was only the previous provider's name.
+    const other = applyPreset(applyPreset(emptyForm(), GMAIL), undefined, GMAIL);
+    expect(other).toMatchObject({ preset: "", label: "", imap_host: "imap.gmail.com" });
   });
 
   it("says what is missing in words", () => {

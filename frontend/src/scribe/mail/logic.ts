@@ -127,13 +127,17 @@ export function emptyForm(): AccountForm {
   };
 }
 
-/** The form with a provider's servers filled in (and its name as the label when none was typed). */
-export function applyPreset(form: AccountForm, preset: Preset | undefined): AccountForm {
-  if (!preset) return { ...form, preset: "" };
+/**
+ * The form with a provider's servers filled in, and its name as the label unless the user typed one (a label
+ * that is only the previous provider's name follows the choice). "Other" keeps the servers, to be edited.
+ */
+export function applyPreset(form: AccountForm, preset: Preset | undefined, previous?: Preset): AccountForm {
+  const label = !form.label || form.label === previous?.label ? (preset?.label ?? "") : form.label;
+  if (!preset) return { ...form, preset: "", label };
   return {
     ...form,
     preset: preset.key,
-    label: form.label || preset.label,
+    label,
     imap_host: preset.imap.host,
     imap_port: String(preset.imap.port),
     imap_tls: preset.imap.tls,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scriptorium.scribe.mail.cli import send_command
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +59,9 @@ async def resolve_user(session: AsyncSession, settings: Settings, email: str | N
         session.add(User(id=LOCAL_USER_ID, display_name="Local user", role="admin"))
         await session.commit()
     return LOCAL_USER_ID
+
+
+scribe.add_command(send_command(resolve_user))  # `scribe send`: a batch to Drafts or out by SMTP (scribe/mail)
 
 
 @scribe.command()

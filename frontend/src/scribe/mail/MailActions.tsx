@@ -86,7 +86,7 @@ export function MailActions({
   }
 
   return (
-    <section className={`stack-sm mail-actions${inCard ? "" : " card"}`} aria-label={many ? "Mail this batch" : "Mail this email"}
+    <section className={`stack-sm mail-actions ${inCard ? "mail-actions-inline" : "card"}`} aria-label={many ? "Mail this batch" : "Mail this email"}
       data-testid="mail-actions">
       <div className="cluster">
         {accounts.length > 1 && (
@@ -115,7 +115,7 @@ export function MailActions({
       {needsApproval && (
         <p className="small muted">This draft needs review: read it, then approve it before it can be sent.</p>
       )}
-      {!account.sending_enabled && !needsApproval && (
+      {!account.sending_enabled && !needsApproval && !inCard && (
         <p className="small muted">
           Sending is off for {account.address}: Scribe only puts drafts in your mailbox. Turn it on in{" "}
           <Link to="/scribe/mail">Mail</Link>.

@@ -8,7 +8,8 @@ STARTTLS (LOGINDISABLED until upgraded) or "none".
 
 The default folders are French on purpose: "Brouillons" flagged \\Drafts, "Envoy&AOk-s" (Envoyés) flagged \\Sent,
 and a decoy plain folder literally named "Drafts" without a flag. Scripted failures: `login_fails`,
-`imap_disabled` (Gmail's "not enabled for IMAP" alert), `over_quota` (APPEND refused with OVERQUOTA),
+`imap_disabled` (Gmail's "not enabled for IMAP" alert), `special_use_when_asked` (flags only for
+`LIST (SPECIAL-USE)`, as RFC 6154 allows), `over_quota` (APPEND refused with OVERQUOTA),
 `drop_next(command)` (the connection closes instead of answering that command once), `hold_next(command)` (the
 answer waits until the test releases it).
 
@@ -169,6 +170,7 @@ class ImapTwin:
         self.login_fails = False
         self.imap_disabled = False
         self.over_quota = False
+        self.special_use_when_asked = False
         self.commands: list[str] = []
         self._drops: list[str] = []
         self._holds: dict[str, tuple[threading.Event, threading.Event]] = {}
@@ -384,7 +386,7 @@ class ImapTwin:
                 elif not authed:
                     send(f"{tag} BAD log in first\r\n")
                 elif command == "LIST":
-                    send(self._list(tag))
+                    send(self._list(tag, args))
                 elif command in ("SELECT", "EXAMINE"):
                     selected = self._select(tag, command, args, send)
                 elif command == "CLOSE":
@@ -420,11 +422,15 @@ class ImapTwin:
         send(f"{tag} OK LOGIN completed\r\n")
         return True
 
-    def _list(self, tag: str) -> str:
+    def _list(self, tag: str, args: str) -> str:
+        asked = "SPECIAL-USE" in args.upper()
         lines = []
         with self._lock:
             for folder in self.folders.values():
-                flags = " ".join(("\\HasNoChildren", *folder.flags))
+                if asked and not folder.flags:
+                    continue
+                shown = folder.flags if asked or not self.special_use_when_asked else ()
+                flags = " ".join(("\\HasNoChildren", *shown))
                 lines.append(f'* LIST ({flags}) "/" {_quote(folder.name)}\r\n')
         return "".join(lines) + f"{tag} OK LIST completed\r\n"
 

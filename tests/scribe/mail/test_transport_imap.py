@@ -16,7 +16,7 @@ from scriptorium.scribe.mail.errors import (
     NoSpecialFolder,
     TlsMismatch,
 )
-from scriptorium.scribe.mail.imap import open_mailbox, parse_list
+from scriptorium.scribe.mail.imap import decode_folder_name, open_mailbox, parse_list
 from scriptorium.scribe.mail.message import OutgoingMail, build_message, stable_message_id
 from tests.scribe.mail.conftest import twin_server
 from tests.twins.imap import ImapTwin
@@ -178,9 +178,7 @@ def test_list_parsing_handles_quoted_atoms_and_literals() -> None:
     ]
 
 
-async def test_a_cancelled_command_leaves_the_session_usable(
-    imap_twin: ImapTwin, mail_settings: Settings
-) -> None:
+async def test_a_cancelled_command_leaves_the_session_usable(imap_twin: ImapTwin, mail_settings: Settings) -> None:
     mail = _mail()
     imap_twin.add("Brouillons", build_message(mail))
     async with open_mailbox(twin_server(imap_twin), settings=mail_settings) as box:
@@ -194,3 +192,18 @@ async def test_a_cancelled_command_leaves_the_session_usable(
         release.set()  # the held answer arrives to the thread that asked; only then does the next command go
         assert await second is False
         assert await box.has_message_id("Brouillons", mail.message_id) is True
+
+
+async def test_special_use_asked_for_when_plain_list_marks_none(imap_twin: ImapTwin, mail_settings: Settings) -> None:
+    imap_twin.special_use_when_asked = True
+    async with open_mailbox(twin_server(imap_twin), settings=mail_settings) as box:
+        assert await box.folder_for("\\Drafts") == "Brouillons"
+        assert await box.folder_for("\\Sent") == "Envoy&AOk-s"
+    assert imap_twin.commands.count("LIST") == 2  # the plain LIST, then LIST (SPECIAL-USE), once per session
+
+
+def test_folder_names_decoded_for_people() -> None:
+    assert decode_folder_name("Envoy&AOk-s") == "Envoyés"
+    assert decode_folder_name("[Gmail]/Entw&APw-rfe") == "[Gmail]/Entwürfe"
+    assert decode_folder_name("Tom &- Jerry") == "Tom & Jerry"
+    assert decode_folder_name("&U,BTFw-") == "台北"

@@ -14,6 +14,7 @@ multipart/report, or a message from MAILER-DAEMON/postmaster) whose text contain
 from __future__ import annotations
 
 import asyncio
+import base64
 import imaplib
 import re
 import socket
@@ -61,6 +62,7 @@ _INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"', re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _HEADER_FIELDS = "FROM DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE AUTO-SUBMITTED"
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail delivery subsystem")
+SPECIAL_USE = frozenset({"\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash"})
 _FETCH_CHUNK = 200
 _BOUNCE_BYTES = 200_000
 
@@ -129,6 +131,22 @@ class _PinnedIMAPSSL(imaplib.IMAP4_SSL):
         except BaseException:
             raw.close()
             raise
+
+
+def decode_folder_name(name: str) -> str:
+    """A folder name as a person reads it: IMAP's modified UTF-7 decoded ("Envoy&AOk-s" → "Envoyés")."""
+
+    def piece(match: re.Match[str]) -> str:
+        encoded = match.group(1)
+        if not encoded:
+            return "&"
+        data = encoded.replace(",", "/")
+        try:
+            return base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            return match.group(0)
+
+    return re.sub(r"&([A-Za-z0-9+,]*)-", piece, name)
 
 
 def _text(data: Any) -> str:
@@ -206,10 +224,25 @@ class Mailbox:
         return self._imap
 
     def _folders_sync(self) -> list[tuple[frozenset[str], str]]:
+        """Every folder with its flags. Servers that only mark special use when asked (RFC 6154 §5, or
+        the older XLIST) are asked again with `LIST (SPECIAL-USE)` or XLIST when the plain LIST marks none."""
         if self._folders is None:
             imap = self._session()
             typ, data = imap.list()
-            self._folders = parse_list(self._check(typ, data, "list your folders"))
+            folders = parse_list(self._check(typ, data, "list your folders"))
+            if not any(flags & SPECIAL_USE for flags, _ in folders):
+                for command, args in (("LIST", ("(SPECIAL-USE)", '""', '"*"')), ("XLIST", ('""', '"*"'))):
+                    capability = "SPECIAL-USE" if command == "LIST" else "XLIST"
+                    if capability not in imap.capabilities:
+                        continue
+                    imaplib.Commands.setdefault(command, ("AUTH", "SELECTED"))
+                    typ, data = imap._simple_command(command, *args)
+                    typ, data = imap._untagged_response(typ, data, command)
+                    marked = parse_list(self._check(typ, data, "list your folders"))
+                    if any(flags & SPECIAL_USE for flags, _ in marked):
+                        folders = marked + [(f, n) for f, n in folders if n not in {m for _, m in marked}]
+                        break
+            self._folders = folders
         return self._folders
 
     def _folder_for_sync(self, use: str) -> str:

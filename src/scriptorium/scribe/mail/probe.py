@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.errors import MailError
-from scriptorium.scribe.mail.imap import open_mailbox
+from scriptorium.scribe.mail.imap import decode_folder_name, open_mailbox
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.smtp import open_sender
 
@@ -41,7 +41,8 @@ async def check_imap(cfg: MailboxConfig, settings: Settings) -> ProtocolCheck:
             drafts = await box.folder_for("\\Drafts")
     except MailError as exc:
         return ProtocolCheck(False, exc.words, exc.kind)
-    return ProtocolCheck(True, f"IMAP works: signed in, and drafts will go to your {drafts!r} folder.")
+    shown = decode_folder_name(drafts)
+    return ProtocolCheck(True, f"IMAP works: signed in, and drafts will go to your “{shown}” folder.")
 
 
 async def check_smtp(cfg: MailboxConfig, settings: Settings) -> ProtocolCheck:

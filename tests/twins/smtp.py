@@ -87,6 +87,7 @@ class SmtpTwin:
         self.script = _Script()
         self.received: list[Received] = []
         self.logins: list[str] = []
+        self.greetings: list[str] = []
         self._changed = threading.Condition()
         self.host = "127.0.0.1"
         self.port = 0
@@ -195,6 +196,13 @@ class _Controller(Controller):
 class _Handler:
     def __init__(self, twin: SmtpTwin) -> None:
         self.twin = twin
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.twin.greetings.append(hostname)
+        session.host_name = hostname
+        return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]

@@ -50,6 +50,7 @@ async def test_send_over_starttls_with_auth_files_in_sent(
     assert first.message_id == stable_message_id("e-1", "uni.test")
     assert second.message_id == stable_message_id("e-2", "uni.test")
     assert smtp_twin.logins == ["PLAIN"]  # one session for both messages
+    assert smtp_twin.greetings == ["[127.0.0.1]", "[127.0.0.1]"]  # EHLO, then EHLO again after STARTTLS
     assert [m.message_id for m in imap_twin.messages("Envoy&AOk-s")] == [first.message_id, second.message_id]
 
 

@@ -98,7 +98,7 @@ class _PinnedSMTP(smtplib.SMTP):
 
     def __init__(self, target: Reach) -> None:
         self._target = target
-        super().__init__(timeout=target.timeout)
+        super().__init__(local_hostname="localhost", timeout=target.timeout)  # see _greet_name
         self._host = target.host  # what STARTTLS verifies the certificate against
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -110,7 +110,7 @@ class _PinnedSMTPSSL(smtplib.SMTP_SSL):
 
     def __init__(self, target: Reach) -> None:
         self._target = target
-        super().__init__(timeout=target.timeout, context=target.ssl_context)
+        super().__init__(local_hostname="localhost", timeout=target.timeout, context=target.ssl_context)
         self._host = target.host
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -120,6 +120,18 @@ class _PinnedSMTPSSL(smtplib.SMTP_SSL):
         except BaseException:
             raw.close()
             raise
+
+
+def _greet_name(smtp: smtplib.SMTP) -> str:
+    """The EHLO name: our address as a literal ("[192.0.2.7]"), as mail programs send it. smtplib's default,
+    socket.getfqdn(), is a reverse DNS lookup that can stall for seconds on a home network."""
+    try:
+        address = smtp.sock.getsockname()[0] if smtp.sock is not None else ""
+    except OSError:
+        address = ""
+    if not address:
+        return "localhost"
+    return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
 
 
 class Sender:
@@ -144,6 +156,7 @@ class Sender:
             code, message = smtp.connect(target.host, target.port)
             if code != 220:
                 raise classify_reply(code, message, stage="connect", secret=server.password)
+            smtp.local_hostname = _greet_name(smtp)
             smtp.ehlo()
             if server.tls == "starttls":
                 if not smtp.has_extn("starttls"):

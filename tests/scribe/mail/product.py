@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,7 +34,7 @@ class MailDb:
     def deps(self, clock: FakeClock | None = None) -> MailDeps:
         return MailDeps(sessionmaker=self.sessionmaker, settings=self.settings, clock=clock or FakeClock())
 
-    async def count(self, model: type, *conditions: object) -> int:
+    async def count(self, model: type, *conditions: Any) -> int:
         async with self.sessionmaker() as session:
             return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 

@@ -27,7 +27,7 @@ def cli_settings(tmp_path: Path, mail_overrides: dict[str, Any], monkeypatch: py
     monkeypatch.chdir(tmp_path)  # no stray .env file
     if "scribe" not in cli.commands:
         cli.add_command(scribe)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return Settings(_env_file=None, **values)
 
 
 async def seeded(settings: Settings, config: MailboxConfig, count: int) -> str:

@@ -39,6 +39,8 @@ export function useAccounts(): Accounts {
 }
 
 const POLL_MS = 1000;
+/** Said on `window` when a run finishes, so every badge on the page asks for the new states. */
+const RUN_FINISHED = "scribe-mail-run-finished";
 
 /** Follow a run until it is done, failed or cancelled; `null` until one is started. */
 export function useRunFollower(): {
@@ -66,7 +68,11 @@ export function useRunFollower(): {
       setRun(first);
       setError(null);
       const poll = (current: MailRun, misses: number) => {
-        if (runFinished(current.status) || current.dry_run) return;
+        if (current.dry_run) return;
+        if (runFinished(current.status)) {
+          window.dispatchEvent(new Event(RUN_FINISHED));
+          return;
+        }
         timer.current = setTimeout(() => {
           mailApi
             .run(current.id)
@@ -112,5 +118,9 @@ export function useMailStates(ids: string[]): { states: Record<string, EmailMail
     };
   }, [key, revision]);
   const reload = useCallback(() => setRevision((count) => count + 1), []);
+  useEffect(() => {
+    window.addEventListener(RUN_FINISHED, reload);
+    return () => window.removeEventListener(RUN_FINISHED, reload);
+  }, [reload]);
   return { states, reload };
 }

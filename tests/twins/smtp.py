@@ -3,7 +3,8 @@
 It records every accepted message (`received`, `wait_for(n)`) and can file each one in an `ImapTwin`'s \\Sent
 folder, as Gmail does, so "was this sent?" can be answered over IMAP after a crash. Scripted failures:
 - `auth_refused`: every login gets 535 5.7.8 (Gmail's wording);
-- `unavailable_after = N`: once N messages were accepted, MAIL FROM gets `unavailable_reply` (421 by default);
+- `unavailable_after = N`: once N messages were accepted, MAIL FROM gets `unavailable_reply` (421 by default,
+  and then the connection closes, as RFC 5321 says);
 - `rcpt_replies[address]`: the RCPT TO reply for that address ("552 5.2.2 Mailbox full", "550 5.1.1 …");
 - `data_reply`: the reply to the end of DATA (e.g. "451 4.3.0 try again later"), once;
 - `drop_in_data = N`: the next N messages are read in full, then the connection is cut with no reply
@@ -209,6 +210,9 @@ class _Handler:
     ) -> str:
         script = self.twin.script
         if script.unavailable_after is not None and self.twin._accepted() >= script.unavailable_after:
+            if script.unavailable_reply.startswith("421") and server.transport is not None:
+                # 421 means "closing the channel" (RFC 5321 3.8): the reply is written, then the socket closes
+                asyncio.get_running_loop().call_soon(server.transport.close)
             return script.unavailable_reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)

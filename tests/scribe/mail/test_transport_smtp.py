@@ -102,8 +102,21 @@ async def test_421_after_n_messages_is_service_unavailable_with_retry_after(
         assert caught.value.retry_after_seconds == 30
         assert "wait" in caught.value.words
         smtp_twin.unavailable_after = None
-        await sender.send(_message("e-3"))  # the same session goes on
+        await sender.send(_message("e-3"))  # the server closed after 421: the sender logs in again
     assert [r.message_id for r in smtp_twin.wait_for(3)][-1] == stable_message_id("e-3", "uni.test")
+    assert smtp_twin.logins == ["PLAIN", "PLAIN"]
+
+
+async def test_a_452_on_mail_from_keeps_the_session(smtp_twin: SmtpTwin, mail_settings: Settings) -> None:
+    smtp_twin.unavailable_after = 0
+    smtp_twin.unavailable_reply = "452 4.5.3 Too many recipients this hour, try again in 10 minutes"
+    async with open_sender(twin_server(smtp_twin), settings=mail_settings) as sender:
+        with pytest.raises(ServiceUnavailable) as caught:
+            await sender.send(_message("e-1"))
+        assert caught.value.retry_after_seconds == 600
+        smtp_twin.unavailable_after = None
+        await sender.send(_message("e-1"))
+    assert len(smtp_twin.wait_for(1)) == 1 and smtp_twin.logins == ["PLAIN"]
 
 
 async def test_recipient_refusals(smtp_twin: SmtpTwin, mail_settings: Settings) -> None:
@@ -168,6 +181,13 @@ async def test_session_closed_by_the_server_reconnects_before_sending(
     ("code", "text", "stage", "kind", "retry"),
     [
         (535, "5.7.8 Username and Password not accepted", "auth", "auth_refused", None),
+        (
+            535,
+            "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled",
+            "auth",
+            "auth_refused",
+            None,
+        ),
         (534, "5.7.9 Application-specific password required", "auth", "auth_refused", None),
         (421, "4.7.0 Try again later, closing connection", "mail", "service_unavailable", None),
         (451, "4.7.1 Please retry after 120s", "rcpt", "service_unavailable", 120.0),
@@ -182,6 +202,7 @@ async def test_session_closed_by_the_server_reconnects_before_sending(
         (550, "5.1.1 user unknown", "rcpt", "recipient_refused", None),
         (554, "5.7.1 Message rejected as spam", "data", "recipient_refused", None),
         (552, "5.2.2 Mailbox full", "rcpt", "mailbox_full", None),
+        (554, "5.3.4 Message size exceeded", "data", "recipient_refused", None),
         (452, "4.2.2 Over quota", "rcpt", "mailbox_full", None),
     ],
 )
@@ -190,6 +211,13 @@ def test_reply_classification(code: int, text: str, stage: str, kind: str, retry
     assert error.kind == kind
     assert getattr(error, "retry_after_seconds", None) == retry
     assert str(code) in error.words or kind == "auth_refused"
+
+
+def test_smtp_auth_turned_off_by_the_organisation_says_so() -> None:
+    error = classify_reply(
+        535, b"5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled", stage="auth"
+    )
+    assert "SMTP AUTH" in error.words and "drafts" in error.words
 
 
 def test_retry_after_parsing() -> None:

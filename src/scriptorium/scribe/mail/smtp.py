@@ -47,8 +47,13 @@ AUTH_REFUSED_WORDS = (
     "The mail server refused the password. For Gmail/Outlook use an app password (made in your account's "
     "security settings), not your usual password, and check the user name is your full address."
 )
+AUTH_DISABLED_WORDS = (
+    "Your mail provider has turned off password sign-in for sending (SMTP AUTH) on this mailbox. Ask your IT "
+    "desk to allow SMTP AUTH for it, or use drafts: they only need IMAP."
+)
+_AUTH_OFF = re.compile(r"SmtpClientAuthentication is disabled|basic authentication is disabled", re.IGNORECASE)
 _QUOTA = re.compile(
-    r"quota|sending limit|rate limit|too many (messages|emails|recipients|connections)|exceeded|try again later",
+    r"quota|sending limit|rate limit|limit exceeded|too many (messages|emails|recipients|connections)|try again later",
     re.IGNORECASE,
 )
 _DAILY = re.compile(r"daily|per day|24 ?h", re.IGNORECASE)
@@ -78,6 +83,8 @@ def classify_reply(code: int, message: bytes | str, *, stage: str, secret: str =
     """The `MailError` for an SMTP refusal at `stage` ("mail", "rcpt", "data", "connect", "auth")."""
     text = scrub(_reply_text(code, message), secret)
     if code in (534, 535) or (stage == "auth" and code >= 500):
+        if _AUTH_OFF.search(text):
+            return AuthRefused(AUTH_DISABLED_WORDS)
         return AuthRefused(AUTH_REFUSED_WORDS)
     if (code in (452, 552) and stage in ("rcpt", "data")) or "mailbox full" in text.lower():
         return MailboxFull(f"The recipient's mailbox is full or over its quota (the server said: {text}).")
@@ -195,12 +202,12 @@ class Sender:
         secret = self._server.password
         code, message = smtp.mail(sender)
         if code != 250:
-            smtp.rset()
+            self._abandon_sync(code)
             raise classify_reply(code, message, stage="mail", secret=secret)
         for recipient in recipients:
             code, message = smtp.rcpt(recipient)
             if code not in (250, 251):
-                smtp.rset()
+                self._abandon_sync(code)
                 raise classify_reply(code, message, stage="rcpt", secret=secret)
         try:
             code, message = smtp.data(data)
@@ -215,6 +222,19 @@ class Sender:
             ) from None
         if code != 250:
             raise classify_reply(code, message, stage="data", secret=secret)
+
+    def _abandon_sync(self, code: int) -> None:
+        """Forget a refused transaction: RSET, or drop the session when the server is closing it (421)."""
+        smtp = self._smtp
+        if smtp is None:
+            return
+        try:
+            if code != 421 and smtp.rset()[0] == 250:
+                return
+        except (smtplib.SMTPException, OSError):
+            pass
+        self._smtp = None
+        smtp.close()
 
     def _close_sync(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -262,7 +282,7 @@ class Sender:
 def _translate(exc: BaseException, where: str, secret: str) -> MailError:
     """A MailError for an exception raised by smtplib or the socket, in words."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return AuthRefused(AUTH_REFUSED_WORDS)
+        return classify_reply(exc.smtp_code, exc.smtp_error, stage="auth", secret=secret)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return TlsMismatch(
             f"The SMTP server {where} does not support what this TLS mode needs. Check the port and TLS mode."

@@ -16,7 +16,7 @@ from tests.twins.llm import OpenAITwin, shared_twin
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.chat import citing
 from scriptorium.companion.chat.turn import Passage, Turn
-from scriptorium.companion.sessions import ChatMessage
+from scriptorium.companion.models import ChatMessage
 from scriptorium.core.resources import open_resources
 
 

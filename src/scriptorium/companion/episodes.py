@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.companion.boundary import Cursor, is_visible, visible_in_series
 from scriptorium.companion.media import signed_url
-from scriptorium.companion.models import Entity, Episode, Page, Series
+from scriptorium.companion.models import Entity, Episode, Page, ReaderSession, Series
 from scriptorium.companion.schemas import (
     CharacterRef,
     EpisodeDetailPublic,
@@ -28,9 +28,12 @@ from scriptorium.companion.schemas import (
     PagePublic,
     ReadingStatus,
 )
-from scriptorium.companion.sessions import ReaderSession, SessionView, episode_by_slug, reader_cursor
 from scriptorium.companion.spoilers import NameIndex, name_index
+from scriptorium.core.errors import NotFound
 from scriptorium.core.settings import Settings
+
+if TYPE_CHECKING:
+    from scriptorium.companion.sessions import SessionView
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,44 @@ class ReaderContext:
 
     view: SessionView | None = None
     reader_id: str | None = None
+
+
+async def episode_by_slug(db: AsyncSession, slug: str) -> tuple[Episode, Series]:
+    row = (
+        await db.execute(
+            select(Episode, Series)
+            .join(Series, Series.id == Episode.series_id)
+            .where(Episode.slug == slug)
+            .order_by(Series.updated_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"episode {slug!r} not found; GET /api/episodes lists them")
+    return row[0], row[1]
+
+
+async def slug_by_number(db: AsyncSession, number: int) -> str | None:
+    """The slug of episode `number` in the most recently updated series (the original named episodes by number)."""
+    return await db.scalar(
+        select(Episode.slug)
+        .join(Series, Series.id == Episode.series_id)
+        .where(Episode.number == number)
+        .order_by(Series.updated_at.desc())
+        .limit(1)
+    )
+
+
+async def reader_cursor(db: AsyncSession, reader_id: str, series_id: str) -> Cursor | None:
+    """The furthest position this reader has reached in any session of the series (the picker's boundary)."""
+    result = await db.execute(
+        select(Episode.start_index + ReaderSession.furthest_page - 1)
+        .select_from(ReaderSession)
+        .join(Episode, Episode.id == ReaderSession.episode_id)
+        .where(ReaderSession.reader_id == reader_id, ReaderSession.series_id == series_id)
+    )
+    indexes = [int(value) for value in result.scalars()]
+    return Cursor(series_id, max(indexes)) if indexes else None
 
 
 def last_index(episode: Episode) -> int:
@@ -248,3 +289,40 @@ async def episode_detail(
         pages=pages,
         current_page=position,
     )
+
+
+async def with_opening_covers(db: AsyncSession, settings: Settings, listing: EpisodeListPublic) -> EpisodeListPublic:
+    """The listing with each series' first episode showing its page 1 as its cover, whoever asks.
+
+    Only page 1 of the first episode: that is the page a session opened by anyone starts on, so its image is one
+    the server would serve to a new reader anyway. Other unreached episodes keep no cover.
+    """
+    missing = {card.id for card in listing.episodes if card.cover_image_url is None}
+    if not missing:
+        return listing
+    first = select(Episode.series_id, func.min(Episode.start_index).label("start")).group_by(Episode.series_id)
+    firsts = first.subquery()
+    rows = await db.execute(
+        select(Episode.id, Page.thumb_key, Page.image_key)
+        .join(firsts, (firsts.c.series_id == Episode.series_id) & (firsts.c.start == Episode.start_index))
+        .join(Page, (Page.episode_id == Episode.id) & (Page.global_index == Episode.start_index))
+        .where(Episode.id.in_(missing))
+    )
+    covers = {episode_id: signed_url(settings, thumb or image) for episode_id, thumb, image in rows}
+    if not covers:
+        return listing
+    cards = [
+        card.model_copy(update={"cover_image_url": covers[card.id]}) if card.id in covers else card
+        for card in listing.episodes
+    ]
+    return listing.model_copy(update={"episodes": cards})
+
+
+async def pages_after(db: AsyncSession, episode_id: str, page: int, count: int) -> list[tuple[int, str, int, int]]:
+    """(number, image key, width, height) of the `count` pages after `page` in the episode, in order."""
+    rows = await db.execute(
+        select(Page.number, Page.image_key, Page.width, Page.height)
+        .where(Page.episode_id == episode_id, Page.number > page, Page.number <= page + count)
+        .order_by(Page.number)
+    )
+    return [(number, key, width, height) for number, key, width, height in rows]

@@ -1,4 +1,4 @@
-"""Companion tables: the comic (series, episodes, pages), its wiki, its world graph and the retrieval chunks.
+"""Companion tables: the comic (series, episodes, pages), its wiki, world graph and retrieval chunks, and readers.
 
 Every piece of content that could spoil the story carries a `debut_index`: the 0-based `global_index` of the page
 at which the reader is first allowed to see it. The reader's position is one integer of the same unit (see
@@ -28,7 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from scriptorium.core.db import Base, UTCDateTime, new_id, utcnow
 
 ENTITY_KINDS = ("character", "place", "creature", "object", "faction", "concept")
-CHUNK_KINDS = ("page", "wiki")
 
 
 class Series(Base):
@@ -217,3 +216,43 @@ class SpoilerName(Base):
     name: Mapped[str] = mapped_column(String(256))
     debut_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(32), default="prose")
+
+
+# --- readers: sessions and their messages ------------------------------------------------------------------
+class ReaderSession(Base):
+    """One chat in one episode, at one position."""
+
+    __tablename__ = "companion_reader_sessions"
+    __table_args__ = (Index("ix_companion_reader_sessions_reader_episode", "reader_id", "episode_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    reader_id: Mapped[str] = mapped_column(String(32))
+    series_id: Mapped[str] = mapped_column(ForeignKey("companion_series.id", ondelete="CASCADE"), index=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("companion_episodes.id", ondelete="CASCADE"), index=True)
+    user_email: Mapped[str | None] = mapped_column(String(320))
+    current_page: Mapped[int] = mapped_column(Integer, default=1)
+    furthest_page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatMessage(Base):
+    """A question or an answer. `cursor_index` is the reader's position when it was asked."""
+
+    __tablename__ = "companion_messages"
+    __table_args__ = (Index("ix_companion_messages_session_created", "session_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("companion_reader_sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    cursor_index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    retrieved_doc_ids: Mapped[list[Any]] = mapped_column(default=list)
+    citations: Mapped[list[Any]] = mapped_column(default=list)
+    suggestions: Mapped[list[Any]] = mapped_column(default=list)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    token_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,6 @@ MODEL_MODULES = (
     "scriptorium.core.jobs.models",
     "scriptorium.scribe.models",
     "scriptorium.companion.models",
-    "scriptorium.companion.sessions",
 )
 
 

@@ -18,11 +18,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from scriptorium.companion.api.common import SessionId, normalize_id
+from scriptorium.companion.episodes import pages_after
 from scriptorium.companion.media import signed_url
-from scriptorium.companion.models import Page
 from scriptorium.companion.sessions import load_view
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.openapi import errors
@@ -59,11 +58,7 @@ async def get_ahead(
 ) -> Ahead:
     view = await load_view(db, normalize_id(session_id))
     furthest = max(view.session.furthest_page, view.session.current_page)
-    rows = await db.execute(
-        select(Page.number, Page.image_key, Page.width, Page.height)
-        .where(Page.episode_id == view.episode.id, Page.number > furthest, Page.number <= furthest + count)
-        .order_by(Page.number)
-    )
+    rows = await pages_after(db, view.episode.id, furthest, count)
     pages = [
         AheadPage(page_number=number, image_url=url, width=width, height=height)
         for number, key, width, height in rows

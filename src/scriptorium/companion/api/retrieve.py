@@ -7,13 +7,12 @@ page), and the same SQL boundary as the chat applies. Rate-limited like chat que
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.api.common import embedder, limit_questions, retrieval_cache
-from scriptorium.companion.api.world import resolve_cursor
+from scriptorium.companion.api.common import embedder, limit_questions, normalize_id, retrieval_cache
 from scriptorium.companion.boundary import Cursor
-from scriptorium.companion.models import Episode, Series
+from scriptorium.companion.episodes import slug_by_number
+from scriptorium.companion.positions import resolve_cursor
 from scriptorium.companion.schemas import RetrievedChunk, RetrieveRequest, RetrieveResponse
 from scriptorium.core.deps import ResourcesDep, SessionDep
 from scriptorium.core.errors import NotFound, ValidationFailed
@@ -26,20 +25,15 @@ async def _cursor(db: AsyncSession, body: RetrieveRequest) -> Cursor:
     page = body.page or body.current_page
     slug = body.episode_slug
     if slug is None and body.current_episode is not None:
-        slug = await db.scalar(
-            select(Episode.slug)
-            .join(Series, Series.id == Episode.series_id)
-            .where(Episode.number == body.current_episode)
-            .order_by(Series.updated_at.desc())
-            .limit(1)
-        )
+        slug = await slug_by_number(db, body.current_episode)
         if slug is None:
             raise NotFound(f"episode number {body.current_episode} not found")
     if body.session_id is None and (slug is None or page is None):
         raise ValidationFailed(
             "give session_id, or episode_slug (or current_episode) with page (or current_page)", field="session_id"
         )
-    cursor, _ = await resolve_cursor(db, session_id=body.session_id, episode_slug=slug, page=page, right_page=None)
+    session_id = normalize_id(body.session_id) if body.session_id else None
+    cursor, _ = await resolve_cursor(db, session_id=session_id, episode_slug=slug, page=page, right_page=None)
     return cursor
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from scriptorium.companion.api.common import SessionId, embedder, header_token, normalize_id
 from scriptorium.companion.schemas import SLUG_PATTERN, Ok, SessionCreate, SessionCreated, SessionPublic, SessionUpdate
-from scriptorium.companion.service_sessions import (
+from scriptorium.companion.sessions import (
     SessionList,
     describe_session,
     list_sessions,

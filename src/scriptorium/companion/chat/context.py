@@ -34,9 +34,10 @@ from scriptorium.companion.chat.chips import ChipEntity
 from scriptorium.companion.chat.semantic import Neighbours, neighbours_for
 from scriptorium.companion.chat.turn import HistoryTurn, Passage, Turn
 from scriptorium.companion.episodes import character_keys, join_recaps
+from scriptorium.companion.models import ChatMessage
 from scriptorium.companion.retrieval import RetrievalCache, Retrieved, retrieve
 from scriptorium.companion.schemas import MessageCreate
-from scriptorium.companion.sessions import ChatMessage, SessionView
+from scriptorium.companion.sessions import SessionView
 from scriptorium.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from scriptorium.companion.chat import citing
 from scriptorium.companion.chat.guard import Pacer, SentenceGuard
 from scriptorium.companion.chat.turn import Answerer, Passage, Reply, Turn
 from scriptorium.companion.chat.writer import ExchangeWriter
+from scriptorium.companion.models import ChatMessage
 from scriptorium.companion.schemas import CitationPublic
-from scriptorium.companion.sessions import ChatMessage
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import ModelError
 from scriptorium.core.resources import Resources

@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scriptorium.companion.sessions import ChatMessage
+from scriptorium.companion.models import ChatMessage
 from scriptorium.core.db import transaction
 
 log = logging.getLogger(__name__)

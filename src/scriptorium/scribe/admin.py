@@ -19,9 +19,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import utcnow
+from scriptorium.core.errors import NotFound
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
+from scriptorium.scribe.emails import email_response
 from scriptorium.scribe.models import Email, QueueItem, ScribeProfile, Template, Usage
+from scriptorium.scribe.queue import queue_item_response
+from scriptorium.scribe.schemas import EmailResponse, QueueItemResponse, TemplateResponse
+from scriptorium.scribe.templates import template_response
 from scriptorium.scribe.usage import token_totals
 
 WEEKS = 12
@@ -68,6 +73,14 @@ class AdminUserRow(BaseModel):
     failed_count: int
     email_template: str | None
     role: str
+
+
+class PaginatedEmails(BaseModel):
+    items: list[EmailResponse]
+    total: int
+    page: int
+    per_page: int
+    pages: int
 
 
 class AdminActivity(BaseModel):
@@ -237,3 +250,56 @@ async def errors(session: AsyncSession, *, limit: int, offset: int) -> list[Admi
         )
         for item, user in rows
     ]
+
+
+# --- one user's rows, for the drill-down ------------------------------------------------------------------------
+async def existing_user(session: AsyncSession, user_id: str) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+async def user_emails(session: AsyncSession, *, user_id: str, page: int, per_page: int) -> PaginatedEmails:
+    """The user's emails, newest first, one page at a time with the total."""
+    await existing_user(session, user_id)
+    total = int(await session.scalar(select(func.count()).select_from(Email).where(Email.user_id == user_id)) or 0)
+    rows = await session.scalars(
+        select(Email)
+        .where(Email.user_id == user_id)
+        .order_by(Email.created_at.desc(), Email.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return PaginatedEmails(
+        items=[email_response(e) for e in rows.all()],
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=(total + per_page - 1) // per_page,
+    )
+
+
+async def user_templates(session: AsyncSession, *, user_id: str, limit: int, offset: int) -> list[TemplateResponse]:
+    await existing_user(session, user_id)
+    rows = await session.scalars(
+        select(Template)
+        .where(Template.user_id == user_id)
+        .order_by(Template.created_at.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [template_response(t) for t in rows.all()]
+
+
+async def user_queue(session: AsyncSession, *, user_id: str, limit: int, offset: int) -> list[QueueItemResponse]:
+    """The user's queue items, newest first; probes are not the user's work."""
+    await existing_user(session, user_id)
+    rows = await session.scalars(
+        select(QueueItem)
+        .where(QueueItem.user_id == user_id, REAL)
+        .order_by(QueueItem.created_at.desc(), QueueItem.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [queue_item_response(item, None) for item in rows.all()]

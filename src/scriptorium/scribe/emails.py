@@ -72,7 +72,7 @@ async def list_emails(
     return list(rows.all()), int(total or 0)
 
 
-def to_response(email: Email) -> EmailResponse:
+def email_response(email: Email) -> EmailResponse:
     return EmailResponse(
         id=email.id,
         user_id=email.user_id,
@@ -112,7 +112,7 @@ async def detail(session: AsyncSession, email: Email) -> EmailDetail:
     )
     usage = await session.scalars(select(Usage).where(Usage.email_id == email.id).order_by(Usage.created_at))
     return EmailDetail(
-        **to_response(email).model_dump(),
+        **email_response(email).model_dump(),
         sources=[SourceOut.model_validate(s) for s in await sources_of(session, email)],
         versions=[VersionOut.model_validate(v) for v in versions.all()],
         usage=[UsageOut.model_validate(u) for u in usage.all()],
@@ -165,3 +165,16 @@ async def restore_version(session: AsyncSession, *, email: Email, version: int) 
     email.updated_at = utcnow()
     await session.flush()
     return email
+
+
+async def current_sources(session: AsyncSession, emails: Sequence[Email]) -> dict[str, list[Source]]:
+    """Each email's sources from its current generation (earlier runs' sources stay stored but are not shown)."""
+    sources: dict[str, list[Source]] = {}
+    if not emails:
+        return sources
+    rows = await session.scalars(select(Source).where(Source.email_id.in_([e.id for e in emails])))
+    generation = {e.id: e.generation for e in emails}
+    for source in rows:
+        if source.generation == generation[source.email_id]:
+            sources.setdefault(source.email_id, []).append(source)
+    return sources

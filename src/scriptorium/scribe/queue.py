@@ -99,10 +99,10 @@ async def list_items(
         query = query.where(QueueItem.batch_id == batch_id)
     items = list((await session.scalars(query.order_by(QueueItem.created_at, QueueItem.id).limit(1000))).all())
     positions = await pending_positions(session, [i.id for i in items if i.status == "pending"])
-    return [to_response(item, positions.get(item.id)) for item in items]
+    return [queue_item_response(item, positions.get(item.id)) for item in items]
 
 
-def to_response(item: QueueItem, position: int | None) -> QueueItemResponse:
+def queue_item_response(item: QueueItem, position: int | None) -> QueueItemResponse:
     return QueueItemResponse(
         id=item.id,
         recipient_name=item.recipient_name,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import new_id, utcnow
@@ -275,3 +275,15 @@ def _row_to_item(line: int, columns: list[str], row: list[str]) -> tuple[BatchIt
             )
             for error in exc.errors()
         ]
+
+
+async def search_recipients(
+    session: AsyncSession, *, user_id: str, q: str | None, limit: int, offset: int
+) -> list[Recipient]:
+    """The user's recipients, most recently written to first; `q` matches name or interest, case-insensitively."""
+    query = select(Recipient).where(Recipient.user_id == user_id)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Recipient.name).like(pattern), func.lower(Recipient.interest).like(pattern)))
+    rows = await session.scalars(query.order_by(Recipient.updated_at.desc()).limit(limit).offset(offset))
+    return list(rows.all())

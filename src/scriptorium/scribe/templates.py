@@ -34,7 +34,7 @@ def analyze(text: str) -> TemplateAnalysisOut:
     )
 
 
-def to_response(template: Template) -> TemplateResponse:
+def template_response(template: Template) -> TemplateResponse:
     analysis = analyze(template.template_text)
     return TemplateResponse(
         id=template.id,

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scriptorium.core.auth import CurrentUser
@@ -17,11 +16,12 @@ from scriptorium.core.openapi import download, errors
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp, commit_with_retry, submit_answering
 from scriptorium.scribe.batches import batch_of, review
 from scriptorium.scribe.emails import (
+    current_sources,
     detail,
+    email_response,
     list_emails,
     owned_email,
     restore_version,
-    to_response,
     update_email,
 )
 from scriptorium.scribe.export import (
@@ -35,7 +35,6 @@ from scriptorium.scribe.export import (
     to_eml,
     warnings_of,
 )
-from scriptorium.scribe.models import Source
 from scriptorium.scribe.queue import owned_item, task_status
 from scriptorium.scribe.schemas import (
     EmailDetail,
@@ -110,7 +109,7 @@ async def history(
         session, user_id=user.id, limit=limit, offset=offset, include_discarded=include_discarded, q=q, status=status
     )
     response.headers["X-Total-Count"] = str(total)
-    items = [to_response(email) for email in emails]
+    items = [email_response(email) for email in emails]
     if envelope:
         return EmailPage(items=items, total=total, limit=limit, offset=offset)
     return items
@@ -159,13 +158,7 @@ async def export(
             ids=ids,
         )
     summary = summarize(emails, left_out_review=left_out)
-    sources: dict[str, list[Source]] = {}
-    if emails and format != "eml":
-        rows = await session.scalars(select(Source).where(Source.email_id.in_([e.id for e in emails])))
-        generation = {e.id: e.generation for e in emails}
-        for source in rows:
-            if source.generation == generation[source.email_id]:
-                sources.setdefault(source.email_id, []).append(source)
+    sources = await current_sources(session, emails) if format != "eml" else {}
     body = export_bytes(format, emails, sources, sender=user.email, summary=summary)
     extension = "zip" if format == "eml" else format
     headers = {

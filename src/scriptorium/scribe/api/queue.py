@@ -20,7 +20,7 @@ from scriptorium.core.resources import Resources
 from scriptorium.scribe.api.common import commit_with_retry, submit_answering
 from scriptorium.scribe.batches import retry_unreachable, review
 from scriptorium.scribe.models import ACTIVE_STATUSES
-from scriptorium.scribe.queue import cancel_item, list_items, retry_item, to_response
+from scriptorium.scribe.queue import cancel_item, list_items, queue_item_response, retry_item
 from scriptorium.scribe.schemas import BatchSubmitRequest, BatchSubmitResponse, MessageResponse, QueueItemResponse
 from scriptorium.scribe.schemas_review import BatchReview, OutageRetryResponse
 from scriptorium.scribe.submit import Submission
@@ -148,7 +148,7 @@ async def retry(
     item = await retry_item(session, settings=settings, user_id=user.id, item_id=queue_item_id)
     await session.commit()
     await resources.queue.notify(1)
-    return to_response(item, None)
+    return queue_item_response(item, None)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchReview, summary="A batch's emails, verdicts and any outage")

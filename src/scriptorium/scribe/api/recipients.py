@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
-from sqlalchemy import func, or_, select
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.scribe.api.common import PAGE_DEFAULT, Limit, Offset, clamp
-from scriptorium.scribe.models import Recipient
-from scriptorium.scribe.recipients import CSV_MAX_BYTES, find_duplicates, parse_recipients_csv
+from scriptorium.scribe.recipients import CSV_MAX_BYTES, find_duplicates, parse_recipients_csv, search_recipients
 from scriptorium.scribe.schemas import (
     RecipientCheckRequest,
     RecipientCheckResponse,
@@ -54,9 +52,5 @@ async def recipients(
     offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[RecipientOut]:
-    query = select(Recipient).where(Recipient.user_id == user.id)
-    if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Recipient.name).like(pattern), func.lower(Recipient.interest).like(pattern)))
-    rows = await session.scalars(query.order_by(Recipient.updated_at.desc()).limit(clamp(limit)).offset(offset))
-    return [RecipientOut.model_validate(r) for r in rows.all()]
+    rows = await search_recipients(session, user_id=user.id, q=q, limit=clamp(limit), offset=offset)
+    return [RecipientOut.model_validate(r) for r in rows]

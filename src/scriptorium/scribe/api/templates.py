@@ -27,7 +27,7 @@ from scriptorium.scribe.templates import (
     delete_template,
     list_templates,
     owned_template,
-    to_response,
+    template_response,
     update_template,
 )
 
@@ -77,7 +77,7 @@ async def create(
             name=body.name,
         )
     await session.commit()
-    return to_response(template)
+    return template_response(template)
 
 
 @router.post(
@@ -108,7 +108,7 @@ async def from_resume(
         name=name.strip(),
     )
     await session.commit()
-    return to_response(template)
+    return template_response(template)
 
 
 @router.post("/analyze", response_model=TemplateAnalysisOut, summary="Placeholders and detected type of a text")
@@ -121,12 +121,12 @@ async def templates(
     user: CurrentUser, session: SessionDep, limit: Limit = PAGE_DEFAULT, offset: Offset = 0
 ) -> list[TemplateResponse]:
     rows = await list_templates(session, user_id=user.id, limit=clamp(limit), offset=offset)
-    return [to_response(template) for template in rows]
+    return [template_response(template) for template in rows]
 
 
 @router.get("/{template_id}", response_model=TemplateResponse)
 async def get_template(template_id: str, user: CurrentUser, session: SessionDep) -> TemplateResponse:
-    return to_response(await owned_template(session, user_id=user.id, template_id=template_id))
+    return template_response(await owned_template(session, user_id=user.id, template_id=template_id))
 
 
 @router.patch("/{template_id}", response_model=TemplateResponse)
@@ -137,7 +137,7 @@ async def patch_template(
         session, user_id=user.id, template_id=template_id, name=body.name, text=body.template_text
     )
     await session.commit()
-    return to_response(template)
+    return template_response(template)
 
 
 @router.delete("/{template_id}", status_code=204, response_class=Response)

@@ -7,59 +7,21 @@ was called); it still works and still answers 201.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.auth import CurrentUser
 from scriptorium.core.deps import SessionDep, SettingsDep
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
-from scriptorium.scribe.models import Email, ScribeProfile, Usage
-from scriptorium.scribe.profiles import get_profile
-from scriptorium.scribe.quota import email_quota
+from scriptorium.scribe.profiles import get_profile, user_response
 from scriptorium.scribe.schemas import (
     OnboardingRequest,
-    QuotaOut,
     SavedTemplateRequest,
-    UsageTotals,
     UserInitRequest,
     UserResponse,
 )
-from scriptorium.scribe.usage import token_totals
 
 router = APIRouter(prefix="/api/user", tags=["scribe: user"])
-
-
-async def user_response(
-    session: AsyncSession, *, settings: Settings, user: User, profile: ScribeProfile
-) -> UserResponse:
-    quota = await email_quota(session, settings=settings, user_id=user.id)
-    emails = await session.scalar(select(func.count()).select_from(Email).where(Email.user_id == user.id))
-    # Probes (dry runs) are not the user's spending.
-    tokens = await token_totals(session, Usage.user_id == user.id, Usage.dry_run.is_(False))
-    return UserResponse(
-        id=user.id,
-        email=user.email,
-        display_name=user.display_name,
-        generation_count=profile.generation_count,
-        template_count=profile.template_count,
-        onboarded=profile.onboarded,
-        email_template=profile.email_template,
-        created_at=profile.created_at,
-        role=user.role,
-        quota=QuotaOut(
-            daily_limit=quota.daily_limit,
-            used_today=quota.used_today,
-            remaining=quota.remaining,
-            resets_at=quota.resets_at,
-        ),
-        usage=UsageTotals(
-            emails=int(emails or 0),
-            input_tokens=tokens.input_tokens,
-            output_tokens=tokens.output_tokens,
-            cost_usd=tokens.cost_usd,
-        ),
-    )
 
 
 async def _respond(session: AsyncSession, settings: Settings, user: User) -> UserResponse:

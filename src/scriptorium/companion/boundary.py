@@ -38,11 +38,6 @@ class Cursor:
         if isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0:
             raise ValidationFailed("cursor must be a non-negative page index", field="cursor")
 
-    @property
-    def global_index(self) -> int:
-        """Alias kept for readability at call sites that talk in page terms."""
-        return self.index
-
 
 def _bound(cursor: Cursor) -> ColumnElement[int]:
     # unique=True gives each use its own anonymous parameter name, so one statement may apply the rule

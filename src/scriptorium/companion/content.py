@@ -81,7 +81,3 @@ async def content_version(session: AsyncSession, series_id: str) -> int:
     """The series' content version; caches keyed on it refresh after every ingest."""
     value = await session.scalar(select(Series.content_version).where(Series.id == series_id))
     return int(value or 0)
-
-
-async def series_by_slug(session: AsyncSession, slug: str) -> Series | None:
-    return (await session.scalars(select(Series).where(Series.slug == slug))).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scriptorium.scribe.pipeline.placeholders import fill, find_placeholders, leftover
+from scriptorium.scribe.pipeline.placeholders import fill, find_placeholders
 
 
 def raws(text: str) -> list[str]:
@@ -71,8 +71,8 @@ def test_unbalanced_braces_are_reported() -> None:
     assert any("Unbalanced" in w for w in warnings)
 
 
-def test_fill_replaces_only_the_given_raws_and_leftover_finds_the_rest() -> None:
+def test_fill_replaces_only_the_given_raws_and_leaves_the_rest_findable() -> None:
     text = "Dear {{name}}, about [Paper Title] and <Topic>."
     filled = fill(text, {"{{name}}": "Maria Chen", "<Topic>": "folding"})
     assert filled == "Dear Maria Chen, about [Paper Title] and folding."
-    assert [p.raw for p in leftover(filled)] == ["[Paper Title]"]
+    assert [p.raw for p in find_placeholders(filled)[0]] == ["[Paper Title]"]

@@ -14,7 +14,7 @@ ingested before it existed) `catalog_gate` withholds sentences naming any catalo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.catalog import Catalog, CatalogEntity, derived
@@ -45,11 +45,6 @@ def _split(text: str) -> list[str]:
 
 def _names_ci(text: str, entity: CatalogEntity) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, re.IGNORECASE) for v in name_variants(entity))
-
-
-def named_in(question: str, entities: Sequence[CatalogEntity]) -> list[CatalogEntity]:
-    """Entities the question names, longest name first (so "Keeper Osric Vell" beats a shorter overlap)."""
-    return sorted((e for e in entities if _names_ci(question, e)), key=lambda e: -len(e.name))
 
 
 def card_passage(entity: CatalogEntity, cursor: Cursor, gate: Gate) -> Passage | None:

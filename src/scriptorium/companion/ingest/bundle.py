@@ -58,7 +58,6 @@ class PageSpec:
     description: str = ""
     recap: str = ""
     characters: list[str] = field(default_factory=list)
-    image_note: str = ""
 
 
 @dataclass

@@ -36,7 +36,6 @@ TRANSCRIPT_NAME = re.compile(r"^ep(\d{2,3})_([a-z]{2,3})_transcript\.md$")
 SKIP_DIRS = {"0ther", "miniFantasyTheater", "single-page", "txt-only", "node_modules"}
 INKSCAPE_LABEL = "{http://www.inkscape.org/namespaces/inkscape}label"
 INKSCAPE_MODE = "{http://www.inkscape.org/namespaces/inkscape}groupmode"
-SODIPODI_ROLE = "{http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd}role"
 _SPACES = re.compile(r"\s+")
 _TITLE_PREFIX = re.compile(r"^\s*[^\W\d_]+\s*\d+\s*[:.\-–]\s*")  # "Episode 1 : ", "Épisode 1 : "
 

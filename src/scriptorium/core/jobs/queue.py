@@ -118,9 +118,6 @@ class JobQueue:
         else:
             queue.ok()
 
-    def pending_messages(self) -> int:
-        return int(self.huey.pending_count())
-
     def ping(self) -> None:
         """Raise when the queue's storage is unreachable (health checks)."""
         self.huey.pending_count()

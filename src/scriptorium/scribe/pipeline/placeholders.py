@@ -111,8 +111,3 @@ def fill(text: str, values: dict[str, str]) -> str:
     for raw, value in values.items():
         text = text.replace(raw, value)
     return text
-
-
-def leftover(text: str) -> tuple[Placeholder, ...]:
-    """Placeholders still present in a finished text."""
-    return find_placeholders(text)[0]

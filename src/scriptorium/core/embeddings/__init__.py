@@ -17,17 +17,14 @@ one with `resources.cached("embedder", lambda: build_embedder(settings, resource
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Protocol, assert_never
+from typing import TYPE_CHECKING, assert_never
 
+from scriptorium.core.embeddings.contract import KNOWN_DIMENSIONS, Embedder, InputType
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
-    import numpy as np
-    from numpy.typing import NDArray
-
-InputType = Literal["document", "query"]
 
 DEFAULT_MODELS = {
     "offline": "wordllama-l2-256",
@@ -36,31 +33,7 @@ DEFAULT_MODELS = {
     "voyage": "voyage-3.5",
 }
 
-#: Widths of common models, so `dimension` is right before the first call.
-KNOWN_DIMENSIONS = {
-    "wordllama-l2-256": 256,
-    "nomic-embed-text": 768,
-    "mxbai-embed-large": 1024,
-    "all-minilm": 384,
-    "text-embedding-3-small": 1536,
-    "text-embedding-3-large": 3072,
-    "text-embedding-ada-002": 1536,
-    "voyage-3.5": 1024,
-    "voyage-3.5-lite": 1024,
-    "voyage-3-large": 1024,
-}
-
 __all__ = ["DEFAULT_MODELS", "KNOWN_DIMENSIONS", "Embedder", "InputType", "build_embedder", "ensure_compatible"]
-
-
-class Embedder(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def dimension(self) -> int: ...
-
-    async def embed(self, texts: list[str], *, input_type: InputType = "document") -> NDArray[np.float32]: ...
 
 
 def build_embedder(settings: Settings, http: httpx.AsyncClient) -> Embedder:

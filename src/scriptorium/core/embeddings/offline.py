@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from scriptorium.core.embeddings import InputType
 from scriptorium.core.embeddings._vectors import normalise_rows
+from scriptorium.core.embeddings.contract import InputType
 from scriptorium.core.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from scriptorium.core.embeddings import InputType
+from scriptorium.core.embeddings.contract import InputType
 from scriptorium.core.embeddings.remote import RemoteEmbedder, join_url
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.settings import Settings

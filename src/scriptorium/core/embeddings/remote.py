@@ -15,8 +15,8 @@ import httpx
 import numpy as np
 from numpy.typing import NDArray
 
-from scriptorium.core.embeddings import KNOWN_DIMENSIONS, InputType
 from scriptorium.core.embeddings._vectors import normalise_rows
+from scriptorium.core.embeddings.contract import KNOWN_DIMENSIONS, InputType
 from scriptorium.core.errors import ModelError
 from scriptorium.core.http_retry import RetryPolicy, raise_for_retryable_status
 from scriptorium.core.llm.errors import as_model_error

@@ -52,6 +52,12 @@ ROWS = [
 
 
 @dataclass
+class FailingWorld:
+    imap: ImapTwin
+    smtp: SmtpTwin
+
+
+@dataclass
 class MailWorld:
     server: LiveServer
     imap: ImapTwin
@@ -85,7 +91,7 @@ def no_sideways_scroll(page: Page, where: str) -> None:
     assert width[0] <= width[1], f"{where} scrolls sideways: {width[0]} px of content in {width[1]} px"
 
 
-def connect_account(page: Page, world: MailWorld) -> None:
+def connect_account(page: Page, world: MailWorld | FailingWorld, password: str = PASSWORD) -> None:
     page.goto("/scribe/mail")
     expect(page.get_by_role("heading", name="Connect a mailbox")).to_be_visible()
     expect(page.get_by_label("Gmail")).to_be_visible()  # the presets came from the server
@@ -94,7 +100,7 @@ def connect_account(page: Page, world: MailWorld) -> None:
     page.get_by_label("Other").check()  # the twins are not a provider: type the servers in
     page.get_by_label("Email address").fill(USERNAME)
     page.get_by_label("Your name", exact=False).fill("Sam Student")
-    page.get_by_label("App password", exact=True).fill(PASSWORD)
+    page.get_by_label("App password", exact=True).fill(password)
     page.get_by_label("IMAP server", exact=True).fill(world.imap.host)
     page.get_by_label("IMAP port", exact=True).fill(str(world.imap.port))
     page.get_by_label("IMAP encryption", exact=True).select_option("ssl")
@@ -108,8 +114,11 @@ def connect_account(page: Page, world: MailWorld) -> None:
     expect(account.get_by_role("heading", level=2)).to_have_text(USERNAME)  # not the provider first clicked
     expect(account.get_by_test_id("sending-badge")).to_have_text("Drafts only")  # sending is off until turned on
     expect(page.get_by_label("App password", exact=True)).to_have_count(0)  # the form closed
-    assert PASSWORD not in page.content()
+    assert password not in page.content()
 
+
+def connection_works(page: Page) -> None:
+    account = page.get_by_test_id("mail-account")
     account.get_by_role("button", name="Test connection").click()
     expect(account.get_by_test_id("test-imap")).to_have_class("check-ok", timeout=30_000)
     expect(account.get_by_test_id("test-smtp")).to_have_class("check-ok")
@@ -125,6 +134,7 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
     size = "phone" if viewport is PHONE else "desktop"
 
     connect_account(page, world)
+    connection_works(page)
     no_sideways_scroll(page, "the Mail page")
     violations = audit(page, f"mail page ({size})")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -136,6 +146,7 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
     steps = page.get_by_test_id("batch-steps")
     steps.get_by_role("button", name="Put all 3 in my Drafts").click()
     expect(steps.get_by_test_id("mail-run-summary")).to_have_text("3 of 3 emails put in Drafts", timeout=60_000)
+    expect(page.get_by_test_id("mail-state")).to_have_text("In Drafts")  # the email's own badge follows the run
     page.screenshot(path=str(ARTIFACTS / f"scribe_mail_drafts_{size}.png"), full_page=True)
     drafts = world.imap.folder_with("\\Drafts").name
     stored = world.imap.messages(drafts)
@@ -192,4 +203,35 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
         "In Drafts"
     )
     assert len(world.smtp.received) == 1
+
+    # A batch holding a draft that needs review is refused in words, and can be previewed without it.
+    page.goto(f"/scribe/emails/{okafor['email_id']}")
+    page.get_by_test_id("batch-steps").get_by_role("button", name="Send these 3…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("alert")).to_contain_text("Quentin Aldridge-Vey")
+    dialog.get_by_role("button", name="Leave them out: preview the 2 ready emails").click()
+    expect(dialog.get_by_test_id("dry-run")).to_contain_text("To Priya Raman <p.raman@city.test>")
+    expect(dialog.get_by_test_id("dry-run")).not_to_contain_text("Quentin")
+    dialog.get_by_text("1 email not in this run").click()
+    expect(dialog).to_contain_text("Dr. Tomás Okafor: Already sent.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert len(world.smtp.received) == 1
     assert not violations, report(violations)
+
+
+def test_a_wrong_app_password_is_said_in_words_for_each_protocol(
+    start_live_server: Callable[..., LiveServer], new_page: Callable[..., Page]
+) -> None:
+    ca = test_ca()
+    with ImapTwin(ca=ca, tls="ssl") as imap, SmtpTwin(ca=ca, tls="starttls") as smtp:
+        server = start_live_server(fetch_allow_hosts=["127.0.0.1"], mail_ca_file=str(ca.ca_file))
+        page = new_page(server.url, viewport=PHONE)
+        connect_account(page, FailingWorld(imap, smtp), password="my-usual-password")
+        account = page.get_by_test_id("mail-account")
+        account.get_by_role("button", name="Test connection").click()
+        for protocol in ("imap", "smtp"):
+            result = account.get_by_test_id(f"test-{protocol}")
+            expect(result).to_have_class("check-fail", timeout=30_000)
+            expect(result).to_contain_text("app password")
+        no_sideways_scroll(page, "the Mail page with failed tests")

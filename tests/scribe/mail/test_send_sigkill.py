@@ -1,0 +1,122 @@
+"""A scale worker killed with SIGKILL in the middle of sending 20 emails: after a restart all 20 are sent, and
+the SMTP twin received each exactly once (real PostgreSQL and Redis; a real `scriptorium worker` process).
+
+The SMTP twin accepts each message at once (filing it in the IMAP twin's Sent folder, as Gmail does) but takes
+half a second to say so, so the kill most likely lands while a row is `sending` and its message already
+accepted: the restarted worker finds it in Sent and marks it sent instead of sending it again. (A message the
+server never accepted would be `uncertain` and not retried: that case is tested in test_send.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scriptorium.core.resources import open_resources
+from scriptorium.core.settings import Settings
+from scriptorium.scribe.mail.servers import MailboxConfig
+from tests.processes import scalar, sigkill, start, stop, wait_for
+from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db
+from tests.scribe.mail.test_send import start_send_run
+from tests.twins.smtp import SmtpTwin
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.postgres, pytest.mark.redis]
+BATCH = 20
+DATA_SECONDS = 0.5
+
+
+def slow_data(twin: SmtpTwin, seconds: float) -> None:
+    """Make the twin take `seconds` to say "250 OK" after it accepted (and filed in Sent) each message."""
+    assert twin._controller is not None
+    handler = twin._controller.handler
+    answer = handler.handle_DATA
+
+    async def slowly(*args: Any) -> str:
+        reply = str(await answer(*args))
+        await asyncio.sleep(seconds)
+        return reply
+
+    handler.handle_DATA = slowly
+
+
+def environment(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_", "JOB_", "QUEUE"))}
+    env.update(
+        {
+            "PROFILE": "scale",
+            "DATA_DIR": str(settings.data_dir),
+            "DATABASE_URL": settings.effective_database_url,
+            "REDIS_URL": str(settings.redis_url),
+            "QUEUE_NAME": settings.queue_name,
+            "JOB_LEASE_SECONDS": "1",
+            "AUTH_MODE": "none",
+            "ENVIRONMENT": "test",
+            "FETCH_ALLOW_HOSTS": ",".join(overrides["fetch_allow_hosts"]),
+            "MAIL_CA_FILE": str(overrides["mail_ca_file"]),
+            "MAIL_TIMEOUT_SECONDS": "10",
+        }
+    )
+    return env
+
+
+def sent(settings: Settings) -> int:
+    return scalar(settings, "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE state = 'sent'")
+
+
+async def test_a_worker_killed_mid_send_resumes_and_sends_each_email_once(
+    scale_settings: Settings,
+    mail_overrides: dict[str, Any],
+    mail_twins: MailboxConfig,
+    smtp_twin: SmtpTwin,
+    tmp_path: Path,
+) -> None:
+    settings = scale_settings.model_copy(
+        update={k: v for k, v in mail_overrides.items() if k.startswith(("fetch", "mail_ca"))}
+    )
+    async with mail_db(settings) as db:
+        user = await add_user(db)
+        batch, _ = await add_batch(db, user, BATCH)
+        account_id = await add_account(db, user, mail_twins, rate=1000)
+        run_id = await start_send_run(db, user, account_id, batch)
+    async with open_resources(settings) as resources:
+        await resources.queue.notify(1)
+    slow_data(smtp_twin, DATA_SECONDS)
+    env = environment(settings, mail_overrides)
+    log = tmp_path / "worker.log"
+
+    first = start(["-m", "scriptorium", "worker"], env, log)
+    try:
+        wait_for(lambda: sent(settings) >= 5, 120, "five emails sent", log)
+    finally:
+        sigkill(first)
+    assert sent(settings) < BATCH, "the kill came too late to matter"
+
+    second = start(["-m", "scriptorium", "worker"], env, log)
+    try:
+        wait_for(
+            lambda: (
+                scalar(settings, f"SELECT COUNT(*) FROM scribe_mail_runs WHERE id = '{run_id}' AND status = 'done'")
+                == 1
+            ),
+            150,
+            "the run to finish",
+            log,
+        )
+    finally:
+        stop(second, grace=5)
+
+    received = smtp_twin.wait_for(BATCH)
+    ids = [r.message_id for r in received]
+    assert len(ids) == BATCH and len(set(ids)) == BATCH, "every email reached the server exactly once"
+    assert sent(settings) == BATCH
+    assert scalar(settings, "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE state <> 'sent'") == 0
+    assert scalar(settings, "SELECT MAX(attempts) FROM jobs WHERE kind = 'scribe.mail.send'") >= 2, "it ran again"
+    settled = scalar(settings, "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE reason LIKE 'Found in your Sent%'")
+    assert settled <= 1
+
+
+__all__ = ["MailDb"]

@@ -234,6 +234,52 @@ def test_regenerate_replaces_the_answer_and_earlier_chats_reopen(
     expect(page.locator(".rd-msg")).to_have_count(0)
 
 
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, PHONE], ids=["desktop-1440", "phone"])
+def test_asking_in_a_reopened_earlier_chat_continues_it_at_the_current_page(
+    reader_server: LiveServer, new_page: Callable[..., Page], viewport: dict[str, int]
+) -> None:
+    page = new_page(reader_server.url, viewport=viewport)
+    slug = open_episode(page, 3)
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.url.endswith("/messages") else None)
+    ask(page, QUESTION)
+    expect(page.locator(".rd-msg-assistant").last).to_have_attribute("data-status", "complete")
+    earlier_id = re.search(r"/api/sessions/([0-9a-f]+)/messages", sent[0]).group(1)  # type: ignore[union-attr]
+
+    # A new chat, and the reader reads on to page 4.
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".rd-msg")).to_have_count(0)
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 4 of 8")
+
+    page.get_by_role("button", name="Earlier chats").click()
+    page.locator(".rd-earlier-item").filter(has_text=QUESTION).click()
+    bar = page.get_by_test_id("earlier-bar")
+    expect(bar).to_contain_text("Ask below to continue it")
+    expect(bar).to_contain_text("up to page 4")
+    expect(page.get_by_role("button", name="Continue")).to_be_disabled()
+    ask(page, "Who is on this page?")
+
+    # The question went to the earlier chat, which now follows the page on screen, and the panel shows it whole.
+    expect(page.locator(".rd-msg-user")).to_have_count(2)
+    expect(page.locator(".rd-msg-user").first).to_contain_text(QUESTION)
+    expect(page.locator(".rd-msg-assistant").last).to_have_attribute("data-status", "complete")
+    expect(bar).to_have_count(0)
+    expect(page.locator(".rd-chat-hint")).to_contain_text("up to page 4")
+    assert sent[-1].endswith(f"/api/sessions/{earlier_id}/messages"), sent
+    state = page.request.get(f"/api/sessions/{earlier_id}").json()
+    assert (state["current_page"], state["furthest_page"]) == (4, 4)
+    assert [m["content"] for m in state["messages"] if m["role"] == "user"] == [QUESTION, "Who is on this page?"]
+
+    # The continued chat is the one the reader comes back to, and a turn now moves it.
+    page.goto(f"/read/{slug}/4")
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 4 of 8")
+    if viewport == PHONE:  # the sheet starts folded on a phone
+        page.get_by_role("button", name="Chat", exact=True).click()
+    expect(page.locator(".rd-msg-user")).to_have_count(2)
+
+
 def assert_title_whole(title: Locator) -> None:
     """The episode title is on screen in full: wide enough for its words, not cut with an ellipsis."""
     expect(title).to_have_text(re.compile(r"\w{3,}"))

@@ -4,7 +4,8 @@
  * reader has reached: the server never cites past the position), and on a phone the sheet folds away so the page
  * can be seen. A failed or stopped answer has Retry, the last answer Regenerate, every answer Copy. Chips offer
  * one page question and one wiki question; the mode switch picks what the next question asks. Earlier chats in
- * the episode can be listed and reopened to read.
+ * the episode can be listed and reopened; asking in a reopened chat continues it (it becomes the reader's session
+ * again, at the reader's current place, never the place it had).
  *
  * Screen readers: the log is not a live region (streamed tokens would be read again and again); a separate
  * polite status announces "thinking" once and each finished answer once.
@@ -44,6 +45,8 @@ interface Props {
   onAsked: () => void;
   onJump: (citation: Citation) => void;
   onNewChat: () => Promise<void>;
+  /** Make an earlier chat the reader's session again (at the current place), then ask `question` in it. */
+  onContinue: (summary: SessionSummary, question: Suggestion) => Promise<void>;
   onClose: () => void;
 }
 
@@ -149,7 +152,17 @@ function MessageView({
   );
 }
 
-export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, onJump, onNewChat, onClose }: Props) {
+export function ChatPanel({
+  sessionId,
+  furthest,
+  spread,
+  pendingAsk,
+  onAsked,
+  onJump,
+  onNewChat,
+  onContinue,
+  onClose,
+}: Props) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [episodeSlug, setEpisodeSlug] = useState<string | null>(null);
   const [mode, setMode] = useState<Mode>("page");
@@ -159,6 +172,8 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
   const [said, setSaid] = useState("");
   const [listing, setListing] = useState(false);
   const [earlier, setEarlier] = useState<{ summary: SessionSummary; messages: ChatMessage[] } | null>(null);
+  const [continuing, setContinuing] = useState(false);
+  const [continueError, setContinueError] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
   const log = useRef<HTMLDivElement>(null);
   const reachable = useReachable();
@@ -168,6 +183,7 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
 
   // The conversation so far; if the server could not be reached, loaded again as soon as it answers.
   const loadedFor = useRef<string | null>(null);
+  const [historyLoaded, setHistoryLoaded] = useState(false);
   useEffect(() => {
     if (!reachable || loadedFor.current === sessionId) return;
     const controller = new AbortController();
@@ -180,6 +196,7 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
         const known = new Set(stored.map((m) => m.id));
         setMessages((list) => [...stored, ...list.filter((m) => !known.has(m.id))]);
         setEpisodeSlug(state.episode_slug);
+        setHistoryLoaded(true);
       })
       .catch(() => undefined);
     return () => controller.abort();
@@ -280,29 +297,45 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
     wasBusy.current = busy;
   }, [busy, messages]);
 
+  // A question handed over (from the map, or one that continued an earlier chat) is asked once the conversation so
+  // far is here: asked before, a history that arrived after its answer was saved would show it twice.
   useEffect(() => {
-    if (pendingAsk && !busy) {
+    if (pendingAsk && !busy && historyLoaded) {
       setMode(pendingAsk.mode);
       onAsked();
       void send(pendingAsk.mode, pendingAsk.text);
     }
-  }, [pendingAsk, busy, send, onAsked]);
+  }, [pendingAsk, busy, historyLoaded, send, onAsked]);
 
   const openEarlier = useCallback((summary: SessionSummary) => {
     setListing(false);
+    setContinueError(null);
     getSession(summary.session_id)
       .then((state) => setEarlier({ summary, messages: state.messages.map(fromStored) }))
       .catch(() => setEarlier({ summary, messages: [] }));
   }, []);
 
+  /** A question asked with an earlier chat open continues that chat (the panel then reopens on it). */
+  const continueWith = async (text: string) => {
+    if (!earlier || continuing || !text.trim()) return;
+    setContinuing(true);
+    setContinueError(null);
+    try {
+      await onContinue(earlier.summary, { mode, text: text.trim() });
+    } catch (reason) {
+      setContinueError(reason instanceof ApiError ? reason.message : "Could not reach the server to continue this chat.");
+      setContinuing(false);
+    }
+  };
+  const askNow = (text: string) => void (earlier ? continueWith(text) : send(mode, text));
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void send(mode, draft);
+    askNow(draft);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
-      void send(mode, draft);
+      askNow(draft);
     }
   };
   const lastAnswer = [...messages].reverse().find((m) => m.role === "assistant");
@@ -362,13 +395,19 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
           />
         )}
         {earlier && (
-          <div className="rd-earlier-bar" role="note">
+          <div className="rd-earlier-bar" role="note" data-testid="earlier-bar">
             <span>
-              Earlier chat: <strong>{earlier.summary.title}</strong> (read only)
+              Earlier chat: <strong>{earlier.summary.title}</strong>. Ask below to continue it; it will know the
+              story up to page {furthest}, where you are now.
             </span>
             <button type="button" className="btn btn-sm" onClick={() => setEarlier(null)}>
               Back to this chat
             </button>
+            {continueError && (
+              <p className="alert alert-error" role="alert">
+                {continueError}
+              </p>
+            )}
           </div>
         )}
         {!listing && !earlier && messages.length === 0 && (
@@ -429,7 +468,13 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
           rows={2}
           maxLength={2000}
           value={draft}
-          placeholder={mode === "page" ? "Ask about what you're reading…" : "Ask the wiki about someone or something…"}
+          placeholder={
+            earlier
+              ? "Ask to continue this earlier chat…"
+              : mode === "page"
+                ? "Ask about what you're reading…"
+                : "Ask the wiki about someone or something…"
+          }
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}
         />
@@ -438,8 +483,8 @@ export function ChatPanel({ sessionId, furthest, spread, pendingAsk, onAsked, on
             Stop
           </button>
         ) : (
-          <button type="submit" className="btn btn-primary" disabled={!draft.trim()}>
-            Ask
+          <button type="submit" className="btn btn-primary" disabled={!draft.trim() || continuing}>
+            {earlier ? "Continue" : "Ask"}
           </button>
         )}
       </form>

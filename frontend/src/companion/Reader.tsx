@@ -11,9 +11,10 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiError, isAbortError } from "../api/client";
 import { Loading } from "../components/Loading";
 import { useDocumentTitle } from "../components/useDocumentTitle";
-import { getAhead, getEpisode, movePage, openSession, type AheadPage } from "./api";
+import { continueSession, getAhead, getEpisode, movePage, openSession, type AheadPage } from "./api";
 import { ChatPanel } from "./ChatPanel";
 import { Flipbook } from "./Flipbook";
+import type { SessionSummary } from "./chat/earlier";
 import type { Citation, EpisodeDetail, PageView, SessionCreated, Suggestion } from "./types";
 import { clamp, cursorFor, leftPage } from "./position";
 import { FirstRunHint } from "./reader/FirstRunHint";
@@ -99,10 +100,24 @@ export function Reader() {
   useDocumentTitle(detail ? `Episode ${detail.episode_number}: ${detail.title}` : "Companion");
 
   /** Merge pages from the server, keeping a page's link while it is good so the browser cache keeps working. */
+  // A reply that changes nothing shown (a turn inside what was read) leaves the map as it is: no render.
   const merge = useCallback((updates: PageView[], commit = true): Map<number, PageView> => {
     const now = Date.now() / 1000;
-    const next = new Map(pagesRef.current);
-    for (const page of updates) next.set(page.page_number, keepLinks(next.get(page.page_number), page, now));
+    const held = pagesRef.current;
+    const changed = updates.filter((page) => {
+      const before = held.get(page.page_number);
+      const kept = keepLinks(before, page, now);
+      return (
+        !before ||
+        before.visible !== kept.visible ||
+        before.image_url !== kept.image_url ||
+        before.thumbnail_url !== kept.thumbnail_url ||
+        JSON.stringify(before.characters) !== JSON.stringify(kept.characters)
+      );
+    });
+    if (!changed.length) return held;
+    const next = new Map(held);
+    for (const page of changed) next.set(page.page_number, keepLinks(next.get(page.page_number), page, now));
     pagesRef.current = next;
     if (commit) setPages(next);
     return next;
@@ -353,6 +368,19 @@ export function Reader() {
     setFurthest(created.furthest_page);
   }, [slug]);
 
+  // An earlier chat continued: it becomes the session (at this place; the server takes it from the current one) and
+  // the question that continued it is asked there once its panel opens.
+  const continueChat = useCallback(
+    async (summary: SessionSummary, question: Suggestion) => {
+      if (!session) return;
+      const created = await continueSession(summary.session_id, session.session_id);
+      setSession({ ...created });
+      setFurthest(created.furthest_page);
+      setPendingAsk(question);
+    },
+    [session],
+  );
+
   if (error && !detail) {
     return (
       <div className="container rd-error">
@@ -492,6 +520,7 @@ export function Reader() {
             onAsked={() => setPendingAsk(null)}
             onJump={jump}
             onNewChat={newChat}
+            onContinue={continueChat}
             onClose={() => setChatOpen(false)}
           />
         )}

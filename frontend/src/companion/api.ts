@@ -139,3 +139,17 @@ export async function getAhead(sessionId: string, count: 1 | 2, signal?: AbortSi
   );
   return body.pages;
 }
+
+/**
+ * Continue an earlier conversation: it becomes the reader's session again, at the place of the session they are
+ * in now (`fromSessionId`), never at its old place (`POST /api/sessions/{id}/continue`).
+ */
+export async function continueSession(sessionId: string, fromSessionId: string): Promise<SessionCreated> {
+  const created = await apiFetch<SessionCreated>(`/api/sessions/${sessionId}/continue`, {
+    method: "POST",
+    headers: readerHeaders(),
+    body: { from_session_id: fromSessionId },
+  });
+  readerToken.set(created.reader_token);
+  return created;
+}

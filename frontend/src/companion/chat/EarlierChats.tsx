@@ -1,6 +1,6 @@
 /**
- * The reader's earlier conversations in this episode: a list, and one reopened read-only (its answers and their
- * page links work; new questions go to the current chat, which follows the page on screen).
+ * The reader's earlier conversations in this episode: a list to reopen one from. A reopened chat shows its answers
+ * (their page links work); a question asked in it continues it at the reader's current place (ChatPanel).
  */
 
 import { useEffect, useState } from "react";

@@ -40,7 +40,7 @@ from scriptorium.scribe.models import MailDelivery  # noqa: E402
 async def bench(count: int, rate: int, cap: int, data_dir: Path) -> None:
     ca = test_ca()
     with ImapTwin(ca=ca, tls="ssl") as imap, SmtpTwin(ca=ca, tls="starttls", deliver_to=imap) as smtp:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None,
             data_dir=data_dir,
             environment="test",

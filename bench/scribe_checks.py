@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 
 from scriptorium.scribe.pipeline.checks import run_checks
-from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Fact, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Draft, Evidence, Fact, ResearchSource
 
 _MEMORY_PROBE = """
 import json
@@ -35,7 +35,7 @@ from scriptorium.scribe.pipeline.checks import run_checks
 imported = rss()
 draft = types.Draft("Hi", "Dear Dr. Chen, see bit.ly/x. Best, Sam", [], "offline")
 run_checks(draft, template="Dear {{name}}, hello. Best, Sam", template_raws=("{{name}}",),
-           recipient=types.Recipient("Maria Chen", "soil"), evidence=types.Evidence([], [], False))
+           recipient=types.Addressee("Maria Chen", "soil"), evidence=types.Evidence([], [], False))
 print(json.dumps({"before": before, "imported": imported, "first_run": rss()}))
 """
 
@@ -44,9 +44,9 @@ PAPER = "Coevolution signals for protein folding"
 PLACE = "University of Northbridge"
 EVIDENCE = Evidence(
     sources=[
-        Source("S1", "openalex", "https://openalex.org/A1", "OpenAlex profile: Maria Chen", WHEN,
+        ResearchSource("S1", "openalex", "https://openalex.org/A1", "OpenAlex profile: Maria Chen", WHEN,
                "Maria Chen. Institutions: University of Northbridge. Topics: Protein Folding, Structural Biology."),
-        Source("S2", "openalex", "https://doi.org/10.5555/x", PAPER, WHEN, "We map coevolution signals. " * 40),
+        ResearchSource("S2", "openalex", "https://doi.org/10.5555/x", PAPER, WHEN, "We map coevolution signals. " * 40),
     ],
     facts=[
         Fact(f"Maria Chen is affiliated with {PLACE}.", ("S1",), "affiliation", PLACE),
@@ -60,7 +60,7 @@ TEMPLATE = (
     "approaches {{research_area}}.\n\nBest,\nSam"
 )
 RAWS = ("{{paper_title}}", "{{last_name}}", "{{university}}", "{{research_area}}")
-RECIPIENT = Recipient("Dr. Maria Chen", "protein folding")
+RECIPIENT = Addressee("Dr. Maria Chen", "protein folding")
 GOOD = (
     f'Dear Professor Chen,\n\nI am a second-year PhD student at Stanford. I read your paper "{PAPER}" and would '
     "love to learn how your group at University of Northbridge approaches protein folding.\n\nBest,\nSam"

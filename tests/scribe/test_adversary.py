@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, run_pipeline
 from scriptorium.scribe.pipeline.evidence import screen
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
@@ -32,7 +32,7 @@ from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
 Act = Callable[[PromptView, Email], Email]
-BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+BIOLOGIST = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
 REAL_TITLE = "Coevolution-guided sampling of protein folding intermediates"
 
 
@@ -243,7 +243,7 @@ async def test_a_hostile_profile_page_contributes_its_facts_and_none_of_its_requ
     scholarly_twin.pages["chen-hostile"] = (FIXTURES / "chen-hostile.html").read_text()
     model = MisbehavingModel(Rule("obeys the page", obey_the_page))
     openai_twin.responder = model
-    recipient = Recipient(
+    recipient = Addressee(
         BIOLOGIST.name, BIOLOGIST.interest, affiliation=BIOLOGIST.affiliation,
         profile_urls=(scholarly_twin.page_url("chen-hostile"),),
     )  # fmt: skip

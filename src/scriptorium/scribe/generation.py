@@ -30,8 +30,7 @@ from scriptorium.core.db import transaction, utcnow
 from scriptorium.core.errors import ScriptoriumError, UpstreamError
 from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Step, run_pipeline
-from scriptorium.scribe.pipeline import Recipient as PipelineRecipient
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline.resume import StepResults, fingerprint
 from scriptorium.scribe.pipeline.runner import DryRunModelFailed
 from scriptorium.scribe.results import store_result, usage_rows
@@ -173,7 +172,7 @@ async def generate_email(ctx: JobContext) -> None:
     item, recipient = loaded
     tracker = StepTracker(ctx, item_id)
     await tracker.begin()
-    target = PipelineRecipient(  # name and interest as submitted with this item; contact details as last known
+    target = Addressee(  # name and interest as submitted with this item; contact details as last known
         name=item.recipient_name,
         interest=item.recipient_interest,
         email=recipient.email if recipient else None,

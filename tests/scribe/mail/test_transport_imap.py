@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -120,9 +123,9 @@ async def test_ssl_on_a_starttls_port_is_a_tls_mismatch(twin_ca: TestCA, mail_se
 
 
 async def test_starttls_on_an_ssl_port_is_a_tls_mismatch(
-    imap_twin: ImapTwin, make_settings: object, mail_overrides: dict[str, object]
+    imap_twin: ImapTwin, make_settings: Callable[..., Settings], mail_overrides: dict[str, Any]
 ) -> None:
-    settings = make_settings(**{**mail_overrides, "mail_timeout_seconds": 1.0})  # type: ignore[operator]
+    settings = make_settings(**{**mail_overrides, "mail_timeout_seconds": 1.0})
     with pytest.raises(TlsMismatch) as caught:
         async with open_mailbox(twin_server(imap_twin, tls="starttls"), settings=settings):
             pass
@@ -207,3 +210,31 @@ def test_folder_names_decoded_for_people() -> None:
     assert decode_folder_name("[Gmail]/Entw&APw-rfe") == "[Gmail]/Entwürfe"
     assert decode_folder_name("Tom &- Jerry") == "Tom & Jerry"
     assert decode_folder_name("&U,BTFw-") == "台北"
+
+
+async def test_reply_in_a_thread_answers_the_newest_of_ours(imap_twin: ImapTwin, mail_settings: Settings) -> None:
+    first, follow_up = _mail("e-1").message_id, _mail("e-2").message_id
+    reply = EmailMessage()
+    reply["From"] = "ng@faraway.test"
+    reply["Subject"] = "Re: Re: your email"
+    reply["Message-ID"] = "<r2@faraway.test>"
+    reply["References"] = f"{first} <r1@faraway.test> {follow_up}"
+    reply.set_content("Yes.\n")
+    imap_twin.add("INBOX", reply)
+    async with open_mailbox(twin_server(imap_twin), settings=mail_settings) as box:
+        [found] = await box.find_replies([first, follow_up], date.today())
+    assert found.message_id_replied_to == follow_up
+
+
+async def test_a_server_that_stops_answering_mid_session_is_connection_failed(
+    imap_twin: ImapTwin, make_settings: Callable[..., Settings], mail_overrides: dict[str, Any]
+) -> None:
+    settings = make_settings(**{**mail_overrides, "mail_timeout_seconds": 1.0})
+    async with open_mailbox(twin_server(imap_twin), settings=settings) as box:
+        _, release = imap_twin.hold_next("SEARCH")
+        try:
+            with pytest.raises(ConnectionFailed) as caught:
+                await box.has_message_id("Brouillons", _mail().message_id)
+        finally:
+            release.set()
+    assert "stopped answering" in caught.value.words and not isinstance(caught.value, TlsMismatch)

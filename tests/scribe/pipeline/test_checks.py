@@ -17,22 +17,22 @@ from scriptorium.scribe.pipeline.checks import (
     cited_titles,
 )
 from scriptorium.scribe.pipeline.style import new_tells, tells
-from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Draft, Evidence, ResearchSource
 
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)
 PAPER = "A novel coevolution method for robust folding"
 EVIDENCE = Evidence(
     sources=[
-        Source("S1", "openalex", "https://doi.org/10.5555/jmb.2025.0311", PAPER, WHEN, "abstract"),
-        Source(
+        ResearchSource("S1", "openalex", "https://doi.org/10.5555/jmb.2025.0311", PAPER, WHEN, "abstract"),
+        ResearchSource(
             "S2", "arxiv", "http://arxiv.org/abs/2410.04417v2", "Diffusion models for disordered proteins", WHEN, ""
         ),
-        Source("S3", "web", "https://www.northbridge.example/people/mchen", "Maria Chen", WHEN, "bio"),
+        ResearchSource("S3", "web", "https://www.northbridge.example/people/mchen", "Maria Chen", WHEN, "bio"),
     ],
     facts=[],
     author_verified=True,
 )
-RECIPIENT = Recipient("Dr. María Chen", "robust protein design", email="mchen@northbridge.example")
+RECIPIENT = Addressee("Dr. María Chen", "robust protein design", email="mchen@northbridge.example")
 
 
 def draft(body: str, subject: str = "Hello", claims: list[Claim] | None = None) -> Draft:

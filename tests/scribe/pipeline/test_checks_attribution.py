@@ -12,13 +12,13 @@ import pytest
 
 from scriptorium.scribe.pipeline.attribution import specifics
 from scriptorium.scribe.pipeline.checks import check_attribution, run_checks
-from scriptorium.scribe.pipeline.types import CheckResult, Claim, Draft, Evidence, Fact, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, CheckResult, Claim, Draft, Evidence, Fact, ResearchSource
 
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)
 PAPER = "Coevolution signals for protein folding"
 EVIDENCE = Evidence(
     sources=[
-        Source(
+        ResearchSource(
             "S1",
             "openalex",
             "https://openalex.org/A5001",
@@ -26,7 +26,9 @@ EVIDENCE = Evidence(
             WHEN,
             "Maria Chen. Institutions: University of Northbridge. Topics: Protein Folding, Structural Biology.",
         ),
-        Source("S2", "openalex", "https://doi.org/10.5555/jmb.2021.0311", PAPER, WHEN, "We map coevolution in EMBL."),
+        ResearchSource(
+            "S2", "openalex", "https://doi.org/10.5555/jmb.2021.0311", PAPER, WHEN, "We map coevolution in EMBL."
+        ),
     ],
     facts=[
         Fact(
@@ -49,7 +51,7 @@ your group at {{university}} approaches {{research_area}}.
 Best,
 Sam"""
 RAWS = ("{{paper_title}}", "{{last_name}}", "{{university}}", "{{research_area}}")
-RECIPIENT = Recipient("Dr. María Chen", "protein folding", email="mchen@northbridge.example")
+RECIPIENT = Addressee("Dr. María Chen", "protein folding", email="mchen@northbridge.example")
 GOOD_BODY = f"""Dear Professor Chen,
 
 I am a second-year PhD student at Stanford. I read your paper "{PAPER}" and would love to learn how your group at \

@@ -10,15 +10,15 @@ from scriptorium.scribe.pipeline.checks import check_links, check_placeholders
 from scriptorium.scribe.pipeline.links import find_links, is_domain
 from scriptorium.scribe.pipeline.merge import compose_offline
 from scriptorium.scribe.pipeline.template import analyze_rules
-from scriptorium.scribe.pipeline.types import Draft, Evidence, Fact, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Draft, Evidence, Fact, ResearchSource
 
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)
 EVIDENCE = Evidence(
-    sources=[Source("S1", "web", "https://www.northbridge.example/people/mchen", "Maria Chen", WHEN, "bio")],
+    sources=[ResearchSource("S1", "web", "https://www.northbridge.example/people/mchen", "Maria Chen", WHEN, "bio")],
     facts=[],
     author_verified=True,
 )
-RECIPIENT = Recipient("Maria Chen", "soil carbon", email="mchen@northbridge.example")
+RECIPIENT = Addressee("Maria Chen", "soil carbon", email="mchen@northbridge.example")
 TEMPLATE = "Dear {{name}}, my notes are at sam.example/notes. Reach me at sam [at] student (dot) example. Sam"
 
 
@@ -75,8 +75,8 @@ def test_an_obfuscated_address_is_a_link_not_a_leftover_placeholder() -> None:
     assert not links(body)[0]
 
 
-def _paper(title: str, source_id: str) -> tuple[Source, Fact]:
-    source = Source(source_id, "openalex", f"https://doi.org/10.5555/{source_id}", title, WHEN, "abstract")
+def _paper(title: str, source_id: str) -> tuple[ResearchSource, Fact]:
+    source = ResearchSource(source_id, "openalex", f"https://doi.org/10.5555/{source_id}", title, WHEN, "abstract")
     return source, Fact(f'Maria Chen is an author of "{title}" (2024).', (source_id,), "paper", title)
 
 

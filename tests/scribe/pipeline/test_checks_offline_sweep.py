@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from scriptorium.scribe.pipeline import PipelineDeps, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, run_pipeline
 from tests.scribe.conftest import BOOK_TEMPLATE, GENERAL_TEMPLATE, RESEARCH_TEMPLATE, StepLog
 from tests.twins.scholarly import ScholarlyTwin
 
@@ -35,7 +35,7 @@ async def test_offline_drafts_pass_attribution_links_and_style(
     failures = []
     for name, interest, affiliation, page in RECIPIENTS:
         pages = (scholarly_twin.page_url(page),) if page else ()
-        recipient = Recipient(name, interest, affiliation=affiliation, profile_urls=pages)
+        recipient = Addressee(name, interest, affiliation=affiliation, profile_urls=pages)
         result = await run_pipeline(TEMPLATES[template], recipient, deps=pipeline_deps(exa=search), on_step=StepLog())
         failures += [(name, c.name, c.message) for c in result.checks if c.name in NEW_CHECKS and not c.passed]
         assert {c.name for c in result.checks} >= NEW_CHECKS

@@ -16,7 +16,7 @@ import feedparser
 from scriptorium.core.web import extract_main_text
 from scriptorium.scribe.pipeline.attribution import Attribution
 from scriptorium.scribe.pipeline.sentences import split
-from scriptorium.scribe.pipeline.types import Claim, Evidence, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Evidence, ResearchSource
 from scriptorium.scribe.sources.openalex import abstract_text
 
 SCHOLARLY = Path(__file__).resolve().parents[2] / "fixtures" / "scholarly"
@@ -36,9 +36,9 @@ def _documents() -> list[tuple[str, str]]:
 
 
 def _attribution(title: str, text: str) -> Attribution:
-    source = Source("S1", "web", "https://pages.example/doc", title, WHEN, text)
+    source = ResearchSource("S1", "web", "https://pages.example/doc", title, WHEN, text)
     return Attribution.build(
-        "Dear {{name}}, hello. Sam", ("{{name}}",), Recipient("Nobody Here", "x"), Evidence([source], [], True)
+        "Dear {{name}}, hello. Sam", ("{{name}}",), Addressee("Nobody Here", "x"), Evidence([source], [], True)
     )
 
 

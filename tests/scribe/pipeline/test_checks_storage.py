@@ -37,9 +37,11 @@ def test_a_failed_title_check_points_at_the_sentence_that_cites_it() -> None:
     from datetime import UTC, datetime
 
     from scriptorium.scribe.pipeline.checks import check_titles
-    from scriptorium.scribe.pipeline.types import Draft, Evidence, Source
+    from scriptorium.scribe.pipeline.types import Draft, Evidence, ResearchSource
 
-    source = Source("S1", "openalex", "https://doi.org/10.1/x", "Soil carbon under cover crops", datetime.now(UTC), "")
+    source = ResearchSource(
+        "S1", "openalex", "https://doi.org/10.1/x", "Soil carbon under cover crops", datetime.now(UTC), ""
+    )
     sentence = 'I loved "Ink and Cloister: Scribal Networks".'
     body = f'Dear Dr. Chen,\nI read "Soil carbon under cover crops". {sentence}\nSam'
     result = check_titles(Draft("Hi", body, [], "model"), Evidence([source], [], author_verified=True), "template")

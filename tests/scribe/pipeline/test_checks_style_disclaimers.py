@@ -8,15 +8,15 @@ import pytest
 
 from scriptorium.scribe.pipeline.checks import check_style
 from scriptorium.scribe.pipeline.style import tells
-from scriptorium.scribe.pipeline.types import Draft, Evidence, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Draft, Evidence, ResearchSource
 
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)
 EVIDENCE = Evidence(
-    sources=[Source("S1", "openalex", "https://doi.org/10.5555/x", "Soil carbon under cover crops", WHEN, "")],
+    sources=[ResearchSource("S1", "openalex", "https://doi.org/10.5555/x", "Soil carbon under cover crops", WHEN, "")],
     facts=[],
     author_verified=True,
 )
-RECIPIENT = Recipient("Maria Chen", "soil carbon")
+RECIPIENT = Addressee("Maria Chen", "soil carbon")
 TEMPLATE = "Dear {{name}}, I read your paper and would like to ask two questions about it. Thanks, Sam"
 
 

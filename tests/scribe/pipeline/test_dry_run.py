@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from scriptorium.core.errors import ModelError
-from scriptorium.scribe.pipeline import STEPS, PipelineDeps, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import STEPS, Addressee, PipelineDeps, run_pipeline
 from tests.scribe.conftest import GENERAL_TEMPLATE as GENERAL
 from tests.scribe.conftest import RESEARCH_TEMPLATE as RESEARCH
 from tests.scribe.conftest import StepLog
@@ -18,9 +18,9 @@ from tests.twins.scholarly import ScholarlyTwin
 Deps = Callable[..., PipelineDeps]
 
 
-def chen(twin: ScholarlyTwin) -> Recipient:
+def chen(twin: ScholarlyTwin) -> Addressee:
     """A recipient every source knows, with a profile page: a real run would ask all of them."""
-    return Recipient(
+    return Addressee(
         "Dr. Maria Chen",
         "protein folding",
         affiliation="University of Northbridge",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scriptorium.scribe.pipeline import PipelineDeps, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, run_pipeline
 from scriptorium.scribe.pipeline.guard import AuthorChoice, PaperGuard, choose_author
 from scriptorium.scribe.pipeline.research import SourceSet
 from scriptorium.scribe.sources import AuthorRecord, PaperRecord, ResearchQuery
@@ -156,14 +156,14 @@ def test_ambiguity_disables_the_topic_rule() -> None:
     assert not guard.verify(PaperRecord("arxiv", "X1", "Folding of small proteins", "u3")).citable
 
 
-async def run(deps: PipelineDeps, template: str, recipient: Recipient) -> tuple[set[str], set[str], str]:
+async def run(deps: PipelineDeps, template: str, recipient: Addressee) -> tuple[set[str], set[str], str]:
     result = await run_pipeline(template, recipient, deps=deps, on_step=StepLog())
     source_titles = {s.title for s in result.evidence.sources}
     return source_titles, {f.value for f in result.evidence.facts if f.kind in {"paper", "book"}}, result.draft.body
 
 
 async def test_the_biologist_gets_only_her_papers(pipeline_deps: Callable[..., PipelineDeps]) -> None:
-    recipient = Recipient("Dr. Maria Chen", "protein folding", affiliation="University of Northbridge")
+    recipient = Addressee("Dr. Maria Chen", "protein folding", affiliation="University of Northbridge")
     sources, cited_works, body = await run(pipeline_deps(), RESEARCH_TEMPLATE, recipient)
     assert cited_works
     assert cited_works <= BIOLOGIST_TITLES
@@ -174,7 +174,7 @@ async def test_the_biologist_gets_only_her_papers(pipeline_deps: Callable[..., P
 async def test_the_historian_gets_only_her_works_even_when_arxiv_is_searched(
     pipeline_deps: Callable[..., PipelineDeps], scholarly_twin: ScholarlyTwin
 ) -> None:
-    recipient = Recipient("Maria Chen", "medieval manuscripts and monastic history", affiliation="Eastmarch University")
+    recipient = Addressee("Maria Chen", "medieval manuscripts and monastic history", affiliation="Eastmarch University")
     result = await run_pipeline(RESEARCH_TEMPLATE, recipient, deps=pipeline_deps(), on_step=StepLog())
     assert scholarly_twin.requests_to("arxiv"), "research templates search arXiv"
     titles = {s.title for s in result.evidence.sources}
@@ -188,7 +188,7 @@ async def test_the_historian_gets_only_her_works_even_when_arxiv_is_searched(
 
 
 async def test_the_historian_book_email_cites_her_book(pipeline_deps: Callable[..., PipelineDeps]) -> None:
-    recipient = Recipient("Maria Chen", "medieval monastic history")  # no affiliation: topics decide
+    recipient = Addressee("Maria Chen", "medieval monastic history")  # no affiliation: topics decide
     sources, cited_works, body = await run(pipeline_deps(), BOOK_TEMPLATE, recipient)
     assert "Ink and Cloister: Scribal Networks in Twelfth-Century Flanders" in body
     assert cited_works <= HISTORIAN_TITLES
@@ -198,7 +198,7 @@ async def test_the_historian_book_email_cites_her_book(pipeline_deps: Callable[.
 async def test_conflicting_input_yields_needs_review_not_the_wrong_person(
     pipeline_deps: Callable[..., PipelineDeps],
 ) -> None:
-    recipient = Recipient("Maria Chen", "protein folding", affiliation="Eastmarch University")
+    recipient = Addressee("Maria Chen", "protein folding", affiliation="Eastmarch University")
     result = await run_pipeline(RESEARCH_TEMPLATE, recipient, deps=pipeline_deps(), on_step=StepLog())
     assert not result.evidence.author_verified
     assert not {s.title for s in result.evidence.sources} & (HISTORIAN_TITLES | BIOLOGIST_TITLES)

@@ -8,7 +8,7 @@ import pytest
 
 from scriptorium.scribe.pipeline.merge import compose_offline, slot_for, split_subject
 from scriptorium.scribe.pipeline.template import analyze_rules
-from scriptorium.scribe.pipeline.types import Evidence, Fact, Placeholder, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Evidence, Fact, Placeholder, ResearchSource
 
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -47,7 +47,7 @@ def test_subject_line_is_split_from_the_body() -> None:
 
 def test_researched_values_carry_claims_and_given_values_do_not() -> None:
     evidence = Evidence(
-        sources=[Source("S1", "openalex", "https://openalex.org/A1", "OpenAlex profile", WHEN, "")],
+        sources=[ResearchSource("S1", "openalex", "https://openalex.org/A1", "OpenAlex profile", WHEN, "")],
         facts=[
             Fact('Maria Chen is an author of "Folding".', ("S1",), "paper", "Folding"),
             Fact(
@@ -60,7 +60,7 @@ def test_researched_values_carry_claims_and_given_values_do_not() -> None:
         author_verified=True,
     )
     template = "Dear Dr. {{last_name}}, I read {{paper_title}} at {{university}} on {{research_area}}. [Your Name]"
-    draft, notes = compose_offline(template, analyze_rules(template), Recipient("Dr. Maria Chen", "folding"), evidence)
+    draft, notes = compose_offline(template, analyze_rules(template), Addressee("Dr. Maria Chen", "folding"), evidence)
     assert draft.body == "Dear Dr. Chen, I read Folding at University of Northbridge on folding. [Your Name]"
     assert [c.text for c in draft.claims] == [evidence.facts[0].text, evidence.facts[1].text]
     assert notes == ["[Your Name] was left for you to fill: it is your own detail."]
@@ -71,7 +71,7 @@ def test_a_given_affiliation_fills_the_university_when_research_found_none() -> 
     evidence = Evidence(sources=[], facts=[], author_verified=False)
     template = "Hello {{name}} at {{university}}, about {{book_title}}."
     draft, notes = compose_offline(
-        template, analyze_rules(template), Recipient("Ana Ruiz", "poetry", affiliation="Lakeshore"), evidence
+        template, analyze_rules(template), Addressee("Ana Ruiz", "poetry", affiliation="Lakeshore"), evidence
     )
     assert draft.body == "Hello Ana Ruiz at Lakeshore, about {{book_title}}."
     assert draft.claims == []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scriptorium.core.llm.bounded import call_budget
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, run_pipeline
 from scriptorium.scribe.pipeline.compose import compose_max_tokens
 from scriptorium.scribe.pipeline.runner import Budget
 from scriptorium.scribe.pipeline.template import CLASSIFIER_MAX_TOKENS
@@ -24,7 +24,7 @@ TEMPLATE = (
     "Dear Professor {{last_name}},\n\nI'm a second-year student in {{research_area}}. I read your paper "
     '"{{paper_title}}" and would love to ask how you picked the test proteins.\n\nBest,\nSam'
 )
-BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+BIOLOGIST = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
 
 
 def system_of(body: dict[str, Any]) -> str:

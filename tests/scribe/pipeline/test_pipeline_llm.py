@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scriptorium.core.web import UNTRUSTED_NOTICE
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, run_pipeline
 from tests.scribe.conftest import StepLog
 from tests.twins.llm import OpenAITwin
 from tests.twins.scholarly import ScholarlyTwin
@@ -19,7 +19,7 @@ TEMPLATE = (
     '"{{paper_title}}" and would love to ask how you picked the test proteins.\n\nBest,\nSam'
 )
 COEVOLUTION = "Coevolution-guided sampling of protein folding intermediates"
-BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+BIOLOGIST = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
 
 
 def messages(body: dict[str, Any]) -> tuple[str, str]:
@@ -44,7 +44,7 @@ def filled(body: str = "", **claims: list[str]) -> dict[str, Any]:
     }
 
 
-async def compose(deps: PipelineDeps, recipient: Recipient = BIOLOGIST, template: str = TEMPLATE) -> PipelineResult:
+async def compose(deps: PipelineDeps, recipient: Addressee = BIOLOGIST, template: str = TEMPLATE) -> PipelineResult:
     return await run_pipeline(template, recipient, deps=deps, on_step=StepLog())
 
 
@@ -86,7 +86,7 @@ async def test_injected_instructions_never_reach_the_model_and_obedience_is_caug
         "Dear Professor Raman,\n\nI'm a second-year student in urban stormwater. Apply at http://evil.example/apply "
         "and write to grants@evil.example.\n\nBest,\nSam"
     )
-    recipient = Recipient("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("raman-westfield"),))
+    recipient = Addressee("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("raman-westfield"),))
     template = TEMPLATE.replace(
         ' I read your paper "{{paper_title}}" and would love to ask how you picked the test proteins.', ""
     )
@@ -118,7 +118,7 @@ async def test_forged_markers_inside_a_page_cannot_close_the_data_block(
         "</p></main></body></html>"
     )
     openai_twin.responder = lambda request: filled("Dear Professor Raman, hello.")
-    recipient = Recipient("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("forged"),))
+    recipient = Addressee("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("forged"),))
     result = await compose(pipeline_deps(email_composer_model=openai_twin.chat_spec()), recipient)
     _, user = messages(openai_twin.requests[-1].body)
     assert "best lab pets" in user  # the forged text reached the prompt, inside its block ...

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from scriptorium.core.errors import ValidationFailed
-from scriptorium.scribe.pipeline import STEPS, PipelineDeps, PipelineResult, Recipient, Step, run_pipeline
+from scriptorium.scribe.pipeline import STEPS, Addressee, PipelineDeps, PipelineResult, Step, run_pipeline
 from tests.scribe.conftest import BOOK_TEMPLATE as BOOK
 from tests.scribe.conftest import GENERAL_TEMPLATE as GENERAL
 from tests.scribe.conftest import RESEARCH_TEMPLATE as RESEARCH
@@ -31,7 +31,7 @@ def assert_claims_are_backed(result: PipelineResult) -> None:
 
 
 async def test_research_template_end_to_end(deps: Deps, scholarly_twin: ScholarlyTwin, step_log: StepLog) -> None:
-    recipient = Recipient(
+    recipient = Addressee(
         "Dr. Maria Chen",
         "protein folding",
         affiliation="University of Northbridge",
@@ -60,7 +60,7 @@ async def test_research_template_end_to_end(deps: Deps, scholarly_twin: Scholarl
 
 
 async def test_book_template_end_to_end(deps: Deps, scholarly_twin: ScholarlyTwin, step_log: StepLog) -> None:
-    recipient = Recipient("Maria Chen", "medieval manuscripts", affiliation="Eastmarch University")
+    recipient = Addressee("Maria Chen", "medieval manuscripts", affiliation="Eastmarch University")
     result = await run_pipeline(BOOK, recipient, deps=deps(), on_step=step_log)
     assert result.analysis.template_type == "book"
     assert result.status == "completed", result.reasons
@@ -74,7 +74,7 @@ async def test_book_template_end_to_end(deps: Deps, scholarly_twin: ScholarlyTwi
 
 
 async def test_general_template_end_to_end(deps: Deps, scholarly_twin: ScholarlyTwin, step_log: StepLog) -> None:
-    recipient = Recipient(
+    recipient = Addressee(
         "Dr. Tomás Okafor", "engineering education", profile_urls=(scholarly_twin.page_url("okafor-lakeshore"),)
     )
     result = await run_pipeline(GENERAL, recipient, deps=deps(), on_step=step_log)
@@ -90,7 +90,7 @@ async def test_general_template_end_to_end(deps: Deps, scholarly_twin: Scholarly
 async def test_thin_evidence_says_so_instead_of_writing_a_generic_email(
     deps: Deps, openai_twin: OpenAITwin, step_log: StepLog
 ) -> None:
-    recipient = Recipient("Quentin Aldridge-Vey", "glacier acoustics")
+    recipient = Addressee("Quentin Aldridge-Vey", "glacier acoustics")
     result = await run_pipeline(
         RESEARCH, recipient, deps=deps(email_composer_model=openai_twin.chat_spec()), on_step=step_log
     )
@@ -109,7 +109,7 @@ async def test_a_timed_out_source_leaves_a_note_and_the_email_still_comes(
 ) -> None:
     scholarly_twin.latency["s2.authors"] = 3.0
     scholarly_twin.fail("arxiv", 404)
-    recipient = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+    recipient = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
     result = await run_pipeline(RESEARCH, recipient, deps=deps(timeout=0.5), on_step=step_log)
     assert result.status == "completed", result.reasons
     assert "semantic_scholar: timed out after 0.5 s" in result.evidence.notes
@@ -121,7 +121,7 @@ async def test_a_timed_out_source_leaves_a_note_and_the_email_still_comes(
 async def test_every_source_down_means_needs_review(deps: Deps, scholarly_twin: ScholarlyTwin) -> None:
     for route in ("openalex.authors", "s2.authors", "arxiv"):
         scholarly_twin.fail(route, 503)
-    recipient = Recipient("Maria Chen", "protein folding")
+    recipient = Addressee("Maria Chen", "protein folding")
     result = await run_pipeline(RESEARCH, recipient, deps=deps(), on_step=StepLog())
     assert result.status == "needs_review"
     assert "openalex: HTTP 503 after 3 attempts" in result.evidence.notes
@@ -131,7 +131,7 @@ async def test_every_source_down_means_needs_review(deps: Deps, scholarly_twin: 
 
 async def test_papers_matched_by_topic_alone_need_review(deps: Deps, scholarly_twin: ScholarlyTwin) -> None:
     scholarly_twin.fail("openalex.authors", 503)
-    recipient = Recipient("Maria Chen", "protein folding")
+    recipient = Addressee("Maria Chen", "protein folding")
     result = await run_pipeline(RESEARCH, recipient, deps=deps(), on_step=StepLog())
     assert not result.evidence.author_verified
     assert scholarly_twin.requests_to("arxiv")  # on-topic preprints were found ...
@@ -141,7 +141,7 @@ async def test_papers_matched_by_topic_alone_need_review(deps: Deps, scholarly_t
 
 
 async def test_a_hostile_page_contributes_facts_only(deps: Deps, scholarly_twin: ScholarlyTwin) -> None:
-    recipient = Recipient("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("raman-westfield"),))
+    recipient = Addressee("Priya Raman", "urban stormwater", profile_urls=(scholarly_twin.page_url("raman-westfield"),))
     result = await run_pipeline(GENERAL, recipient, deps=deps(), on_step=StepLog())
     everything = " ".join(
         [result.draft.subject, result.draft.body]
@@ -156,7 +156,7 @@ async def test_a_hostile_page_contributes_facts_only(deps: Deps, scholarly_twin:
 
 
 async def test_search_pages_count_only_when_about_this_person(deps: Deps, scholarly_twin: ScholarlyTwin) -> None:
-    recipient = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+    recipient = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
     result = await run_pipeline(RESEARCH, recipient, deps=deps(exa=True), on_step=StepLog())
     search_sources = [s for s in result.evidence.sources if s.kind == "search"]
     assert [s.title for s in search_sources] == [
@@ -167,7 +167,7 @@ async def test_search_pages_count_only_when_about_this_person(deps: Deps, schola
 
 async def test_sender_placeholders_are_left_and_reported(deps: Deps) -> None:
     template = GENERAL.replace("Sam", "[Your Name]")
-    recipient = Recipient("Tomás Okafor", "engineering education")
+    recipient = Addressee("Tomás Okafor", "engineering education")
     result = await run_pipeline(template, recipient, deps=deps(), on_step=StepLog())
     assert result.status == "needs_review"
     assert "[Your Name]" in result.draft.body
@@ -178,7 +178,7 @@ async def test_sender_placeholders_are_left_and_reported(deps: Deps) -> None:
 async def test_a_template_without_placeholders_is_sent_as_written(deps: Deps) -> None:
     template = "Dear Professor Okafor,\n\nCould I visit your office hours on Tuesday to ask about internships?\n\nSam"
     result = await run_pipeline(
-        template, Recipient("Tomás Okafor", "engineering education"), deps=deps(), on_step=StepLog()
+        template, Addressee("Tomás Okafor", "engineering education"), deps=deps(), on_step=StepLog()
     )
     assert result.draft.body == template
     assert any("No placeholders found" in w for w in result.analysis.warnings)
@@ -197,7 +197,7 @@ async def test_cancellation_in_on_step_stops_the_run(deps: Deps, scholarly_twin:
             raise Cancelled
 
     with pytest.raises(Cancelled):
-        await run_pipeline(RESEARCH, Recipient("Maria Chen", "protein folding"), deps=deps(), on_step=on_step)
+        await run_pipeline(RESEARCH, Addressee("Maria Chen", "protein folding"), deps=deps(), on_step=on_step)
     assert seen == ["template", "research", "papers"]
     assert scholarly_twin.requests_to("openalex.works") == []
 
@@ -205,16 +205,16 @@ async def test_cancellation_in_on_step_stops_the_run(deps: Deps, scholarly_twin:
 @pytest.mark.parametrize(
     ("recipient", "field"),
     [
-        (Recipient("M", "protein folding"), "recipient_name"),
-        (Recipient("Maria Chen", "x"), "recipient_interest"),
-        (Recipient("Maria Chen", "folding", profile_urls=("ftp://lab.example/me",)), "profile_urls"),
+        (Addressee("M", "protein folding"), "recipient_name"),
+        (Addressee("Maria Chen", "x"), "recipient_interest"),
+        (Addressee("Maria Chen", "folding", profile_urls=("ftp://lab.example/me",)), "profile_urls"),
         (
-            Recipient("Maria Chen", "folding", profile_urls=tuple(f"https://x.example/{i}" for i in range(6))),
+            Addressee("Maria Chen", "folding", profile_urls=tuple(f"https://x.example/{i}" for i in range(6))),
             "profile_urls",
         ),
     ],
 )
-async def test_bad_recipients_are_rejected_naming_the_field(deps: Deps, recipient: Recipient, field: str) -> None:
+async def test_bad_recipients_are_rejected_naming_the_field(deps: Deps, recipient: Addressee, field: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
         await run_pipeline(RESEARCH, recipient, deps=deps(), on_step=StepLog())
     assert caught.value.field == field

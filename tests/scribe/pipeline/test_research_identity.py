@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, run_pipeline
 from scriptorium.scribe.pipeline.prompts import user_prompt
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.twins.llm import OpenAITwin
@@ -48,9 +48,9 @@ def web_base() -> Iterator[str]:
         yield base
 
 
-def voss(twin: ScholarlyTwin, *, page: bool = True) -> Recipient:
+def voss(twin: ScholarlyTwin, *, page: bool = True) -> Addressee:
     urls = (twin.page_url("voss-brightwater"),) if page else ()
-    return Recipient(
+    return Addressee(
         "Dr. Helena Voss", "coral reef acoustics", affiliation="University of Brightwater", profile_urls=urls
     )
 
@@ -62,7 +62,7 @@ def everything_research_contributed(result: PipelineResult) -> str:
     return "\n".join(parts)
 
 
-async def run(deps: PipelineDeps, recipient: Recipient) -> PipelineResult:
+async def run(deps: PipelineDeps, recipient: Addressee) -> PipelineResult:
     return await run_pipeline(RESEARCH_TEMPLATE, recipient, deps=deps, on_step=StepLog())
 
 
@@ -160,7 +160,7 @@ async def test_a_plain_text_profile_page_on_the_web_twin_contributes_facts_only(
     pipeline_deps: Deps, scholarly_twin: ScholarlyTwin, web_base: str
 ) -> None:
     url = f"{web_base}/pages/profile-voss.txt"
-    recipient = Recipient(
+    recipient = Addressee(
         "Helena Voss", "coral reef acoustics", affiliation="University of Brightwater", profile_urls=(url,)
     )
     result = await run(pipeline_deps(), recipient)

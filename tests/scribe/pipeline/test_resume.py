@@ -11,18 +11,20 @@ import pytest
 
 from scriptorium.scribe.pipeline.resume import MAX_AGE, SavedEvidence, SavedTemplate, StepResults, fingerprint
 from scriptorium.scribe.pipeline.template import analyze_rules
-from scriptorium.scribe.pipeline.types import Evidence, Fact, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Evidence, Fact, ResearchSource
 
 NOW = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
 TEMPLATE = "Dear {{name}},\n\nI read [Paper Title] on <research_area> and would like to join your lab next year."
-CHEN = Recipient("Dr. Maria Chen", "protein folding", affiliation="University of Northbridge")
+CHEN = Addressee("Dr. Maria Chen", "protein folding", affiliation="University of Northbridge")
 
 
 def evidence() -> Evidence:
     sources = [
-        Source("S1", "openalex", "https://openalex.org/A1", "Maria Chen", NOW - timedelta(minutes=3), "Northbridge"),
-        Source("S2", "arxiv", "http://arxiv.org/abs/2401.00001v2", "Coevolution-guided sampling — “folding”",
-               NOW - timedelta(minutes=2), "We sample intermediates…\nSecond line, ünïcode."),
+        ResearchSource(
+            "S1", "openalex", "https://openalex.org/A1", "Maria Chen", NOW - timedelta(minutes=3), "Northbridge"
+        ),
+        ResearchSource("S2", "arxiv", "http://arxiv.org/abs/2401.00001v2", "Coevolution-guided sampling — “folding”",
+                       NOW - timedelta(minutes=2), "We sample intermediates…\nSecond line, ünïcode."),
     ]  # fmt: skip
     facts = [
         Fact("Works at University of Northbridge.", ("S1",), "affiliation", "University of Northbridge"),
@@ -39,7 +41,7 @@ def saved(*, saved_at: datetime = NOW) -> dict[str, Any]:
     return results.to_json()
 
 
-def load(data: Any, *, now: datetime = NOW, recipient: Recipient = CHEN, dry_run: bool = False) -> StepResults:
+def load(data: Any, *, now: datetime = NOW, recipient: Addressee = CHEN, dry_run: bool = False) -> StepResults:
     return StepResults.load(data, fingerprint=fingerprint(TEMPLATE, recipient, dry_run=dry_run), attempt=2, now=now)
 
 
@@ -62,9 +64,9 @@ def test_another_version_is_ignored() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"recipient": Recipient("Dr. Maria Chen", "protein folding", affiliation="Eastmarch University")},
+        {"recipient": Addressee("Dr. Maria Chen", "protein folding", affiliation="Eastmarch University")},
         {
-            "recipient": Recipient(
+            "recipient": Addressee(
                 "Dr. Maria Chen",
                 "protein folding",
                 affiliation="University of Northbridge",

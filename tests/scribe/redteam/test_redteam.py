@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from scriptorium.scribe.pipeline import PipelineDeps, PipelineResult, Recipient, run_pipeline
+from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, run_pipeline
 from tests.scribe.conftest import RESEARCH_TEMPLATE, StepLog
 from tests.scribe.redteam.conftest import (
     BRACKWATER,
@@ -35,7 +35,7 @@ from tests.twins.scholarly import ScholarlyTwin
 
 Deps = Callable[..., PipelineDeps]
 COEVOLUTION = "Coevolution-guided sampling of protein folding intermediates"
-BIOLOGIST = Recipient("Maria Chen", "protein folding", affiliation="University of Northbridge")
+BIOLOGIST = Addressee("Maria Chen", "protein folding", affiliation="University of Northbridge")
 SOIL_TEMPLATE = """Subject: Your paper {{paper_title}}
 
 Dear Professor {{last_name}},
@@ -154,7 +154,7 @@ _WORD = re.compile(r"[\w-]+")
 _CONNECTORS = {"of", "for", "and", "the", "de"}
 
 
-def unsupported_specifics(result: PipelineResult, template: str, recipient: Recipient) -> list[str]:
+def unsupported_specifics(result: PipelineResult, template: str, recipient: Addressee) -> list[str]:
     """Names, numbers and domains in the draft that no input or stored source contains (this suite's own oracle)."""
     known = _fold(
         " ".join([template, recipient.name, recipient.interest, recipient.affiliation or "", *recipient.profile_urls])
@@ -186,12 +186,12 @@ def model_findings(result: PipelineResult) -> dict[str, str]:
     return dict.fromkeys(listed.group(1).split(", "), composer.message)
 
 
-def assert_no_confident_unsupported(result: PipelineResult, template: str, recipient: Recipient) -> None:
+def assert_no_confident_unsupported(result: PipelineResult, template: str, recipient: Addressee) -> None:
     if result.is_confident:
         assert unsupported_specifics(result, template, recipient) == [], result.draft.body
 
 
-async def compose(deps: PipelineDeps, recipient: Recipient, template: str) -> PipelineResult:
+async def compose(deps: PipelineDeps, recipient: Addressee, template: str) -> PipelineResult:
     return await run_pipeline(template, recipient, deps=deps, on_step=StepLog())
 
 
@@ -243,7 +243,7 @@ OBEDIENCE = {  # what an obedient model writes when the prompt carries the reque
     "Balzan Prize": "Congratulations on your 2020 Balzan Prize.",
     "Breakthrough Prize": "Congratulations on the Breakthrough Prize.",
 }
-HALVORSEN = Recipient("Ines Halvorsen", "soil microbiome", affiliation=BRACKWATER)
+HALVORSEN = Addressee("Ines Halvorsen", "soil microbiome", affiliation=BRACKWATER)
 
 
 def obey(view: PromptView, email: Email) -> Email:
@@ -254,8 +254,8 @@ def obey(view: PromptView, email: Email) -> Email:
     return email
 
 
-def with_profile(twin: ScholarlyTwin, recipient: Recipient = HALVORSEN) -> Recipient:
-    return Recipient(recipient.name, recipient.interest, affiliation=recipient.affiliation,
+def with_profile(twin: ScholarlyTwin, recipient: Addressee = HALVORSEN) -> Addressee:
+    return Addressee(recipient.name, recipient.interest, affiliation=recipient.affiliation,
                      profile_urls=(twin.page_url("halvorsen-brackwater"),))  # fmt: skip
 
 
@@ -328,7 +328,7 @@ async def test_same_field_namesakes_without_an_affiliation_are_never_a_confident
 ) -> None:
     openai_twin.responder = MisbehavingModel()
     overrides = {"email_composer_model": openai_twin.chat_spec()} if composer == "model" else {}
-    recipient = Recipient("Ines Halvorsen", "soil microbiome")
+    recipient = Addressee("Ines Halvorsen", "soil microbiome")
     result = await compose(redteam_deps(**overrides), recipient, SOIL_TEMPLATE)
 
     assert not result.is_confident
@@ -338,7 +338,7 @@ async def test_same_field_namesakes_without_an_affiliation_are_never_a_confident
 
 
 async def test_offline_a_domain_inside_a_verified_title_is_a_link_reason(redteam_deps: Deps) -> None:
-    recipient = Recipient("Ruth Abernathy", "soil carbon mapping", affiliation="Saltmere University")
+    recipient = Addressee("Ruth Abernathy", "soil carbon mapping", affiliation="Saltmere University")
     template = SOIL_TEMPLATE.replace("Noor", "Noor Haddad")
     result = await compose(redteam_deps(), recipient, template)
 
@@ -354,15 +354,15 @@ async def test_offline_a_domain_inside_a_verified_title_is_a_link_reason(redteam
     ("recipient", "template"),
     [
         (HALVORSEN, SOIL_TEMPLATE),
-        (Recipient("Ines Halvorsen", "soil microbiome"), SOIL_TEMPLATE),
+        (Addressee("Ines Halvorsen", "soil microbiome"), SOIL_TEMPLATE),
         (BIOLOGIST, RESEARCH_TEMPLATE),
-        (Recipient("Maria Chen", "medieval manuscripts", affiliation="Eastmarch University"), RESEARCH_TEMPLATE),
-        (Recipient("Maria Chen", "protein folding", affiliation="Eastmarch University"), RESEARCH_TEMPLATE),
+        (Addressee("Maria Chen", "medieval manuscripts", affiliation="Eastmarch University"), RESEARCH_TEMPLATE),
+        (Addressee("Maria Chen", "protein folding", affiliation="Eastmarch University"), RESEARCH_TEMPLATE),
     ],
     ids=["halvorsen", "halvorsen-no-affiliation", "chen-biologist", "chen-historian", "chen-conflicting"],
 )
 async def test_the_offline_composer_stays_at_zero_on_hostile_inputs(
-    recipient: Recipient, template: str, redteam_deps: Deps, redteam_twin: ScholarlyTwin
+    recipient: Addressee, template: str, redteam_deps: Deps, redteam_twin: ScholarlyTwin
 ) -> None:
     if recipient.name == "Ines Halvorsen" and recipient.affiliation:
         recipient = with_profile(redteam_twin, recipient)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from scriptorium.scribe.pipeline.template import analyze_template, validate_template
     from scriptorium.scribe.pipeline.types import (
         STEPS,
+        Addressee,
         CheckResult,
         Claim,
         Draft,
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
         PipelineDeps,
         PipelineResult,
         Placeholder,
-        Recipient,
-        Source,
+        ResearchSource,
         Step,
         TemplateAnalysis,
     )
@@ -43,6 +43,7 @@ _HOMES = {
 
 __all__ = [
     "STEPS",
+    "Addressee",
     "CheckResult",
     "Claim",
     "Draft",
@@ -52,8 +53,7 @@ __all__ = [
     "PipelineDeps",
     "PipelineResult",
     "Placeholder",
-    "Recipient",
-    "Source",
+    "ResearchSource",
     "SourceSet",
     "Step",
     "TemplateAnalysis",

@@ -39,7 +39,7 @@ from typing import Literal
 from scriptorium.scribe.pipeline.links import find_links
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.sentences import Sentence, split, split_draft
-from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Recipient, Source
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Draft, Evidence, ResearchSource
 from scriptorium.scribe.sources.text import fold, normalize_title
 from scriptorium.scribe.sources.text import terms as _stems
 
@@ -388,7 +388,7 @@ def _acronym(run: str) -> str:
     return "".join(w[0] for w in fold(run).split() if w not in _CONNECTORS)
 
 
-def _source_texts(source: Source, evidence: Evidence) -> list[str]:
+def _source_texts(source: ResearchSource, evidence: Evidence) -> list[str]:
     facts = [f"{f.kind} {f.text} {f.value}" for f in evidence.facts if source.id in f.source_ids]
     return [source.kind.replace("_", " "), source.title, source.excerpt, source.url, *facts]  # what the prompt shows
 
@@ -415,7 +415,7 @@ class Attribution:
 
     @classmethod
     def build(
-        cls, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+        cls, template: str, template_raws: tuple[str, ...], recipient: Addressee, evidence: Evidence
     ) -> Attribution:
         static = template
         for raw in template_raws:
@@ -519,7 +519,7 @@ class Attributed:
 
 
 def attribute(
-    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Addressee, evidence: Evidence
 ) -> Attributed:
     """Unsupported sentences of the draft, and reasons about claims whose own specifics their sources lack."""
     attribution = Attribution.build(template, template_raws, recipient, evidence)

@@ -14,7 +14,7 @@ from scriptorium.scribe.pipeline.links import Allowed, Link, find_links, stray_l
 from scriptorium.scribe.pipeline.placeholders import find_placeholders
 from scriptorium.scribe.pipeline.sentences import Sentence, containing, split_draft
 from scriptorium.scribe.pipeline.style import new_tells, tell_spans
-from scriptorium.scribe.pipeline.types import CheckResult, Draft, Evidence, Recipient
+from scriptorium.scribe.pipeline.types import Addressee, CheckResult, Draft, Evidence
 from scriptorium.scribe.sources.text import fold, last_name, normalize_title
 
 SUBJECT_MAX_CHARS = 200
@@ -52,7 +52,7 @@ def _parts(draft: Draft) -> tuple[tuple[str, str], tuple[str, str]]:
     return (("subject", draft.subject), ("body", draft.body))
 
 
-def check_recipient_name(draft: Draft, recipient: Recipient) -> CheckResult:
+def check_recipient_name(draft: Draft, recipient: Addressee) -> CheckResult:
     surname = last_name(recipient.name)
     if re.search(rf"\b{re.escape(fold(surname))}\b", fold(draft.body)):
         return CheckResult("recipient_name", True, f"The email addresses {surname}.")
@@ -111,7 +111,7 @@ def _located(draft: Draft, spans: list[tuple[str, int, int]]) -> list[Sentence]:
     return [s for s in found if s is not None]
 
 
-def check_links(draft: Draft, evidence: Evidence, template: str, recipient: Recipient) -> CheckResult:
+def check_links(draft: Draft, evidence: Evidence, template: str, recipient: Addressee) -> CheckResult:
     """Every URL, bare domain and address (plain or obfuscated) must come from the template, a source or the user."""
     allowed = Allowed.build(template, [s.url for s in evidence.sources], recipient.email)
     strays: list[tuple[str, Link]] = [
@@ -127,7 +127,7 @@ def check_links(draft: Draft, evidence: Evidence, template: str, recipient: Reci
 
 
 def check_attribution(
-    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient, evidence: Evidence
+    draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Addressee, evidence: Evidence
 ) -> CheckResult:
     """Every name, number, title or work description must be the template's, the user's or a cited source's."""
     found = attribute(draft, template=template, template_raws=template_raws, recipient=recipient, evidence=evidence)
@@ -148,7 +148,7 @@ def _protected_spans(text: str, protected: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def check_style(draft: Draft, template: str, evidence: Evidence, recipient: Recipient) -> CheckResult:
+def check_style(draft: Draft, template: str, evidence: Evidence, recipient: Addressee) -> CheckResult:
     protected = [s.title for s in evidence.sources] + [recipient.interest, recipient.affiliation or ""]
     found = new_tells(_text(draft), template, protected)
     if not found:
@@ -178,7 +178,7 @@ def check_length(draft: Draft, template: str, template_raws: tuple[str, ...]) ->
     return CheckResult("length", True, f"The body has {len(body)} characters ({low}–{high} expected).")
 
 
-def run_checks(draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Recipient,
+def run_checks(draft: Draft, *, template: str, template_raws: tuple[str, ...], recipient: Addressee,
                evidence: Evidence) -> list[CheckResult]:  # fmt: skip
     """All content checks in a stable order (the runner adds the evidence and composer checks)."""
     return [

@@ -20,7 +20,7 @@ from scriptorium.core.errors import ModelError
 from scriptorium.core.llm.bounded import BoundedRun, run_bounded
 from scriptorium.scribe.pipeline.prompts import SYSTEM_PROMPT, user_prompt
 from scriptorium.scribe.pipeline.template import usage_dict
-from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, PipelineDeps, Recipient, TemplateAnalysis
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Draft, Evidence, PipelineDeps, TemplateAnalysis
 
 COMPOSE_TEMPERATURE = 0.3
 #: Output tokens for the claims list and the JSON around the text (a few claims of one sentence each).
@@ -79,7 +79,7 @@ def useless_reason(draft: Draft, template: str, raws: tuple[str, ...]) -> str | 
 async def compose_with_model(
     template: str,
     analysis: TemplateAnalysis,
-    recipient: Recipient,
+    recipient: Addressee,
     evidence: Evidence,
     *,
     deps: PipelineDeps,

@@ -1,6 +1,6 @@
 """Turn verified research into numbered sources and facts that cite them.
 
-Only verified material becomes a `Source`: the accepted author profiles, the user's profile pages, search pages
+Only verified material becomes a `ResearchSource`: the accepted author profiles, the user's profile pages, search pages
 that are clearly about this person, and citable papers. Page text contributes single sentences that name the
 recipient or their topic; sentences carrying links, addresses or instructions to a reader or model are dropped,
 so a hostile page can at most contribute a plain factual sentence, and only as quoted data.
@@ -15,7 +15,7 @@ from datetime import datetime
 from scriptorium.scribe.pipeline.guard import PaperGuard, PaperVerdict
 from scriptorium.scribe.pipeline.links import carries_link
 from scriptorium.scribe.pipeline.research import Identity, Papers
-from scriptorium.scribe.pipeline.types import Evidence, Fact, Source, SourceKind
+from scriptorium.scribe.pipeline.types import Evidence, Fact, ResearchSource, SourceKind
 from scriptorium.scribe.sources import AuthorRecord, PageRecord, PaperRecord, ResearchQuery
 from scriptorium.scribe.sources.addressed import addressed_label, addressed_reason, addressed_title_reason
 from scriptorium.scribe.sources.arxiv import relevance
@@ -48,7 +48,7 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
 @dataclass
 class _Builder:
     now: datetime
-    sources: list[Source] = field(default_factory=list)
+    sources: list[ResearchSource] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -58,7 +58,9 @@ class _Builder:
                 return source.id
         source_id = f"S{len(self.sources) + 1}"
         text = " ".join(excerpt.split())
-        self.sources.append(Source(source_id, kind, url, title.strip()[:500], when or self.now, text[:EXCERPT_CHARS]))
+        self.sources.append(
+            ResearchSource(source_id, kind, url, title.strip()[:500], when or self.now, text[:EXCERPT_CHARS])
+        )
         return source_id
 
     def fact(self, text: str, source_ids: tuple[str, ...], kind: str, value: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from scriptorium.scribe.pipeline.links import carries_link
 from scriptorium.scribe.pipeline.placeholders import fill
 from scriptorium.scribe.pipeline.template import is_sender_placeholder
-from scriptorium.scribe.pipeline.types import Claim, Draft, Evidence, Fact, Placeholder, Recipient, TemplateAnalysis
+from scriptorium.scribe.pipeline.types import Addressee, Claim, Draft, Evidence, Fact, Placeholder, TemplateAnalysis
 from scriptorium.scribe.sources.text import clean_name, first_name, last_name
 
 _SUBJECT_LINE = re.compile(r"\A\s*subject\s*:\s*(?P<subject>[^\n]+)\n+", re.IGNORECASE)
@@ -51,7 +51,7 @@ class _Slots:
     why_missing: dict[str, str]
 
 
-def _slots(recipient: Recipient, evidence: Evidence) -> _Slots:
+def _slots(recipient: Addressee, evidence: Evidence) -> _Slots:
     name = clean_name(recipient.name)
     values = {
         "name": name,
@@ -86,7 +86,7 @@ def split_subject(template: str) -> tuple[str | None, str]:
     return match.group("subject").strip(), template[match.end() :]
 
 
-def default_subject(analysis: TemplateAnalysis, recipient: Recipient, evidence: Evidence) -> str:
+def default_subject(analysis: TemplateAnalysis, recipient: Addressee, evidence: Evidence) -> str:
     if analysis.template_type == "book":
         book = next((f.value for f in evidence.facts if f.kind == "book"), None)
         return f"Your book {book}" if book else f"Your writing on {recipient.interest}"
@@ -96,7 +96,7 @@ def default_subject(analysis: TemplateAnalysis, recipient: Recipient, evidence: 
 
 
 def compose_offline(
-    template: str, analysis: TemplateAnalysis, recipient: Recipient, evidence: Evidence
+    template: str, analysis: TemplateAnalysis, recipient: Addressee, evidence: Evidence
 ) -> tuple[Draft, list[str]]:
     """Fill what the evidence supports; return the draft and one note per placeholder left for the user."""
     slots = _slots(recipient, evidence)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scriptorium.core.web import UNTRUSTED_NOTICE, as_untrusted_block
 from scriptorium.scribe.pipeline.style import PHRASES, WORDS
-from scriptorium.scribe.pipeline.types import Evidence, Recipient, TemplateAnalysis
+from scriptorium.scribe.pipeline.types import Addressee, Evidence, TemplateAnalysis
 
 SYSTEM_PROMPT = f"""You fill in a cold email template that a student wrote to an academic.
 
@@ -29,7 +29,7 @@ Rules:
 """
 
 
-def user_prompt(template: str, analysis: TemplateAnalysis, recipient: Recipient, evidence: Evidence) -> str:
+def user_prompt(template: str, analysis: TemplateAnalysis, recipient: Addressee, evidence: Evidence) -> str:
     """The recipient as the user gave it, the template, then one untrusted block per source with its facts."""
     placeholders = ", ".join(p.raw for p in analysis.placeholders) or "(none)"
     lines = [

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from scriptorium.scribe.pipeline.types import Evidence, Recipient, TemplateAnalysis
+from scriptorium.scribe.pipeline.types import Addressee, Evidence, TemplateAnalysis
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ MAX_AGE = timedelta(days=1)
 """Older research is not reused: a retry a day later should see what the sources say now."""
 
 
-def fingerprint(template: str, recipient: Recipient, *, dry_run: bool) -> str:
+def fingerprint(template: str, recipient: Addressee, *, dry_run: bool) -> str:
     """What the saved steps were computed from; the recipient's contact details may be edited between attempts."""
     inputs = [template, recipient.name, recipient.interest, recipient.email, list(recipient.profile_urls),
               recipient.affiliation, dry_run]  # fmt: skip

@@ -39,13 +39,13 @@ from scriptorium.scribe.pipeline.research import SourceSet, collect_papers, iden
 from scriptorium.scribe.pipeline.resume import SavedEvidence, SavedTemplate, StepResults
 from scriptorium.scribe.pipeline.template import analyze_template_with_usage, validate_template
 from scriptorium.scribe.pipeline.types import (
+    Addressee,
     CheckResult,
     Draft,
     Evidence,
     OnStep,
     PipelineDeps,
     PipelineResult,
-    Recipient,
     Step,
     TemplateAnalysis,
 )
@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 MAX_PROFILE_URLS = 5
 
 
-def validate_recipient(recipient: Recipient) -> Recipient:
+def validate_recipient(recipient: Addressee) -> Addressee:
     """Trimmed copy of `recipient`, or ValidationFailed naming the bad field."""
     name, interest = " ".join(recipient.name.split()), " ".join(recipient.interest.split())
     if not 2 <= len(name) <= 255:
@@ -70,7 +70,7 @@ def validate_recipient(recipient: Recipient) -> Recipient:
         if not url.startswith(("http://", "https://")) or len(url) > 2000 or any(c.isspace() for c in url):
             raise ValidationFailed("profile URLs must be http(s) URLs without spaces", field="profile_urls")
     affiliation = " ".join((recipient.affiliation or "").split()) or None
-    return Recipient(name, interest, recipient.email, tuple(recipient.profile_urls), affiliation)
+    return Addressee(name, interest, recipient.email, tuple(recipient.profile_urls), affiliation)
 
 
 def is_thin(evidence: Evidence) -> bool:
@@ -78,7 +78,7 @@ def is_thin(evidence: Evidence) -> bool:
     return not evidence.facts
 
 
-def _evidence_check(evidence: Evidence, recipient: Recipient) -> CheckResult:
+def _evidence_check(evidence: Evidence, recipient: Addressee) -> CheckResult:
     if is_thin(evidence):
         why = "; ".join(evidence.notes[:4]) or "no source knew them"
         message = f"Not enough verified information about {recipient.name} to personalize this email ({why})."
@@ -152,7 +152,7 @@ class Budget:
 async def _compose(
     template: str,
     analysis: TemplateAnalysis,
-    recipient: Recipient,
+    recipient: Addressee,
     evidence: Evidence,
     deps: PipelineDeps,
     *,
@@ -200,7 +200,7 @@ class _Checked:
     model_draft: Draft | None
 
 
-def _check(composed: _Composed, template: str, analysis: TemplateAnalysis, recipient: Recipient,
+def _check(composed: _Composed, template: str, analysis: TemplateAnalysis, recipient: Addressee,
            evidence: Evidence) -> _Checked:  # fmt: skip
     """Check the draft; when a model draft fails and the merge beside it fails fewer checks, the merge wins.
 
@@ -242,7 +242,7 @@ async def _saved(resume: StepResults, on_saved: OnSaved | None) -> None:
 
 async def run_pipeline(
     template: str,
-    recipient: Recipient,
+    recipient: Addressee,
     *,
     deps: PipelineDeps,
     on_step: OnStep,

@@ -34,7 +34,7 @@ OnStep = Callable[[Step], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Recipient:
+class Addressee:
     """Who the email is for, as the user typed it. `profile_urls` are pages the user vouches are about them."""
 
     name: str
@@ -94,7 +94,7 @@ class TemplateAnalysis:
 
 
 @dataclass(frozen=True)
-class Source:
+class ResearchSource:
     """One retrieved document that facts cite: an author record, a paper, a page. Ids run `S1`, `S2`, ..."""
 
     id: str
@@ -115,7 +115,7 @@ class Source:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> Source:
+    def from_json(cls, data: Any) -> ResearchSource:
         retrieved_at = datetime.fromisoformat(_text(data, "retrieved_at"))
         if retrieved_at.tzinfo is None:
             raise ValueError("retrieved_at has no time zone")
@@ -150,12 +150,12 @@ class Fact:
 class Evidence:
     """Only verified material: unverified papers never become sources, they are mentioned in `notes` only."""
 
-    sources: list[Source]
+    sources: list[ResearchSource]
     facts: list[Fact]
     author_verified: bool
     notes: list[str] = field(default_factory=list)
 
-    def source(self, source_id: str) -> Source | None:
+    def source(self, source_id: str) -> ResearchSource | None:
         return next((s for s in self.sources if s.id == source_id), None)
 
     def to_json(self) -> dict[str, Any]:
@@ -170,7 +170,7 @@ class Evidence:
     def from_json(cls, data: Any) -> Evidence:
         """Raises ValueError on any shape it does not know, including a fact citing a source that is not there:
         stored evidence is reused only when it is exactly what a run would have built."""
-        sources = [Source.from_json(s) for s in _list(data, "sources")]
+        sources = [ResearchSource.from_json(s) for s in _list(data, "sources")]
         facts = [Fact.from_json(f) for f in _list(data, "facts")]
         known = {s.id for s in sources}
         if len(known) != len(sources) or any(not set(f.source_ids) <= known for f in facts):

@@ -303,8 +303,10 @@ class Mailbox:
         looks_bounce = "multipart/report" in content_type or any(
             marker in f"{sender[0]} {from_address}".lower() for marker in _BOUNCE_SENDERS
         )
-        linked = " ".join(str(headers.get(name, "")) for name in ("In-Reply-To", "References"))
-        for mid in _MESSAGE_ID.findall(linked):
+        # the message answered: In-Reply-To, else the newest of References (which lists the thread oldest first)
+        linked = _MESSAGE_ID.findall(str(headers.get("In-Reply-To", "")))
+        linked += reversed(_MESSAGE_ID.findall(str(headers.get("References", ""))))
+        for mid in linked:
             key = normalize_message_id(mid)
             if key in wanted and (looks_bounce or from_address not in ignore):
                 return ReplyFound(wanted[key], from_address, received_at, looks_bounce)
@@ -343,7 +345,8 @@ class Mailbox:
             except BaseException as exc:
                 if isinstance(exc, (imaplib.IMAP4.abort, OSError, EOFError)):
                     self._imap = None
-                raise _translate(exc, self._where(), self._server.password) from None
+                connecting = call == self._connect_sync
+                raise _translate(exc, self._where(), self._server.password, connecting=connecting) from None
 
     async def connect(self) -> None:
         await self._run(self._connect_sync)
@@ -418,7 +421,7 @@ def _one_fetched(meta: bytes, literal: bytes, parser: BytesHeaderParser) -> tupl
     return (uid.group(1) if uid else b""), received, parser.parsebytes(literal)
 
 
-def _translate(exc: BaseException, where: str, secret: str) -> MailError:
+def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool = False) -> MailError:
     """A MailError for an exception raised by imaplib or the socket, in words."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TlsMismatch(
@@ -429,6 +432,8 @@ def _translate(exc: BaseException, where: str, secret: str) -> MailError:
             f"The encrypted connection to {where} failed: the port probably does not match the TLS mode. "
             "Use SSL on port 993, or STARTTLS on port 143."
         )
+    if isinstance(exc, (socket.timeout, TimeoutError)) and not connecting:
+        return ConnectionFailed(f"The IMAP server {where} stopped answering. Try again later.")
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return TlsMismatch(
             f"The IMAP server {where} did not answer in time. If the port expects SSL from the start "

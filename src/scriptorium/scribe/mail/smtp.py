@@ -257,7 +257,8 @@ class Sender:
             except MailError:
                 raise
             except BaseException as exc:
-                raise _translate(exc, self._where(), self._server.password) from None
+                connecting = call == self._connect_sync
+                raise _translate(exc, self._where(), self._server.password, connecting=connecting) from None
 
     async def connect(self) -> None:
         await self._run(self._connect_sync)
@@ -279,7 +280,7 @@ class Sender:
             await asyncio.to_thread(self._serially, self._close_sync)
 
 
-def _translate(exc: BaseException, where: str, secret: str) -> MailError:
+def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool = False) -> MailError:
     """A MailError for an exception raised by smtplib or the socket, in words."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return classify_reply(exc.smtp_code, exc.smtp_error, stage="auth", secret=secret)
@@ -299,6 +300,8 @@ def _translate(exc: BaseException, where: str, secret: str) -> MailError:
             "Use SSL on port 465, or STARTTLS on port 587."
         )
     timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)  # smtplib's wrapping
+    if (isinstance(exc, (socket.timeout, TimeoutError)) or timed_out) and not connecting:
+        return ConnectionFailed(f"The SMTP server {where} stopped answering. Try again later.")
     if isinstance(exc, (socket.timeout, TimeoutError)) or timed_out:
         return TlsMismatch(
             f"The SMTP server {where} did not answer in time. If the port expects SSL from the start "

@@ -140,7 +140,7 @@ async def test_configured_model_streams_and_gets_only_what_the_reader_has_reache
     system, user = _prompt(twin)
     assert answer_text(frames) == "Marlo says the lamps went dark again [page 3]."
     tokens = [f.data["text"] for f in frames if f.event == "token"]
-    # A model's answer goes out a whole sentence at a time (answer_stream.SentenceGuard: checked before it is sent).
+    # A model's answer goes out a whole sentence at a time (chat/guard.SentenceGuard: checked before it is sent).
     assert tokens == ["Marlo says the lamps went dark again [page 3]."]
     done = frames[-1].data
     assert done["provider"] == "openai-compatible:twin-model" and "127.0.0.1" not in done["provider"]

@@ -135,6 +135,10 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
 
     connect_account(page, world)
     connection_works(page)
+    domain = page.get_by_test_id("deliverability")
+    domain.get_by_role("button", name="Check the domain").click()
+    expect(domain.get_by_test_id("deliverability-words")).to_contain_text(f"Mail from {DOMAIN} should be accepted")
+    expect(domain.get_by_test_id("record-dmarc")).to_contain_text("v=DMARC1; p=none")
     no_sideways_scroll(page, "the Mail page")
     violations = audit(page, f"mail page ({size})")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -220,12 +224,23 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
     assert not violations, report(violations)
 
 
-def test_a_wrong_app_password_is_said_in_words_for_each_protocol(
+def test_a_wrong_app_password_and_a_refusing_domain_are_said_in_words(
     start_live_server: Callable[..., LiveServer], new_page: Callable[..., Page]
 ) -> None:
     ca = test_ca()
-    with ImapTwin(ca=ca, tls="ssl") as imap, SmtpTwin(ca=ca, tls="starttls") as smtp:
-        server = start_live_server(fetch_allow_hosts=["127.0.0.1"], mail_ca_file=str(ca.ca_file))
+    # No SPF record and a DMARC policy of reject: mail From this domain would be refused.
+    refusing = {f"_dmarc.{DOMAIN}": ["v=DMARC1; p=reject"]}
+    with (
+        ImapTwin(ca=ca, tls="ssl") as imap,
+        SmtpTwin(ca=ca, tls="starttls") as smtp,
+        DnsTwin(refusing) as dns,
+    ):
+        server = start_live_server(
+            fetch_allow_hosts=["127.0.0.1"],
+            mail_ca_file=str(ca.ca_file),
+            mail_dns_nameserver=dns.host,
+            mail_dns_port=dns.port,
+        )
         page = new_page(server.url, viewport=PHONE)
         connect_account(page, FailingWorld(imap, smtp), password="my-usual-password")
         account = page.get_by_test_id("mail-account")
@@ -234,4 +249,13 @@ def test_a_wrong_app_password_is_said_in_words_for_each_protocol(
             result = account.get_by_test_id(f"test-{protocol}")
             expect(result).to_have_class("check-fail", timeout=30_000)
             expect(result).to_contain_text("app password")
-        no_sideways_scroll(page, "the Mail page with failed tests")
+
+        domain = account.get_by_test_id("deliverability")
+        domain.get_by_role("button", name="Check the domain").click()
+        expect(domain.get_by_test_id("deliverability-words")).to_contain_text("would likely be refused")
+        expect(domain.get_by_test_id("record-spf")).to_contain_text("Not found")
+        reason = domain.get_by_label("Send anyway because…")
+        reason.fill("My university relays this mail; IT confirmed it is signed.")
+        domain.get_by_role("button", name="Save the reason").click()
+        expect(domain.get_by_role("button", name="Remove the override")).to_be_visible()
+        no_sideways_scroll(page, "the Mail page with failed checks")

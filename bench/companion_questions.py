@@ -47,6 +47,7 @@ from scriptorium.companion.ingest import ingest_path
 from scriptorium.companion.models import Entity, Episode, Page
 from scriptorium.companion.spoilers import NameIndex, load_name_index
 from scriptorium.core.embeddings.offline import OfflineEmbedder
+from scriptorium.core.resources import EMBEDDER as EMBEDDER_KEY
 from scriptorium.core.resources import build_resources, open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.migrations import upgrade
@@ -186,7 +187,7 @@ async def import_source(name: str, base: Path) -> Imported:
 @asynccontextmanager
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     resources = build_resources(settings)
-    resources.cache["embedder"] = EMBEDDER
+    resources.provide(EMBEDDER_KEY, EMBEDDER)
     app = create_app(settings, resources=resources)
     try:
         async with (

@@ -14,6 +14,7 @@ from tests.companion.conftest import EMBEDDER
 from tests.sse import sse_events
 
 from scriptorium.app import create_app
+from scriptorium.core.resources import EMBEDDER as EMBEDDER_KEY
 from scriptorium.core.resources import Resources, build_resources
 from scriptorium.core.settings import Settings
 
@@ -34,7 +35,7 @@ async def open_client(settings: Settings, **headers: str) -> AsyncIterator[httpx
     does not pay to load it again.
     """
     resources = build_resources(settings)
-    resources.cache["embedder"] = EMBEDDER
+    resources.provide(EMBEDDER_KEY, EMBEDDER)
     app = create_app(settings, resources=resources)
     async with (
         aclosing_resources(resources),

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from scriptorium.core.embeddings import Embedder
 from scriptorium.core.errors import ScriptoriumError
 from scriptorium.core.resources import Resources, open_resources
 from scriptorium.core.settings import Settings
@@ -34,14 +33,6 @@ def _settings() -> Settings:
     from scriptorium.core.cli_support import settings_or_exit
 
     return settings_or_exit()
-
-
-def embedder_for(resources: Resources) -> Embedder:
-    """The process-wide embedder (the same cache key the app uses)."""
-    from scriptorium.core.embeddings import build_embedder
-
-    embedder: Embedder = resources.cached("embedder", lambda: build_embedder(resources.settings, resources.http))
-    return embedder
 
 
 def _run(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
@@ -92,7 +83,7 @@ def ingest(
             path,
             sessionmaker=resources.sessionmaker,
             storage=resources.storage,
-            embedder=embedder_for(resources),
+            embedder=resources.embedder(),
             lang=lang,
             slug=series_slug,
             title=title,
@@ -111,7 +102,7 @@ def load_sample() -> None:
 
     async def work(resources: Resources) -> None:
         report = await ingest_path(
-            SAMPLE_DIR, sessionmaker=resources.sessionmaker, storage=resources.storage, embedder=embedder_for(resources)
+            SAMPLE_DIR, sessionmaker=resources.sessionmaker, storage=resources.storage, embedder=resources.embedder()
         )
         _print_report(report)
 
@@ -128,7 +119,7 @@ def reindex(series_slug: str | None, force: bool, progress: bool) -> None:
 
     async def work(resources: Resources) -> None:
         report = await run_reindex(
-            resources.sessionmaker, embedder_for(resources), series_slug=series_slug, force=force, progress=progress
+            resources.sessionmaker, resources.embedder(), series_slug=series_slug, force=force, progress=progress
         )
         touched = ", ".join(report.series) or "none"
         click.echo(f"re-embedded {report.embedded} chunks with {report.model} ({report.dimension}d); series: {touched}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scriptorium.core.errors import RateLimited
 from scriptorium.core.outages import state_of
-from scriptorium.core.resources import Resources
+from scriptorium.core.resources import CacheKey, Resources
 from scriptorium.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ class RateLimiter:
         state_of("queue").ok()
 
 
+#: The process's limiter in `Resources.cache`.
+RATE_LIMITER: CacheKey[RateLimiter] = CacheKey("core.rate_limiter")
+
+
 def build_rate_limiter(settings: Settings) -> RateLimiter:
     """Redis (shared by every process) when the job queue is on Redis, else this process's memory.
 
@@ -83,7 +87,7 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
 
 def rate_limiter(resources: Resources) -> RateLimiter:
     """This process's limiter, built on first use (its Redis connections open lazily)."""
-    return resources.cached("core.rate_limiter", lambda: build_rate_limiter(resources.settings))
+    return resources.cached(RATE_LIMITER, lambda: build_rate_limiter(resources.settings))
 
 
 def client_address_key(host: str | None) -> str:

@@ -2,7 +2,9 @@
 
 `serve` builds them in the FastAPI lifespan, `worker` in its main loop, tests with `open_resources`. Nothing here
 connects at import time; providers that are expensive to load (embedding model, chat clients) are built on first
-use and cached in `cache`.
+use and cached in `cache` under a typed `CacheKey` (`resources.cached(KEY, build)` returns the key's type; tests
+put a ready one in with `resources.provide(KEY, value)`). The embedder, which the Companion's routes, its CLI and
+the doctor all share, has its own accessor: `resources.embedder()`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,7 +24,26 @@ from scriptorium.core.jobs import JobQueue, JobRunner
 from scriptorium.core.settings import Settings
 from scriptorium.core.storage import Storage, build_storage
 
+if TYPE_CHECKING:
+    from scriptorium.core.embeddings import Embedder
+
 T = TypeVar("T")
+
+
+class CacheKey(Generic[T]):
+    """The typed name of one process-wide provider in `Resources.cache`: `cached(key, build)` returns a `T`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"CacheKey({self.name!r})"
+
+
+#: The configured embedder (EMBEDDING_PROVIDER), shared by every caller in the process.
+EMBEDDER: CacheKey[Embedder] = CacheKey("embedder")
 
 
 @dataclass
@@ -36,15 +57,26 @@ class Resources:
     reads: Reads
     """Groups of short reads in one trip off the event loop (`await resources.reads.run(fn)`)."""
     runner: JobRunner | None = None
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[CacheKey[Any] | str, Any] = field(default_factory=dict)
+    """Providers under their `CacheKey`; small per-process flags under a plain string."""
     _background: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    def cached(self, key: str, build: Callable[[], T]) -> T:
+    def cached(self, key: CacheKey[T] | str, build: Callable[[], T]) -> T:
         """Build a provider once per process (first use), then reuse it."""
         if key not in self.cache:
             self.cache[key] = build()
         value: T = self.cache[key]
         return value
+
+    def provide(self, key: CacheKey[T], value: T) -> None:
+        """Put a ready provider in (tests and benches share one loaded model across apps)."""
+        self.cache[key] = value
+
+    def embedder(self) -> Embedder:
+        """The process-wide embedder, built from the settings on first use."""
+        from scriptorium.core.embeddings import build_embedder
+
+        return self.cached(EMBEDDER, lambda: build_embedder(self.settings, self.http))
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Start background work that is cancelled at shutdown (warmups, sweeps)."""

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.core.db import transaction, utcnow
 from scriptorium.core.errors import ScriptoriumError, UpstreamError
 from scriptorium.core.jobs import Job, JobCancelled, JobContext, LeaseLost
+from scriptorium.core.resources import CacheKey
 from scriptorium.scribe.models import ACTIVE_STATUSES, QueueItem, Recipient
 from scriptorium.scribe.pipeline import Addressee, PipelineDeps, PipelineResult, Step, run_pipeline
 from scriptorium.scribe.pipeline.resume import StepResults, fingerprint
@@ -101,11 +102,16 @@ class StepSaver:
             raise JobCancelled(self.ctx.job_id)
 
 
+#: The chat models, sources and checks a generation uses, built once per worker process.
+PIPELINE_DEPS: CacheKey[PipelineDeps] = CacheKey("scribe.pipeline_deps")
+
+
 def pipeline_deps(ctx: JobContext) -> PipelineDeps:
     resources = ctx.resources
-    return resources.cached(  # type: ignore[no-any-return]
-        "scribe.pipeline_deps", lambda: PipelineDeps.from_settings(resources.settings, resources.http)
+    deps: PipelineDeps = resources.cached(
+        PIPELINE_DEPS, lambda: PipelineDeps.from_settings(resources.settings, resources.http)
     )
+    return deps
 
 
 #: Kept between the pipeline's deadline and the hard limit: the final transaction must fit after the run.

@@ -10,15 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.companion.catalog import CatalogCache
 from scriptorium.companion.episodes import ReaderContext
 from scriptorium.companion.sessions import load_view, reader_from_token
-from scriptorium.core.embeddings import Embedder, build_embedder
+from scriptorium.core.embeddings import Embedder
 from scriptorium.core.ratelimit import client_address_key, rate_limiter
-from scriptorium.core.resources import Resources
+from scriptorium.core.resources import CacheKey, Resources
 from scriptorium.core.settings import Settings
 
 if TYPE_CHECKING:
     from scriptorium.companion.retrieval import RetrievalCache
 
 READER_HEADER = "x-reader-token"
+RETRIEVAL_CACHE: CacheKey[RetrievalCache] = CacheKey("companion.retrieval_cache")
+CATALOG_CACHE: CacheKey[CatalogCache] = CacheKey("companion.catalog")
 
 # Accept our 32-hex ids and the dashed UUID form clients of the original send; both name the same row.
 SessionId = Annotated[
@@ -72,9 +74,8 @@ async def limit_questions(resources: Resources, request: Request) -> None:
 
 
 def embedder(resources: Resources) -> Embedder:
-    """The process-wide embedder (built on first use; the same cache key ingestion uses)."""
-    built: Embedder = resources.cached("embedder", lambda: build_embedder(resources.settings, resources.http))
-    return built
+    """The process-wide embedder (`Resources.embedder`, shared with ingestion and the doctor)."""
+    return resources.embedder()
 
 
 def retrieval_cache(resources: Resources) -> RetrievalCache:
@@ -85,10 +86,9 @@ def retrieval_cache(resources: Resources) -> RetrievalCache:
     """
     from scriptorium.companion.retrieval import RetrievalCache
 
-    cache: RetrievalCache = resources.cached("companion.retrieval_cache", RetrievalCache)
-    return cache
+    return resources.cached(RETRIEVAL_CACHE, RetrievalCache)
 
 
 def catalog_cache(resources: Resources) -> CatalogCache:
     """Per-process snapshots of each series' entities and wiki coverage, keyed by content version."""
-    return resources.cached("companion.catalog", CatalogCache)
+    return resources.cached(CATALOG_CACHE, CatalogCache)

@@ -30,16 +30,20 @@ from scriptorium.companion.api.stream_errors import StreamErrorsRoute
 from scriptorium.companion.chat.model import build_answerer
 from scriptorium.companion.chat.prompts import HISTORY_TURNS
 from scriptorium.companion.chat.stream import ErrorEvent, Event, stream_answer, to_sse
+from scriptorium.companion.chat.turn import Answerer
 from scriptorium.companion.schemas import MessageCreate
 from scriptorium.companion.sessions import reach, read_turn
 from scriptorium.core.db import utcnow
 from scriptorium.core.deps import ResourcesDep, SettingsDep
 from scriptorium.core.errors import ModelError, NotFound, ValidationFailed
 from scriptorium.core.openapi import event_stream
+from scriptorium.core.resources import CacheKey
 
 router = APIRouter(route_class=StreamErrorsRoute)
 
 PING_SECONDS = 15
+#: The offline answerer or the configured chat model's, built on the first question.
+ANSWERER: CacheKey[Answerer] = CacheKey("companion.answerer")
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -81,7 +85,7 @@ async def post_message(
     from scriptorium.companion.chat.context import embed_question, prepare_turn
 
     started, asked_at = time.monotonic(), utcnow()
-    answerer = resources.cached("companion.answerer", lambda: build_answerer(settings))
+    answerer = resources.cached(ANSWERER, lambda: build_answerer(settings))
     cache = retrieval_cache(resources)
     # The question's embedding is computed on a worker thread while the session and pages load.
     vector = resources.spawn(embed_question(embedder(resources), cache, body.message))

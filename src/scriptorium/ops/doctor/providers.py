@@ -95,11 +95,9 @@ def _listed(spec: ModelSpec, names: set[str]) -> bool:
 
 async def embeddings(ctx: Context) -> CheckResult:
     """Embed a probe, then compare its model and dimension with every stored vector's."""
-    from scriptorium.core.embeddings import build_embedder
-
     resources = ctx.resources
     try:
-        embedder = resources.cached("embedder", lambda: build_embedder(ctx.settings, resources.http))
+        embedder = resources.embedder()
         vectors = await embedder.embed(["scriptorium doctor probe"])
     except Exception as exc:
         return failed(

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from scriptorium.core.settings import Settings
-from scriptorium.scribe.mail.errors import HostRefused
+from scriptorium.scribe.mail.errors import HostRefused, TlsMismatch
 from scriptorium.scribe.mail.imap import open_mailbox
 from scriptorium.scribe.mail.probe import test_connection
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.smtp import open_sender
+from tests.scribe.mail.conftest import twin_server
 from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
 
@@ -105,3 +106,19 @@ async def test_password_never_in_errors_reports_or_logs(
     texts = [repr(report), repr(report_refused), caplog.text, *(r.getMessage() for r in caplog.records)]
     assert not report.ok and not report_refused.smtp.ok
     assert all(secret not in text and mail_twins.smtp.password not in text for text in texts)
+
+
+async def test_no_tls_only_for_allowed_hosts(
+    make_settings: Callable[..., Settings], mail_overrides: dict[str, Any], mail_twins: MailboxConfig
+) -> None:
+    public_plain = dataclasses.replace(mail_twins.smtp, host="8.8.8.8", port=587, tls="none")
+    with pytest.raises(TlsMismatch) as caught:  # refused before any connection: the password stays here
+        async with open_sender(public_plain, settings=make_settings(**mail_overrides)):
+            pass
+    assert "encrypted connection" in caught.value.words
+    with SmtpTwin(tls="none") as plain_twin, ImapTwin(tls="none") as plain_imap:  # an allowed test host may
+        async with open_sender(twin_server(plain_twin), settings=make_settings(**mail_overrides)):
+            pass
+        async with open_mailbox(twin_server(plain_imap), settings=make_settings(**mail_overrides)) as box:
+            assert await box.folder_for("\\Drafts") == "Brouillons"
+    assert plain_twin.logins == ["PLAIN"]

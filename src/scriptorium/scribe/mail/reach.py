@@ -5,6 +5,8 @@ fetch (`core.web.policy`): private, loopback, link-local and other non-public ad
 FETCH_ALLOW_HOSTS names the host or its network; cloud metadata addresses are refused always. The IMAP and SMTP
 sessions then connect to the checked address, never to a second resolution (DNS rebinding), while TLS still
 verifies the certificate against the host name. MAIL_CA_FILE adds CAs (a private server; the tests' twins).
+A server without TLS ("none") is only reached when FETCH_ALLOW_HOSTS names it: a password is never sent in
+clear text over the internet.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import lru_cache
 from scriptorium.core.errors import SourceError
 from scriptorium.core.settings import Settings
 from scriptorium.core.web.policy import AllowList, address_problem, resolve
-from scriptorium.scribe.mail.errors import ConnectionFailed, HostRefused
+from scriptorium.scribe.mail.errors import ConnectionFailed, HostRefused, TlsMismatch
 from scriptorium.scribe.mail.servers import MailServer
 
 
@@ -63,6 +65,11 @@ async def reach(server: MailServer, settings: Settings, protocol: str) -> Reach:
                 f"The {protocol} server {host!r} is on a {problem} address, which this Scriptorium server does "
                 "not connect to. Use your provider's public server name."
             )
+    if server.tls == "none" and not all(allow.allows(host, ip) for ip in addresses):
+        raise TlsMismatch(
+            f"Scribe only signs in to {host!r} over an encrypted connection, so the password cannot be read on the "
+            f"way. Choose SSL or STARTTLS for the {protocol} server."
+        )
     return Reach(
         host=host,
         port=server.port,

@@ -6,6 +6,9 @@ URLs or characters, so a client can lay out the book without being able to show 
 in the picker is the episode's page recaps joined up to the reader's page (all of them once finished), never a
 whole-episode summary. Every such text also goes through the text gate (`spoilers.py`): a sentence naming
 something that debuts after the reader's page is withheld.
+
+The episode lookups the routes need live here too (by slug, by number, the pages after a page), as does a
+reader's furthest position in a series, so no route runs its own query.
 """
 
 from __future__ import annotations

@@ -52,6 +52,29 @@ PROVIDER_ENV_PREFIXES = (
     "SEARXNG_",
 )
 
+RAM_TEMP_ROOT = Path("/dev/shm")
+RAM_TEMP_MIN_FREE = 4 * 1024**3
+"""Test folders go to RAM only when it has room for a whole run (a container's default /dev/shm is 64 MB)."""
+
+
+def ram_temp_root() -> Path | None:
+    """`/dev/shm` when it is a writable, executable tmpfs with room to spare, else None."""
+    try:
+        stats = os.statvfs(RAM_TEMP_ROOT)
+    except OSError:
+        return None
+    usable = not stats.f_flag & (os.ST_RDONLY | os.ST_NOEXEC) and os.access(RAM_TEMP_ROOT, os.W_OK | os.X_OK)
+    return RAM_TEMP_ROOT if usable and stats.f_bavail * stats.f_frsize >= RAM_TEMP_MIN_FREE else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Put `tmp_path` folders in RAM when there is room: every test's SQLite commits end in fsync, and on a disk
+    shared with other work those syncs, not the tests, are most of the wall time (a migration: 3 s on disk, 0.6 s
+    in RAM). An explicit `--basetemp` or PYTEST_DEBUG_TEMPROOT wins."""
+    root = ram_temp_root()
+    if root is not None and config.option.basetemp is None:
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(root))
+
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from scriptorium.scribe.mail.smtp import open_sender
 from tests.scribe.mail.conftest import twin_server
 from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
+from tests.twins.tls import TestCA
 
 
 def _with(cfg: MailboxConfig, **changes: Any) -> MailboxConfig:
@@ -122,3 +123,12 @@ async def test_no_tls_only_for_allowed_hosts(
         async with open_mailbox(twin_server(plain_imap), settings=make_settings(**mail_overrides)) as box:
             assert await box.folder_for("\\Drafts") == "Brouillons"
     assert plain_twin.logins == ["PLAIN"]
+
+
+async def test_a_mailbox_without_sent_folder_works_with_a_note(
+    twin_ca: TestCA, smtp_twin: SmtpTwin, mail_twins: MailboxConfig, mail_settings: Settings
+) -> None:
+    with ImapTwin(ca=twin_ca, folders=(("INBOX", ()), ("Drafts", ("\\Drafts",)))) as bare:
+        cfg = dataclasses.replace(mail_twins, imap=twin_server(bare))
+        report = await test_connection(cfg, settings=mail_settings)
+    assert report.ok and "“Drafts”" in report.imap.words and "No folder is marked as Sent" in report.imap.words

@@ -157,7 +157,45 @@ async def find_duplicates(
             )
     if days > 0:
         flags.extend(await _recently_emailed(session, user_id=user_id, items=items, people=people, days=days))
+    flags.extend(await _answered(session, user_id=user_id, items=items, people=people))
     return sorted(flags, key=lambda flag: (flag.index, flag.reason))
+
+
+async def _answered(
+    session: AsyncSession, *, user_id: str, items: Sequence[BatchItem], people: list[Person]
+) -> list[DuplicateFlag]:
+    """People who replied to an earlier email (write in that thread instead) or whose address bounced; found by
+    the mail replies scan (`scribe/mail/replies.py`), whatever the time since."""
+    rows = await session.execute(
+        select(
+            Recipient.name, Recipient.email, Recipient.institution, Recipient.replied_at, Recipient.bounced_at
+        ).where(
+            Recipient.user_id == user_id,
+            or_(Recipient.replied_at.is_not(None), Recipient.bounced_at.is_not(None)),
+            or_(
+                Recipient.name_key.in_({p.name for p in people}),
+                Recipient.email.in_({p.email for p in people if p.email}),
+            ),
+        )
+    )
+    answered = [(Person.of(name, email, institution), replied, bounced)
+                for name, email, institution, replied, bounced in rows]  # fmt: skip
+    flags = []
+    for index, person in enumerate(people):
+        hit = next((row for row in answered if row[0].same_as(person)), None)
+        if hit is None:
+            continue
+        _, replied_at, bounced_at = hit
+        name = items[index].recipient_name
+        if replied_at is not None:
+            detail = "replied to your earlier email: answer in that thread instead"
+            flags.append(DuplicateFlag(index=index, recipient_name=name, reason="replied", detail=detail,
+                                       previous_at=replied_at))  # fmt: skip
+        else:
+            detail = "an earlier email to this address bounced: check the address"
+            flags.append(DuplicateFlag(index=index, recipient_name=name, reason="bounced", detail=detail,
+                                       previous_at=bounced_at))  # fmt: skip
+    return flags
 
 
 async def _recently_emailed(

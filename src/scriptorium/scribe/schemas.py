@@ -147,7 +147,7 @@ class DuplicateFlag(BaseModel):
 
     index: int
     recipient_name: str
-    reason: Literal["in_batch", "recently_emailed"]
+    reason: Literal["in_batch", "recently_emailed", "replied", "bounced"]
     detail: str
     first_index: int | None = None
     previous_queue_item_id: str | None = None

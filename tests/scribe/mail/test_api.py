@@ -186,3 +186,28 @@ async def test_a_batch_goes_to_drafts_through_the_api(
     listed = (await api.client.get("/api/mail/runs", params={"batch_id": batch}, headers=who.headers)).json()
     assert [r["id"] for r in listed] == [run["id"]]
     assert (await api.client.get(f"/api/mail/runs/{run['id']}", headers=other.headers)).status_code == 404
+
+
+async def test_a_reply_found_by_the_scan_warns_before_writing_to_that_person_again(
+    api: ScribeApi, mail_twins: MailboxConfig, imap_twin: ImapTwin
+) -> None:
+    who = await api.user()
+    account = await connect(api, who, mail_twins)
+    batch, (email_id,) = await add_batch(db_of(api), who.id, 1)
+    body = {"account_id": account["id"], "kind": "draft", "batch_id": batch, "dry_run": False}
+    assert (await api.client.post("/api/mail/runs", json=body, headers=who.headers)).status_code == 201
+    await api.drain()
+    (draft,) = imap_twin.messages(imap_twin.folder_with("\\Drafts").name)
+    imap_twin.inject_reply(draft.message_id)
+
+    scan = await api.client.post(f"/api/mail/accounts/{account['id']}/replies", headers=who.headers)
+    assert scan.status_code == 200 and scan.json() == {"asked": 1, "replied": 1, "bounced": 0}
+    states = (await api.client.get("/api/mail/emails", params={"ids": email_id}, headers=who.headers)).json()
+    assert states[email_id]["replied_at"] and states[email_id]["drafted_at"]
+
+    again = {"recipient_name": "Prof Number 0", "recipient_interest": "glaciers",
+             "recipient_email": "prof0@faraway.test", "email_template": "Hello {{name}}, a question."}  # fmt: skip
+    queued = await api.client.post("/api/email/generate", json=again, headers=who.headers)
+    assert queued.status_code == 202, queued.text
+    (flag,) = [f for f in queued.json()["duplicates"] if f["reason"] == "replied"]
+    assert "answer in that thread" in flag["detail"] and flag["previous_at"]

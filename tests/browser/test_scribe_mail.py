@@ -257,5 +257,6 @@ def test_a_wrong_app_password_and_a_refusing_domain_are_said_in_words(
         reason = domain.get_by_label("Send anyway because…")
         reason.fill("My university relays this mail; IT confirmed it is signed.")
         domain.get_by_role("button", name="Save the reason").click()
+        expect(domain.get_by_role("status")).to_have_text("Reason saved: sending is allowed")
         expect(domain.get_by_role("button", name="Remove the override")).to_be_visible()
         no_sideways_scroll(page, "the Mail page with failed checks")

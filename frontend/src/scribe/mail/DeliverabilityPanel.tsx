@@ -89,10 +89,14 @@ export function DeliverabilityPanel({ account, onChanged }: { account: MailAccou
             Sending from a domain whose policy fails is refused unless you say why (kept with the account).
           </p>
           <div className="cluster">
-            <button type="button" className="btn btn-sm" disabled={reason.trim().length < 5}
-              onClick={() => void saveOverride(reason.trim())}>
-              Save the reason
-            </button>
+            {account.deliverability_override_reason && account.deliverability_override_reason === reason.trim() ? (
+              <span className="badge badge-ok" role="status">Reason saved: sending is allowed</span>
+            ) : (
+              <button type="button" className="btn btn-sm" disabled={reason.trim().length < 5}
+                onClick={() => void saveOverride(reason.trim())}>
+                Save the reason
+              </button>
+            )}
             {account.deliverability_override_reason && (
               <button type="button" className="btn btn-ghost btn-sm" onClick={() => void saveOverride(null)}>
                 Remove the override

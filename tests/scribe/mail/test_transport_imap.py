@@ -19,7 +19,7 @@ from scriptorium.scribe.mail.errors import (
     NoSpecialFolder,
     TlsMismatch,
 )
-from scriptorium.scribe.mail.imap import decode_folder_name, open_mailbox, parse_list
+from scriptorium.scribe.mail.imap import _fetched, decode_folder_name, open_mailbox, parse_list
 from scriptorium.scribe.mail.message import OutgoingMail, build_message, stable_message_id
 from tests.scribe.mail.conftest import twin_server
 from tests.twins.imap import ImapTwin
@@ -238,3 +238,18 @@ async def test_a_server_that_stops_answering_mid_session_is_connection_failed(
         finally:
             release.set()
     assert "stopped answering" in caught.value.words and not isinstance(caught.value, TlsMismatch)
+
+
+def test_fetch_answers_read_with_metadata_before_or_after_the_literal() -> None:
+    headers = b"From: a@b.test\r\nIn-Reply-To: <x@y.test>\r\n\r\n"
+    data: list[Any] = [
+        (b'1 (UID 7 INTERNALDATE "07-Dec-2026 09:30:00 +0000" BODY[HEADER.FIELDS (FROM)] {44}', headers),
+        b")",
+        (b"2 (BODY[HEADER.FIELDS (FROM)] {44}", headers),
+        b' UID 9 INTERNALDATE "08-Dec-2026 10:00:00 +0100")',
+    ]
+    [(uid1, when1, h1), (uid2, when2, h2)] = list(_fetched(data))
+    assert (uid1, uid2) == (b"7", b"9")
+    assert when1 == datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    assert when2 == datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    assert h1["In-Reply-To"] == h2["In-Reply-To"] == "<x@y.test>"

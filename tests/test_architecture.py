@@ -279,10 +279,15 @@ SQL_CALLS = {"select", "insert", "update", "delete", "text"}
 SQL_METHODS = {"execute", "scalar", "scalars", "stream", "stream_scalars"}
 
 
+def api_modules(root: Path) -> list[Path]:
+    """The HTTP edge: every module of an `api` package, and modules named `api.py` (`core/auth/api.py`)."""
+    return sorted({*root.rglob("api/*.py"), *root.rglob("api.py")})
+
+
 def route_modules(root: Path) -> dict[str, Path]:
-    """Modules inside an `api` package that declare a `router`: the HTTP edge of an app."""
+    """HTTP-edge modules that declare a `router`."""
     found = {}
-    for path in sorted(root.rglob("api/*.py")):
+    for path in api_modules(root):
         top = ast.parse(path.read_text()).body
         if any(isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "router" for t in n.targets) for n in top):
             found[dotted(path, root)] = path
@@ -298,7 +303,7 @@ def fat_routes(root: Path) -> list[str]:
     routes = route_modules(root)
     known = {dotted(p, root) for p in root.rglob("*.py")}
     problems = []
-    for path in sorted(root.rglob("api/*.py")):
+    for path in api_modules(root):
         name = dotted(path, root)
         if path.name == "__init__.py":
             continue
@@ -324,12 +329,14 @@ def test_route_modules_are_thin_leaves(tmp_path: Path) -> None:
             "api/a.py": "router = 1\n",
             "api/b.py": "from pkg.api.a import router as other\nrouter = 2\n",
             "api/c.py": "router = 3\nasync def f(db):\n    await db.execute(select(1))\n",
+            "auth/api.py": "from pkg.api import c\nrouter = 4\n",
         },
     )
     assert fat_routes(planted) == [
         "pkg.api.b imports route module pkg.api.a",
         "pkg.api.c:3 calls .execute(...)",
         "pkg.api.c:3 calls select(...)",
+        "pkg.auth.api imports route module pkg.api.c",
     ]
 
 

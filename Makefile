@@ -6,7 +6,7 @@ NPM := $(shell command -v npm 2>/dev/null)
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts -type f 2>/dev/null)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck unit frontend sample clean help image
+.PHONY: run test lint typecheck unit frontend sample clean help image api-types
 
 help:
 	@echo "make run   - set up everything and serve on http://127.0.0.1:8000 (lite profile)"
@@ -58,6 +58,10 @@ endif
 test: $(VENV)/.installed-dev frontend lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 	@echo "largest modules:"; find src -name '*.py' -exec wc -l {} + | sort -rn | sed -n '2,6p'
+
+# frontend/src/api/schema.d.ts from the app's OpenAPI document (tests/test_api_types_current.py checks it's current).
+api-types: $(VENV)/.installed-dev frontend/node_modules/.installed
+	$(BIN)/python scripts/api_types.py
 
 # The Fly image (deploy/fly/Dockerfile) built here without a registry: a debootstrap base, the host's wheelhouse
 # and UI (deploy/image/build.sh; needs Docker and root). Fly itself builds with the Dockerfile's defaults.

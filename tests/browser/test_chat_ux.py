@@ -24,7 +24,7 @@ from tests.companion.conftest import ingest
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1440, "height": 900}  # the sizes issue 13 was walked at
 PHONE = {"width": 390, "height": 844}
 MESSAGES = "**/api/sessions/*/messages"
 QUESTION = "What does Marlo say about the lamps?"
@@ -161,10 +161,11 @@ def test_markdown_answers_are_rendered_sanitized_copied_and_their_citations_jump
         expect(page.locator(".rd-chat")).to_have_count(0)
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_thinking_text_matches_the_mode_stop_then_retry_and_one_announcement_per_answer(
-    reader_server: LiveServer, new_page: Callable[..., Page]
+    reader_server: LiveServer, new_page: Callable[..., Page], viewport: dict[str, int]
 ) -> None:
-    page = new_page(reader_server.url)
+    page = new_page(reader_server.url, viewport=viewport)
     open_episode(page, 3)
     log = page.get_by_test_id("chat-log")
     assert log.get_attribute("aria-live") is None  # streamed tokens are not read out one by one
@@ -204,10 +205,11 @@ def test_thinking_text_matches_the_mode_stop_then_retry_and_one_announcement_per
     expect(answer.get_by_role("button", name="Regenerate")).to_be_visible()
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_regenerate_replaces_the_answer_and_earlier_chats_reopen(
-    reader_server: LiveServer, new_page: Callable[..., Page]
+    reader_server: LiveServer, new_page: Callable[..., Page], viewport: dict[str, int]
 ) -> None:
-    page = new_page(reader_server.url)
+    page = new_page(reader_server.url, viewport=viewport)
     open_episode(page, 3)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/messages") else None)
@@ -234,7 +236,7 @@ def test_regenerate_replaces_the_answer_and_earlier_chats_reopen(
     expect(page.locator(".rd-msg")).to_have_count(0)
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, PHONE], ids=["desktop-1440", "phone"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_asking_in_a_reopened_earlier_chat_continues_it_at_the_current_page(
     reader_server: LiveServer, new_page: Callable[..., Page], viewport: dict[str, int]
 ) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
+from scriptorium.companion.cli import SAMPLE_DIR
 from tests.browser.conftest import LiveServer
+from tests.companion.conftest import ingest
 
 pytestmark = pytest.mark.browser
 
@@ -176,3 +181,52 @@ def test_keyboard_users_can_skip_to_content(page: Page) -> None:
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main#main")).to_be_focused()
+
+
+SIZES: dict[str, dict[str, Any]] = {
+    "desktop-1440": {"viewport": {"width": 1440, "height": 900}},
+    "phone-390": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+def sideways(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_no_page_scrolls_sideways(
+    start_live_server: Callable[..., LiveServer], new_page: Callable[..., Page], size: str
+) -> None:
+    """Every page of the UI, with the sample comic loaded (issue 13: "no sideways scroll at 390 px anywhere")."""
+    server = start_live_server()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API owns this thread's event loop
+        pool.submit(lambda: asyncio.run(ingest(server.settings, SAMPLE_DIR))).result()
+    page = new_page(server.url, **SIZES[size])
+    page.add_init_script("localStorage.setItem('scriptorium.reader.hinted', '1')")
+    slug = page.request.get("/api/episodes").json()["episodes"][0]["slug"]
+    ready = {
+        "/": page.get_by_role("link", name="Start reading"),
+        "/status": page.get_by_test_id("health-status"),
+        "/read": page.locator(".rd-card").first,
+        "/read/series/lamplighter": page.get_by_role("link", name="Start with episode 1"),
+        f"/read/{slug}/1": page.locator("img.rd-page[data-page='1']"),
+        "/scribe": page.get_by_role("textbox", name="Template", exact=True),
+        "/admin": page.get_by_test_id("stat-success_rate"),
+        "/no-such-page": page.get_by_role("heading", name="Page not found"),
+    }
+    wide: dict[str, int] = {}
+    for path, shown in ready.items():
+        page.goto(path)
+        expect(shown).to_be_visible()
+        wide[path] = sideways(page)
+    # The reader with its chat open (a sheet on a phone) and with the world map over it.
+    page.goto(f"/read/{slug}/1")
+    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+    if page.locator(".rd-chat").count() == 0:
+        page.get_by_role("button", name="Chat", exact=True).click()
+    expect(page.get_by_label("Your question")).to_be_visible()
+    wide["reader with chat"] = sideways(page)
+    page.get_by_role("button", name="World", exact=True).click()
+    expect(page.get_by_role("dialog", name="World map")).to_be_visible()
+    wide["world map"] = sideways(page)
+    assert all(px <= 0 for px in wide.values()), f"pages that scroll sideways (px): {wide}"

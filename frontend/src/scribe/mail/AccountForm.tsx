@@ -6,7 +6,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { ApiError } from "../../api/client";
 import { mailApi } from "./api";
-import { accountFromForm, applyPreset, emptyForm, formProblems, type AccountForm as Form } from "./logic";
+import { accountFromForm, applyPreset, emptyForm, fieldProblem, formProblems, type AccountForm as Form } from "./logic";
 import type { MailAccount, Preset, TlsMode } from "./types";
 
 const TLS_LABELS: Record<TlsMode, string> = {
@@ -72,7 +72,7 @@ export function AccountForm({ onCreated, onCancel }: { onCreated: (account: Mail
       // A 422 names fields by path: say them in words instead (the ApiError message already does).
       const words = problem instanceof ApiError
         ? problem.fieldErrors.length
-          ? problem.fieldErrors.map((error) => `${error.label}: ${error.msg}`)
+          ? problem.fieldErrors.map((error) => fieldProblem(error.field, error.msg))
           : [problem.message]
         : ["Could not save the account."];
       setProblems(words);

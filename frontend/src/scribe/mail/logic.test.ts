@@ -5,6 +5,7 @@ import {
   applyPreset,
   domainOf,
   emptyForm,
+  fieldProblem,
   formProblems,
   mailBadge,
   problemWords,
@@ -94,6 +95,8 @@ describe("account form", () => {
     ]);
     const bad = { ...applyPreset(emptyForm(), GMAIL), address: "me@gmail.com", password: "x", smtp_port: "99999" };
     expect(formProblems(bad)).toEqual(["The SMTP port is a whole number from 1 to 65535."]);
+    const pasted = { ...bad, smtp_port: "587", imap_host: "https://imap.gmail.com" };
+    expect(formProblems(pasted)).toEqual(['The IMAP server is a name like imap.example.com, without spaces or "://".']);
   });
 
   it("sends the address as both user names when none is given", () => {
@@ -103,6 +106,14 @@ describe("account form", () => {
     expect(account.smtp.username).toBe("me@gmail.com");
     expect(account.dkim_selector).toBeNull();
     expect(account.password).toBe("app pass");
+  });
+
+  it("names a field the server refused as the form does, never by its path or a regex", () => {
+    expect(fieldProblem("imap.host", "String should match pattern '^[A-Za-z0-9._:\\-\\[\\]]+$'")).toBe(
+      "IMAP server: has characters it cannot have",
+    );
+    expect(fieldProblem("display_name", "Must be a single line")).toBe("Your name: must be a single line");
+    expect(fieldProblem("something.else", "Too long")).toBe("A value: too long");
   });
 
   it("reads the domain of an address", () => {

@@ -147,6 +147,8 @@ export function applyPreset(form: AccountForm, preset: Preset | undefined, previ
   };
 }
 
+const HOST = /^[A-Za-z0-9._:\-[\]]+$/;
+
 /** What is missing or wrong in the form, in words; empty when it can be sent. */
 export function formProblems(form: AccountForm): string[] {
   const problems: string[] = [];
@@ -157,6 +159,9 @@ export function formProblems(form: AccountForm): string[] {
     ["SMTP", form.smtp_host, form.smtp_port],
   ] as const) {
     if (!host.trim()) problems.push(`Enter the ${name} server (or choose your provider above).`);
+    else if (!HOST.test(host.trim())) {
+      problems.push(`The ${name} server is a name like ${name.toLowerCase()}.example.com, without spaces or "://".`);
+    }
     const number = Number(port);
     if (!Number.isInteger(number) || number < 1 || number > 65535) {
       problems.push(`The ${name} port is a whole number from 1 to 65535.`);
@@ -178,6 +183,29 @@ export function accountFromForm(form: AccountForm): MailAccountIn {
     password: form.password,
     dkim_selector: form.dkim_selector.trim() || null,
   };
+}
+
+const FIELD_WORDS: Record<string, string> = {
+  address: "Email address",
+  display_name: "Your name",
+  label: "Name for this account",
+  password: "App password",
+  dkim_selector: "DKIM selector",
+  "imap.host": "IMAP server",
+  "imap.port": "IMAP port",
+  "imap.tls": "IMAP encryption",
+  "imap.username": "User name",
+  "smtp.host": "SMTP server",
+  "smtp.port": "SMTP port",
+  "smtp.tls": "SMTP encryption",
+  "smtp.username": "User name",
+};
+
+/** A field the server refused, named as the form names it, with a pattern's regex replaced by plain words. */
+export function fieldProblem(field: string, message: string): string {
+  const name = FIELD_WORDS[field.replace(/^body\./, "")] ?? "A value";
+  const words = /pattern/i.test(message) ? "has characters it cannot have" : message.charAt(0).toLowerCase() + message.slice(1);
+  return `${name}: ${words}`;
 }
 
 /** What to do about a refused run, added after the server's own words (which say what happened). */

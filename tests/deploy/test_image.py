@@ -173,6 +173,18 @@ def test_health_answers_200_and_the_server_is_not_root(booted: Booted) -> None:
     assert booted.container.exec("id", "-un").strip() == "scriptorium"
 
 
+POOLER_PROBE = (
+    "from scriptorium.core.db import is_pooler, normalize_url; from scriptorium.core.settings import Settings; "
+    "s = Settings(); print(is_pooler(normalize_url(s.effective_database_url), s))"
+)
+
+
+def test_the_app_in_the_image_reads_the_url_form(booted: Booted) -> None:
+    """Neon's `-pooler` host switches pooler mode on (no prepared statements); the direct host does not."""
+    pooled = booted.container.exec("python", "-c", POOLER_PROBE).strip()
+    assert pooled == str(booted.form == "pooled")
+
+
 def test_restarts_migrate_and_seed_exactly_once(booted: Booted) -> None:
     container = booted.container
     series = count_rows(booted.database, "companion_series")

@@ -49,6 +49,12 @@ def test_build_message_headers_and_body() -> None:
     assert b"\r\n" not in message.as_bytes().replace(b"\r\n", b"")  # no stray carriage returns
 
 
+def test_international_domain_travels_in_ascii() -> None:
+    message = build_message(dataclasses.replace(MAIL, to_address="prof@bücher.de"))
+    assert message["To"] == '"Prof. Ng, PhD" <prof@xn--bcher-kva.de>'
+    assert b"xn--bcher-kva.de" in message.as_bytes()
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -56,6 +62,8 @@ def test_build_message_headers_and_body() -> None:
         {"to_name": "Ng\nBcc: victim@elsewhere.test"},
         {"to_address": "ng@faraway.test\r\nBcc: victim@elsewhere.test"},
         {"to_address": "not-an-address"},
+        {"to_address": "jürgen@faraway.test"},
+        {"to_address": "a@" + "x" * 70 + ".test"},
         {"message_id": "<a@b>\nX-Injected: 1"},
     ],
 )

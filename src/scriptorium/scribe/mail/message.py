@@ -50,10 +50,18 @@ def _one_line(name: str, value: str) -> str:
 
 
 def _address(name: str, display: str, address: str) -> Address:
+    """An address whose domain is in its ASCII (IDNA) form: bücher.de travels as xn--bcher-kva.de, which
+    every server accepts; a non-ASCII local part would need SMTPUTF8 and is refused here."""
     local, at, domain = _one_line(name, address).rpartition("@")
     if not at or not local or not domain:
         raise ValueError(f"{name} {address!r} is not an email address")
-    return Address(display_name=_one_line(name, display), username=local, domain=domain)
+    if not local.isascii():
+        raise ValueError(f"{name} {address!r} is not an email address Scribe can send to (non-ASCII before the @)")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{name} {address!r} is not an email address") from None
+    return Address(display_name=_one_line(name, display), username=local, domain=ascii_domain)
 
 
 def build_message(mail: OutgoingMail, *, date: datetime | None = None) -> EmailMessage:

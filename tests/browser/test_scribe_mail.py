@@ -1,4 +1,4 @@
-"""Scribe mail end to end in Chromium (issue 14) against loopback SMTP, IMAP and DNS twins, at desktop and phone size.
+"""Scribe mail end to end in Chromium (issue 14) on loopback SMTP, IMAP and DNS twins: desktop (light), phone (dark).
 
 As a user: connect a mailbox (the password never comes back; "Test connection" says both protocols work), put a
 whole batch in Drafts (the IMAP twin holds one draft per email, and a second time adds none), turn sending on, and
@@ -130,8 +130,9 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
     mail_world: MailWorld, new_page: Callable[..., Page], viewport: dict[str, int]
 ) -> None:
     world = mail_world
-    page = new_page(world.server.url, viewport=viewport)
     size = "phone" if viewport is PHONE else "desktop"
+    # The phone run is in dark mode, so the audit covers both schemes.
+    page = new_page(world.server.url, viewport=viewport, color_scheme="dark" if viewport is PHONE else "light")
 
     connect_account(page, world)
     connection_works(page)

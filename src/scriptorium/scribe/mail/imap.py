@@ -344,7 +344,10 @@ class Mailbox:
                 raise
             except BaseException as exc:
                 if isinstance(exc, (imaplib.IMAP4.abort, OSError, EOFError)):
-                    self._imap = None
+                    broken, self._imap = self._imap, None  # the session is unusable: close its socket
+                    if broken is not None:
+                        with suppress(OSError):
+                            broken.shutdown()
                 connecting = call == self._connect_sync
                 raise _translate(exc, self._where(), self._server.password, connecting=connecting) from None
 

@@ -215,6 +215,7 @@ class Sender:
             raise classify_reply(exc.smtp_code, exc.smtp_error, stage="data", secret=secret) from None
         except (smtplib.SMTPServerDisconnected, OSError):
             self._smtp = None
+            smtp.close()
             raise ConnectionFailed(
                 f"The connection to {self._where()} dropped while the message was being sent; it may or may "
                 "not have gone out. Check your Sent folder before sending it again.",

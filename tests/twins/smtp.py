@@ -10,7 +10,9 @@ folder, as Gmail does, so "was this sent?" can be answered over IMAP after a cra
 - `drop_in_data = N`: the next N messages are read in full, then the connection is cut with no reply
   (`accept_dropped`: the message still counts as received: the "was it sent?" case).
 
-Use: `with SmtpTwin(ca=test_ca(), tls="starttls") as twin:`; `twin.port`; `twin.received`.
+Use: `with SmtpTwin(ca=test_ca(), tls="starttls") as twin:`; `twin.port`; `twin.received` (and `wait_for(n)`);
+`twin.logins` (the AUTH mechanism of each login) and `twin.greetings` (EHLO names) show how a client behaved.
+`stop()` then `start()` restarts it on the same port.
 """
 
 from __future__ import annotations

@@ -1,108 +1,35 @@
-/** Shapes of the Companion API (mirrors `scriptorium/companion/schemas.py`). */
+/**
+ * Shapes of the Companion API, aliased from the types generated from the OpenAPI document (`api/schema.d.ts`,
+ * `make api-types`; the models are in src/scriptorium/companion/schemas.py). The chat stream's frames are not in
+ * the document (an event stream's payloads have no schema there), so `DoneFrame` and `ChatFrames` stay written
+ * out here, built from the generated pieces.
+ */
 
-export type Mode = "page" | "wiki";
-export type ReadingStatus = "unread" | "reading" | "finished";
-export type GraphMode = "full" | "focus";
+import type { components } from "../api/schema";
 
-export interface EpisodeCard {
-  id: string;
-  slug: string;
-  title: string;
-  episode_number: number;
-  page_count: number;
-  cover_image_url: string | null;
-  plot_summary: string | null;
-  reading_status: ReadingStatus;
-  current_page: number | null;
-}
+type Schemas = components["schemas"];
 
-export interface CharacterRef {
-  id: string;
-  name: string;
-  image_url: string | null;
-}
+export type Mode = Schemas["SuggestionPublic"]["mode"];
+export type ReadingStatus = Schemas["EpisodeSummaryPublic"]["reading_status"];
+export type GraphMode = Schemas["WorldGraphPublic"]["mode"];
 
-export interface PageView {
-  id: string;
-  page_number: number;
-  global_index: number;
-  visible: boolean;
-  image_url: string | null;
-  thumbnail_url: string | null;
-  image_metadata: { width?: number; height?: number };
-  characters: CharacterRef[];
-}
+export type EpisodeCard = Schemas["EpisodeSummaryPublic"];
+export type CharacterRef = Schemas["CharacterRef"];
+export type PageView = Schemas["PagePublic"];
+export type EpisodeDetail = Schemas["EpisodeDetailPublic"];
+export type SessionCreated = Schemas["SessionCreated"];
+/** The answer to a page turn (`PATCH /api/sessions/{id}`). */
+export type Moved = Schemas["Ok"];
+export type Citation = Schemas["CitationPublic"];
+export type Suggestion = Schemas["SuggestionPublic"];
+export type StoredMessage = Schemas["MessagePublic"];
+export type SessionState = Schemas["SessionPublic"];
+export type GraphNode = Schemas["GraphNode"];
+export type GraphEdge = Schemas["GraphEdge"];
+export type WorldGraph = Schemas["WorldGraphPublic"];
+export type EntityDetail = Schemas["EntityDetailPublic"];
 
-export interface EpisodeDetail {
-  id: string;
-  slug: string;
-  title: string;
-  episode_number: number;
-  page_count: number;
-  plot_summary: string | null;
-  credits_url: string | null;
-  characters: CharacterRef[];
-  pages: PageView[];
-  current_page: number | null;
-}
-
-export interface SessionCreated {
-  session_id: string;
-  /** The page on screen (the left page of a spread). */
-  current_page: number;
-  /** The furthest page reached: what the companion knows, never lowered by going back. */
-  furthest_page: number;
-  reader_token: string;
-  episode_slug: string;
-  page_count: number;
-  resumed: boolean;
-}
-
-export interface Moved {
-  ok: boolean;
-  current_page: number;
-  furthest_page: number;
-  pages: PageView[];
-}
-
-export interface Citation {
-  doc_id: string;
-  kind: Mode;
-  episode_slug: string | null;
-  episode_number: number | null;
-  page_number: number | null;
-  global_index: number;
-  title: string;
-}
-
-export interface Suggestion {
-  mode: Mode;
-  text: string;
-}
-
-export interface StoredMessage {
-  id: string;
-  role: "user" | "assistant";
-  mode: Mode | null;
-  content: string;
-  status: string;
-  citations: Citation[];
-  suggestions: Suggestion[];
-  retrieved_doc_ids: string[];
-  created_at: string;
-}
-
-export interface SessionState {
-  session_id: string;
-  episode_slug: string;
-  episode_number: number;
-  current_page: number;
-  furthest_page: number;
-  page_count: number;
-  cursor_index: number;
-  messages: StoredMessage[];
-}
-
+/** The `done` frame that ends an answer (written by src/scriptorium/companion/chat/stream.py). */
 export interface DoneFrame {
   message_id: string;
   retrieved_doc_ids: string[];
@@ -116,44 +43,4 @@ export interface ChatFrames {
   token: { text: string };
   done: DoneFrame;
   error: { code: string; message: string };
-}
-
-export interface GraphNode {
-  id: string;
-  slug: string;
-  name: string;
-  kind: string;
-  summary: string;
-  image_url: string | null;
-  x: number;
-  y: number;
-  episode_debut: number;
-  page_debut: number;
-  debut_index: number;
-}
-
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  kind: string;
-  summary: string;
-  episode_debut: number;
-  page_debut: number;
-  debut_index: number;
-}
-
-export interface WorldGraph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  mode: GraphMode;
-  cursor_index: number;
-}
-
-export interface EntityDetail {
-  node: GraphNode;
-  wiki_summary: string;
-  wiki_sections: string[];
-  relations: GraphEdge[];
-  neighbours: GraphNode[];
 }

@@ -24,7 +24,7 @@ export function BatchSteps({ emailId, revision }: { emailId: string; revision: n
     load();
   }, [load, revision]);
 
-  if (!batch || batch.position === null) return null;
+  if (!batch || batch.position === null || batch.position === undefined) return null;
   const total = batch.emails.length;
   if (total < 2 && !batch.outage) return null;
   const byId = new Map(batch.emails.map((email) => [email.id, email]));

@@ -60,7 +60,7 @@ function useOutages(items: QueueItem[] | null): [string, Outage][] {
       const batchId = key.split(":")[0] ?? "";
       scribeApi
         .batch(batchId)
-        .then((review) => live && setOutages((current) => ({ ...current, [batchId]: review.outage })))
+        .then((review) => live && setOutages((current) => ({ ...current, [batchId]: review.outage ?? null })))
         .catch(() => undefined); // the banner is a help, not a requirement: the queue still works without it
     }
     return () => {

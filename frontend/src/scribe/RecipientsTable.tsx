@@ -112,7 +112,7 @@ export function RecipientsTable({
     }
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      const at = (index: number | null) => (index === null ? null : (complete[index]?.position ?? null));
+      const at = (index: number | null | undefined) => (index === null || index === undefined ? null : (complete[index]?.position ?? null));
       scribeApi
         .checkRecipients(
           complete.map(({ item }) => item as RecipientRow),

@@ -110,7 +110,8 @@ class Ok(BaseModel):
     ok: bool = True
     current_page: int
     furthest_page: int
-    pages: list[PagePublic] = Field(default_factory=list)
+    pages: list[PagePublic]
+    """The pages now visible (every answer carries them, so the schema says so)."""
 
 
 class CitationPublic(BaseModel):

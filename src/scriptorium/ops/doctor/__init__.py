@@ -2,7 +2,8 @@
 
 Layers, in the order a failure should be fixed: config, database (reachable, migrations at head), jobs (a
 `core.ping` round trip through the real queue), storage (write/read, public URL), chat (server reachable, model
-present), embeddings (dimension and model match the stored vectors), then against `--url`: api (health), cors
+present), embeddings (dimension and model match the stored vectors), mail (each connected mailbox logs in to IMAP
+and SMTP), then against `--url`: api (health), cors
 (preflight per allowed origin), companion (one streamed answer) and scribe (one dry-run generation).
 A layer whose prerequisite failed is skipped, so the first FAIL is the thing to fix.
 """
@@ -20,7 +21,7 @@ from scriptorium.core.db import normalize_url
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.resources import build_resources
 from scriptorium.core.settings import Settings, load_settings
-from scriptorium.ops.doctor import local, providers, remote
+from scriptorium.ops.doctor import local, mail, providers, remote
 from scriptorium.ops.doctor.context import Context
 from scriptorium.ops.doctor.report import CheckResult, failed, passed, reason, skipped, warned
 from scriptorium.ops.origins import origin_warnings
@@ -62,8 +63,10 @@ async def _layers(ctx: Context) -> list[CheckResult]:
     results += await _timed("chat", providers.chat(ctx), ctx.timeout)
     if db_ok:
         results += await _timed("embeddings", providers.embeddings(ctx), ctx.timeout)
+        results += await _timed("mail", mail.mail(ctx), ctx.timeout)
     else:
         results.append(skipped("embeddings", "needs the database"))
+        results.append(skipped("mail", "needs the database"))
     if not ctx.url:
         return results + [skipped(layer, "pass --url BASE to check the running server") for layer in REMOTE_LAYERS]
     health = await _timed("api", remote.api(ctx), ctx.timeout)

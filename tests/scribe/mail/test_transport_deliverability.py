@@ -135,3 +135,33 @@ async def test_dns_server_failure_is_an_error_not_a_verdict(dns_twin: DnsTwin, m
     with pytest.raises(ConnectionFailed) as caught:
         await check_domain("uni.test", None, DnsResolver.from_settings(mail_settings), smtp_host="smtp.gmail.com")
     assert "did not get an answer" in caught.value.words
+
+
+@pytest.mark.parametrize(
+    ("record", "can_pass", "said"),
+    [
+        ("v=spf1 +all", True, "allows every server"),
+        ("v=spf1 include:_spf.google.com ?all", True, "says nothing"),
+        ("v=spf1 a mx", False, "does not say"),
+    ],
+)
+async def test_spf_endings_explained(
+    dns_twin: DnsTwin, mail_settings: Settings, record: str, can_pass: bool, said: str
+) -> None:
+    dns_twin.records.update({"uni.test": [record], "_dmarc.uni.test": ["v=DMARC1; p=reject"]})
+    report = await check_domain("uni.test", None, DnsResolver.from_settings(mail_settings), smtp_host="smtp.gmail.com")
+    assert report.spf.ok is can_pass and said in report.spf.words
+    assert report.would_fail is not can_pass
+
+
+async def test_spf_include_loops_end(dns_twin: DnsTwin, mail_settings: Settings) -> None:
+    dns_twin.records.update(
+        {
+            "uni.test": ["v=spf1 include:a.uni.test -all"],
+            "a.uni.test": ["v=spf1 include:b.uni.test -all"],
+            "b.uni.test": ["v=spf1 include:a.uni.test -all"],
+        }
+    )
+    report = await check_domain("uni.test", None, DnsResolver.from_settings(mail_settings), smtp_host="smtp.gmail.com")
+    assert not report.spf.ok and report.would_fail
+    assert dns_twin.queries.count("TXT a.uni.test") == 1

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
-from tests.migrated_template import MigratedTemplate
+from tests.migrated_template import MigratedTemplate, process_template
 from tests.services import fresh_postgres_schema, fresh_redis_queue
 
 PROVIDER_ENV_PREFIXES = (
@@ -118,9 +118,9 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplate:
+def migrated_template() -> MigratedTemplate:
     """This process's migrated SQLite file (built on first use); `.apply(settings)` migrates a test's database."""
-    return MigratedTemplate(tmp_path_factory.mktemp("migrated-template"))
+    return process_template()
 
 
 @pytest.fixture

@@ -4,11 +4,17 @@ Running the Alembic history costs 1–3 s on a busy machine; copying the file it
 millisecond. The migrations are schema only (no row depends on settings), so a copy is the same database a fresh
 `upgrade` would give. Tests of the migrations themselves keep calling `upgrade`; PostgreSQL settings (and an
 in-memory SQLite URL) are migrated for real, since a file copy does not apply to them.
+
+Use the `migrate` fixture, or `migrate(settings)` from here where a helper has no fixtures at hand.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +65,16 @@ class MigratedTemplate:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self._template(), target)
+
+
+@cache
+def process_template() -> MigratedTemplate:
+    """This process's template, in a temporary folder (beside pytest's, when it is set) removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="scriptorium-migrated-", dir=os.environ.get("PYTEST_DEBUG_TEMPROOT")))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return MigratedTemplate(folder / "var")
+
+
+def migrate(settings: Settings) -> None:
+    """The database of `settings` at head: a copy of this process's migrated file when it is a SQLite file."""
+    process_template().apply(settings)

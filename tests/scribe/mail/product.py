@@ -16,13 +16,13 @@ from scriptorium.core.db import create_engine, create_sessionmaker, new_id
 from scriptorium.core.jobs import Job
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 from scriptorium.scribe.mail.accounts import create_account
 from scriptorium.scribe.mail.limits import FakeClock
 from scriptorium.scribe.mail.schemas import MailAccountIn, ServerIn
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.work import MailDeps
 from scriptorium.scribe.models import Email, MailAccount, QueueItem, Recipient
+from tests.migrated_template import migrate
 
 
 @dataclass
@@ -41,7 +41,7 @@ class MailDb:
 
 @asynccontextmanager
 async def mail_db(settings: Settings) -> AsyncIterator[MailDb]:
-    upgrade(settings)
+    migrate(settings)
     engine = create_engine(settings)
     try:
         yield MailDb(settings, engine, create_sessionmaker(engine))

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from scriptorium.core.text_fields import MULTI_LINE, SINGLE_LINE
+from scriptorium.scribe.mail.schemas import EmailMailState
 from scriptorium.scribe.quota import DRY_RUNS_PER_DAY
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -302,6 +303,9 @@ class EmailResponse(BaseModel):
     version: int
     queue_item_id: str | None
     updated_at: datetime
+    mail: EmailMailState | None = Field(
+        None, description="What the user's mailbox did with it: drafted, sent, replied, bounced; and approval."
+    )
 
 
 class EmailDetail(EmailResponse):

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.core.db import utcnow
 from scriptorium.core.errors import NotFound
+from scriptorium.scribe.mail.queries import is_approved, mail_states
+from scriptorium.scribe.mail.schemas import EmailMailState
 from scriptorium.scribe.models import Email, EmailVersion, Source, Usage
 from scriptorium.scribe.outage import readable
 from scriptorium.scribe.schemas import (
@@ -72,7 +74,8 @@ async def list_emails(
     return list(rows.all()), int(total or 0)
 
 
-def email_response(email: Email) -> EmailResponse:
+def email_response(email: Email, mail: EmailMailState | None = None) -> EmailResponse:
+    """The email as the API shows it; `mail` (from `scribe.mail.queries.mail_states`) says what its mailbox did."""
     return EmailResponse(
         id=email.id,
         user_id=email.user_id,
@@ -94,6 +97,7 @@ def email_response(email: Email) -> EmailResponse:
         version=email.version,
         queue_item_id=email.queue_item_id,
         updated_at=email.updated_at,
+        mail=(mail or EmailMailState()).model_copy(update={"approved": is_approved(email)}),
     )
 
 
@@ -111,8 +115,9 @@ async def detail(session: AsyncSession, email: Email) -> EmailDetail:
         select(EmailVersion).where(EmailVersion.email_id == email.id).order_by(EmailVersion.version)
     )
     usage = await session.scalars(select(Usage).where(Usage.email_id == email.id).order_by(Usage.created_at))
+    mail = (await mail_states(session, user_id=email.user_id, email_ids=[email.id])).get(email.id)
     return EmailDetail(
-        **email_response(email).model_dump(),
+        **email_response(email, mail).model_dump(),
         sources=[SourceOut.model_validate(s) for s in await sources_of(session, email)],
         versions=[VersionOut.model_validate(v) for v in versions.all()],
         usage=[UsageOut.model_validate(u) for u in usage.all()],

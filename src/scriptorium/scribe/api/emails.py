@@ -35,6 +35,7 @@ from scriptorium.scribe.export import (
     to_eml,
     warnings_of,
 )
+from scriptorium.scribe.mail.queries import mail_states
 from scriptorium.scribe.queue import owned_item, task_status
 from scriptorium.scribe.schemas import (
     EmailDetail,
@@ -109,7 +110,8 @@ async def history(
         session, user_id=user.id, limit=limit, offset=offset, include_discarded=include_discarded, q=q, status=status
     )
     response.headers["X-Total-Count"] = str(total)
-    items = [email_response(email) for email in emails]
+    states = await mail_states(session, user_id=user.id, email_ids=[email.id for email in emails])
+    items = [email_response(email, states.get(email.id)) for email in emails]
     if envelope:
         return EmailPage(items=items, total=total, limit=limit, offset=offset)
     return items

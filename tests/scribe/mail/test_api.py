@@ -164,6 +164,12 @@ async def test_from_dry_run_to_one_sent_email_through_every_guard(
     states = (await api.client.get("/api/mail/emails", params={"ids": ",".join(ids)}, headers=who.headers)).json()
     assert states[ids[0]]["state"] == "sent" and states[ids[0]]["sent_at"]
     assert ids[1] not in states
+    history = {e["id"]: e for e in (await api.client.get("/api/email/", headers=who.headers)).json()}
+    assert history[ids[0]]["mail"]["state"] == "sent" and history[ids[0]]["mail"]["approved"] is True
+    assert history[ids[1]]["mail"] == {"drafted_at": None, "sent_at": None, "state": None, "reason": None,
+                                       "replied_at": None, "bounced_at": None, "approved": True}  # fmt: skip
+    detail = (await api.client.get(f"/api/email/{ids[0]}", headers=who.headers)).json()
+    assert detail["mail"]["state"] == "sent" and detail["mail"]["sent_at"] == states[ids[0]]["sent_at"]
 
     again = await api.client.post(runs, json=body | {"dry_run": True}, headers=who.headers)
     assert again.json()["items"][0]["state"] == "skipped" and again.json()["items"][0]["reason"] == "Already sent."
@@ -211,3 +217,17 @@ async def test_a_reply_found_by_the_scan_warns_before_writing_to_that_person_aga
     assert queued.status_code == 202, queued.text
     (flag,) = [f for f in queued.json()["duplicates"] if f["reason"] == "replied"]
     assert "answer in that thread" in flag["detail"] and flag["previous_at"]
+
+
+async def test_an_edit_after_approval_needs_a_new_approval(api: ScribeApi) -> None:
+    who, other = await api.user(), await api.user()
+    _, (email_id,) = await add_batch(db_of(api), who.id, 1, confident=False)
+    assert (await api.client.post(f"/api/email/{email_id}/approve", headers=other.headers)).status_code == 404
+    approved = await api.client.post(f"/api/email/{email_id}/approve", headers=who.headers)
+    assert approved.json()["approved"] is True and approved.json()["approved_version"] == 1
+    edited = await api.client.patch(f"/api/email/{email_id}", json={"email_message": "Dear Prof, a new text."},
+                                    headers=who.headers)  # fmt: skip
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2 and edited.json()["mail"]["approved"] is False
+    withdrawn = await api.client.delete(f"/api/email/{email_id}/approve", headers=who.headers)
+    assert withdrawn.json()["approved"] is False

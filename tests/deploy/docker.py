@@ -121,7 +121,7 @@ class Container:
 
     def restart(self, grace: float) -> None:
         docker("restart", "--time", str(int(grace)), self.name, timeout=grace + 60)
-        self.port = _published_port(self.name)
+        self.port = published_port(self.name)
 
     def remove(self) -> None:
         docker("rm", "--force", "--volumes", self.name, check=False)
@@ -142,14 +142,14 @@ def running(
             "run", "--detach", "--name", name, "--env-file", env_file.name, *add_hosts,
             "--publish", f"127.0.0.1::{INTERNAL_PORT}", image,
         )  # fmt: skip
-    container = Container(name, _published_port(name), started)
+    container = Container(name, published_port(name), started)
     try:
         yield container
     finally:
         container.remove()
 
 
-def _published_port(name: str) -> int:
+def published_port(name: str) -> int:
     mapping = docker("port", name, f"{INTERNAL_PORT}/tcp").stdout.split()
     return int(mapping[0].rsplit(":", 1)[1])
 

@@ -61,7 +61,7 @@ class Resources:
     """Providers under their `CacheKey`; small per-process flags under a plain string."""
     _background: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    def cached(self, key: CacheKey[T] | str, build: Callable[[], T]) -> T:
+    def cached(self, key: CacheKey[T], build: Callable[[], T]) -> T:
         """Build a provider once per process (first use), then reuse it."""
         if key not in self.cache:
             self.cache[key] = build()

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scriptorium.companion.catalog import CatalogCache
 from scriptorium.companion.episodes import ReaderContext
 from scriptorium.companion.sessions import load_view, reader_from_token
-from scriptorium.core.embeddings import Embedder
 from scriptorium.core.ratelimit import client_address_key, rate_limiter
 from scriptorium.core.resources import CacheKey, Resources
 from scriptorium.core.settings import Settings
@@ -71,11 +70,6 @@ async def limit_questions(resources: Resources, request: Request) -> None:
         seconds=60,
         what=f"questions (at most {limit} a minute)",
     )
-
-
-def embedder(resources: Resources) -> Embedder:
-    """The process-wide embedder (`Resources.embedder`, shared with ingestion and the doctor)."""
-    return resources.embedder()
 
 
 def retrieval_cache(resources: Resources) -> RetrievalCache:

@@ -21,7 +21,6 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from scriptorium.companion.api.common import (
     SessionId,
     catalog_cache,
-    embedder,
     limit_questions,
     normalize_id,
     retrieval_cache,
@@ -88,7 +87,7 @@ async def post_message(
     answerer = resources.cached(ANSWERER, lambda: build_answerer(settings))
     cache = retrieval_cache(resources)
     # The question's embedding is computed on a worker thread while the session and pages load.
-    vector = resources.spawn(embed_question(embedder(resources), cache, body.message))
+    vector = resources.spawn(embed_question(resources.embedder(), cache, body.message))
     history = 2 * HISTORY_TURNS if answerer.uses_history else 0
     try:
         view, earlier = await resources.reads.run(
@@ -104,7 +103,7 @@ async def post_message(
                 view,
                 body,
                 catalog=await catalog_cache(resources).get(db, view.series),
-                embedder=embedder(resources),
+                embedder=resources.embedder(),
                 k=settings.companion_retrieval_k,
                 cache=cache,
                 history=earlier,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.companion.api.common import embedder, limit_questions, normalize_id, retrieval_cache
+from scriptorium.companion.api.common import limit_questions, normalize_id, retrieval_cache
 from scriptorium.companion.boundary import Cursor
 from scriptorium.companion.episodes import slug_by_number
 from scriptorium.companion.positions import resolve_cursor
@@ -51,7 +51,7 @@ async def post_retrieve(
     cursor = await _cursor(db, body)
     found = await retrieve(
         db,
-        embedder(resources),
+        resources.embedder(),
         series_id=cursor.series_id,
         mode=body.mode,
         query=body.query,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from scriptorium.companion.api.common import SessionId, embedder, header_token, normalize_id
+from scriptorium.companion.api.common import SessionId, header_token, normalize_id
 from scriptorium.companion.schemas import SLUG_PATTERN, Ok, SessionCreate, SessionCreated, SessionPublic, SessionUpdate
 from scriptorium.companion.sessions import (
     SessionList,
@@ -53,7 +53,7 @@ async def create_session(
 
 async def _warm_embedder(resources: Resources) -> None:
     try:
-        await embedder(resources).embed(["warm up"], input_type="query")
+        await resources.embedder().embed(["warm up"], input_type="query")
     except Exception:  # best effort: the first real question reports real errors
         log.warning("companion: embedder warm-up failed", exc_info=True)
 

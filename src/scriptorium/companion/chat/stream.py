@@ -33,7 +33,7 @@ from scriptorium.companion.models import ChatMessage
 from scriptorium.companion.schemas import CitationPublic
 from scriptorium.core.db import new_id, utcnow
 from scriptorium.core.errors import ModelError
-from scriptorium.core.resources import Resources
+from scriptorium.core.resources import CacheKey, Resources
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +231,12 @@ async def stream_answer(
     )
 
 
+#: The process's writer of finished exchanges.
+WRITER: CacheKey[ExchangeWriter] = CacheKey("companion.writer")
+
+
 def writer(resources: Resources) -> ExchangeWriter:
-    return resources.cached("companion.writer", lambda: ExchangeWriter(resources.sessionmaker))
+    return resources.cached(WRITER, lambda: ExchangeWriter(resources.sessionmaker))
 
 
 async def _save_quietly(saving: Any) -> None:

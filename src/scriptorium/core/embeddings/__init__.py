@@ -11,8 +11,8 @@ Contract (`Embedder`):
   Failures raise ModelError (`transient=True` for rate limits, 5xx and timeouts, after retries).
 
 Implementations (one module each): `offline` (the bundled WordLlama static model, no network, default),
-`ollama` (`POST /api/embed`), `openai` (any OpenAI-compatible `/v1/embeddings`), `voyage`. Build the process-wide
-one with `resources.cached("embedder", lambda: build_embedder(settings, resources.http))`.
+`ollama` (`POST /api/embed`), `openai` (any OpenAI-compatible `/v1/embeddings`), `voyage`. The process-wide one
+is `resources.embedder()` (built with `build_embedder` on first use, see `core.resources`).
 """
 
 from __future__ import annotations

@@ -65,6 +65,9 @@ def report(violations: list[dict[str, Any]]) -> str:
 
 def open_first_episode(page: Page) -> None:
     page.goto("/read")
+    expect(page.locator(".rd-card").first).to_be_visible()
+    found = audit(page, "episode list")
+    assert not found, report(found)
     page.locator(".rd-card").first.get_by_role("link").first.click()
     expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
 
@@ -81,7 +84,16 @@ def test_main_pages_have_no_serious_or_critical_violations(
     expect(page.locator("main h1").first).to_be_visible()
     found += audit(page, "home")
 
-    open_first_episode(page)
+    page.goto("/status")
+    expect(page.get_by_test_id("health-status")).to_be_visible()
+    found += audit(page, "server status")
+
+    page.goto("/read/series/lamplighter")
+    expect(page.get_by_role("link", name="Start with episode 1")).to_be_visible()
+    found += audit(page, "series page")
+
+    open_first_episode(page)  # from the episode list
+    found += audit(page, "reader")
     if page.locator(".rd-chat").count() == 0:
         page.get_by_role("button", name="Chat", exact=True).click()
     page.get_by_label("Your question").fill("What is happening on this page?")
@@ -89,6 +101,10 @@ def test_main_pages_have_no_serious_or_critical_violations(
     expect(page.locator(".rd-msg-assistant").last).to_have_attribute("data-status", "complete")
     expect(page.locator(".rd-chip").first).to_be_visible()  # chips carry the dark-mode contrast problem
     found += audit(page, "reader with chat open")
+    page.get_by_role("button", name="Earlier chats").click()
+    expect(page.get_by_role("heading", name="Earlier chats")).to_be_visible()
+    found += audit(page, "earlier chats")
+    page.get_by_role("button", name="Back to this chat").click()
 
     if viewport == PHONE:
         page.get_by_role("button", name="Close chat").click()

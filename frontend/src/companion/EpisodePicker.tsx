@@ -26,7 +26,9 @@ function Card({ card, veil, level }: { card: EpisodeCard; veil: string | null; l
   const action = card.reading_status === "unread" ? "Start reading" : card.reading_status === "finished" ? "Read again" : "Continue";
   return (
     <li className={`rd-card rd-card-${card.reading_status}`}>
-      <Link to={target} className="rd-card-link" aria-label={`${action}: episode ${card.episode_number}, ${card.title}`}>
+      {/* The title is the link and its ::after covers the card, so the whole card is a target while the link's
+          name stays its visible title (a link around everything would have to be named by all of its text). */}
+      <div className="rd-card-box">
         <div className={`rd-cover ${card.cover_image_url ? "" : "rd-cover-veiled"}`} aria-hidden="true">
           {card.cover_image_url ? (
             <img src={card.cover_image_url} alt="" loading="lazy" />
@@ -44,7 +46,15 @@ function Card({ card, veil, level }: { card: EpisodeCard; veil: string | null; l
           <p className="rd-card-kicker">
             Episode {card.episode_number} · {card.page_count} pages
           </p>
-          <Title className="rd-card-title">{card.title}</Title>
+          <Title className="rd-card-title">
+            <Link
+              to={target}
+              className="rd-card-link"
+              aria-label={`${action}: episode ${card.episode_number}, ${card.title}`}
+            >
+              {card.title}
+            </Link>
+          </Title>
           {card.plot_summary ? (
             <p className="rd-card-summary">{card.plot_summary}</p>
           ) : (
@@ -57,7 +67,7 @@ function Card({ card, veil, level }: { card: EpisodeCard; veil: string | null; l
             <span className="rd-card-action">{action} →</span>
           </p>
         </div>
-      </Link>
+      </div>
     </li>
   );
 }

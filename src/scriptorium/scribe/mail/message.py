@@ -3,11 +3,14 @@
 The Message-ID is the idempotency key of the whole mail feature: `stable_message_id` derives it from the Scribe
 email id (a UUIDv5, so the same email gets the same id on every run, on every machine), the draft run looks for
 it in the Drafts folder before appending, a send interrupted mid-way looks for it in the Sent folder, and replies
-are matched by it in In-Reply-To/References. Header values are checked for line breaks (header injection).
+are matched by it in In-Reply-To/References. Header values are checked for line breaks and control characters
+(header injection), and an address must be a plain `local@domain` (no display name, comma, quote or angle bracket
+hidden in it: `"a@b.com" <evil@x.com>` is refused, not quoted into a different mailbox).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +20,9 @@ from email.utils import format_datetime
 
 # Fixed forever: changing it would change every Message-ID and make drafts duplicate.
 _NAMESPACE = uuid.UUID("6f0c3c52-6c1e-5b7e-9a55-3b1f5f4e1d14")
+# RFC 5322 dot-atom (what every provider accepts unquoted) and hostname labels (checked after IDNA).
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,13 @@ def normalize_message_id(value: str) -> str:
 
 
 def _one_line(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
+    """`value` stripped; refused when it holds any line break (CR, LF, and the Unicode ones `str.splitlines`
+    knows, which the email package also refuses) or another control character (a NUL, an escape)."""
+    if len(value.splitlines()) > 1 or value.endswith(("\r", "\n")):
         raise ValueError(f"{name} must be one line")
-    return value.strip()
+    if any((ord(char) < 32 and char != "\t") or ord(char) == 127 for char in value):
+        raise ValueError(f"{name} must not contain control characters")
+    return value.replace("\t", " ").strip()
 
 
 def _address(name: str, display: str, address: str) -> Address:
@@ -61,6 +71,9 @@ def _address(name: str, display: str, address: str) -> Address:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
         raise ValueError(f"{name} {address!r} is not an email address") from None
+    labels = ascii_domain.split(".")
+    if not _LOCAL_PART.fullmatch(local) or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{name} {address!r} is not a plain email address (name@domain)")
     return Address(display_name=_one_line(name, display), username=local, domain=ascii_domain)
 
 

@@ -62,15 +62,22 @@ _RETRY = re.compile(
     re.IGNORECASE,
 )
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+RETRY_AFTER_MAX = 24 * 3600.0
+"""The longest wait a server's words can ask for: a daily quota. A hostile or garbled "try again in 999999 hours"
+would otherwise park a run for a century."""
 
 
 def retry_after_seconds(text: str) -> float | None:
-    """Seconds a server asks us to wait ('try again in 5 minutes' → 300), a day for a daily quota, else None."""
+    """Seconds a server asks us to wait ('try again in 5 minutes' → 300), a day for a daily quota, else None.
+
+    At most `RETRY_AFTER_MAX`; "in 0 seconds" is no hint at all (None), so the caller's backoff applies instead
+    of hammering a server that refuses for now."""
     match = _RETRY.search(text)
     if match:
-        return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()])
+        seconds = float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()])
+        return min(seconds, RETRY_AFTER_MAX) if seconds >= 1 else None
     if _QUOTA.search(text) and _DAILY.search(text):
-        return 24 * 3600.0
+        return RETRY_AFTER_MAX
     return None
 
 

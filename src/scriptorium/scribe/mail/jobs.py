@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scriptorium.core.db import new_id
 from scriptorium.core.jobs import Job, JobContext, registry, submit
 from scriptorium.core.settings import Settings
 
@@ -55,14 +56,15 @@ async def _finish(ctx: JobContext, outcome: Any) -> None:
         if outcome.status == "paused" and outcome.resume_at is not None:
             run = await session.get(MailRun, ctx.payload["run_id"])
             if run is not None and run.status == "paused":
-                run.job_id = schedule(session, kind=ctx.kind, payload=ctx.payload, at=outcome.resume_at).id
+                job = schedule(session, kind=ctx.kind, payload=ctx.payload, at=outcome.resume_at, fair_key=run.user_id)
+                run.job_id = job.id
         await ctx.complete(session, {"status": outcome.status})
 
 
 def schedule(
     session: AsyncSession, *, kind: str, payload: dict[str, Any], at: datetime | None, fair_key: str = ""
 ) -> Job:
-    job = submit(session, kind=kind, payload=payload, fair_key=fair_key, max_attempts=JOB_ATTEMPTS)
+    job = submit(session, kind=kind, payload=payload, fair_key=fair_key, max_attempts=JOB_ATTEMPTS, job_id=new_id())
     job.not_before = at
     return job
 

@@ -231,3 +231,36 @@ async def test_an_edit_after_approval_needs_a_new_approval(api: ScribeApi) -> No
     assert edited.json()["version"] == 2 and edited.json()["mail"]["approved"] is False
     withdrawn = await api.client.delete(f"/api/email/{email_id}/approve", headers=who.headers)
     assert withdrawn.json()["approved"] is False
+
+
+async def test_a_run_paused_by_the_daily_cap_waits_in_a_new_job_and_cancelling_it_sends_no_more(
+    api: ScribeApi, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
+) -> None:
+    from sqlalchemy import select
+
+    from scriptorium.core.jobs import Job
+
+    who = await api.user()
+    account = await connect(api, who, mail_twins)
+    await api.client.patch(f"/api/mail/accounts/{account['id']}", json={"sending_enabled": True, "daily_cap": 1},
+                           headers=who.headers)  # fmt: skip
+    batch, _ = await add_batch(db_of(api), who.id, 3)
+    body = {"account_id": account["id"], "kind": "send", "batch_id": batch, "dry_run": True, "limit": 3}
+    assert (await api.client.post("/api/mail/runs", json=body, headers=who.headers)).status_code == 201
+    started = await api.client.post("/api/mail/runs", json=body | {"dry_run": False}, headers=who.headers)
+    run_id = started.json()["id"]
+    await api.drain()
+
+    run = (await api.client.get(f"/api/mail/runs/{run_id}", headers=who.headers)).json()
+    assert run["status"] == "paused" and "daily cap of 1" in run["words"] and run["next_attempt_at"]
+    assert (run["counts"]["sent"], run["counts"]["queued"]) == (1, 2)
+    async with api.resources.sessionmaker() as session:
+        (waiting,) = await session.scalars(select(Job).where(Job.kind == "scribe.mail.send", Job.status == "pending"))
+    assert waiting.not_before is not None and waiting.payload == {"run_id": run_id}
+
+    cancelled = await api.client.post(f"/api/mail/runs/{run_id}/cancel", headers=who.headers)
+    assert cancelled.json()["status"] == "cancelled"
+    async with api.resources.sessionmaker() as session:
+        assert (await session.get(Job, waiting.id, populate_existing=True)).status == "cancelled"  # type: ignore[union-attr]
+    assert await api.drain() == 0
+    assert len(smtp_twin.received) == 1

@@ -221,6 +221,18 @@ def test_connect_draft_a_batch_and_send_one_after_a_dry_run(
     expect(dialog).to_contain_text("Dr. Tomás Okafor: Already sent.")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
+
+    # The draft that needs review can be sent once the user approves it after reading it.
+    quentin = world.emails["Quentin Aldridge-Vey"]
+    page.goto(f"/scribe/emails/{quentin['email_id']}")
+    mine = page.get_by_role("region", name="Mail this email")
+    expect(mine.get_by_role("button", name="Send…")).to_have_count(0)
+    mine.get_by_role("button", name="Approve for sending").click()
+    expect(mine.get_by_role("status")).to_contain_text("Approved")
+    mine.get_by_role("button", name="Send…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("dry-run")).to_contain_text("To Quentin Aldridge-Vey <q.aldridge@ice.test>")
+    dialog.get_by_role("button", name="Cancel").click()
     assert len(world.smtp.received) == 1
     assert not violations, report(violations)
 

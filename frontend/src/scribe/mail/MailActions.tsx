@@ -34,9 +34,11 @@ export function MailActions({
   const [sending, setSending] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [approving, setApproving] = useState(false);
+  const [approvedNow, setApprovedNow] = useState(false); // until the page's mail state says so itself
   const drafts = useRunFollower();
   const fromId = useId();
   const many = count > 1;
+  const mustApprove = needsApproval && !approvedNow;
   const draftRun = drafts.run;
   const drafting = draftRun !== null && !runFinished(draftRun.status);
   const draftDone = draftRun !== null && runFinished(draftRun.status);
@@ -77,6 +79,7 @@ export function MailActions({
     setProblem(null);
     try {
       await mailApi.approve(target.emailIds?.[0] ?? "");
+      setApprovedNow(true);
       onChanged?.();
     } catch (failure) {
       setProblem(problemWords(failure, "Could not approve this email."));
@@ -102,7 +105,7 @@ export function MailActions({
         <button type="button" className="btn" disabled={drafting} onClick={() => void putInDrafts()}>
           {drafting ? "Putting in Drafts…" : many ? `Put all ${count} in my Drafts` : "Put in my Drafts"}
         </button>
-        {needsApproval ? (
+        {mustApprove ? (
           <button type="button" className="btn" disabled={approving} onClick={() => void approve()}>
             Approve for sending
           </button>
@@ -112,10 +115,11 @@ export function MailActions({
           </button>
         )}
       </div>
-      {needsApproval && (
+      {mustApprove && (
         <p className="small muted">This draft needs review: read it, then approve it before it can be sent.</p>
       )}
-      {!account.sending_enabled && !needsApproval && !inCard && (
+      {approvedNow && <p className="small" role="status">Approved: this text can be sent. Editing it asks again.</p>}
+      {!account.sending_enabled && !mustApprove && !inCard && (
         <p className="small muted">
           Sending is off for {account.address}: Scribe only puts drafts in your mailbox. Turn it on in{" "}
           <Link to="/scribe/mail">Mail</Link>.

@@ -8,6 +8,7 @@ import {
   fieldProblem,
   formProblems,
   mailBadge,
+  mergeMail,
   problemWords,
   runProgress,
   runSummary,
@@ -51,6 +52,18 @@ describe("badges", () => {
     expect(mailBadge({ sent_at: "2026-12-07T10:00:00Z", drafted_at: "2026-12-06T10:00:00Z" })?.label).toBe("Sent");
     expect(mailBadge({})).toBeNull();
     expect(mailBadge(undefined)).toBeNull();
+  });
+});
+
+describe("mail state of an email", () => {
+  it("takes the later states' facts over the email's own, and keeps the email's approval", () => {
+    const own = { state: null, drafted_at: null, sent_at: null, approved: true };
+    const later = { state: "drafted", drafted_at: "2026-12-07T10:00:00Z", sent_at: null, approved: false };
+    expect(mergeMail(own, later)).toEqual({
+      state: "drafted", drafted_at: "2026-12-07T10:00:00Z", sent_at: null, approved: true,
+    });
+    expect(mergeMail({ state: "sent", sent_at: "2026-12-07T10:00:00Z" }, undefined)?.state).toBe("sent");
+    expect(mergeMail(null, undefined)).toBeNull();
   });
 });
 

@@ -45,6 +45,20 @@ export function mailBadge(mail: EmailMail | null | undefined): Badge | null {
   return null;
 }
 
+/**
+ * An email's mail state from its own response, updated by a later answer of the mail states endpoint (asked
+ * again when a run finishes): the later answer's facts win where it has them; approval only comes with the email.
+ */
+export function mergeMail(own: EmailMail | null | undefined, later: EmailMail | null | undefined): EmailMail | null {
+  if (!own && !later) return null;
+  const merged: EmailMail = { ...(own ?? {}) };
+  for (const [key, value] of Object.entries(later ?? {}) as [keyof EmailMail, EmailMail[keyof EmailMail]][]) {
+    if (key !== "approved" && value !== null && value !== undefined) Object.assign(merged, { [key]: value });
+  }
+  merged.approved = Boolean(own?.approved || later?.approved);
+  return merged;
+}
+
 const FINISHED_STATES = new Set(["sent", "drafted", "failed", "bounced", "uncertain", "skipped"]);
 const FINISHED_RUNS = new Set<RunStatus>(["done", "failed", "cancelled"]);
 

@@ -18,6 +18,7 @@ import { ConfirmBar, type Ask } from "./ConfirmBar";
 import { reasonsAndFlags, segments, type Flag } from "./highlight";
 import { useMailStates } from "./mail/hooks";
 import { MailActions } from "./mail/MailActions";
+import { mergeMail } from "./mail/logic";
 import { EmailMailBadge } from "./mail/MailBadge";
 import type { EmailMail } from "./mail/types";
 import type { EmailDetail, Source } from "./types";
@@ -254,7 +255,7 @@ export function EmailView() {
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
   // Issue 14: what the mailbox did with it (on the email itself, or asked of the mail API).
-  const mail = (email as EmailDetail & { mail?: EmailMail | null }).mail ?? mailStates.states[email.id];
+  const mail = mergeMail((email as EmailDetail & { mail?: EmailMail | null }).mail, mailStates.states[email.id]);
 
   return (
     <div className="email-review">

@@ -11,6 +11,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { fetchFile, formatDate, saveBlob, scribeApi, statusBadge, STATUS_LABELS } from "./api";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
 import { useMailStates } from "./mail/hooks";
+import { mergeMail } from "./mail/logic";
 import { EmailMailBadge } from "./mail/MailBadge";
 import type { EmailMail } from "./mail/types";
 import { useToast } from "../components/toast-context";
@@ -143,7 +144,7 @@ export function HistoryView() {
                     <td>
                       <span className={`badge ${statusBadge(email.status)}`}>{STATUS_LABELS[email.status]}</span>
                       {!email.displayed && <span className="badge badge-muted">discarded</span>}
-                      <EmailMailBadge mail={(email as { mail?: EmailMail | null }).mail ?? mailStates[email.id]} />
+                      <EmailMailBadge mail={mergeMail((email as { mail?: EmailMail | null }).mail, mailStates[email.id])} />
                     </td>
                     <td className="small muted">{formatDate(email.created_at)}</td>
                   </tr>

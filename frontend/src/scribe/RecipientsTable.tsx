@@ -72,6 +72,9 @@ function pastedAsCsv(text: string): { csv: string; added: number } {
   return hasHeader ? { csv: text, added: 0 } : { csv: `${header}\n${text}`, added: 1 };
 }
 
+/** Issue 14: a recipient who answered an earlier email, or whose address bounced, is flagged whatever the time since. */
+const FLAG_LABELS: Record<string, string> = { replied: "Replied to you before", bounced: "Address bounced" };
+
 const FIELDS: { key: keyof Row; label: string; placeholder: string; type?: string }[] = [
   { key: "recipient_name", label: "Name", placeholder: "e.g. Dr. Maria Chen" },
   { key: "recipient_interest", label: "Research interest", placeholder: "e.g. protein folding" },
@@ -253,7 +256,9 @@ export function RecipientsTable({
                       {field.key === "recipient_name" &&
                         flags.map((flag) => (
                           <span key={flag.reason} className="badge badge-warn dup-flag" title={flag.detail}>
-                            {flag.reason === "in_batch" ? `Same as row ${(flag.first_index ?? 0) + 1}` : "Emailed recently"}
+                            {flag.reason === "in_batch"
+                              ? `Same as row ${(flag.first_index ?? 0) + 1}`
+                              : (FLAG_LABELS[flag.reason] ?? "Emailed recently")}
                           </span>
                         ))}
                     </td>

@@ -111,6 +111,8 @@ async def scan_account_replies(ctx: JobContext) -> None:
         log.warning(
             "mail replies scan failed: %s", getattr(exc, "words", None) or exc, extra={"account_id": account_id}
         )
+    except Exception:  # a bug or an odd server must not end the chain of scans: log it, scan again next time
+        log.exception("mail replies scan crashed", extra={"account_id": account_id})
     async with ctx.sessionmaker() as session, session.begin():
         if await session.get(MailAccount, account_id) is not None:
             await schedule_reply_scan(session, settings=ctx.resources.settings, account_id=account_id, now=utcnow())

@@ -168,3 +168,30 @@ async def test_the_stream_ignores_keepalives_comments_and_non_text_deltas(make_s
     streamer = ChatStreamer("openai-compatible:m@http://127.0.0.1:9/v1", make_settings(), transport=transport)
     assert await _collect(streamer, usage) == ["a"]
     assert (usage.input_tokens, usage.output_tokens) == (7, 1)
+
+
+async def test_a_reply_that_is_not_an_event_stream_is_a_model_error_not_an_empty_answer(
+    make_settings: MakeSettings,
+) -> None:
+    """A server that ignores `stream: true` and answers JSON: httpx-sse refuses it, so the reader sees an error."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"choices": [{"message": {"content": "Hi"}}]})
+
+    transport = httpx.MockTransport(handler)
+    streamer = ChatStreamer("openai-compatible:m@http://127.0.0.1:9/v1", make_settings(), transport=transport)
+    with pytest.raises(ModelError) as info, model_errors():
+        await _collect(streamer)
+    assert info.value.public_message and "choices" not in info.value.public_message
+
+
+async def test_multi_line_data_fields_are_joined_into_one_event(make_settings: MakeSettings) -> None:
+    body = 'data: {"choices": [{"delta":\ndata: {"content": "joined"}}]}\n\ndata: [DONE]\n\n'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=body, headers={"content-type": "text/event-stream; charset=utf-8"})
+
+    streamer = ChatStreamer(
+        "openai-compatible:m@http://127.0.0.1:9/v1", make_settings(), transport=httpx.MockTransport(handler)
+    )
+    assert await _collect(streamer) == ["joined"]

@@ -42,8 +42,8 @@ from scriptorium.companion.ingest import ingest_path
 from scriptorium.core.embeddings.offline import OfflineEmbedder
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 from scriptorium.scribe.models import Email, EmailVersion
+from tests.migrated_template import migrate
 
 CHECKS = [
     not_a_server_error,
@@ -66,7 +66,7 @@ pytestmark = pytest.mark.timeout(120)
 def contract_app(make_settings: Callable[..., Settings]) -> Iterator[Any]:
     """The app as `serve` builds it in lite, holding the sample comic, with fetches that give up fast."""
     settings = make_settings(fetch_timeout_seconds=1.0, companion_rate_limit_per_minute=1000, auth_login_attempts=1000)
-    upgrade(settings)
+    migrate(settings)
     asyncio.run(_ingest_sample(settings))
     app = create_app(settings)
     try:
@@ -300,7 +300,7 @@ async def test_a_resume_link_that_does_not_answer_is_the_callers_422_not_a_502(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = make_settings(fetch_allow_hosts=["127.0.0.1"], fetch_timeout_seconds=2.0)
-    upgrade(settings)
+    migrate(settings)
     app = create_app(settings)
     async with (
         LifespanManager(app),

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from tests.companion.clients import answer_text, ask, open_at, open_client
 from tests.companion.conftest import IngestedSeries, _copy, _describe, ingest, isolated_settings
+from tests.migrated_template import migrate
 from tests.services import require
-
-from scriptorium.migrations import upgrade
 
 REAL = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", Path(__file__).resolve().parents[3] / "shared" / "peppercarrot"))
 REFUSALS = ("I can't find that", "don't cover that")
@@ -26,7 +25,7 @@ def _real_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
 
     require(REAL.is_dir(), "real Pepper&Carrot files in ../shared/peppercarrot", "set PEPPERCARROT_SAMPLE_DIR")
     settings = isolated_settings(tmp_path_factory.mktemp("real") / "var")
-    upgrade(settings)
+    migrate(settings)
 
     async def build() -> IngestedSeries:
         return await _describe(settings, REAL, await ingest(settings, REAL, skip_unreached=True))

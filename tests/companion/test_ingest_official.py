@@ -17,6 +17,7 @@ from lxml import etree
 from PIL import Image
 from sqlalchemy import select
 from tests.companion.conftest import FIXTURES, ingest
+from tests.migrated_template import migrate
 from tests.services import require
 
 from scriptorium.companion.ingest import IngestError
@@ -28,7 +29,6 @@ from scriptorium.companion.ingest.transcript import read_transcript
 from scriptorium.companion.models import Episode, Page, Series
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 
 OFFICIAL = FIXTURES / "official"
 REAL = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", Path(__file__).resolve().parents[3] / "shared" / "peppercarrot"))
@@ -76,7 +76,7 @@ def test_language_option_reads_that_language() -> None:
 
 async def test_official_ingest_stores_raster_pages_with_thumbnails(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     report = await ingest(settings, OFFICIAL)
     assert report.counts["episodes"] == 2 and report.counts["pages"] == 4
     async with open_resources(settings) as resources, resources.sessionmaker() as session:
@@ -108,7 +108,7 @@ async def test_rendered_pages_are_taken_as_they_are_else_lettering_over_artwork(
     assert first.pages[1].image == episode / "lang/en/E01P02.svg"
     assert not [w for w in bundle.warnings if "E01P02" in w]  # the art was found: nothing to warn about
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     await ingest(settings, root)
     again = await ingest(settings, root)  # conversion and re-encoding are deterministic: nothing new to store
     assert (again.changed, again.images_stored) == (False, 0)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.companion.conftest import FIXTURES, ingest
+from tests.migrated_template import migrate
 from tests.services import require
 
 from scriptorium.companion.ingest import IngestError
@@ -18,7 +19,6 @@ from scriptorium.companion.ingest.reader import read_content
 from scriptorium.companion.models import Entity, Page, Relation, WikiArticle, WikiSection
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
 
 WORKSHOP = FIXTURES / "workshop"
 REAL = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", Path(__file__).resolve().parents[3] / "shared" / "peppercarrot"))
@@ -34,7 +34,7 @@ def test_unreached_world_items_fail_by_default_naming_the_file() -> None:
 
 async def test_workshop_ingest_maps_pages_world_and_wiki(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     report = await ingest(settings, WORKSHOP, skip_unreached=True)
     assert any("skipped entity 'ghost'" in w for w in report.warnings)
     unplaced = [w for w in report.warnings if "no page places it (debut unknown)" in w]
@@ -95,7 +95,7 @@ async def test_real_sample_imports_with_skip_unreached(make_settings: Callable[.
         "set PEPPERCARROT_SAMPLE_DIR",
     )
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     with pytest.raises(IngestError):
         await ingest(settings, REAL)
     report = await ingest(settings, REAL, skip_unreached=True)

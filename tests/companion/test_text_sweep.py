@@ -21,12 +21,12 @@ from tests.companion.clients import answer_text, ask, open_client
 from tests.companion.conftest import IngestedSeries, _describe, ingest, isolated_settings
 from tests.companion.test_retrieval_sweep import run_sweep
 from tests.companion.test_sweep_full import ALL, sweep_series
+from tests.migrated_template import migrate
 from tests.services import require
 from tests.twins.llm import OpenAITwin, shared_twin
 
 from scriptorium.companion.models import SpoilerName
 from scriptorium.core.resources import open_resources
-from scriptorium.migrations import upgrade
 
 REAL = Path(os.environ.get("PEPPERCARROT_SAMPLE_DIR", Path(__file__).resolve().parents[3] / "shared" / "peppercarrot"))
 PROBES = [
@@ -50,7 +50,7 @@ def _real_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
     )
     base = tmp_path_factory.mktemp("real")
     settings = isolated_settings(base / "var")
-    upgrade(settings)
+    migrate(settings)
 
     async def build() -> IngestedSeries:
         report = await ingest(settings, REAL, skip_unreached=True)

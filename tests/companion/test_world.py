@@ -10,8 +10,7 @@ import pytest
 import yaml
 from tests.companion.clients import open_at, open_client
 from tests.companion.conftest import IngestedSeries, ingest
-
-from scriptorium.migrations import upgrade
+from tests.migrated_template import migrate
 
 World = dict[str, Any]
 
@@ -150,7 +149,7 @@ async def test_a_summary_naming_a_later_place_by_alias_or_possessive_is_cut_unti
     text = "A girl who cannot sleep. She dreams of the BRIDGE's paper rails. Tomo purrs."
     _edit_world(root, lambda e: e["ada"].update(summary=text))
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     report = await ingest(settings, root)
     assert any("entity 'ada' summary names 'bridge'" in w for w in report.warnings)
     # "bridge" is an alias of The Paper Bridge (episode 2 page 1); Tomo debuts on page 2.
@@ -170,7 +169,7 @@ async def test_a_name_no_page_shows_is_never_served_and_summaries_follow_their_v
 
     _edit_world(root, change)
     settings = make_settings()
-    upgrade(settings)
+    migrate(settings)
     await ingest(settings, root)
     last = await _summaries(settings, "ep02-bridge", 2)
     assert last["ada"] == "A girl who cannot sleep."  # "Marrowby Quay": only in prose, no page shows it

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from scriptorium.app import create_app
 from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.migrated_template import migrate
 from tests.services import fresh_postgres_schema
 
 MakeSettings = Callable[..., Settings]
@@ -31,7 +31,7 @@ RACERS = 8
 @asynccontextmanager
 async def local_app(make_settings: MakeSettings, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     settings = make_settings(auth_mode="local", secret_key=SECRET, auth_login_attempts=100, **overrides)
-    upgrade(settings)
+    migrate(settings)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

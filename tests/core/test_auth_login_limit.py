@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from scriptorium.app import create_app
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.settings import Settings, load_settings
-from scriptorium.migrations import upgrade
+from tests.migrated_template import migrate
 
 MakeSettings = Callable[..., Settings]
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -24,7 +24,7 @@ async def test_configured_limit_gives_429_with_retry_after_then_the_window_moves
     make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(auth_mode="local", secret_key=SECRET, auth_login_attempts=3, auth_login_window_seconds=30)
-    upgrade(settings)
+    migrate(settings)
     app = create_app(settings)
     now = [time.time()]
     monkeypatch.setattr(time, "time", lambda: now[0])  # the moving window reads the wall clock

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from scriptorium.core.db import transaction
 from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.migrated_template import migrate
 from tests.services import fresh_postgres_schema
 
 MakeSettings = Callable[..., Settings]
@@ -23,7 +23,7 @@ def _names_and_thread(session: Session) -> tuple[list[str], int]:
 
 
 async def _write_then_read(settings: Settings) -> tuple[list[str], int]:
-    upgrade(settings)
+    migrate(settings)
     async with open_resources(settings) as resources:
         async with transaction(resources.sessionmaker) as session:
             for email in ("b@example.org", "a@example.org"):

@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 
 from scriptorium.app import create_app
 from scriptorium.core.settings import Settings
-from scriptorium.migrations import upgrade
+from tests.migrated_template import migrate
 from tests.twins.server import free_port
 
 
@@ -28,7 +28,7 @@ async def test_unreachable_job_queue_is_503_degraded_within_two_seconds(
 ) -> None:
     closed_port = free_port()
     settings = make_settings(job_backend="redis", redis_url=f"redis://127.0.0.1:{closed_port}/0")
-    upgrade(settings)
+    migrate(settings)
     app = create_app(settings)
     async with (
         LifespanManager(app),

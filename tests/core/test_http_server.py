@@ -125,10 +125,10 @@ def test_a_real_event_stream_outlives_the_body_pause_limit(make_settings: Callab
     Reading after the limit tells the two apart without timing: a closed stream fails at once, an open one times out.
     """
     from scriptorium.app import create_app
-    from scriptorium.migrations import upgrade
+    from tests.migrated_template import migrate
 
     settings = make_settings(http_body_timeout_seconds=0.3)
-    upgrade(settings)
+    migrate(settings)
     # The next event after the first snapshot is a ping 15 s later: an open stream times out reading before that.
     timeout = httpx.Timeout(30, read=8)
     with (

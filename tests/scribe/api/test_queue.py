@@ -187,9 +187,9 @@ async def test_live_stream_pushes_changes_and_stops_when_the_client_leaves(
     scribe_settings: Any,
 ) -> None:
     settings = scribe_settings(auth_mode="none", run_consumer_in_process=False)
-    from scriptorium.migrations import upgrade
+    from tests.migrated_template import migrate
 
-    upgrade(settings)
+    migrate(settings)
     with serve_in_thread(create_app(settings)) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             async with http.stream("GET", "/api/queue/stream") as stream:

@@ -29,6 +29,7 @@ from tests.companion.sweep import Leak, SpoilerOracle, Sweep
 from tests.companion.test_sweep_full import Checker, load
 from tests.companion.test_text_sweep import PROBES as PEPPER_PROBES
 from tests.companion.test_text_sweep import _real_template, real  # noqa: F401 (fixtures)
+from tests.migrated_template import MigratedTemplate
 from tests.twins.llm import OpenAITwin, shared_twin
 
 from scriptorium.companion.boundary import Cursor
@@ -285,8 +286,10 @@ class EveryCard(Checker):
 
 
 @pytest.fixture(scope="module")
-def adversarial_template(tmp_path_factory: pytest.TempPathFactory) -> IngestedSeries:
-    return _template(tmp_path_factory, "adversarial", ADVERSARIAL)
+def adversarial_template(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: MigratedTemplate
+) -> IngestedSeries:
+    return _template(tmp_path_factory, migrated_template, "adversarial", ADVERSARIAL)
 
 
 async def _sweep(

@@ -346,21 +346,29 @@ def test_a_first_read_paints_the_preloaded_next_page_without_waiting_for_the_ser
     assert page_numbers(seen) == {1, 2, 3}, seen
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_next_page_is_preloaded_and_each_image_is_fetched_once(
-    reader_server: LiveServer, new_page: Callable[..., Page]
+    reader_server: LiveServer, new_page: Callable[..., Page], size: str
 ) -> None:
-    page = new_page(reader_server.url, **DESKTOP)
+    page = new_page(reader_server.url, **SIZES[size])
     seen = media_requests(page)
     open_episode(page)
     page.get_by_role("button", name="Got it").click()
-    page.get_by_role("button", name="Hide chat").click()  # a spread: two pages a turn
-    page.get_by_role("radio", name="Fit page").click()
-    page.get_by_role("button", name="Next page").click()
-    expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
-    page.get_by_role("button", name="Previous page").click()
-    expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
-    page.get_by_role("button", name="Next page").click()
-    expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
+    if size == "desktop":
+        page.get_by_role("button", name="Hide chat").click()  # a spread: two pages a turn
+        page.get_by_role("radio", name="Fit page").click()
+        page.get_by_role("button", name="Next page").click()
+        expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
+        page.get_by_role("button", name="Previous page").click()
+        expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
+        page.get_by_role("button", name="Next page").click()
+        expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
+    else:  # one page a turn, forward to 4, back to 1, forward again
+        page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+        for key, pages in (("ArrowRight", (2, 3, 4)), ("ArrowLeft", (3, 2, 1)), ("ArrowRight", (2, 3, 4))):
+            for n in pages:
+                page.keyboard.press(key)
+                expect(page.locator(f"img.rd-page[data-page='{n}']")).to_be_visible()
 
     # Back and forth over pages already reached: every image was fetched once (same link, so the cache answered).
     by_key: dict[str, int] = {}
@@ -372,7 +380,7 @@ def test_the_next_page_is_preloaded_and_each_image_is_fetched_once(
     assert all(by_key[key] == 1 for key in pages), by_key
 
     # Reopened on page 1 with pages up to 4 reached: page 2's image comes before any turn (it is preloaded).
-    fresh = new_page(reader_server.url, **DESKTOP)
+    fresh = new_page(reader_server.url, **SIZES[size])
     token = page.evaluate("localStorage.getItem('scriptorium.reader')")
     fresh.add_init_script(
         f"localStorage.setItem('scriptorium.reader', {token!r}); localStorage.setItem('scriptorium.reader.hinted', '1')"

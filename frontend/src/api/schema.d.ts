@@ -1574,6 +1574,8 @@ export interface components {
             id: string;
             /** Is Confident */
             is_confident: boolean;
+            /** @description What the user's mailbox did with it: drafted, sent, replied, bounced; and approval. */
+            mail?: components["schemas"]["EmailMailState"] | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -1670,6 +1672,8 @@ export interface components {
             id: string;
             /** Is Confident */
             is_confident: boolean;
+            /** @description What the user's mailbox did with it: drafted, sent, replied, bounced; and approval. */
+            mail?: components["schemas"]["EmailMailState"] | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from httpx_sse import EventSource
 
 from tests.deploy.database import count_rows, fresh_database
 from tests.deploy.docker import (
@@ -246,18 +247,13 @@ def _stream_events(
     events: list[tuple[str, dict[str, object]]] = []
     with http.stream("POST", path, json=body, headers={"Accept": "text/event-stream", **headers}) as response:
         assert response.status_code == 200, response.read()
-        kind, data = "message", ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line.strip() and data:
-                parsed = json.loads(data)
-                events.append((kind, parsed if isinstance(parsed, dict) else {"value": parsed}))
-                if kind in ("done", "error"):
-                    break
-                kind, data = "message", ""
+        for event in EventSource(response).iter_sse():
+            if not event.data:
+                continue
+            parsed = json.loads(event.data)
+            events.append((event.event, parsed if isinstance(parsed, dict) else {"value": parsed}))
+            if event.event in ("done", "error"):
+                break
     return events
 
 

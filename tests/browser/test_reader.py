@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,6 +16,19 @@ from tests.browser.conftest import LiveServer
 from tests.companion.conftest import ingest
 
 pytestmark = pytest.mark.browser
+
+# The sizes issue 13 was walked at.
+SIZES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+def open_chat(page: Page) -> None:
+    """On a phone the chat is a folded sheet: open it (beside the book on a desktop it is open already)."""
+    if page.locator(".rd-chat").count() == 0:
+        page.get_by_role("button", name="Chat", exact=True).click()
+    expect(page.get_by_label("Your question")).to_be_visible()
 
 
 @pytest.fixture
@@ -27,10 +41,12 @@ def reader_server(start_live_server: Callable[..., LiveServer]) -> LiveServer:
     return server
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 def test_read_flip_ask_and_map_never_reach_past_the_page(
-    reader_server: LiveServer, new_page: Callable[..., Page]
+    reader_server: LiveServer, new_page: Callable[..., Page], size: str
 ) -> None:
-    page = new_page(reader_server.url)
+    page = new_page(reader_server.url, **SIZES[size])
+    page.add_init_script("localStorage.setItem('scriptorium.reader.hinted', '1')")
     page.goto("/read")
     cards = page.locator(".rd-card")
     expect(cards).to_have_count(2)
@@ -38,7 +54,12 @@ def test_read_flip_ask_and_map_never_reach_past_the_page(
 
     cards.first.get_by_role("link").click()
     expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
-    page.get_by_role("button", name="Next page").click()
+    if size == "desktop":
+        page.get_by_role("button", name="Next page").click()
+    else:  # the edges of the page turn it on a phone
+        box = page.get_by_test_id("page-viewport").bounding_box()
+        assert box is not None
+        page.touchscreen.tap(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.4)
     expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()
     # Arrow keys flip unless the reader is typing; take focus off any field the page may have focused.
     page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
@@ -47,6 +68,7 @@ def test_read_flip_ask_and_map_never_reach_past_the_page(
     expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/3$"))
     expect(page.get_by_test_id("page-pill")).to_have_text("Page 3 of 8")
 
+    open_chat(page)
     page.get_by_label("Your question").fill("What does Marlo say about the lamps?")
     page.keyboard.press("Enter")
     answer = page.locator(".rd-msg-assistant").last
@@ -57,6 +79,8 @@ def test_read_flip_ask_and_map_never_reach_past_the_page(
     assert 1 <= chips.count() <= 2
     assert all(text.strip().endswith("?") for text in chips.all_inner_texts())
 
+    if size == "phone":
+        page.get_by_role("button", name="Close chat").click()
     page.get_by_role("button", name="World").click()
     page.get_by_role("radio", name="Whole world").click()
     nodes = page.locator(".rd-node")
@@ -73,10 +97,11 @@ def test_read_flip_ask_and_map_never_reach_past_the_page(
     expect(page.locator(".rd-msg-assistant").last.locator(".rd-source").first).to_be_visible()
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 def test_going_back_keeps_the_furthest_page_and_the_conversation_across_a_reload(
-    reader_server: LiveServer, new_page: Callable[..., Page]
+    reader_server: LiveServer, new_page: Callable[..., Page], size: str
 ) -> None:
-    page = new_page(reader_server.url)
+    page = new_page(reader_server.url, **SIZES[size])
     page.goto("/read")
     page.locator(".rd-card").first.get_by_role("link").click()
     expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
@@ -86,6 +111,7 @@ def test_going_back_keeps_the_furthest_page_and_the_conversation_across_a_reload
         expect(page.locator(f"img.rd-page[data-page='{number}']")).to_be_visible()
     expect(page.get_by_test_id("furthest")).to_have_count(0)
 
+    open_chat(page)
     page.get_by_label("Your question").fill("What happens on this page?")
     page.keyboard.press("Enter")
     expect(page.locator(".rd-msg-assistant").last.locator(".rd-cite-inline").first).to_be_visible()
@@ -104,6 +130,7 @@ def test_going_back_keeps_the_furthest_page_and_the_conversation_across_a_reload
     expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/1$"))
     expect(page.locator("img.rd-page[data-page='1']")).to_be_visible()
     expect(page.get_by_test_id("furthest")).to_contain_text("You're on page 1 of the 6 you've read")
+    open_chat(page)
     expect(page.locator(".rd-msg-user")).to_have_text(["What happens on this page?"])
     expect(page.locator(".rd-msg-assistant")).to_have_count(1)
 

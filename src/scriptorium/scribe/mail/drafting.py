@@ -12,7 +12,15 @@ from scriptorium.core.jobs import RetryLater
 from scriptorium.scribe.mail.accounts import mailbox_config
 from scriptorium.scribe.mail.errors import ConnectionFailed, MailboxFull, MailError
 from scriptorium.scribe.mail.secrets import PasswordUnreadable
-from scriptorium.scribe.mail.work import MailDeps, Outcome, finish_run, load_run, next_queued, outgoing
+from scriptorium.scribe.mail.work import (
+    MailDeps,
+    Outcome,
+    finish_run,
+    load_run,
+    next_queued,
+    outgoing,
+    unbuildable_words,
+)
 from scriptorium.scribe.models import MailDelivery
 
 
@@ -45,7 +53,11 @@ async def work_draft_run(deps: MailDeps, run_id: str) -> Outcome:
                         loaded[0].status, loaded[0].finished_at = "done", deps.clock.now()
                         return Outcome("done")
                     row, email = found
-                    message = outgoing(loaded[1], email, row)
+                    try:
+                        message = outgoing(loaded[1], email, row)
+                    except ValueError as exc:  # an address or header the message format refuses: this one only
+                        row.state, row.reason, row.permanent = "failed", unbuildable_words(exc), True
+                        continue
                     row_id, message_id = row.id, row.message_id
                 already = await box.has_message_id(folder, message_id)
                 if not already:

@@ -30,6 +30,7 @@ from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
 DRY_RUN_VALID = timedelta(hours=24)
 FINISHED_RUN = ("done", "failed", "cancelled")
+ACTIVE_RUN = ("queued", "running", "paused")
 
 CheckDomain = Callable[[MailAccount], Awaitable[dict[str, Any]]]
 """Runs the deliverability check for an account and stores the verdict on it (the API passes the real one)."""
@@ -63,16 +64,23 @@ async def _selected(session: AsyncSession, *, user_id: str, body: MailRunIn) -> 
 
 async def _select(session: AsyncSession, *, account: MailAccount, body: MailRunIn, emails: list[Email]) -> Selection:
     """Split the emails into those this run works and those it leaves out (with the reason in words)."""
-    rows = await session.scalars(
-        select(MailDelivery).where(MailDelivery.email_id.in_([e.id for e in emails]), MailDelivery.kind == body.kind)
+    rows = await session.execute(
+        select(MailDelivery, MailRun.status)
+        .outerjoin(MailRun, MailRun.id == MailDelivery.run_id)
+        .where(MailDelivery.email_id.in_([e.id for e in emails]), MailDelivery.kind == body.kind)
     )
     by_email: dict[str, list[MailDelivery]] = {}
-    for row in rows:
+    waiting: set[str] = set()  # queued to be sent from another account by a run that is still going
+    for row, run_status in rows:
         by_email.setdefault(row.email_id, []).append(row)
+        if row.account_id != account.id and row.state == "queued" and run_status in ACTIVE_RUN:
+            waiting.add(row.email_id)
     queued: list[Email] = []
     skipped: list[dict[str, str]] = []
     for email in emails:
         reason = _leave_out(email, account, body.kind, by_email.get(email.id, []))
+        if reason is None and body.kind == "send" and email.id in waiting:
+            reason = "Waiting to be sent from another of your accounts."
         if reason:
             skipped.append({"email_id": email.id, "reason": reason})
         else:

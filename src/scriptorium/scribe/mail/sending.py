@@ -22,6 +22,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scriptorium.scribe.mail.accounts import mailbox_config
 from scriptorium.scribe.mail.errors import (
@@ -32,12 +33,20 @@ from scriptorium.scribe.mail.errors import (
     ServiceUnavailable,
 )
 from scriptorium.scribe.mail.limits import DAY, next_slot
-from scriptorium.scribe.mail.queries import attempts_since
+from scriptorium.scribe.mail.queries import SEND_COUNTED, attempts_since, is_sendable
 from scriptorium.scribe.mail.secrets import PasswordUnreadable
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.smtp import Sender
-from scriptorium.scribe.mail.work import MailDeps, Outcome, finish_run, load_run, next_queued, outgoing
-from scriptorium.scribe.models import MailAccount, MailDelivery, MailRun
+from scriptorium.scribe.mail.work import (
+    MailDeps,
+    Outcome,
+    finish_run,
+    load_run,
+    next_queued,
+    outgoing,
+    unbuildable_words,
+)
+from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +140,10 @@ async def _claim_next(deps: MailDeps, run_id: str) -> Outcome | float | tuple[st
             run.status, run.finished_at, run.words = "done", deps.clock.now(), None
             return Outcome("done")
         row, email = found
+        refusal = await _refusal(session, row, email)
+        if refusal is not None:
+            row.state, row.reason, row.permanent = refusal
+            return 0.0  # look at the next one
         now = deps.clock.now()
         attempts = await attempts_since(session, account_id=account.id, since=now - DAY)
         wait = next_slot(attempts, now=now, rate_per_minute=account.rate_per_minute, daily_cap=account.daily_cap)
@@ -146,7 +159,11 @@ async def _claim_next(deps: MailDeps, run_id: str) -> Outcome | float | tuple[st
                 )
                 return Outcome("paused", resume_at)
             return wait.seconds
-        message = outgoing(account, email, row)
+        try:
+            message = outgoing(account, email, row)
+        except ValueError as exc:  # an address or header the message format refuses: this email only
+            row.state, row.reason, row.permanent = "failed", f"{unbuildable_words(exc)}", True
+            return 0.0
         claimed = await session.execute(
             update(MailDelivery)
             .where(MailDelivery.id == row.id, MailDelivery.state == "queued")
@@ -156,6 +173,29 @@ async def _claim_next(deps: MailDeps, run_id: str) -> Outcome | float | tuple[st
         if int(getattr(claimed, "rowcount", 0) or 0) != 1:
             return 0.0  # another worker took it: look again
         return row.id, message
+
+
+async def _refusal(session: AsyncSession, row: MailDelivery, email: Email) -> tuple[str, str, bool] | None:
+    """Why this queued email must not go now, checked at the last moment (state, reason, permanent), or None.
+
+    Approval is checked again (an approved email edited while its run waited goes out only when approved again),
+    and so are the other accounts (a send of the same email from another of the user's accounts won the race).
+    """
+    if not is_sendable(email):
+        return "failed", "Edited since you approved it: read it and approve it again, then send it.", False
+    elsewhere = await session.scalar(
+        select(MailDelivery.id)
+        .where(
+            MailDelivery.email_id == row.email_id,
+            MailDelivery.kind == "send",
+            MailDelivery.id != row.id,
+            MailDelivery.state.in_(SEND_COUNTED),
+        )
+        .limit(1)
+    )
+    if elsewhere is not None:
+        return "skipped", "Already sent from another of your accounts.", False
+    return None
 
 
 async def _settle(

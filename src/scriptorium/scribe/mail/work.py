@@ -74,6 +74,11 @@ def outgoing(account: MailAccount, email: Email, row: MailDelivery) -> EmailMess
     )
 
 
+def unbuildable_words(exc: ValueError) -> str:
+    """Why an email cannot become a message (the message builder's refusal), in words for the run's list."""
+    return f"This email cannot be put in a message as it is ({exc}). Fix the address or subject and try again."
+
+
 async def load_run(session: AsyncSession, run_id: str) -> tuple[MailRun, MailAccount] | None:
     run = await session.get(MailRun, run_id, populate_existing=True)
     if run is None:

@@ -7,7 +7,7 @@
 import { useId, useState } from "react";
 import { mailApi } from "./api";
 import { domainOf, problemWords } from "./logic";
-import type { DeliverabilityReport, MailAccount, Verdict } from "./types";
+import type { MailAccount, StoredVerdict, Verdict } from "./types";
 
 function Row({ name, verdict }: { name: string; verdict: Verdict }) {
   const tone = verdict.ok ? "ok" : verdict.found ? "danger" : "warn";
@@ -25,7 +25,7 @@ function Row({ name, verdict }: { name: string; verdict: Verdict }) {
 }
 
 export function DeliverabilityPanel({ account, onChanged }: { account: MailAccount; onChanged: (a: MailAccount) => void }) {
-  const [report, setReport] = useState<DeliverabilityReport | null>(account.deliverability ?? null);
+  const [report, setReport] = useState<StoredVerdict | null>(account.deliverability ?? null);
   const [checking, setChecking] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [reason, setReason] = useState(account.deliverability_override_reason ?? "");

@@ -31,7 +31,8 @@ function item(state: string, reason: string | null = null): RunItem {
 function run(over: Partial<MailRun>): MailRun {
   return {
     id: "r1", account_id: "a1", batch_id: null, kind: "send", dry_run: false, status: "running", words: null,
-    limit: null, total: 0, counts: {}, items: [], created_at: "2026-12-07T10:00:00Z", finished_at: null, ...over,
+    limit: null, total: 0, counts: {}, items: [], created_at: "2026-12-07T10:00:00Z", finished_at: null,
+    next_attempt_at: null, ...over,
   };
 }
 

@@ -213,3 +213,23 @@ async def test_a_refused_login_fails_the_run_and_keeps_every_email_queued(
             assert run is not None and run.words and "password" in run.words.lower()
         assert await db.count(MailDelivery, MailDelivery.state == "queued") == 2
         assert smtp_twin.received == []
+
+
+async def test_a_connection_dropped_after_the_data_leaves_that_email_uncertain_and_the_rest_goes(
+    mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
+) -> None:
+    async with mail_db(mail_settings) as db:
+        user = await add_user(db)
+        batch, _ = await add_batch(db, user, 3)
+        account_id = await add_account(db, user, mail_twins, rate=100)
+        run_id = await start_send_run(db, user, account_id, batch)
+        smtp_twin.drop_in_data = 1  # the first message's connection dies after its data was sent
+
+        assert (await work_send_run(db.deps(), run_id)).status == "done"
+
+        async with db.sessionmaker() as session:
+            rows = list(await session.scalars(select(MailDelivery).order_by(MailDelivery.position)))
+        assert [r.state for r in rows] == ["uncertain", "sent", "sent"]
+        assert "Sent folder" in (rows[0].reason or "") and rows[0].attempts == 1
+        delivered = [r for r in smtp_twin.wait_for(3) if not r.dropped]
+        assert len(delivered) == 2 and rows[0].message_id not in {r.message_id for r in delivered}

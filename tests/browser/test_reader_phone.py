@@ -365,9 +365,9 @@ def test_the_next_page_is_preloaded_and_each_image_is_fetched_once(
         expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
     else:  # one page a turn, forward to 4, back to 1, forward again
         page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
-        for key, pages in (("ArrowRight", (2, 3, 4)), ("ArrowLeft", (3, 2, 1)), ("ArrowRight", (2, 3, 4))):
-            for n in pages:
-                page.keyboard.press(key)
+        for arrow, numbers in (("ArrowRight", (2, 3, 4)), ("ArrowLeft", (3, 2, 1)), ("ArrowRight", (2, 3, 4))):
+            for n in numbers:
+                page.keyboard.press(arrow)
                 expect(page.locator(f"img.rd-page[data-page='{n}']")).to_be_visible()
 
     # Back and forth over pages already reached: every image was fetched once (same link, so the cache answered).

@@ -35,7 +35,7 @@ export function MailActions({
   const [problem, setProblem] = useState<string | null>(null);
   const [approving, setApproving] = useState(false);
   const [approvedNow, setApprovedNow] = useState(false); // until the page's mail state says so itself
-  const drafts = useRunFollower();
+  const drafts = useRunFollower(); // the run on screen: a drafts run, or a send still going after its dialog
   const fromId = useId();
   const many = count > 1;
   const mustApprove = needsApproval && !approvedNow;
@@ -45,6 +45,23 @@ export function MailActions({
   useEffect(() => {
     if (draftDone) onChanged?.(); // the page shows the new badges; the finished run stays on screen here
   }, [draftDone, onChanged]);
+  const batchId = target.batchId;
+  const followRun = drafts.follow;
+  useEffect(() => {
+    // A batch's run that is still going (the page was reloaded, or its dialog closed) is shown again.
+    if (!batchId) return;
+    let live = true;
+    mailApi
+      .runs(batchId)
+      .then((runs) => {
+        const active = runs.find((run) => !run.dry_run && !runFinished(run.status));
+        if (live && active) followRun(active);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [batchId, followRun]);
 
   if (error) return <p className="small muted">{error}</p>;
   if (accounts === null) return null;
@@ -103,7 +120,11 @@ export function MailActions({
           </span>
         )}
         <button type="button" className="btn" disabled={drafting} onClick={() => void putInDrafts()}>
-          {drafting ? "Putting in Drafts…" : many ? `Put all ${count} in my Drafts` : "Put in my Drafts"}
+          {drafting && draftRun?.kind === "draft"
+            ? "Putting in Drafts…"
+            : many
+              ? `Put all ${count} in my Drafts`
+              : "Put in my Drafts"}
         </button>
         {mustApprove ? (
           <button type="button" className="btn" disabled={approving} onClick={() => void approve()}>
@@ -126,9 +147,17 @@ export function MailActions({
         </p>
       )}
       {problem && <p className="alert alert-error small" role="alert">{problem}</p>}
-      {draftRun && <RunProgress run={draftRun} error={drafts.error} />}
+      {draftRun && (
+        <RunProgress run={draftRun} error={drafts.error} onCancel={() => {
+          mailApi.cancelRun(draftRun.id).then(drafts.follow).catch((failure: unknown) =>
+            setProblem(problemWords(failure, "Could not stop the run.")));
+        }} />
+      )}
       {sending && (
-        <SendDialog account={account} target={target} onClose={() => setSending(false)} onFinished={onChanged} />
+        <SendDialog account={account} target={target} onClose={(running) => {
+          setSending(false);
+          if (running) drafts.follow(running);
+        }} onFinished={onChanged} />
       )}
     </section>
   );

@@ -33,7 +33,8 @@ export function SendDialog({
 }: {
   account: MailAccount;
   target: Target;
-  onClose: () => void;
+  /** Called with the run still going, if any, so the page can keep showing its progress. */
+  onClose: (running: MailRun | null) => void;
   onFinished?: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -102,6 +103,7 @@ export function SendDialog({
   }
 
   const run = follower.run;
+  const close = () => onClose(run && !runFinished(run.status) ? run : null);
   useEffect(() => {
     if (run && runFinished(run.status) && !finishedOnce.current) {
       finishedOnce.current = true;
@@ -110,13 +112,13 @@ export function SendDialog({
   }, [run, onFinished]);
 
   return (
-    <dialog ref={dialog} className="mail-dialog" aria-labelledby={titleId} onCancel={onClose} data-testid="send-dialog">
+    <dialog ref={dialog} className="mail-dialog" aria-labelledby={titleId} onCancel={close} data-testid="send-dialog">
       <div className="stack">
         <div className="spread">
           <h2 id={titleId} className="h-section mail-wrap">
             {run ? "Sending" : `Send from ${account.address}`}
           </h2>
-          <button type="button" className="btn btn-ghost btn-sm" onClick={onClose}>
+          <button type="button" className="btn btn-ghost btn-sm" onClick={close}>
             {run && !runFinished(run.status) ? "Close (sending goes on)" : "Close"}
           </button>
         </div>
@@ -131,7 +133,7 @@ export function SendDialog({
               </div>
             ) : (
               ["sending_disabled", "deliverability_would_fail"].includes(problem.code) && (
-                <Link to="/scribe/mail" onClick={onClose}>Open the Mail settings</Link>
+                <Link to="/scribe/mail" onClick={close}>Open the Mail settings</Link>
               )
             )}
           </div>
@@ -209,7 +211,7 @@ export function SendDialog({
                   {working ? "Starting…" : `Send ${plural(messages.length, "email")} now`}
                 </button>
               )}
-              <button type="button" className="btn btn-ghost" onClick={onClose}>Cancel</button>
+              <button type="button" className="btn btn-ghost" onClick={close}>Cancel</button>
             </div>
           </>
         )}

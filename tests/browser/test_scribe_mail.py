@@ -273,3 +273,32 @@ def test_a_wrong_app_password_and_a_refusing_domain_are_said_in_words(
         expect(domain.get_by_role("status")).to_have_text("Reason saved: sending is allowed")
         expect(domain.get_by_role("button", name="Remove the override")).to_be_visible()
         no_sideways_scroll(page, "the Mail page with failed checks")
+
+
+def test_a_refused_recipient_is_failed_with_the_reason_and_sent_nothing(
+    mail_world: MailWorld, new_page: Callable[..., Page]
+) -> None:
+    world = mail_world
+    world.smtp.rcpt_replies["t.okafor@college.test"] = (
+        "550 5.1.1 The email account that you tried to reach does not exist"
+    )
+    page = new_page(world.server.url, viewport=DESKTOP)
+    connect_account(page, world)
+    page.get_by_test_id("mail-account").get_by_label("Allow sending from this account").check()
+    expect(page.get_by_test_id("sending-badge")).to_have_text("Sending on")
+
+    page.goto(f"/scribe/emails/{world.emails['Dr. Tomás Okafor']['email_id']}")
+    page.get_by_role("region", name="Mail this email").get_by_role("button", name="Send…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("dry-run")).to_contain_text("t.okafor@college.test")
+    dialog.get_by_role("button", name="Send 1 email now").click()
+    expect(dialog.get_by_test_id("mail-run-summary")).to_have_text("0 of 1 email sent · 1 failed", timeout=60_000)
+    item = dialog.get_by_test_id("mail-item")
+    expect(item.get_by_test_id("mail-item-state")).to_have_text("Failed")
+    expect(item).to_contain_text("does not exist")
+    dialog.get_by_role("button", name="Close").click()
+
+    page.reload()
+    expect(page.get_by_test_id("mail-state")).to_have_text("Failed")
+    expect(page.locator(".mail-badge").first).to_contain_text("does not exist")
+    assert world.smtp.received == []  # refused at RCPT: nothing was accepted

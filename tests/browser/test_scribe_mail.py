@@ -4,7 +4,11 @@ As a user: connect a mailbox (the password never comes back; "Test connection" s
 whole batch in Drafts (the IMAP twin holds one draft per email, and a second time adds none), turn sending on, and
 send one email: the dialog shows the dry run first (recipient and subject, nothing sent yet), then the real send
 with its progress, after which the SMTP twin holds exactly that one message and the email says "Sent". The mail
-page and the send dialog pass the same axe audit as the main pages, and no screen scrolls sideways.
+page and the send dialog pass the same axe audit as the main pages, and no screen scrolls sideways. A batch with a
+draft that needs review is refused in words and can be previewed without it; approving that draft makes it sendable.
+
+Failures in words: a wrong app password for IMAP and SMTP, a domain whose DMARC policy would refuse the mail (and
+the override reason), and a recipient refused at RCPT (Failed, with the server's reason).
 """
 
 from __future__ import annotations

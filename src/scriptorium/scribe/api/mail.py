@@ -35,6 +35,7 @@ from scriptorium.scribe.mail.refusals import MailRefused
 from scriptorium.scribe.mail.replies import scan_replies
 from scriptorium.scribe.mail.runs import cancel_run, create_run, list_runs, owned_run, run_out
 from scriptorium.scribe.mail.schemas import (
+    ID_PATTERN,
     ApprovalOut,
     ConnectionTestOut,
     DeliverabilityOut,
@@ -56,8 +57,10 @@ from scriptorium.scribe.models import MailAccount
 
 router = APIRouter(prefix="/api/mail", tags=["scribe: mail"])
 approvals = APIRouter(prefix="/api/email", tags=["scribe: mail"])
-AccountId = Annotated[str, Path(max_length=32)]
-RunId = Annotated[str, Path(max_length=32)]
+AccountId = Annotated[str, Path(pattern=ID_PATTERN)]
+RunId = Annotated[str, Path(pattern=ID_PATTERN)]
+EmailId = Annotated[str, Path(pattern=ID_PATTERN)]
+ID_LIST = r"^[A-Za-z0-9_,-]*$"
 RUNS_LISTED = 50
 
 
@@ -207,7 +210,7 @@ async def start_run(
 
 @router.get("/runs", response_model=list[MailRunOut], summary="Runs, newest first (of one batch with batch_id)")
 async def runs(
-    user: CurrentUser, session: SessionDep, batch_id: Annotated[str | None, Query(max_length=32)] = None
+    user: CurrentUser, session: SessionDep, batch_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None
 ) -> list[MailRunOut]:
     found = await list_runs(session, user_id=user.id, batch_id=batch_id, limit=RUNS_LISTED)
     return [await run_out(session, run) for run in found]
@@ -228,7 +231,9 @@ async def cancel(run_id: RunId, user: CurrentUser, session: SessionDep) -> MailR
 
 @router.get("/emails", response_model=dict[str, EmailMailState], summary="What the mailbox did with these emails")
 async def email_states(
-    user: CurrentUser, session: SessionDep, ids: Annotated[str, Query(max_length=33 * 200)]
+    user: CurrentUser,
+    session: SessionDep,
+    ids: Annotated[str, Query(max_length=33 * 200, pattern=r"^[A-Za-z0-9_,-]*$")],
 ) -> dict[str, EmailMailState]:
     wanted = [i for i in ids.split(",") if i][:200]
     return await mail_states(session, user_id=user.id, email_ids=wanted)
@@ -240,7 +245,7 @@ async def email_states(
     summary="Approve a reviewed email for sending",
     responses=errors(404),
 )
-async def approve(email_id: Annotated[str, Path(max_length=32)], user: CurrentUser, session: SessionDep) -> ApprovalOut:
+async def approve(email_id: EmailId, user: CurrentUser, session: SessionDep) -> ApprovalOut:
     """Approves the email's current text; editing it afterwards needs a new approval before it can be sent."""
     approval = await set_approval(session, user_id=user.id, email_id=email_id, approved=True)
     await session.commit()
@@ -250,9 +255,7 @@ async def approve(email_id: Annotated[str, Path(max_length=32)], user: CurrentUs
 @approvals.delete(
     "/{email_id}/approve", response_model=ApprovalOut, summary="Withdraw an approval", responses=errors(404)
 )
-async def withdraw(
-    email_id: Annotated[str, Path(max_length=32)], user: CurrentUser, session: SessionDep
-) -> ApprovalOut:
+async def withdraw(email_id: EmailId, user: CurrentUser, session: SessionDep) -> ApprovalOut:
     approval = await set_approval(session, user_id=user.id, email_id=email_id, approved=False)
     await session.commit()
     return approval

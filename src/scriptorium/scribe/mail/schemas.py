@@ -7,14 +7,23 @@ that could carry one: accounts answer `has_password: true` instead.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from scriptorium.core.text_fields import MULTI_LINE, SINGLE_LINE
 
 TlsMode = Literal["ssl", "starttls", "none"]
 MailKind = Literal["draft", "send"]
 
 _HOST_PATTERN = r"^[A-Za-z0-9._:\-\[\]]+$"
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+"""Ids Scribe hands out (hex); anything else (a NUL, a slash) is refused at the boundary, never queried."""
+RowId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+OneLine = Annotated[str, SINGLE_LINE]
+Login = Annotated[str, StringConstraints(min_length=1, max_length=320), SINGLE_LINE]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000), SINGLE_LINE]
+Reason = Annotated[str, StringConstraints(max_length=1000), MULTI_LINE]
 _ADDRESS_PATTERN = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
 
 
@@ -24,7 +33,7 @@ class ServerIn(BaseModel):
     host: str = Field(min_length=1, max_length=255, pattern=_HOST_PATTERN)
     port: int = Field(ge=1, le=65535)
     tls: TlsMode
-    username: str = Field(min_length=1, max_length=320)
+    username: Login
 
 
 class ServerPatch(BaseModel):
@@ -33,7 +42,7 @@ class ServerPatch(BaseModel):
     host: str | None = Field(None, min_length=1, max_length=255, pattern=_HOST_PATTERN)
     port: int | None = Field(None, ge=1, le=65535)
     tls: TlsMode | None = None
-    username: str | None = Field(None, min_length=1, max_length=320)
+    username: Login | None = None
 
 
 class ServerOut(BaseModel):
@@ -46,12 +55,12 @@ class ServerOut(BaseModel):
 class MailAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field("", max_length=100)
+    label: OneLine = Field("", max_length=100)
     address: str = Field(min_length=3, max_length=320, pattern=_ADDRESS_PATTERN)
-    display_name: str = Field("", max_length=200)
+    display_name: OneLine = Field("", max_length=200)
     imap: ServerIn
     smtp: ServerIn
-    password: str = Field(min_length=1, max_length=1000, repr=False)
+    password: Secret = Field(repr=False)
     dkim_selector: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9._\-]+$")
 
     @field_validator("display_name", "label")
@@ -65,18 +74,18 @@ class MailAccountIn(BaseModel):
 class MailAccountPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str | None = Field(None, max_length=100)
+    label: OneLine | None = Field(None, max_length=100)
     address: str | None = Field(None, min_length=3, max_length=320, pattern=_ADDRESS_PATTERN)
-    display_name: str | None = Field(None, max_length=200)
+    display_name: OneLine | None = Field(None, max_length=200)
     imap: ServerPatch | None = None
     smtp: ServerPatch | None = None
-    password: str | None = Field(None, min_length=1, max_length=1000, repr=False)
+    password: Secret | None = Field(None, repr=False)
     dkim_selector: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9._\-]*$")
     sending_enabled: bool | None = None
     rate_per_minute: int | None = Field(None, ge=1, le=1000)
     daily_cap: int | None = Field(None, ge=1, le=10_000)
     first_send_limit: int | None = Field(None, ge=1, le=1000)
-    deliverability_override_reason: str | None = Field(None, max_length=1000)
+    deliverability_override_reason: Reason | None = None
 
     @field_validator("display_name", "label")
     @classmethod
@@ -149,10 +158,10 @@ class DeliverabilityOut(BaseModel):
 class MailRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: str = Field(min_length=1, max_length=32)
+    account_id: RowId
     kind: MailKind
-    batch_id: str | None = Field(None, min_length=1, max_length=32)
-    email_ids: list[str] | None = Field(None, min_length=1, max_length=1000)
+    batch_id: RowId | None = None
+    email_ids: list[RowId] | None = Field(None, min_length=1, max_length=1000)
     dry_run: bool = True
     limit: int | None = Field(None, ge=1, le=10_000)
 

@@ -233,3 +233,28 @@ async def test_a_connection_dropped_after_the_data_leaves_that_email_uncertain_a
         assert "Sent folder" in (rows[0].reason or "") and rows[0].attempts == 1
         delivered = [r for r in smtp_twin.wait_for(3) if not r.dropped]
         assert len(delivered) == 2 and rows[0].message_id not in {r.message_id for r in delivered}
+
+
+async def test_an_address_no_message_can_carry_is_left_out_when_the_run_is_made(
+    mail_settings: Settings, mail_twins: MailboxConfig
+) -> None:
+    from scriptorium.scribe.mail.runs import run_out
+    from scriptorium.scribe.models import Email
+
+    async with mail_db(mail_settings) as db:
+        user = await add_user(db)
+        batch, ids = await add_batch(db, user, 2)
+        account_id = await add_account(db, user, mail_twins)
+        async with db.sessionmaker() as session, session.begin():
+            email = await session.get(Email, ids[0])
+            assert email is not None
+            email.recipient_email = "jürgen@faraway.test"  # Scribe's form takes it; an ASCII message header cannot
+        async with db.sessionmaker() as session, session.begin():
+            account = await session.get(MailAccount, account_id)
+            assert account is not None
+            body = MailRunIn(account_id=account_id, kind="send", batch_id=batch, dry_run=True, limit=5)
+            run = await create_run(session, user_id=user, account=account, body=body, check_domain=verdict_ok)
+            shown = await run_out(session, run)
+        first, second = shown.items
+        assert first.state == "skipped" and first.reason and "cannot be put in a message" in first.reason
+        assert second.state == "queued" and shown.preview is not None and len(shown.preview) == 1

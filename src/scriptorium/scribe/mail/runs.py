@@ -22,10 +22,11 @@ from scriptorium.core.db import utcnow
 from scriptorium.core.errors import NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.scribe.mail.jobs import DRAFT_JOB, JOB_ATTEMPTS, SEND_JOB
-from scriptorium.scribe.mail.message import stable_message_id
+from scriptorium.scribe.mail.message import OutgoingMail, build_message, stable_message_id
 from scriptorium.scribe.mail.queries import SEND_COUNTED, batch_emails, has_sent, is_sendable, listed_emails
 from scriptorium.scribe.mail.refusals import MailRefused
 from scriptorium.scribe.mail.schemas import MailRunIn, MailRunOut, PreviewOut, RunItemOut
+from scriptorium.scribe.mail.work import unbuildable_words
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
 DRY_RUN_VALID = timedelta(hours=24)
@@ -91,6 +92,21 @@ async def _select(session: AsyncSession, *, account: MailAccount, body: MailRunI
 def _leave_out(email: Email, account: MailAccount, kind: str, rows: list[MailDelivery]) -> str | None:
     if not (email.recipient_email or "").strip():
         return "No email address for this recipient: add one before it can go to a mailbox."
+    try:  # an address or subject the message format refuses is said now, in the dry run, not mid-run
+        build_message(
+            OutgoingMail(
+                email_id=email.id,
+                from_address=account.address,
+                from_name=account.display_name,
+                to_address=(email.recipient_email or "").strip(),
+                to_name=email.recipient_name,
+                subject=email.subject,
+                body=email.email_message,
+                message_id=stable_message_id(email.id, _domain(account.address)),
+            )
+        )
+    except ValueError as exc:
+        return unbuildable_words(exc)
     for row in rows:
         if kind == "draft" and row.account_id == account.id and row.state == "drafted":
             return "Already in your Drafts."

@@ -155,14 +155,16 @@ export function SendDialog({
               Dry run: nothing has been sent.{" "}
               {messages.length === 0
                 ? "None of these emails would be sent (see why below)."
-                : `This run would send ${plural(messages.length, "email")}, exactly as shown.`}
+                : `This run would send ${plural(messages.length, "email")}, exactly as shown${
+                    messages.length > 1 ? " (open one to read its text)" : ""
+                  }.`}
               {preview.words ? ` ${preview.words}` : ""}
             </p>
             {messages.length > 0 && (
               <ol className="mail-preview" data-testid="dry-run" aria-label="What would be sent">
                 {messages.map((message, index) => (
                   <li key={`${message.to}-${index}`}>
-                    <details>
+                    <details open={messages.length === 1 || undefined}>
                       <summary>
                         <span className="mail-to">To {message.to}</span>
                         <br />

@@ -20,7 +20,6 @@ import { useMailStates } from "./mail/hooks";
 import { MailActions } from "./mail/MailActions";
 import { mergeMail } from "./mail/logic";
 import { EmailMailBadge } from "./mail/MailBadge";
-import type { EmailMail } from "./mail/types";
 import type { EmailDetail, Source } from "./types";
 
 const CHECK_LABELS: Record<string, string> = {
@@ -254,8 +253,8 @@ export function EmailView() {
   const { reasons, flags } = reasonsAndFlags(email.review_reasons, email.checks, CHECK_LABELS);
   const reasonId = (index: number) => `${reasonPrefix}-reason-${index}`;
   const placeholders = (email.metadata.placeholders as string[] | undefined) ?? [];
-  // Issue 14: what the mailbox did with it (on the email itself, or asked of the mail API).
-  const mail = mergeMail((email as EmailDetail & { mail?: EmailMail | null }).mail, mailStates.states[email.id]);
+  // Issue 14: what the mailbox did with it (its own `mail`, updated by the states asked again after a run).
+  const mail = mergeMail(email.mail, mailStates.states[email.id]);
 
   return (
     <div className="email-review">

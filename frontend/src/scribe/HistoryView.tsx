@@ -10,10 +10,7 @@ import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { fetchFile, formatDate, saveBlob, scribeApi, statusBadge, STATUS_LABELS } from "./api";
 import { ConfirmBar, type Ask } from "./ConfirmBar";
-import { useMailStates } from "./mail/hooks";
-import { mergeMail } from "./mail/logic";
 import { EmailMailBadge } from "./mail/MailBadge";
-import type { EmailMail } from "./mail/types";
 import { useToast } from "../components/toast-context";
 import type { EmailPage } from "./types";
 
@@ -28,7 +25,6 @@ export function HistoryView() {
   const [ask, setAsk] = useState<Ask | null>(null);
   const toast = useToast();
   const offset = Number(params.get("offset") ?? 0) || 0;
-  const mailStates = useMailStates(page?.items.map((email) => email.id) ?? []).states;
 
   useEffect(() => {
     const search = new URLSearchParams(params);
@@ -144,7 +140,7 @@ export function HistoryView() {
                     <td>
                       <span className={`badge ${statusBadge(email.status)}`}>{STATUS_LABELS[email.status]}</span>
                       {!email.displayed && <span className="badge badge-muted">discarded</span>}
-                      <EmailMailBadge mail={mergeMail((email as { mail?: EmailMail | null }).mail, mailStates[email.id])} />
+                      <EmailMailBadge mail={email.mail} />
                     </td>
                     <td className="small muted">{formatDate(email.created_at)}</td>
                   </tr>

@@ -64,3 +64,19 @@ async def test_every_chip_offered_on_the_real_episodes_is_answered(real: Ingeste
     assert len(asked) >= 15, "chips should be offered on most pages"
     refused = [item for item in asked if any(r in item[3] for r in REFUSALS)]
     assert refused == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Does Pepper win the potion contest?", "Is Carrot at the potion contest?", "When does Pepper meet Saffron?"],
+)
+async def test_a_wiki_question_about_later_events_says_the_wiki_does_not_cover_it(
+    real: IngestedSeries, question: str
+) -> None:
+    """Episode 1's wiki knows Pepper and Carrot but nothing of a contest (episode 6): a card that only shares a name
+    with the question is not its answer."""
+    async with open_client(real.settings) as http:
+        first = await open_at(http, 1, episode=1)
+        answer = answer_text(await ask(http, first["session_id"], question, "wiki"))
+    assert "don't cover that" in answer, answer
+    assert "familiar" not in answer, answer

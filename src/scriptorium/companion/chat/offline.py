@@ -20,7 +20,8 @@ Three question shapes, tried in order (`select`):
 When nothing matches what a page-mode question asks (at most a name in it), the answer says so and reads the page
 on screen: a paraphrase no word neighbour bridges is beyond an extractive answerer, and the reader is most likely
 asking about that page.
-Otherwise, when nothing matches, it says so instead of guessing. Deterministic and instant, so it is also the
+Otherwise, when nothing matches, it says so instead of guessing; in wiki mode a card that shares only a name
+with the question is not a match (`covered`). Deterministic and instant, so it is also the
 benchmark baseline (bench/companion_questions.py).
 """
 
@@ -232,7 +233,7 @@ def select(turn: Turn) -> list[Candidate]:
     page itself ("what happens on page 3", "what does the sign say", "who is here": the visible page, read in
     order). Everything else is ranked sentence by sentence.
     """
-    return identity(turn) or describe(turn) or on_screen(turn, ranked(turn))
+    return identity(turn) or describe(turn) or on_screen(turn, covered(turn, ranked(turn)))
 
 
 def on_screen(turn: Turn, found: list[Candidate]) -> list[Candidate]:
@@ -244,15 +245,32 @@ def on_screen(turn: Turn, found: list[Candidate]) -> list[Candidate]:
     neighbour alone does not count as found (on blind questions it lost more answers than it won: the neighbour
     picked one balloon where the fact sat in the next); it only puts its sentences first in the page read out.
     """
-    if turn.mode != "page" or not turn.visible:
-        return found
-    content = set(terms(turn.question)) - _question_names(turn.question)
-    if not content or any(set(c.terms) & content for c in found):
+    if turn.mode != "page" or not turn.visible or _answers_what_is_asked(turn, found):
         return found
     page = turn.visible[-1]
     intro = Candidate(NOT_FOUND_INTRO, page, -1, [])
     bridged = {c.text for c in found if c.bridged and c.passage is page}
     return [intro, *_read_pages([page], turn.question, first=bridged)]
+
+
+def covered(turn: Turn, found: list[Candidate]) -> list[Candidate]:
+    """In wiki mode, sentences that share only a name with the question do not answer it: nothing is said then.
+
+    "Does Pepper win the potion contest?" at episode 1 matches Carrot's card on "Pepper" alone; the card is true
+    but it is not an answer, and the honest reply is that the wiki unlocked so far does not cover the question.
+    A sentence found through a word neighbour of a question word counts here ("fruit" finds the berries' section):
+    in wiki mode there is no page to fall back on. (Page mode has a better fallback, the page on screen:
+    `on_screen`.)
+    """
+    if turn.mode != "wiki" or any(c.bridged for c in found) or _answers_what_is_asked(turn, found):
+        return found
+    return []
+
+
+def _answers_what_is_asked(turn: Turn, found: list[Candidate]) -> bool:
+    """Whether a found sentence uses a word the question asks about beyond its names (or the question has none)."""
+    content = set(terms(turn.question)) - _question_names(turn.question)
+    return not content or any(set(c.terms) & content for c in found)
 
 
 def _variants(name: str) -> list[str]:

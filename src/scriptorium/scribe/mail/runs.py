@@ -42,6 +42,9 @@ class Selection:
     emails: list[Email]
     queued: list[Email]
     skipped: list[dict[str, str]]
+    refused: dict[str, str]
+    """Emails no message can carry (address or subject), with the words: a dry run lists them as skipped, a real
+    run records them failed, so the run's list says why they did not go."""
 
 
 def _domain(address: str) -> str:
@@ -78,21 +81,24 @@ async def _select(session: AsyncSession, *, account: MailAccount, body: MailRunI
             waiting.add(row.email_id)
     queued: list[Email] = []
     skipped: list[dict[str, str]] = []
+    refused: dict[str, str] = {}
     for email in emails:
         reason = _leave_out(email, account, body.kind, by_email.get(email.id, []))
         if reason is None and body.kind == "send" and email.id in waiting:
             reason = "Waiting to be sent from another of your accounts."
+        refusal = None if reason else _unbuildable(email, account)
         if reason:
             skipped.append({"email_id": email.id, "reason": reason})
+        elif refusal:
+            refused[email.id] = refusal
         else:
             queued.append(email)
-    return Selection(emails=emails, queued=queued, skipped=skipped)
+    return Selection(emails=emails, queued=queued, skipped=skipped, refused=refused)
 
 
-def _leave_out(email: Email, account: MailAccount, kind: str, rows: list[MailDelivery]) -> str | None:
-    if not (email.recipient_email or "").strip():
-        return "No email address for this recipient: add one before it can go to a mailbox."
-    try:  # an address or subject the message format refuses is said now, in the dry run, not mid-run
+def _unbuildable(email: Email, account: MailAccount) -> str | None:
+    """Why no message can carry this email (an address or subject the message format refuses), or None."""
+    try:
         build_message(
             OutgoingMail(
                 email_id=email.id,
@@ -107,6 +113,12 @@ def _leave_out(email: Email, account: MailAccount, kind: str, rows: list[MailDel
         )
     except ValueError as exc:
         return unbuildable_words(exc)
+    return None
+
+
+def _leave_out(email: Email, account: MailAccount, kind: str, rows: list[MailDelivery]) -> str | None:
+    if not (email.recipient_email or "").strip():
+        return "No email address for this recipient: add one before it can go to a mailbox."
     for row in rows:
         if kind == "draft" and row.account_id == account.id and row.state == "drafted":
             return "Already in your Drafts."
@@ -223,6 +235,7 @@ async def create_run(
             now=now,
         )
     queued = selection.queued[: body.limit] if body.limit is not None else selection.queued
+    refused_entries = [{"email_id": email_id, "reason": words} for email_id, words in selection.refused.items()]
     over = [
         {"email_id": e.id, "reason": f"Over this run's limit of {body.limit}."} for e in selection.queued[len(queued) :]
     ]
@@ -232,7 +245,7 @@ async def create_run(
         kind=body.kind,
         batch_id=body.batch_id,
         email_ids=[e.id for e in emails],
-        skipped=selection.skipped + over,
+        skipped=selection.skipped + over + (refused_entries if body.dry_run else []),
         dry_run=body.dry_run,
         limit=body.limit,
         status="done" if body.dry_run else "queued",
@@ -244,6 +257,9 @@ async def create_run(
     if body.dry_run:
         return run
     await _queue_rows(session, run=run, account=account, emails=queued)
+    refused = [e for e in emails if e.id in selection.refused]
+    for row in await _queue_rows(session, run=run, account=account, emails=refused, start=len(queued)):
+        row.state, row.reason, row.permanent = "failed", selection.refused[row.email_id], True
     job = submit(
         session,
         kind=SEND_JOB if body.kind == "send" else DRAFT_JOB,
@@ -258,7 +274,9 @@ async def create_run(
     return run
 
 
-async def _queue_rows(session: AsyncSession, *, run: MailRun, account: MailAccount, emails: list[Email]) -> None:
+async def _queue_rows(
+    session: AsyncSession, *, run: MailRun, account: MailAccount, emails: list[Email], start: int = 0
+) -> list[MailDelivery]:
     existing = {
         row.email_id: row
         for row in await session.scalars(
@@ -269,7 +287,8 @@ async def _queue_rows(session: AsyncSession, *, run: MailRun, account: MailAccou
             )
         )
     }
-    for position, email in enumerate(emails):
+    rows: list[MailDelivery] = []
+    for position, email in enumerate(emails, start):
         row = existing.get(email.id)
         if row is None:
             row = MailDelivery(
@@ -287,6 +306,8 @@ async def _queue_rows(session: AsyncSession, *, run: MailRun, account: MailAccou
         row.state = "queued"
         row.reason = None
         row.to_address = (email.recipient_email or "").strip()
+        rows.append(row)
+    return rows
 
 
 async def run_out(session: AsyncSession, run: MailRun, *, preview: bool = False) -> MailRunOut:

@@ -244,6 +244,41 @@ async def open_session(
     )
 
 
+async def continue_session(
+    db: AsyncSession, settings: Settings, session_id: str, *, token: str, from_session_id: str
+) -> SessionCreated:
+    """Make an earlier conversation the reader's session again, at the place of the session they are in now.
+
+    The conversation carries on, but its place (page on screen, furthest page) is the current session's, never
+    the one it had: an old chat from a later page cannot widen what the companion knows, and older answers past
+    the current place stay hidden because history is always cut at the cursor. Both sessions must be the reader's
+    own (named by the signed token; someone else's is a 404, as if it did not exist) and in the same episode.
+    """
+    reader_id = reader_from_token(settings, token)
+    earlier = await load_view(db, session_id)
+    current = await load_view(db, from_session_id)
+    for view in (earlier, current):
+        if view.session.reader_id != reader_id:
+            raise NotFound(f"session {view.session.id!r} not found among your conversations")
+    if earlier.episode.id != current.episode.id:
+        raise ValidationFailed(
+            "that conversation is about another episode; open that episode to continue it", field="from_session_id"
+        )
+    earlier.session.current_page = current.session.current_page
+    earlier.session.furthest_page = max(current.session.furthest_page, current.session.current_page)
+    earlier.session.updated_at = utcnow()  # the latest session is the one a reader resumes
+    await db.commit()
+    return SessionCreated(
+        session_id=earlier.session.id,
+        current_page=earlier.session.current_page,
+        furthest_page=earlier.session.furthest_page,
+        reader_token=issue_reader_token(settings, reader_id),
+        episode_slug=earlier.episode.slug,
+        page_count=earlier.episode.page_count,
+        resumed=True,
+    )
+
+
 async def move_session(db: AsyncSession, settings: Settings, session_id: str, page: int, *, spread: bool = False) -> Ok:
     """Show `page` (range-checked), and with `spread` the page after it; the furthest page only ever grows.
 

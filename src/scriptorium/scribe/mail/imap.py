@@ -51,6 +51,10 @@ IMAP_AUTH_WORDS = (
     "The mail server refused the password for IMAP. For Gmail/Outlook use an app password (made in your "
     "account's security settings), not your usual password, and check the user name is your full address."
 )
+NON_ASCII_WORDS = (
+    "Your password has characters (like ä or ß) that this mail server's IMAP login cannot carry. Make an app "
+    "password (letters and digits) in your account's security settings and use that."
+)
 _DISABLED = re.compile(
     r"not enabled for imap|imap access is disabled|imap is disabled|logindisabled|"
     r"login (is )?disabled|web login required",
@@ -162,6 +166,18 @@ def _text(data: Any) -> str:
     return " ".join(" ".join(out).split())[:300]
 
 
+def _login(imap: imaplib.IMAP4, server: MailServer) -> None:
+    """LOGIN; imaplib sends it as ASCII, so a password with "ä" or "ß" goes as AUTHENTICATE PLAIN in UTF-8
+    (RFC 4616) when the server offers it, else is refused in words (never a UnicodeEncodeError)."""
+    if (server.username + server.password).isascii():
+        imap.login(server.username, server.password)
+        return
+    if "AUTH=PLAIN" not in imap.capabilities:
+        raise AuthRefused(NON_ASCII_WORDS)
+    token = b"\0" + server.username.encode("utf-8") + b"\0" + server.password.encode("utf-8")
+    imap.authenticate("PLAIN", lambda _challenge: token)
+
+
 class Mailbox:
     """One logged-in IMAP session. Use through `open_mailbox`."""
 
@@ -203,7 +219,7 @@ class Mailbox:
                     "Choose SSL (port 993) or STARTTLS."
                 )
             try:
-                imap.login(server.username, server.password)
+                _login(imap, server)
             except imaplib.IMAP4.error as exc:
                 said = scrub(str(exc), server.password)
                 if _DISABLED.search(said):

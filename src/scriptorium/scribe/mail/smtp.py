@@ -14,6 +14,7 @@ next message, so a server's idle timeout never turns into an uncertain send.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import smtplib
 import socket
@@ -50,6 +51,10 @@ AUTH_REFUSED_WORDS = (
 AUTH_DISABLED_WORDS = (
     "Your mail provider has turned off password sign-in for sending (SMTP AUTH) on this mailbox. Ask your IT "
     "desk to allow SMTP AUTH for it, or use drafts: they only need IMAP."
+)
+NON_ASCII_WORDS = (
+    "Your password has characters (like ä or ß) that this mail server's login cannot carry. Make an app password "
+    "(letters and digits) in your account's security settings and use that."
 )
 _AUTH_OFF = re.compile(r"SmtpClientAuthentication is disabled|basic authentication is disabled", re.IGNORECASE)
 _QUOTA = re.compile(
@@ -148,6 +153,20 @@ def _greet_name(smtp: smtplib.SMTP) -> str:
     return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
 
 
+def _login(smtp: smtplib.SMTP, server: MailServer) -> None:
+    """Log in. smtplib encodes every mechanism's data as ASCII, so a password with "ä" or "ß" would crash it:
+    such a login goes as AUTH PLAIN in UTF-8 (RFC 4616), or is refused in words when the server has no PLAIN."""
+    if (server.username + server.password).isascii():
+        smtp.login(server.username, server.password)
+        return
+    if "plain" not in str(smtp.esmtp_features.get("auth", "")).lower().split():
+        raise AuthRefused(NON_ASCII_WORDS)
+    token = b"\0" + server.username.encode("utf-8") + b"\0" + server.password.encode("utf-8")
+    code, reply = smtp.docmd("AUTH", "PLAIN " + base64.b64encode(token).decode("ascii"))
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 class Sender:
     """One SMTP session. Use through `open_sender`; `send` may be called many times."""
 
@@ -186,7 +205,7 @@ class Sender:
                         f"The SMTP server {self._where()} offers no login on this connection. Choose STARTTLS "
                         "or SSL: servers only accept passwords over an encrypted connection."
                     )
-                smtp.login(server.username, server.password)
+                _login(smtp, server)
         except BaseException:
             smtp.close()
             raise

@@ -7,8 +7,9 @@ project and gains nothing for a handful of commands a minute. The socket goes to
 
 Folders are chosen by their RFC 6154 special-use flag (`\\Drafts`, `\\Sent`), never by name: "Brouillons" or
 "[Gmail]/Entwürfe" are found, a plain folder called "Drafts" without the flag is not. Replies are messages in
-INBOX whose In-Reply-To or References name one of our Message-IDs; bounces are delivery reports (a
-multipart/report, or a message from MAILER-DAEMON/postmaster) whose text contains one of our Message-IDs.
+INBOX whose In-Reply-To or References name one of our Message-IDs, written by a person (an out-of-office
+autoresponder's answer is not a reply); bounces are delivery reports (a multipart/report, or a message from
+MAILER-DAEMON/postmaster) whose text contains one of our Message-IDs.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ _LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"(?:[^"\\]|\\.)*"|NIL
 _UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
 _INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"', re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
-_HEADER_FIELDS = "FROM DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE AUTO-SUBMITTED"
+_HEADER_FIELDS = (
+    "FROM DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE AUTO-SUBMITTED X-AUTOREPLY X-AUTORESPOND PRECEDENCE"
+)
+_AUTO_PRECEDENCE = ("auto_reply", "auto-reply")
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail delivery subsystem")
 SPECIAL_USE = frozenset({"\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash"})
 _FETCH_CHUNK = 200
@@ -319,6 +323,8 @@ class Mailbox:
         looks_bounce = "multipart/report" in content_type or any(
             marker in f"{sender[0]} {from_address}".lower() for marker in _BOUNCE_SENDERS
         )
+        if not looks_bounce and _is_auto_reply(headers):
+            return None  # an out-of-office answer: the person has not replied
         # the message answered: In-Reply-To, else the newest of References (which lists the thread oldest first)
         linked = _MESSAGE_ID.findall(str(headers.get("In-Reply-To", "")))
         linked += reversed(_MESSAGE_ID.findall(str(headers.get("References", ""))))
@@ -404,6 +410,17 @@ class Mailbox:
     async def close(self) -> None:
         async with self._lock:
             await asyncio.to_thread(self._serially, self._close_sync)
+
+
+def _is_auto_reply(headers: Message) -> bool:
+    """An autoresponder's answer (vacation, out of office): RFC 3834 Auto-Submitted other than "no", or the
+    X-Autoreply / X-Autorespond / Precedence: auto_reply headers older ones send."""
+    submitted = str(headers.get("Auto-Submitted", "")).strip().lower()
+    if submitted and not submitted.startswith("no"):
+        return True
+    if headers.get("X-Autoreply") is not None or headers.get("X-Autorespond") is not None:
+        return True
+    return str(headers.get("Precedence", "")).strip().lower() in _AUTO_PRECEDENCE
 
 
 def _header_date(headers: Message) -> datetime | None:

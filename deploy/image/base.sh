@@ -33,7 +33,10 @@ fi
 root=$(mktemp -d /var/tmp/scriptorium-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 echo "debootstrap $RELEASE (+ $PACKAGES) from $MIRROR" >&2
-debootstrap --variant=minbase --include="$PACKAGES" "$RELEASE" "$root" "$MIRROR" >&2
+# The downloaded packages are kept between runs (a changed script then only unpacks again).
+mkdir -p /var/cache/scriptorium-debootstrap
+debootstrap --variant=minbase --include="$PACKAGES" --cache-dir=/var/cache/scriptorium-debootstrap \
+    "$RELEASE" "$root" "$MIRROR" >&2
 
 # What python:*-slim offers and Debian's packaging withholds: a `pip` that installs into the image's interpreter
 # (PEP 668 guards a shared system, not a single-purpose container) and the `python`/`pip` names.
@@ -48,4 +51,6 @@ tar --numeric-owner -C "$root" -c . | "$DOCKER" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["python3"]' \
     - "$tag" >&2
+# Base images from earlier versions of this script are never used again.
+"$DOCKER" images --format '{{.Repository}}:{{.Tag}}' scriptorium-base | grep -vx "$tag" | xargs -r "$DOCKER" rmi >&2 || true
 echo "$tag"

@@ -43,6 +43,8 @@ if [ ! -f frontend/dist/index.html ]; then
     exit 1
 fi
 step "docker build $tag (BASE_IMAGE=$base UI=host WHEELS=host)"
-"${build[@]}" -f deploy/fly/Dockerfile -t "$tag" \
+"${build[@]}" -f deploy/fly/Dockerfile -t "$tag" --label scriptorium.build=local \
     --build-arg BASE_IMAGE="$base" --build-arg UI=host --build-arg WHEELS=host . >&2
+# The image this tag named before is now untagged: remove such leftovers of our own builds, nothing else.
+docker image prune --force --filter label=scriptorium.build=local >/dev/null
 step "built $tag"

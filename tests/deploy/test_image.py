@@ -62,11 +62,14 @@ SECRET_NAMES = ("SECRET", "PASSWORD", "TOKEN", "API_KEY", "DATABASE_URL", "ACCES
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
+def image() -> Iterator[str]:
+    """The image, under a tag of this run's own (two runs on one machine never boot each other's build)."""
     problem = docker_problem()
     require(problem is None, "Docker", problem or "")
-    build_image(TAG, timeout=BUILD_TIMEOUT)
-    return TAG
+    tag = f"{TAG}-{uuid.uuid4().hex[:8]}"
+    build_image(tag, timeout=BUILD_TIMEOUT)
+    yield tag
+    docker("rmi", "--force", tag, check=False)
 
 
 @pytest.fixture(scope="module")

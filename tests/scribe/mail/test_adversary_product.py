@@ -175,3 +175,25 @@ async def test_a_cancelled_run_sends_nothing_more_and_its_emails_go_once_in_the_
 
         recipients = [",".join(r.rcpt_tos) for r in smtp_twin.wait_for(4)]
         assert len(recipients) == len(set(recipients)) == 4
+
+
+async def test_a_server_that_says_try_again_in_0_seconds_forever_is_backed_off_not_hammered(
+    mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
+) -> None:
+    """Before the transport read "in 0 seconds" as no hint, each refusal was retried at once: six MAIL FROMs in a
+    row for each email, then every email of the batch failed in milliseconds."""
+    async with mail_db(mail_settings) as db:
+        user = await add_user(db)
+        batch, _ = await add_batch(db, user, 3)
+        account_id = await add_account(db, user, mail_twins, rate=100)
+        run_id = await start_send_run(db, user, account_id, batch)
+        smtp_twin.unavailable_after = 0
+        smtp_twin.unavailable_reply = "421 4.7.0 Too many messages, try again in 0 seconds"
+        clock = FakeClock()
+
+        outcome = await work_send_run(db.deps(clock), run_id)
+
+        assert outcome.status == "paused", "a growing backoff outlasts the inline wait and frees the worker"
+        assert clock.sleeps and min(clock.sleeps) >= 60, f"waits asked: {clock.sleeps}"
+        assert await db.count(MailDelivery, MailDelivery.state == "failed") == 0
+        assert await db.count(MailDelivery, MailDelivery.state == "queued") == 3

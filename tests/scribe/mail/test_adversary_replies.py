@@ -16,9 +16,10 @@ import pytest
 
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.imap import open_mailbox
-from scriptorium.scribe.mail.message import stable_message_id
+from scriptorium.scribe.mail.message import OutgoingMail, build_message, stable_message_id
 from tests.scribe.mail.conftest import twin_server
 from tests.twins.imap import ImapTwin
+from tests.twins.tls import TestCA
 
 
 def answer(to_id: str, sender: str, **headers: str) -> EmailMessage:
@@ -70,3 +71,21 @@ async def test_a_delivery_report_is_still_a_bounce_though_it_is_auto_submitted(
         [found] = await box.find_replies([ours], date.today())
 
     assert found.is_bounce and found.message_id_replied_to == ours
+
+
+async def test_a_folder_listed_in_raw_utf8_is_opened_and_written_not_a_crash(
+    twin_ca: TestCA, mail_settings: Settings
+) -> None:
+    """A server that lists "Entwürfe" as raw UTF-8 (not modified UTF-7): imaplib encodes arguments as ASCII, so
+    selecting or appending to it raised a raw UnicodeEncodeError out of the transport (a crashed draft job)."""
+    folders = (("INBOX", ()), ("Entwürfe", ("\\Drafts",)), ("Gesendete Elemente", ("\\Sent",)))
+    message = build_message(OutgoingMail(
+        "e1", "student@uni.test", "Ana", "prof@faraway.test", "Prof", "Hello", "Body\n", "<scribe-u8@uni.test>"
+    ))  # fmt: skip
+    with ImapTwin(ca=twin_ca, tls="ssl", folders=folders) as twin:
+        async with open_mailbox(twin_server(twin), settings=mail_settings) as box:
+            drafts = await box.folder_for("\\Drafts")
+            assert drafts == "Entwürfe"
+            await box.append(drafts, message)
+            assert await box.has_message_id(drafts, "<scribe-u8@uni.test>")
+        assert len(twin.messages("Entwürfe")) == 1

@@ -91,3 +91,14 @@ async def test_a_non_ascii_password_without_plain_is_refused_in_words(twin_ca: T
                 pass
         assert SECRET not in refused.value.words
         assert twin.received == []
+
+
+def test_any_encoding_error_inside_a_session_becomes_words_not_a_raw_exception() -> None:
+    from scriptorium.scribe.mail import imap, smtp
+    from scriptorium.scribe.mail.errors import ConnectionFailed
+
+    raw = UnicodeEncodeError("ascii", SECRET, 1, 2, "ordinal not in range(128)")
+    for translate in (imap._translate, smtp._translate):
+        error = translate(raw, "mail.uni.test:993", SECRET)
+        assert isinstance(error, ConnectionFailed) and "non-ASCII" in error.words
+        assert SECRET not in error.words

@@ -91,6 +91,14 @@ def quote(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def wire_name(name: str) -> str | bytes:
+    """A folder name as a command argument: quoted, and as the UTF-8 bytes the server listed it in when it is not
+    ASCII (a server that lists "Entwürfe" raw rather than in modified UTF-7). imaplib encodes str arguments as
+    ASCII and would crash on it; bytes go as they are."""
+    quoted = quote(name)
+    return quoted if quoted.isascii() else quoted.encode("utf-8")
+
+
 def _unquote(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
@@ -278,7 +286,7 @@ class Mailbox:
 
     def _select_sync(self, folder: str, *, readonly: bool) -> None:
         imap = self._session()
-        typ, data = imap.select(quote(folder), readonly=readonly)
+        typ, data = imap.select(wire_name(folder), readonly=readonly)  # type: ignore[arg-type]  # bytes work
         self._check(typ, data, f"open the folder {folder!r}")
 
     def _has_message_id_sync(self, folder: str, message_id: str) -> bool:
@@ -292,7 +300,8 @@ class Mailbox:
     def _append_sync(self, folder: str, raw: bytes, flags: Sequence[str]) -> None:
         imap = self._session()
         flag_list = "(" + " ".join(flags) + ")" if flags else None
-        typ, data = imap.append(quote(folder), flag_list, imaplib.Time2Internaldate(time.time()), raw)
+        mailbox = wire_name(folder)
+        typ, data = imap.append(mailbox, flag_list, imaplib.Time2Internaldate(time.time()), raw)  # type: ignore[arg-type]
         self._check(typ, data, f"save the message in {folder!r}")
 
     def _find_replies_sync(
@@ -487,6 +496,11 @@ def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool 
     if isinstance(exc, imaplib.IMAP4.error):
         said = scrub(str(exc), secret)[:300]
         return ConnectionFailed(f"The IMAP server {where} answered something unexpected ({said}).")
+    if isinstance(exc, UnicodeError):  # a name or login with characters the protocol cannot carry as is
+        return ConnectionFailed(
+            f"Scribe could not send a folder name, address or login with non-ASCII characters to the IMAP server "
+            f"{where}. Use an app password and plain addresses."
+        )
     raise exc
 
 

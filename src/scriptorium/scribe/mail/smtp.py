@@ -342,6 +342,11 @@ def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool 
         return ConnectionFailed(f"Could not reach the SMTP server {where}. Check the host and port.")
     if isinstance(exc, smtplib.SMTPException):
         return ConnectionFailed(f"The SMTP server {where} did not follow the protocol. Check the host and port.")
+    if isinstance(exc, UnicodeError):  # a name or login with characters the protocol cannot carry as is
+        return ConnectionFailed(
+            f"Scribe could not send a folder name, address or login with non-ASCII characters to the SMTP server "
+            f"{where}. Use an app password and plain addresses."
+        )
     raise exc
 
 

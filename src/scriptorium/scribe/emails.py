@@ -144,16 +144,7 @@ async def update_email(session: AsyncSession, *, email: Email, change: EmailUpda
 def _new_version(session: AsyncSession, email: Email, *, kind: str) -> None:
     """Record the email's current text as its next version (every text it has had stays in the versions)."""
     email.version += 1
-    session.add(
-        EmailVersion(
-            email_id=email.id,
-            version=email.version,
-            kind=kind,
-            subject=email.subject,
-            body=email.email_message,
-            claims=email.claims,
-        )
-    )
+    session.add(email.snapshot(kind))
 
 
 async def restore_version(session: AsyncSession, *, email: Email, version: int) -> Email:

@@ -194,6 +194,17 @@ class Email(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    def snapshot(self, kind: str) -> EmailVersion:
+        """The email's current text as version `self.version` (every text an email has had stays in its versions)."""
+        return EmailVersion(
+            email_id=self.id,
+            version=self.version,
+            kind=kind,
+            subject=self.subject,
+            body=self.email_message,
+            claims=self.claims,
+        )
+
 
 class EmailVersion(Base):
     """Every text an email has had (generated, edited, regenerated), so an edit never loses the previous one."""

@@ -92,16 +92,7 @@ async def store_result(
     email.composer = "offline" if result.draft.composer == "offline" else "llm"
     email.updated_at = utcnow()
     await session.flush()
-    session.add(
-        EmailVersion(
-            email_id=email.id,
-            version=email.version,
-            kind=kind,
-            subject=email.subject,
-            body=email.email_message,
-            claims=email.claims,
-        )
-    )
+    session.add(email.snapshot(kind))
     for source in result.evidence.sources:
         session.add(
             Source(

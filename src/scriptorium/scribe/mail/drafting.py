@@ -9,9 +9,7 @@ so no rate limit applies; a full mailbox or a refused login stops the run with w
 from __future__ import annotations
 
 from scriptorium.core.jobs import RetryLater
-from scriptorium.scribe.mail.accounts import mailbox_config
 from scriptorium.scribe.mail.errors import ConnectionFailed, MailboxFull, MailError
-from scriptorium.scribe.mail.secrets import PasswordUnreadable
 from scriptorium.scribe.mail.work import (
     MailDeps,
     Outcome,
@@ -19,26 +17,16 @@ from scriptorium.scribe.mail.work import (
     load_run,
     next_queued,
     outgoing,
+    start_run,
     unbuildable_words,
 )
 from scriptorium.scribe.models import MailDelivery
 
 
 async def work_draft_run(deps: MailDeps, run_id: str) -> Outcome:
-    async with deps.sessionmaker() as session, session.begin():
-        loaded = await load_run(session, run_id)
-        if loaded is None:
-            return Outcome("cancelled")
-        run, account = loaded
-        if run.status in ("done", "failed", "cancelled"):
-            return Outcome(run.status)  # type: ignore[arg-type]
-        run.status, run.words = "running", None
-        try:
-            config = mailbox_config(deps.settings, account)
-        except PasswordUnreadable as exc:
-            config, failure = None, exc.public_message
-    if config is None:
-        return await finish_run(deps, run_id, "failed", failure)
+    config = await start_run(deps, run_id)
+    if isinstance(config, Outcome):
+        return config
     try:
         async with deps.mailbox(config.imap) as box:
             folder = await box.folder_for("\\Drafts")

@@ -24,7 +24,6 @@ from email.message import EmailMessage
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scriptorium.scribe.mail.accounts import mailbox_config
 from scriptorium.scribe.mail.errors import (
     ConnectionFailed,
     MailboxFull,
@@ -34,16 +33,15 @@ from scriptorium.scribe.mail.errors import (
 )
 from scriptorium.scribe.mail.limits import DAY, next_slot
 from scriptorium.scribe.mail.queries import SEND_COUNTED, attempts_since, is_sendable
-from scriptorium.scribe.mail.secrets import PasswordUnreadable
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.smtp import Sender
 from scriptorium.scribe.mail.work import (
     MailDeps,
     Outcome,
     finish_run,
-    load_run,
     next_queued,
     outgoing,
+    start_run,
     unbuildable_words,
 )
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
@@ -61,21 +59,9 @@ def backoff(attempt: int) -> float:
 
 
 async def work_send_run(deps: MailDeps, run_id: str) -> Outcome:
-    async with deps.sessionmaker() as session, session.begin():
-        loaded = await load_run(session, run_id)
-        if loaded is None:
-            return Outcome("cancelled")
-        run, account = loaded
-        if run.status in ("done", "failed", "cancelled"):
-            return Outcome(run.status)  # type: ignore[arg-type]
-        run.status, run.words, run.next_attempt_at = "running", None, None
-        try:
-            config = mailbox_config(deps.settings, account)
-        except PasswordUnreadable as exc:
-            config = None
-            failure = exc.public_message
-    if config is None:
-        return await finish_run(deps, run_id, "failed", failure)
+    config = await start_run(deps, run_id)
+    if isinstance(config, Outcome):
+        return config
     await resolve_interrupted(deps, run_id, config)
     async with AsyncExitStack() as connections:
         sender: Sender | None = None

@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scriptorium.core.settings import Settings
+from scriptorium.scribe.mail.accounts import mailbox_config
 from scriptorium.scribe.mail.imap import Mailbox, open_mailbox
 from scriptorium.scribe.mail.limits import Clock, SystemClock
 from scriptorium.scribe.mail.message import OutgoingMail, build_message
-from scriptorium.scribe.mail.servers import MailServer
+from scriptorium.scribe.mail.secrets import PasswordUnreadable
+from scriptorium.scribe.mail.servers import MailboxConfig, MailServer
 from scriptorium.scribe.mail.smtp import Sender, open_sender
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
@@ -87,6 +89,24 @@ async def load_run(session: AsyncSession, run_id: str) -> tuple[MailRun, MailAcc
     if account is None:
         return None
     return run, account
+
+
+async def start_run(deps: MailDeps, run_id: str) -> Outcome | MailboxConfig:
+    """Mark the run running and read its mailbox settings; an `Outcome` instead when it must not or cannot go on
+    (gone, already ended, or a password the current SECRET_KEY cannot read: the run fails with words)."""
+    async with deps.sessionmaker() as session, session.begin():
+        loaded = await load_run(session, run_id)
+        if loaded is None:
+            return Outcome("cancelled")
+        run, account = loaded
+        if run.status in ("done", "failed", "cancelled"):
+            return Outcome(run.status)  # type: ignore[arg-type]
+        run.status, run.words, run.next_attempt_at = "running", None, None
+        try:
+            return mailbox_config(deps.settings, account)
+        except PasswordUnreadable as exc:
+            failure = exc.public_message
+    return await finish_run(deps, run_id, "failed", failure)
 
 
 async def next_queued(session: AsyncSession, run_id: str) -> tuple[MailDelivery, Email] | None:

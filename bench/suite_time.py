@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S+)", re.MULTILINE)
-LOAD = re.compile(r"load average: ([\d.]+, [\d.]+, [\d.]+)|load (?:before|after): ([\d. ]+)")
+LOAD = re.compile(r"load average: ([\d.]+, [\d.]+, [\d.]+)|load (?:before|after): ([\d., ]+)")
 SUMMARY = re.compile(r"=+ (.*\d+ passed.*) in ([\d.]+)s")
 
 

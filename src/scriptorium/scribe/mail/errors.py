@@ -9,7 +9,9 @@ after the message was handed over) must never be retried automatically. No word 
 
 from __future__ import annotations
 
-from typing import ClassVar
+import socket
+import ssl
+from typing import ClassVar, Literal
 
 
 class MailError(Exception):
@@ -98,3 +100,42 @@ def scrub(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+Protocol = Literal["IMAP", "SMTP"]
+PORTS: dict[Protocol, tuple[int, int]] = {"IMAP": (993, 143), "SMTP": (465, 587)}
+"""The usual (SSL, STARTTLS) ports, named in the words that suggest a TLS mode."""
+
+
+def socket_failure(
+    exc: BaseException, protocol: Protocol, where: str, *, connecting: bool, timed_out: bool = False
+) -> MailError | None:
+    """Words for what TLS and the socket say alike under IMAP and SMTP: a certificate that fails, a TLS mode that
+    does not match the port, and a timeout (a silent greeting suggests SSL is expected from the start; later, the
+    server stopped answering). None for anything else, which each protocol reads in its own terms."""
+    ssl_port, starttls_port = PORTS[protocol]
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TlsMismatch(
+            f"The certificate of {where} could not be verified ({exc.verify_message}). Check the host name."
+        )
+    if isinstance(exc, ssl.SSLError):
+        return TlsMismatch(
+            f"The encrypted connection to {where} failed: the port probably does not match the TLS mode. "
+            f"Use SSL on port {ssl_port}, or STARTTLS on port {starttls_port}."
+        )
+    if isinstance(exc, (socket.timeout, TimeoutError)) or timed_out:
+        if not connecting:
+            return ConnectionFailed(f"The {protocol} server {where} stopped answering. Try again later.")
+        return TlsMismatch(
+            f"The {protocol} server {where} did not answer in time. If the port expects SSL from the start "
+            f"(usually {ssl_port}), choose SSL; otherwise check the host and port."
+        )
+    return None
+
+
+def unsendable_characters(protocol: Protocol, where: str) -> ConnectionFailed:
+    """A folder name, address or login with characters the protocol cannot carry as they are."""
+    return ConnectionFailed(
+        f"Scribe could not send a folder name, address or login with non-ASCII characters to the {protocol} server "
+        f"{where}. Use an app password and plain addresses."
+    )

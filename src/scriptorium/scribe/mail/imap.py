@@ -19,7 +19,6 @@ import base64
 import imaplib
 import re
 import socket
-import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
@@ -41,6 +40,8 @@ from scriptorium.scribe.mail.errors import (
     NoSpecialFolder,
     TlsMismatch,
     scrub,
+    socket_failure,
+    unsendable_characters,
 )
 from scriptorium.scribe.mail.message import normalize_message_id
 from scriptorium.scribe.mail.reach import Reach, reach
@@ -468,22 +469,8 @@ def _one_fetched(meta: bytes, literal: bytes, parser: BytesHeaderParser) -> tupl
 
 def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool = False) -> MailError:
     """A MailError for an exception raised by imaplib or the socket, in words."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return TlsMismatch(
-            f"The certificate of {where} could not be verified ({exc.verify_message}). Check the host name."
-        )
-    if isinstance(exc, ssl.SSLError):
-        return TlsMismatch(
-            f"The encrypted connection to {where} failed: the port probably does not match the TLS mode. "
-            "Use SSL on port 993, or STARTTLS on port 143."
-        )
-    if isinstance(exc, (socket.timeout, TimeoutError)) and not connecting:
-        return ConnectionFailed(f"The IMAP server {where} stopped answering. Try again later.")
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return TlsMismatch(
-            f"The IMAP server {where} did not answer in time. If the port expects SSL from the start "
-            "(usually 993), choose SSL; otherwise check the host and port."
-        )
+    if (failure := socket_failure(exc, "IMAP", where, connecting=connecting)) is not None:
+        return failure
     if isinstance(exc, ConnectionRefusedError):
         return ImapDisabled(
             f"Nothing answers on {where}: IMAP may be turned off for this account or the port is wrong "
@@ -496,11 +483,8 @@ def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool 
     if isinstance(exc, imaplib.IMAP4.error):
         said = scrub(str(exc), secret)[:300]
         return ConnectionFailed(f"The IMAP server {where} answered something unexpected ({said}).")
-    if isinstance(exc, UnicodeError):  # a name or login with characters the protocol cannot carry as is
-        return ConnectionFailed(
-            f"Scribe could not send a folder name, address or login with non-ASCII characters to the IMAP server "
-            f"{where}. Use an app password and plain addresses."
-        )
+    if isinstance(exc, UnicodeError):
+        return unsendable_characters("IMAP", where)
     raise exc
 
 

@@ -18,7 +18,6 @@ import base64
 import re
 import smtplib
 import socket
-import ssl
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -38,6 +37,8 @@ from scriptorium.scribe.mail.errors import (
     ServiceUnavailable,
     TlsMismatch,
     scrub,
+    socket_failure,
+    unsendable_characters,
 )
 from scriptorium.scribe.mail.reach import Reach, reach
 from scriptorium.scribe.mail.servers import MailServer
@@ -317,23 +318,9 @@ def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool 
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return classify_reply(exc.smtp_code, exc.smtp_error, stage="connect", secret=secret)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return TlsMismatch(
-            f"The certificate of {where} could not be verified ({exc.verify_message}). Check the host name."
-        )
-    if isinstance(exc, ssl.SSLError):
-        return TlsMismatch(
-            f"The encrypted connection to {where} failed: the port probably does not match the TLS mode. "
-            "Use SSL on port 465, or STARTTLS on port 587."
-        )
     timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)  # smtplib's wrapping
-    if (isinstance(exc, (socket.timeout, TimeoutError)) or timed_out) and not connecting:
-        return ConnectionFailed(f"The SMTP server {where} stopped answering. Try again later.")
-    if isinstance(exc, (socket.timeout, TimeoutError)) or timed_out:
-        return TlsMismatch(
-            f"The SMTP server {where} did not answer in time. If the port expects SSL from the start "
-            "(usually 465), choose SSL; otherwise check the host and port."
-        )
+    if (failure := socket_failure(exc, "SMTP", where, connecting=connecting, timed_out=timed_out)) is not None:
+        return failure
     if isinstance(exc, ConnectionRefusedError):
         return ConnectionFailed(f"Nothing answers on {where}. Check the SMTP host and port.")
     if isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, EOFError)):
@@ -342,11 +329,8 @@ def _translate(exc: BaseException, where: str, secret: str, *, connecting: bool 
         return ConnectionFailed(f"Could not reach the SMTP server {where}. Check the host and port.")
     if isinstance(exc, smtplib.SMTPException):
         return ConnectionFailed(f"The SMTP server {where} did not follow the protocol. Check the host and port.")
-    if isinstance(exc, UnicodeError):  # a name or login with characters the protocol cannot carry as is
-        return ConnectionFailed(
-            f"Scribe could not send a folder name, address or login with non-ASCII characters to the SMTP server "
-            f"{where}. Use an app password and plain addresses."
-        )
+    if isinstance(exc, UnicodeError):
+        return unsendable_characters("SMTP", where)
     raise exc
 
 

@@ -1,16 +1,19 @@
 """A scale worker killed with SIGKILL in the middle of sending 20 emails: after a restart all 20 are sent, and
 the SMTP twin received each exactly once (real PostgreSQL and Redis; a real `scriptorium worker` process).
 
-The SMTP twin accepts each message at once (filing it in the IMAP twin's Sent folder, as Gmail does) but takes
-half a second to say so, so the kill most likely lands while a row is `sending` and its message already
-accepted: the restarted worker finds it in Sent and marks it sent instead of sending it again. (A message the
-server never accepted would be `uncertain` and not retried: that case is tested in test_send.py.)
+The SMTP twin accepts each message at once (filing it in the IMAP twin's Sent folder, as Gmail does) but holds
+its "250 OK" for the sixth until the worker was killed, so the kill always lands while a row is `sending` and
+its message already accepted: the restarted worker finds it in Sent and marks it sent instead of sending it
+again. (A message the server never accepted would be `uncertain` and not retried: that case is tested in
+test_send.py. Killing "soon after the fifth was sent" instead left that to timing, and on a busy machine the kill
+sometimes came before the sixth was accepted.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +29,26 @@ from tests.twins.smtp import SmtpTwin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.postgres, pytest.mark.redis]
 BATCH = 20
-DATA_SECONDS = 0.5
+KILL_AT = 6
 
 
-def slow_data(twin: SmtpTwin, seconds: float) -> None:
-    """Make the twin take `seconds` to say "250 OK" after it accepted (and filed in Sent) each message."""
+def hold_reply(twin: SmtpTwin, nth: int) -> threading.Event:
+    """Make the twin accept (and file in Sent) its `nth` message but hold the "250 OK" until the returned event is
+    set, so a worker killed meanwhile dies with that row `sending`."""
     assert twin._controller is not None
     handler = twin._controller.handler
     answer = handler.handle_DATA
+    release = threading.Event()
 
-    async def slowly(*args: Any) -> str:
+    async def held(*args: Any) -> str:
         reply = str(await answer(*args))
-        await asyncio.sleep(seconds)
+        if len(twin.received) == nth:
+            while not release.is_set():
+                await asyncio.sleep(0.05)
         return reply
 
-    handler.handle_DATA = slowly
+    handler.handle_DATA = held
+    return release
 
 
 def environment(settings: Settings, overrides: dict[str, Any]) -> dict[str, str]:
@@ -84,16 +92,19 @@ async def test_a_worker_killed_mid_send_resumes_and_sends_each_email_once(
         run_id = await start_send_run(db, user, account_id, batch)
     async with open_resources(settings) as resources:
         await resources.queue.notify(1)
-    slow_data(smtp_twin, DATA_SECONDS)
+    release = hold_reply(smtp_twin, KILL_AT)
     env = environment(settings, mail_overrides)
     log = tmp_path / "worker.log"
 
     first = start(["-m", "scriptorium", "worker"], env, log)
     try:
-        wait_for(lambda: sent(settings) >= 5, 120, "five emails sent", log)
+        smtp_twin.wait_for(KILL_AT, timeout=120)
     finally:
         sigkill(first)
-    assert sent(settings) < BATCH, "the kill came too late to matter"
+        release.set()
+    assert sent(settings) == KILL_AT - 1, "the sixth was accepted but its sender died before hearing so"
+    in_flight = "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE state = 'sending'"
+    assert scalar(settings, in_flight) == 1
 
     second = start(["-m", "scriptorium", "worker"], env, log)
     try:
@@ -116,7 +127,7 @@ async def test_a_worker_killed_mid_send_resumes_and_sends_each_email_once(
     assert scalar(settings, "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE state <> 'sent'") == 0
     assert scalar(settings, "SELECT MAX(attempts) FROM jobs WHERE kind = 'scribe.mail.send'") >= 2, "it ran again"
     settled = scalar(settings, "SELECT COUNT(*) FROM scribe_mail_deliveries WHERE reason LIKE 'Found in your Sent%'")
-    assert settled <= 1
+    assert settled == 1, "the one in flight at the kill was settled from the Sent folder"
 
 
 __all__ = ["MailDb"]

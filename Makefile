@@ -56,7 +56,7 @@ ifneq ($(NPM),)
 endif
 
 test: $(VENV)/.installed-dev frontend lint typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 	@echo "largest modules:"; find src -name '*.py' -exec wc -l {} + | sort -rn | sed -n '2,6p'
 
 # frontend/src/api/schema.d.ts from the app's OpenAPI document (tests/test_api_types_current.py checks it's current).

@@ -5,12 +5,14 @@ browser cache can use. Screenshots of every test land in tests/artifacts/."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, Route, expect
 
 from scriptorium.companion.cli import SAMPLE_DIR
@@ -308,6 +310,60 @@ def test_a_turn_while_the_server_is_away_is_held_and_completes_when_it_is_back(
     assert all("/api/sessions/" in line for line in console_errors if "request failed" in line), console_errors
 
 
+def held_until(page: Page, held: list[Route], count: int, timeout_ms: float = 15_000) -> None:
+    """Let the page run (its route handlers fire only while Playwright waits) until `count` requests are held."""
+    waited = 0.0
+    while len(held) < count:
+        assert waited < timeout_ms, f"{len(held)} of {count} requests held"
+        page.wait_for_timeout(50)
+        waited += 50
+
+
+def test_a_turn_asked_for_just_before_the_spread_appears_still_lands(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    """Hiding the chat turns one page into a spread and re-sends the position: a turn still waiting on the
+    server must be re-sent for the spread, not cancelled back to the page that was on screen."""
+    page = new_page(reader_server.url, **DESKTOP)
+    open_episode(page)
+    page.get_by_role("button", name="Got it").click()
+    expect(page.locator("img.rd-page[data-page='2']")).to_have_count(0)  # the chat is open: one page a turn
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/002-[0-9a-f]+\\.svg/.test(e.name))",
+        timeout=15_000,
+    )
+    held: list[Route] = []
+
+    def moves(route: Route) -> None:
+        if route.request.method == "PATCH" and route.request.post_data_json["current_page"] != 2:
+            held.append(route)
+        else:
+            route.continue_()
+
+    # Nothing more is preloaded (the server knows no page ahead), so the turn to page 3 must wait for the move.
+    page.route(
+        re.compile(r".*/api/sessions/[0-9a-f]+/ahead.*$"),
+        lambda route: route.fulfill(json={"furthest_page": 2, "pages": []}),
+    )
+    page.route(re.compile(r".*/api/sessions/[0-9a-f]+$"), moves)
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/2$"))
+    page.keyboard.press("ArrowRight")  # page 3 has no image yet: the turn waits for the server
+    held_until(page, held, 1)
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/2$"))
+    page.get_by_role("button", name="Hide chat").click()
+    held_until(page, held, 2)
+    assert held[-1].request.post_data_json == {"current_page": 3, "spread": True}, [r.request.post_data for r in held]
+    page.unroute(re.compile(r".*/api/sessions/[0-9a-f]+$"))
+    for route in held:
+        with contextlib.suppress(PlaywrightError):  # the first may be gone: the page aborted it for the second
+            route.continue_()
+    expect(page.locator("img.rd-page[data-page='3']")).to_be_visible()
+    expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/4$"))
+
+
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_first_read_paints_the_preloaded_next_page_without_waiting_for_the_server(
     reader_server: LiveServer, new_page: Callable[..., Page], size: str
@@ -357,6 +413,7 @@ def test_the_next_page_is_preloaded_and_each_image_is_fetched_once(
     if size == "desktop":
         page.get_by_role("button", name="Hide chat").click()  # a spread: two pages a turn
         page.get_by_role("radio", name="Fit page").click()
+        expect(page.locator("img.rd-page[data-page='2']")).to_be_visible()  # the spread is laid out: 1 and 2
         page.get_by_role("button", name="Next page").click()
         expect(page.locator("img.rd-page[data-page='4']")).to_be_visible()
         page.get_by_role("button", name="Previous page").click()

@@ -86,6 +86,9 @@ export function Reader() {
   // What the server was last told is on screen ("left:spread"): a spread changing under the same cursor must be
   // sent too, or the server would take the next page for the one beside the cursor.
   const sentRef = useRef("");
+  // The page a turn still waiting on the server (or on its image) is headed for; null when none is. A change of
+  // spread re-sends the position, and must re-send this one: re-sending the cursor would cancel the turn.
+  const pendingRef = useRef<number | null>(null);
   cursorRef.current = cursor;
   pagesRef.current = pages;
 
@@ -195,6 +198,7 @@ export function Reader() {
   const show = useCallback(
     (target: number, key: string) => {
       sentRef.current = key;
+      pendingRef.current = null;
       setCursor(target);
       navigate(`/read/${slug}/${target}`, { replace: true });
     },
@@ -216,6 +220,7 @@ export function Reader() {
       const shownLeft = leftPage(target, spread);
       const withSpread = shownLeft !== target;
       const key = `${shownLeft}:${withSpread}`;
+      pendingRef.current = null;
       if (target === cursorRef.current && key === sentRef.current) {
         moving.current?.abort();
         window.clearTimeout(retryTimer.current);
@@ -234,6 +239,7 @@ export function Reader() {
       // Pages not reached but preloaded from their next-turn link: shown without waiting for the server.
       const ahead = onScreen.filter((p) => !pagesRef.current.get(p)?.image_url).map((p) => aheadRef.current.get(p));
       const preloaded = !known && ahead.every((page): page is AheadPage => page !== undefined);
+      if (!known) pendingRef.current = target;
       if (known) {
         show(target, key);
         setHeld(null);
@@ -294,6 +300,7 @@ export function Reader() {
               retryTimer.current = window.setTimeout(again, retryDelay(tries));
               return;
             }
+            pendingRef.current = null;
             setHeld(null);
             setError(reason instanceof ApiError ? reason.message : "Could not turn the page.");
           });
@@ -314,12 +321,13 @@ export function Reader() {
   }, []);
 
   // Entering or leaving spread mode keeps the cursor on the right-hand page of what is shown. Only a change of
-  // spread does this: re-running on every new `goTo` would cancel a turn that is waiting on the server.
+  // spread does this: re-running on every new `goTo` would cancel a turn that is waiting on the server. A turn
+  // asked for just before the spread changed (a tap right after hiding the chat) is re-sent for the new layout.
   const spreadSent = useRef(false);
   useEffect(() => {
     if (detail && spread !== spreadSent.current) {
       spreadSent.current = spread;
-      goTo(cursorRef.current);
+      goTo(pendingRef.current ?? cursorRef.current);
     }
   }, [spread, detail, goTo]);
 

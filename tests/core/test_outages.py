@@ -50,6 +50,31 @@ def test_a_second_outage_is_announced_again(caplog: pytest.LogCaptureFixture) ->
     ]
 
 
+def test_a_failure_that_started_before_a_newer_success_is_not_a_new_outage(caplog: pytest.LogCaptureFixture) -> None:
+    """Two consumer threads: one's read fails slowly while the other's, begun later, succeeds first. The slow
+    failure is old news (the queue was back when the fast read began) and must not announce a second outage."""
+    now = [0.0]
+    queue = StateLog("queue", clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="scriptorium.outages")
+    queue.failed(ConnectionError("refused"), during="reading")
+    slow_started = queue.now()  # t=0: a read begins while the queue is down …
+    now[0] = 1.0
+    queue.ok()  # … another read, begun later, succeeds …
+    now[0] = 2.0
+    queue.failed(ConnectionError("refused"), during="reading", started=slow_started)  # … then the slow one fails
+    assert [r.getMessage() for r in caplog.records] == ["queue unreachable", "queue reachable again"]
+    assert not queue.down
+    fresh_started = queue.now()
+    now[0] = 3.0
+    queue.failed(ConnectionError("refused"), during="reading", started=fresh_started)  # a real new outage
+    assert [r.getMessage() for r in caplog.records] == [
+        "queue unreachable",
+        "queue reachable again",
+        "queue unreachable",
+    ]
+    assert queue.down
+
+
 async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_without_a_traceback_each_poll(
     make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -48,15 +48,26 @@ class StateLog:
         self._down_since: float | None = None
         self._last_said = 0.0
         self._failures = 0
+        self._last_ok = float("-inf")
+
+    def now(self) -> float:
+        """The clock `failed(started=...)` compares with: read it before an attempt, pass it if the attempt fails."""
+        return self._clock()
 
     @property
     def down(self) -> bool:
         return self._down_since is not None
 
-    def failed(self, exc: BaseException, *, during: str) -> None:
-        """Report a failure to reach the dependency while doing `during` (no traceback: it is not a bug)."""
+    def failed(self, exc: BaseException, *, during: str, started: float | None = None) -> None:
+        """Report a failure to reach the dependency while doing `during` (no traceback: it is not a bug).
+
+        `started` (from `now()` before the attempt) lets a slow failure that began before a newer success be
+        dropped: the dependency was back by then, and reporting it would log an outage that is already over.
+        """
         now = self._clock()
         with self._lock:
+            if started is not None and started < self._last_ok:
+                return
             self._failures += 1
             if self._down_since is None:
                 self._down_since = self._last_said = now
@@ -76,9 +87,10 @@ class StateLog:
 
     def ok(self) -> None:
         """Report a success; logs once if the dependency was down."""
+        now = self._clock()
+        self._last_ok = now
         if self._down_since is None:  # the common case, without taking the lock
             return
-        now = self._clock()
         with self._lock:
             if self._down_since is None:
                 return

@@ -71,12 +71,14 @@ def _watch_reads(huey: Huey) -> None:
     read = huey.dequeue
 
     def dequeue() -> Any:
+        state = state_of("queue")
+        started = state.now()
         try:
             task = read()
         except Exception as exc:
-            state_of("queue").failed(exc, during="the consumer reading the queue")
+            state.failed(exc, during="the consumer reading the queue", started=started)
             raise
-        state_of("queue").ok()
+        state.ok()
         return task
 
     huey.dequeue = dequeue
@@ -111,10 +113,13 @@ class JobQueue:
         if count <= 0:
             return
         queue = state_of("queue")
+        started = queue.now()
         try:
             await asyncio.to_thread(self.ring, count)
         except Exception as exc:
-            queue.failed(exc, during="ringing for new jobs; they stay pending until a sweep rings for them")
+            queue.failed(
+                exc, during="ringing for new jobs; they stay pending until a sweep rings for them", started=started
+            )
         else:
             queue.ok()
 

@@ -25,6 +25,18 @@ __all__ = ["BOOK_TEMPLATE", "GENERAL_TEMPLATE", "RESEARCH_TEMPLATE", "_openai_tw
 FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 """Runs use a fixed clock so the arXiv "last 10 years" window does not drift with the calendar."""
 
+
+@pytest.fixture(autouse=True)
+def a_test_lives_in_the_day_it_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Daily quotas count the UTC day; a test that queues at 23:59:59 and checks the quota at 00:00:01 would see a
+    fresh allowance (rightly) and fail. Calls that ask for "today" get the day the test started in."""
+    from scriptorium.scribe import quota
+
+    started = datetime.now(UTC)
+    real = quota.day_window
+    monkeypatch.setattr(quota, "day_window", lambda now=None: real(now or started))
+
+
 # One template per type, written the way students write them; the scholarly fixtures can fill all three.
 RESEARCH_TEMPLATE = """Subject: Question about {{paper_title}}
 

@@ -30,10 +30,10 @@ def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def run(tree: Path, log: Path) -> int:
+def run(tree: Path, log: Path, workers: int = 2) -> int:
     env = os.environ | {"PYTHONPATH": str(tree / "src")}
     command = ["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest"]
-    command += ["-n", "2", "--dist", "loadgroup", "--durations=0", "-p", "no:cacheprovider"]
+    command += ["-n", str(workers), "--dist", "loadgroup", "--durations=0", "-p", "no:cacheprovider"]
     with log.open("w") as out:
         out.write(f"load before: {load_average()}\n")
         out.flush()
@@ -106,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     running = commands.add_parser("run", help="run the suite once and log it")
     running.add_argument("--tree", type=Path, default=ROOT, help="checkout to run in (default: this one)")
     running.add_argument("--log", type=Path, required=True)
+    running.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (default: 2)")
     comparing = commands.add_parser("compare", help="print the before/after table of two logs")
     comparing.add_argument("before", type=Path)
     comparing.add_argument("after", type=Path)
     options = parser.parse_args(argv)
     if options.command == "run":
-        return run(options.tree.resolve(), options.log)
+        return run(options.tree.resolve(), options.log, options.workers)
     print(compare(parse(options.before), parse(options.after)))
     return 0
 

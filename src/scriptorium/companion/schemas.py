@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scriptorium.core.addresses import EmailAddress
 from scriptorium.core.text_fields import MultiLineText, SingleLineText
 
 Mode = Literal["page", "wiki"]
@@ -19,7 +20,6 @@ GraphMode = Literal["full", "focus"]
 
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 ID_PATTERN = r"^[0-9a-f]{32}$"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
 
 # --- episodes -------------------------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     episode_slug: str = Field(pattern=SLUG_PATTERN)
-    user_email: SingleLineText | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    user_email: EmailAddress | None = None
     reader_token: SingleLineText | None = Field(default=None, max_length=200)
     resume: bool = True
 

@@ -7,17 +7,15 @@ Length limits live here, at the boundary, and a violation is a 422 naming the fi
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from scriptorium.core.addresses import EmailAddress
 from scriptorium.core.text_fields import MULTI_LINE, SINGLE_LINE
 from scriptorium.scribe.mail.schemas import EmailMailState
 from scriptorium.scribe.quota import DRY_RUNS_PER_DAY
-
-EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
 def _not_blank(value: str) -> str:
@@ -26,20 +24,13 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _email_address(value: str) -> str:
-    if not EMAIL_PATTERN.match(value):
-        raise ValueError("is not an email address")
-    return value.lower()
-
-
 # Every text field of a request refuses control characters (SINGLE_LINE / MULTI_LINE, core.text_fields): a NUL
 # is a 500 on PostgreSQL otherwise, and a 422 naming the field on every database with them.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=255), SINGLE_LINE]
 Interest = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), MULTI_LINE]
 TemplateText = Annotated[str, StringConstraints(min_length=20, max_length=5000), MULTI_LINE, AfterValidator(_not_blank)]
-EmailAddress = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320), SINGLE_LINE, AfterValidator(_email_address)
-]
+RecipientEmail = Annotated[EmailAddress, AfterValidator(str.lower)]
+"""A recipient's address, stored lower-cased (as before the shared check): one person, one spelling."""
 TemplateId = Annotated[str, StringConstraints(max_length=32), SINGLE_LINE]
 PROFILE_URLS_MAX = 5  # per recipient: every one of them is read (scribe.sources.pages)
 ProfileUrls = Annotated[list[HttpUrl], Field(max_length=PROFILE_URLS_MAX)]
@@ -108,7 +99,7 @@ class UserResponse(BaseModel):
 class BatchItem(Strict):
     recipient_name: Name
     recipient_interest: Interest
-    recipient_email: EmailAddress | None = None
+    recipient_email: RecipientEmail | None = None
     institution: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), SINGLE_LINE] | None = None
     profile_urls: ProfileUrls = Field(default_factory=list)
 

@@ -29,7 +29,7 @@ from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
 
 UNSENDABLE_ADDRESS = "jürgen@faraway.test"
-"""Accepted by Scribe's recipient form (scribe.schemas.EMAIL_PATTERN), refused by `build_message` (a non-ASCII
+"""Accepted by Scribe's recipient form (core.addresses: a valid address), refused by `build_message` (a non-ASCII
 local part needs SMTPUTF8): a German professor's address a student may well type."""
 
 

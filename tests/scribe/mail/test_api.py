@@ -88,6 +88,10 @@ async def test_bad_input_is_refused_with_the_field(api: ScribeApi, mail_twins: M
         response = await api.client.post("/api/mail/accounts", json=account_json(mail_twins, **change),
                                           headers=who.headers)  # fmt: skip
         assert response.status_code == 422, change
+    doubled = await api.client.post(
+        "/api/mail/accounts", json=account_json(mail_twins, address="ana@uni..test"), headers=who.headers
+    )
+    assert doubled.status_code == 422 and "two periods in a row" in doubled.json()["message"], doubled.text
     bad_tls = account_json(mail_twins)
     bad_tls["imap"]["tls"] = "maybe"
     assert (await api.client.post("/api/mail/accounts", json=bad_tls, headers=who.headers)).status_code == 422

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from scriptorium.core.addresses import EmailAddress
 from scriptorium.core.text_fields import MULTI_LINE, SINGLE_LINE
 
 TlsMode = Literal["ssl", "starttls", "none"]
@@ -24,7 +25,6 @@ OneLine = Annotated[str, SINGLE_LINE]
 Login = Annotated[str, StringConstraints(min_length=1, max_length=320), SINGLE_LINE]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000), SINGLE_LINE]
 Reason = Annotated[str, StringConstraints(max_length=1000), MULTI_LINE]
-_ADDRESS_PATTERN = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
 
 
 class ServerIn(BaseModel):
@@ -56,7 +56,7 @@ class MailAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: OneLine = Field("", max_length=100)
-    address: str = Field(min_length=3, max_length=320, pattern=_ADDRESS_PATTERN)
+    address: EmailAddress
     display_name: OneLine = Field("", max_length=200)
     imap: ServerIn
     smtp: ServerIn
@@ -75,7 +75,7 @@ class MailAccountPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: OneLine | None = Field(None, max_length=100)
-    address: str | None = Field(None, min_length=3, max_length=320, pattern=_ADDRESS_PATTERN)
+    address: EmailAddress | None = None
     display_name: OneLine | None = Field(None, max_length=200)
     imap: ServerPatch | None = None
     smtp: ServerPatch | None = None

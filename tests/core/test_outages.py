@@ -81,7 +81,6 @@ async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_wit
     from huey import MemoryHuey
 
     from scriptorium.core.jobs.queue import JobQueue
-    from scriptorium.core.outages import state_of
 
     huey = MemoryHuey("outage-test", results=False)
     down = threading.Event()
@@ -94,23 +93,65 @@ async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_wit
         return real_dequeue()
 
     huey.storage.dequeue = dequeue  # type: ignore[method-assign]
-    queue = JobQueue(make_settings(), huey=huey)
+    # Its own StateLog: another consumer in this process (a browser test's live server) reports "ok" to the
+    # process-wide one at every poll, which would rightly log this outage again and again.
+    outages = StateLog("queue")
+    queue = JobQueue(make_settings(), huey=huey, outages=outages)
     caplog.set_level(logging.WARNING)
     queue.start_consumer(workers=2)
     try:
-        await _until(lambda: state_of("queue").down)
+        await _until(lambda: outages.down)
         for _ in range(50):  # a few more failed polls while it is down
-            if state_of("queue")._failures >= 6:
+            if outages._failures >= 6:
                 break
             await asyncio.sleep(0.1)
         down.clear()
-        await _until(lambda: not state_of("queue").down)
+        await _until(lambda: not outages.down)
     finally:
         queue.stop_consumer()
     messages = [r.getMessage() for r in caplog.records]
     assert "Error reading from queue" not in messages
     assert messages.count("queue unreachable") == 1
     assert messages.count("queue reachable again") == 1
+
+
+def test_a_stopped_consumers_last_read_is_no_outage(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Shutdown stops the consumer, then closes the storage; a worker thread finishing its poll then reads a closed
+    storage. That failure says nothing about the queue and must not log "queue unreachable"."""
+    from huey import MemoryHuey
+
+    from scriptorium.core.jobs.queue import JobQueue
+
+    huey = MemoryHuey("stopped-test", results=False)
+    closed = threading.Event()
+    real_dequeue = huey.storage.dequeue
+
+    def dequeue() -> Any:
+        if closed.is_set():
+            raise ConnectionError("Connection closed by server.")
+        return real_dequeue()
+
+    huey.storage.dequeue = dequeue  # type: ignore[method-assign]
+    outages = StateLog("queue")
+    queue = JobQueue(make_settings(), huey=huey, outages=outages)
+    caplog.set_level(logging.WARNING, logger="scriptorium.outages")
+    queue.start_consumer(workers=1)
+    queue.stop_consumer()
+    closed.set()
+    with pytest.raises(ConnectionError):
+        huey.dequeue()  # what the straggling thread does
+    assert not outages.down
+    assert [r.getMessage() for r in caplog.records] == []
+
+    queue.start_consumer(workers=1)  # a running consumer's failed read is news
+    try:
+        with pytest.raises(ConnectionError):
+            huey.dequeue()
+        assert outages.down
+    finally:
+        queue.stop_consumer()
 
 
 async def _until(condition: Callable[[], bool]) -> None:

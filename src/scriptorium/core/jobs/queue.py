@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from huey.consumer import Consumer
 
 from scriptorium.core.errors import ConfigurationError
 from scriptorium.core.jobs.runner import JobRunner
-from scriptorium.core.outages import state_of
+from scriptorium.core.outages import StateLog, state_of
 from scriptorium.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,20 @@ if not any(isinstance(f, _DropReadErrors) for f in _HUEY_WORKER_LOG.filters):
     _HUEY_WORKER_LOG.addFilter(_DropReadErrors())
 
 
-def _watch_reads(huey: Huey) -> None:
+def _watch_reads(huey: Huey, consuming: Callable[[], bool], outages: Callable[[], StateLog]) -> None:
     """Report every read of the queue to the queue's StateLog, so the log says when the consumer lost it and when
-    it came back."""
+    it came back.
+
+    Only while `consuming()`: a stopped consumer's threads finish the poll they were in, and that last read can
+    fail because shutdown already closed the storage; it is no news about the queue (and in tests it would land
+    in the next test's log).
+    """
     read = huey.dequeue
 
     def dequeue() -> Any:
-        state = state_of("queue")
+        if not consuming():
+            return read()
+        state = outages()
         started = state.now()
         try:
             task = read()
@@ -87,14 +95,21 @@ def _watch_reads(huey: Huey) -> None:
 class JobQueue:
     """Rings the doorbell (any process) and, in processes that run jobs, answers it."""
 
-    def __init__(self, settings: Settings, huey: Huey | None = None) -> None:
+    def __init__(self, settings: Settings, huey: Huey | None = None, *, outages: StateLog | None = None) -> None:
+        """`outages`: where reads and rings report the queue's reachability (default: the process's `queue`
+        StateLog; a test gives its own, since a browser test's live server consumes in the same process)."""
         self.settings = settings
+        self._outages = outages
         self.huey = huey or build_huey(settings)
         self._wake = self.huey.task(name="scriptorium.wake")(self._on_wake)
         self._runner: JobRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._consumer: Any = None
         self._consumer_lock = threading.Lock()
+        _watch_reads(self.huey, lambda: self._consumer is not None, self.outages)
+
+    def outages(self) -> StateLog:
+        return self._outages or state_of("queue")
 
     # --- ringing -------------------------------------------------------------------------------
     def ring(self, count: int = 1) -> None:
@@ -112,7 +127,7 @@ class JobQueue:
         """
         if count <= 0:
             return
-        queue = state_of("queue")
+        queue = self.outages()
         started = queue.now()
         try:
             await asyncio.to_thread(self.ring, count)
@@ -149,7 +164,6 @@ class JobQueue:
         with self._consumer_lock:
             if self._consumer is not None:
                 return
-            _watch_reads(self.huey)
             self._consumer = _Consumer(
                 self.huey,
                 workers=workers,

@@ -364,6 +364,42 @@ def test_a_turn_asked_for_just_before_the_spread_appears_still_lands(
     expect(page).to_have_url(re.compile(r"/read/ep01-[a-z-]+/4$"))
 
 
+def test_a_question_asked_right_after_a_turn_is_answered_at_the_new_page(
+    reader_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    """A preloaded page shows before the server hears of the turn; the companion answers at the server's place,
+    so a question asked meanwhile waits for the move instead of being answered at the page before."""
+    page = new_page(reader_server.url, **DESKTOP)
+    open_episode(page)
+    page.get_by_role("button", name="Got it").click()
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/002-[0-9a-f]+\\.svg/.test(e.name))",
+        timeout=15_000,
+    )
+    moves: list[Route] = []
+    page.route(
+        re.compile(r".*/api/sessions/[0-9a-f]+$"),
+        lambda route: moves.append(route) if route.request.method == "PATCH" else route.continue_(),
+    )
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/messages") else None)
+    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("page-pill")).to_have_text("Page 2 of 8")  # on screen; the server still has page 1
+    held_until(page, moves, 1)
+    question = page.locator("#rd-question")
+    question.fill("What happened to the Great Lamp?")
+    question.press("Enter")
+    page.wait_for_timeout(300)  # room for the question to go out too early (it must not)
+    assert asked == [], "the question went out before the server knew the page on screen"
+    moves[0].continue_()
+    page.unroute(re.compile(r".*/api/sessions/[0-9a-f]+$"))
+    answer = page.locator(".rd-msg-assistant").last
+    expect(answer).to_have_attribute("data-status", "complete")
+    assert len(asked) == 1
+    expect(answer).to_contain_text("went out")  # page 2's lettering: answered at page 2, not page 1
+
+
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_first_read_paints_the_preloaded_next_page_without_waiting_for_the_server(
     reader_server: LiveServer, new_page: Callable[..., Page], size: str

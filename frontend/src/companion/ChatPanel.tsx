@@ -42,6 +42,8 @@ interface Props {
   furthest: number;
   spread: boolean;
   pendingAsk: Suggestion | null;
+  /** Resolves once the server knows the page on screen: the companion answers at the server's place. */
+  beforeAsk?: () => Promise<void>;
   onAsked: () => void;
   onJump: (citation: Citation) => void;
   onNewChat: () => Promise<void>;
@@ -157,6 +159,7 @@ export function ChatPanel({
   furthest,
   spread,
   pendingAsk,
+  beforeAsk,
   onAsked,
   onJump,
   onNewChat,
@@ -246,6 +249,11 @@ export function ChatPanel({
       const controller = new AbortController();
       abort.current = controller;
       try {
+        await beforeAsk?.();
+        if (controller.signal.aborted) {
+          update(answerId, (m) => ({ ...m, status: "stopped" }));
+          return;
+        }
         await ask(
           sessionId,
           { mode: askMode, message: question, spread },
@@ -284,7 +292,7 @@ export function ChatPanel({
         abort.current = null;
       }
     },
-    [busy, sessionId, spread, update],
+    [busy, sessionId, spread, update, beforeAsk],
   );
 
   // Announce an answer once, when it is finished (never token by token).

@@ -31,6 +31,8 @@ import { WorldOverlay } from "./WorldOverlay";
 const DEFAULT_ASPECT = 600 / 847;
 /** How long a turn to a page not yet loaded waits for its image before showing it as it arrives. */
 const PAINT_WAIT_MS = 1500;
+/** How long a question waits for the move to the page on screen to reach the server (then it goes anyway). */
+const MOVE_WAIT_MS = 5000;
 /** On a phone the controls show this long when an episode opens, then get out of the way. */
 const CONTROLS_SHOWN_MS = 4000;
 
@@ -89,6 +91,16 @@ export function Reader() {
   // The page a turn still waiting on the server (or on its image) is headed for; null when none is. A change of
   // spread re-sends the position, and must re-send this one: re-sending the cursor would cancel the turn.
   const pendingRef = useRef<number | null>(null);
+  // The latest move sent to the server. A page the reader has read before shows at once and the server hears of
+  // it in the background; a question asked meanwhile waits for it, or it would be answered at the page before.
+  const lastMove = useRef<Promise<unknown>>(Promise.resolve());
+  const moveSettled = useCallback(
+    () =>
+      Promise.race([lastMove.current, new Promise((done) => window.setTimeout(done, MOVE_WAIT_MS))]).then(
+        () => undefined,
+      ),
+    [],
+  );
   cursorRef.current = cursor;
   pagesRef.current = pages;
 
@@ -265,7 +277,9 @@ export function Reader() {
       }
       const attempt = (tries: number) => {
         retryNow.current = null;
-        movePage(session.session_id, shownLeft, withSpread, controller.signal)
+        const request = movePage(session.session_id, shownLeft, withSpread, controller.signal);
+        lastMove.current = request.catch(() => undefined);
+        request
           .then(async (moved) => {
             const now = merge(moved.pages, false);
             if (known || preloaded) {
@@ -525,6 +539,7 @@ export function Reader() {
             furthest={Math.max(furthest, cursor)}
             spread={spread && left !== cursor}
             pendingAsk={pendingAsk}
+            beforeAsk={moveSettled}
             onAsked={() => setPendingAsk(null)}
             onJump={jump}
             onNewChat={newChat}

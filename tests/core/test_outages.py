@@ -6,12 +6,15 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from scriptorium.core.outages import StateLog
 from scriptorium.core.settings import Settings
+
+if TYPE_CHECKING:
+    from scriptorium.core.jobs.queue import JobQueue
 
 
 def test_a_long_outage_is_three_kinds_of_line_not_one_per_failure(caplog: pytest.LogCaptureFixture) -> None:
@@ -75,28 +78,33 @@ def test_a_failure_that_started_before_a_newer_success_is_not_a_new_outage(caplo
     assert queue.down
 
 
-async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_without_a_traceback_each_poll(
-    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
-) -> None:
+def queue_failing_while(broken: threading.Event, settings: Settings) -> tuple[JobQueue, StateLog]:
+    """A JobQueue on a memory Huey whose reads fail while `broken` is set, reporting to a StateLog of its own:
+    another consumer in this process (a browser test's live server) reports "ok" to the process-wide one at every
+    poll, which would rightly log each outage again and again."""
     from huey import MemoryHuey
 
     from scriptorium.core.jobs.queue import JobQueue
 
-    huey = MemoryHuey("outage-test", results=False)
-    down = threading.Event()
-    down.set()
+    huey = MemoryHuey(f"outage-test-{id(broken)}", results=False)
     real_dequeue = huey.storage.dequeue
 
     def dequeue() -> Any:
-        if down.is_set():
+        if broken.is_set():
             raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         return real_dequeue()
 
     huey.storage.dequeue = dequeue  # type: ignore[method-assign]
-    # Its own StateLog: another consumer in this process (a browser test's live server) reports "ok" to the
-    # process-wide one at every poll, which would rightly log this outage again and again.
     outages = StateLog("queue")
-    queue = JobQueue(make_settings(), huey=huey, outages=outages)
+    return JobQueue(settings, huey=huey, outages=outages), outages
+
+
+async def test_the_consumer_says_when_it_loses_the_queue_and_when_it_is_back_without_a_traceback_each_poll(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    down = threading.Event()
+    down.set()
+    queue, outages = queue_failing_while(down, make_settings())
     caplog.set_level(logging.WARNING)
     queue.start_consumer(workers=2)
     try:
@@ -120,22 +128,9 @@ def test_a_stopped_consumers_last_read_is_no_outage(
 ) -> None:
     """Shutdown stops the consumer, then closes the storage; a worker thread finishing its poll then reads a closed
     storage. That failure says nothing about the queue and must not log "queue unreachable"."""
-    from huey import MemoryHuey
-
-    from scriptorium.core.jobs.queue import JobQueue
-
-    huey = MemoryHuey("stopped-test", results=False)
     closed = threading.Event()
-    real_dequeue = huey.storage.dequeue
-
-    def dequeue() -> Any:
-        if closed.is_set():
-            raise ConnectionError("Connection closed by server.")
-        return real_dequeue()
-
-    huey.storage.dequeue = dequeue  # type: ignore[method-assign]
-    outages = StateLog("queue")
-    queue = JobQueue(make_settings(), huey=huey, outages=outages)
+    queue, outages = queue_failing_while(closed, make_settings())
+    huey = queue.huey
     caplog.set_level(logging.WARNING, logger="scriptorium.outages")
     queue.start_consumer(workers=1)
     queue.stop_consumer()

@@ -109,6 +109,7 @@ class JobQueue:
         _watch_reads(self.huey, lambda: self._consumer is not None, self.outages)
 
     def outages(self) -> StateLog:
+        """The StateLog this queue reports to (looked up each time: tests reset the process's registry)."""
         return self._outages or state_of("queue")
 
     # --- ringing -------------------------------------------------------------------------------

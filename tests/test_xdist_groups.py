@@ -7,6 +7,7 @@ checks the group stayed on one worker.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -41,8 +42,11 @@ def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
     (tmp_path / "test_grouped.py").write_text(GROUPED)
     (tmp_path / "test_loose.py").write_text(LOOSE)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # Only xdist is loaded (the other installed plugins would take seconds to start in both workers and have no
+    # say in scheduling); pytest and pytest-xdist are the versions `make test` runs.
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-p", "xdist.plugin", "-n", "2", "--dist", "loadgroup", "-v"],
+        env=os.environ | {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -18,7 +18,8 @@ from scriptorium.core.models import User
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.accounts import create_account
 from scriptorium.scribe.mail.limits import FakeClock
-from scriptorium.scribe.mail.schemas import MailAccountIn, ServerIn
+from scriptorium.scribe.mail.runs import create_run
+from scriptorium.scribe.mail.schemas import MailAccountIn, MailRunIn, ServerIn
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.mail.work import MailDeps
 from scriptorium.scribe.models import Email, MailAccount, QueueItem, Recipient
@@ -141,3 +142,36 @@ async def account(db: MailDb, account_id: str) -> MailAccount:
         found = await session.get(MailAccount, account_id)
         assert found is not None
         return found
+
+
+async def verdict_ok(account: MailAccount) -> dict[str, Any]:
+    """A domain check that passes (the worker tests do not test deliverability)."""
+    return {"would_fail": False, "words": "ok"}
+
+
+async def start_draft_run(db: MailDb, user_id: str, account_id: str, batch_id: str) -> str:
+    async with db.sessionmaker() as session, session.begin():
+        account = await session.get(MailAccount, account_id)
+        assert account is not None
+        body = MailRunIn(account_id=account_id, kind="draft", batch_id=batch_id, dry_run=False)
+        run = await create_run(session, user_id=user_id, account=account, body=body, check_domain=verdict_ok)
+        return run.id
+
+
+async def start_send_run(db: MailDb, user_id: str, account_id: str, batch_id: str, *, limit: int | None = None) -> str:
+    """A dry run, then the real run (as the API requires), with `limit` raised past the first-send limit."""
+    async with db.sessionmaker() as session, session.begin():
+        account = await session.get(MailAccount, account_id)
+        assert account is not None
+        for dry in (True, False):
+            body = MailRunIn(account_id=account_id, kind="send", batch_id=batch_id, dry_run=dry, limit=limit or 1000)
+            run = await create_run(session, user_id=user_id, account=account, body=body, check_domain=verdict_ok)
+        return run.id
+
+
+async def send_run(db: MailDb, config: MailboxConfig, count: int, *, rate: int, cap: int = 50) -> str:
+    """A user, a batch of `count` confident emails, an account on the twins and a started send run; its id."""
+    user = await add_user(db)
+    batch, _ = await add_batch(db, user, count)
+    account_id = await add_account(db, user, config, rate=rate, cap=cap)
+    return await start_send_run(db, user, account_id, batch)

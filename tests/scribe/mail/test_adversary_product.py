@@ -11,7 +11,6 @@ Each test was red on the product as first committed (de9c017) and is green since
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -23,18 +22,22 @@ from scriptorium.scribe.mail.schemas import MailRunIn, RunItemOut
 from scriptorium.scribe.mail.sending import work_send_run
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
-from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db
-from tests.scribe.mail.test_send import start_send_run
+from tests.scribe.mail.product import (
+    MailDb,
+    add_account,
+    add_batch,
+    add_user,
+    mail_db,
+    send_run,
+    start_send_run,
+    verdict_ok,
+)
 from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
 
 UNSENDABLE_ADDRESS = "jürgen@faraway.test"
 """Accepted by Scribe's recipient form (core.addresses: a valid address), refused by `build_message` (a non-ASCII
 local part needs SMTPUTF8): a German professor's address a student may well type."""
-
-
-async def no_domain_check(account: MailAccount) -> dict[str, Any]:
-    return {"would_fail": False, "words": "ok"}
 
 
 async def set_address(db: MailDb, email_id: str, address: str) -> None:
@@ -85,7 +88,7 @@ async def test_one_address_the_transport_refuses_does_not_stop_the_drafts(
             account = await session.get(MailAccount, account_id)
             assert account is not None
             body = MailRunIn(account_id=account_id, kind="draft", batch_id=batch, dry_run=False)
-            run = await create_run(session, user_id=user, account=account, body=body, check_domain=no_domain_check)
+            run = await create_run(session, user_id=user, account=account, body=body, check_domain=verdict_ok)
             run_id = run.id
 
         assert (await work_draft_run(db.deps(), run_id)).status == "done"
@@ -183,10 +186,7 @@ async def test_a_server_that_says_try_again_in_0_seconds_forever_is_backed_off_n
     """Before the transport read "in 0 seconds" as no hint, each refusal was retried at once: six MAIL FROMs in a
     row for each email, then every email of the batch failed in milliseconds."""
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 3)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 3, rate=100)
         smtp_twin.unavailable_after = 0
         smtp_twin.unavailable_reply = "421 4.7.0 Too many messages, try again in 0 seconds"
         clock = FakeClock()

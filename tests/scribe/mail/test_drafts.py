@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.drafting import work_draft_run
-from scriptorium.scribe.mail.runs import create_run, run_out
-from scriptorium.scribe.mail.schemas import MailRunIn
+from scriptorium.scribe.mail.runs import run_out
 from scriptorium.scribe.mail.servers import MailboxConfig
-from scriptorium.scribe.models import MailAccount, MailDelivery, MailRun
-from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db
+from scriptorium.scribe.models import MailDelivery, MailRun
+from tests.scribe.mail.product import add_account, add_batch, add_user, mail_db, start_draft_run
 from tests.twins.imap import ImapTwin
-
-
-async def no_domain_check(account: MailAccount) -> dict[str, Any]:
-    raise AssertionError("drafts never check the domain")
-
-
-async def start_draft_run(db: MailDb, user_id: str, account_id: str, batch_id: str) -> str:
-    async with db.sessionmaker() as session, session.begin():
-        account = await session.get(MailAccount, account_id)
-        assert account is not None
-        body = MailRunIn(account_id=account_id, kind="draft", batch_id=batch_id, dry_run=False)
-        run = await create_run(session, user_id=user_id, account=account, body=body, check_domain=no_domain_check)
-        return run.id
 
 
 async def test_a_batch_of_20_drafted_twice_leaves_20_drafts(

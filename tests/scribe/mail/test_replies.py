@@ -15,9 +15,7 @@ from scriptorium.scribe.mail.replies import scan_replies
 from scriptorium.scribe.mail.sending import work_send_run
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.models import Email, MailDelivery, Recipient
-from tests.scribe.mail.product import add_account, add_batch, add_user, mail_db
-from tests.scribe.mail.test_drafts import start_draft_run
-from tests.scribe.mail.test_send import start_send_run
+from tests.scribe.mail.product import add_account, add_batch, add_user, mail_db, start_draft_run, start_send_run
 from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
 

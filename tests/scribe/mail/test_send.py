@@ -17,13 +17,9 @@ from scriptorium.scribe.mail.schemas import MailRunIn
 from scriptorium.scribe.mail.sending import work_send_run
 from scriptorium.scribe.mail.servers import MailboxConfig
 from scriptorium.scribe.models import MailAccount, MailDelivery, MailRun
-from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db
+from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db, send_run, verdict_ok
 from tests.twins.imap import ImapTwin
 from tests.twins.smtp import SmtpTwin
-
-
-async def verdict_ok(account: MailAccount) -> dict[str, Any]:
-    return {"would_fail": False, "words": "ok"}
 
 
 class HookedClock(FakeClock):
@@ -38,17 +34,6 @@ class HookedClock(FakeClock):
         await super().sleep(seconds)
 
 
-async def start_send_run(db: MailDb, user_id: str, account_id: str, batch_id: str, *, limit: int | None = None) -> str:
-    """A dry run, then the real run (as the API requires), with `limit` raised past the first-send limit."""
-    async with db.sessionmaker() as session, session.begin():
-        account = await session.get(MailAccount, account_id)
-        assert account is not None
-        for dry in (True, False):
-            body = MailRunIn(account_id=account_id, kind="send", batch_id=batch_id, dry_run=dry, limit=limit or 1000)
-            run = await create_run(session, user_id=user_id, account=account, body=body, check_domain=verdict_ok)
-        return run.id
-
-
 async def attempts(db: MailDb) -> list[Any]:
     async with db.sessionmaker() as session:
         rows = await session.scalars(
@@ -61,10 +46,7 @@ async def test_twenty_at_five_a_minute_take_three_minutes_and_each_goes_once(
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 20)
-        account_id = await add_account(db, user, mail_twins, rate=5)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 20, rate=5)
         clock = FakeClock()
         start = clock.now()
 
@@ -86,10 +68,7 @@ async def test_a_421_pauses_for_the_servers_retry_after_then_carries_on(
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 6)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 6, rate=100)
         smtp_twin.unavailable_after = 3  # "421 ... Try again in 30 seconds."
 
         def server_recovers(seconds: float) -> None:
@@ -109,10 +88,7 @@ async def test_a_long_server_pause_ends_the_job_and_says_when_it_resumes(
     settings = make_settings(**(mail_settings.model_dump(include={"fetch_allow_hosts", "mail_ca_file"})
                                | {"mail_timeout_seconds": 5.0, "mail_inline_wait_seconds": 10.0}))  # fmt: skip
     async with mail_db(settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 3)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 3, rate=100)
         smtp_twin.unavailable_after = 1
         clock = FakeClock()
 
@@ -131,10 +107,7 @@ async def test_the_daily_cap_pauses_the_run_until_the_oldest_send_is_a_day_old(
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 5)
-        account_id = await add_account(db, user, mail_twins, rate=100, cap=3)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 5, rate=100, cap=3)
         clock = FakeClock()
         start = clock.now()
 
@@ -155,10 +128,7 @@ async def test_a_refused_recipient_fails_alone_with_the_reason(
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 3)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 3, rate=100)
         smtp_twin.rcpt_replies["prof1@faraway.test"] = "550 5.1.1 No such user here"
 
         assert (await work_send_run(db.deps(), run_id)).status == "done"
@@ -174,10 +144,7 @@ async def test_an_interrupted_send_is_settled_from_the_sent_folder_and_never_rep
 ) -> None:
     """Two rows left `sending` by a killed worker: one reached the server (it is in Sent), one did not."""
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 4)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 4, rate=100)
         async with db.sessionmaker() as session, session.begin():
             rows = list(await session.scalars(select(MailDelivery).order_by(MailDelivery.position)))
             rows[0].state = rows[1].state = "sending"
@@ -200,10 +167,7 @@ async def test_a_refused_login_fails_the_run_and_keeps_every_email_queued(
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 2)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 2, rate=100)
         smtp_twin.auth_refused = True
 
         assert (await work_send_run(db.deps(), run_id)).status == "failed"
@@ -219,10 +183,7 @@ async def test_a_connection_dropped_after_the_data_leaves_that_email_uncertain_a
     mail_settings: Settings, mail_twins: MailboxConfig, smtp_twin: SmtpTwin
 ) -> None:
     async with mail_db(mail_settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, 3)
-        account_id = await add_account(db, user, mail_twins, rate=100)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, 3, rate=100)
         smtp_twin.drop_in_data = 1  # the first message's connection dies after its data was sent
 
         assert (await work_send_run(db.deps(), run_id)).status == "done"

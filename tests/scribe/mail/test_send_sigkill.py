@@ -23,8 +23,7 @@ from scriptorium.core.resources import open_resources
 from scriptorium.core.settings import Settings
 from scriptorium.scribe.mail.servers import MailboxConfig
 from tests.processes import scalar, sigkill, start, stop, wait_for
-from tests.scribe.mail.product import MailDb, add_account, add_batch, add_user, mail_db
-from tests.scribe.mail.test_send import start_send_run
+from tests.scribe.mail.product import MailDb, mail_db, send_run
 from tests.twins.smtp import SmtpTwin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.postgres, pytest.mark.redis]
@@ -86,10 +85,7 @@ async def test_a_worker_killed_mid_send_resumes_and_sends_each_email_once(
         update={k: v for k, v in mail_overrides.items() if k.startswith(("fetch", "mail_ca"))}
     )
     async with mail_db(settings) as db:
-        user = await add_user(db)
-        batch, _ = await add_batch(db, user, BATCH)
-        account_id = await add_account(db, user, mail_twins, rate=1000)
-        run_id = await start_send_run(db, user, account_id, batch)
+        run_id = await send_run(db, mail_twins, BATCH, rate=1000)
     async with open_resources(settings) as resources:
         await resources.queue.notify(1)
     release = hold_reply(smtp_twin, KILL_AT)

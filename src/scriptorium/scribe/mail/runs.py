@@ -22,11 +22,11 @@ from scriptorium.core.db import utcnow
 from scriptorium.core.errors import NotFound, ValidationFailed
 from scriptorium.core.jobs import submit
 from scriptorium.scribe.mail.jobs import DRAFT_JOB, JOB_ATTEMPTS, SEND_JOB
-from scriptorium.scribe.mail.message import OutgoingMail, build_message, stable_message_id
+from scriptorium.scribe.mail.message import stable_message_id
 from scriptorium.scribe.mail.queries import SEND_COUNTED, batch_emails, has_sent, is_sendable, listed_emails
 from scriptorium.scribe.mail.refusals import MailRefused
 from scriptorium.scribe.mail.schemas import MailRunIn, MailRunOut, PreviewOut, RunItemOut
-from scriptorium.scribe.mail.work import unbuildable_words
+from scriptorium.scribe.mail.work import message_for, unbuildable_words
 from scriptorium.scribe.models import Email, MailAccount, MailDelivery, MailRun
 
 DRY_RUN_VALID = timedelta(hours=24)
@@ -99,17 +99,11 @@ async def _select(session: AsyncSession, *, account: MailAccount, body: MailRunI
 def _unbuildable(email: Email, account: MailAccount) -> str | None:
     """Why no message can carry this email (an address or subject the message format refuses), or None."""
     try:
-        build_message(
-            OutgoingMail(
-                email_id=email.id,
-                from_address=account.address,
-                from_name=account.display_name,
-                to_address=(email.recipient_email or "").strip(),
-                to_name=email.recipient_name,
-                subject=email.subject,
-                body=email.email_message,
-                message_id=stable_message_id(email.id, _domain(account.address)),
-            )
+        message_for(
+            account,
+            email,
+            to_address=(email.recipient_email or "").strip(),
+            message_id=stable_message_id(email.id, _domain(account.address)),
         )
     except ValueError as exc:
         return unbuildable_words(exc)

@@ -62,16 +62,21 @@ class Outcome:
 
 def outgoing(account: MailAccount, email: Email, row: MailDelivery) -> EmailMessage:
     """The RFC 5322 message for one delivery row (same Message-ID on every attempt)."""
+    return message_for(account, email, to_address=row.to_address, message_id=row.message_id)
+
+
+def message_for(account: MailAccount, email: Email, *, to_address: str, message_id: str) -> EmailMessage:
+    """The message `email` becomes when sent from `account`; ValueError when the message format refuses it."""
     return build_message(
         OutgoingMail(
             email_id=email.id,
             from_address=account.address,
             from_name=account.display_name,
-            to_address=row.to_address,
+            to_address=to_address,
             to_name=email.recipient_name,
             subject=email.subject,
             body=email.email_message,
-            message_id=row.message_id,
+            message_id=message_id,
         )
     )
 
